@@ -1,0 +1,41 @@
+# The two set-up commands: `make demo` and `make test`. Both create the virtual
+# environment, make sure a Docker engine answers, and build the checker image on
+# first use.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+# This project's machines use a frozen Debian snapshot whose sid Release file has
+# expired; accepting it is provebench's opt-in setting (off by default).
+export PROVEBENCH_APT_IGNORE_VALID_UNTIL ?= 1
+
+.PHONY: demo test test-fast lint env docker-engine clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+env: $(BIN)/.installed
+
+docker-engine:
+	./scripts/ensure-docker.sh
+
+demo: env docker-engine
+	$(BIN)/provebench images build hol-light
+	$(BIN)/provebench suites selftest hol-light-core
+
+test: env docker-engine lint
+	$(BIN)/provebench images build hol-light
+	$(BIN)/pytest -q
+
+test-fast: env
+	$(BIN)/pytest -q -m "not docker"
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

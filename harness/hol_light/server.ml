@@ -1,0 +1,176 @@
+(* provebench HOL Light check server, loaded with #use into a HOL Light
+   toplevel after hol.ml (and after the suite's trusted context).
+
+   Protocol on stdin/stdout (the parent's channels; a check never writes to
+   them because its child's output is redirected to a capture file):
+     request : "PBREQ <nonce> <wall_ms> <memory_mb> <goal_bytes> <proof_bytes>\n"
+               followed by the goal text and the proof text, raw.
+     response: "PBRES <nonce> <n>\n" followed by n bytes of JSON.
+   The nonce is chosen per request by the client, so nothing a proof prints
+   can be taken for a response. The client adds this folder to the load path
+   (#directory) before #use-ing this file. *)
+
+#directory "+unix";;
+#load "unix.cma";;
+#load "pb_proc.cma";;
+
+let pb_tactic_slot : (unit -> tactic) option ref = ref None;;
+
+let pb_json_string (s : string) : string =
+  let b = Buffer.create (String.length s + 2) in
+  Buffer.add_char b '"';
+  String.iter (fun c ->
+      match c with
+      | '"' -> Buffer.add_string b "\\\""
+      | '\\' -> Buffer.add_string b "\\\\"
+      | '\n' -> Buffer.add_string b "\\n"
+      | c when Char.code c < 0x20 || Char.code c = 0x7f ->
+        Buffer.add_string b (Printf.sprintf "\\u%04x" (Char.code c))
+      | c -> Buffer.add_char b c) s;
+  Buffer.add_char b '"';
+  Buffer.contents b;;
+
+(* The proof is one OCaml expression of type tactic. It is parsed by the
+   toplevel's own parser (so term quotations work as in a proof script) and
+   must come out as a single expression phrase: the wrapper is trusted text,
+   the proof sits inside parentheses, and anything that would close them and
+   add phrases is refused here as well as by provebench's static vetting.
+   The phrase only compiles the proof into a thunk: evaluating it happens
+   later under pb_check_in_child's handlers, so a proof that runs out of
+   memory or stack is told apart from one that does not compile. *)
+let pb_compile_tactic (proof : string) : (unit -> tactic) option =
+  pb_tactic_slot := None;
+  let text = "pb_tactic_slot := Some (fun () -> ((\n" ^ proof ^ "\n) : tactic))" in
+  let result =
+    try
+      let lexbuf = Lexing.from_string text in
+      Lexing.set_filename lexbuf "proof";
+      (* The wrapper's first line is line 0, so line 1 is the proof's first. *)
+      lexbuf.Lexing.lex_curr_p <- { lexbuf.Lexing.lex_curr_p with Lexing.pos_lnum = 0 };
+      Location.input_lexbuf := Some lexbuf;
+      Location.input_name := "proof";
+      match !Toploop.parse_use_file lexbuf with
+      | [Parsetree.Ptop_def [{ Parsetree.pstr_desc = Parsetree.Pstr_eval _; _ }] as phrase] ->
+        if Toploop.execute_phrase false Format.err_formatter phrase then !pb_tactic_slot
+        else None
+      | _ -> Format.eprintf "the proof is not a single tactic expression@."; None
+    with e -> (try Location.report_exception Format.err_formatter e with _ -> ()); None in
+  Format.pp_print_flush Format.err_formatter ();
+  result;;
+
+let pb_result status reason detail = status ^ " " ^ reason ^ "\n" ^ detail;;
+
+let pb_parse_goal (text : string) : term =
+  let tm = parse_term text in
+  if type_of tm <> bool_ty then failwith "the goal is not a boolean term";
+  tm;;
+
+(* Runs in the forked child only. The goal is parsed and the axiom list is
+   captured before any of the proof text is evaluated. *)
+let pb_check_in_child (goal_text : string) (proof : string) : string =
+  match (try Ok (pb_parse_goal goal_text) with Failure m -> Error m | e -> Error (Printexc.to_string e)) with
+  | Error msg -> pb_result "ERROR" "bad-goal" msg
+  | Ok goal ->
+  let axioms0 = axioms () in
+  try
+    match pb_compile_tactic proof with
+    | None -> pb_result "FAIL" "compile-error" ""
+    | Some thunk ->
+      let tac = thunk () in
+      let _, subgoals, justify = by tac (mk_goalstate ([], goal)) in
+      if subgoals <> [] then
+        pb_result "FAIL" "unsolved-goals"
+          (string_of_int (length subgoals) ^ " goal(s) left; first: "
+           ^ string_of_term (snd (hd subgoals)))
+      else
+        let th = justify null_inst [] in
+        if not (axioms () == axioms0) then
+          pb_result "CHEATING" "new-axiom" "the axiom list changed during the proof"
+        else if hyp th <> [] then
+          pb_result "CHEATING" "hypotheses"
+            ("the theorem has hypotheses: " ^ String.concat ", " (map string_of_term (hyp th)))
+        else if not (aconv (concl th) goal) then
+          pb_result "CHEATING" "statement-mismatch" ("proved " ^ string_of_term (concl th))
+        else pb_result "PASS" "proved" ""
+  with
+  | Failure msg -> pb_result "FAIL" "tactic-failed" ("Failure: " ^ msg)
+  | Out_of_memory -> pb_result "FAIL" "memory-limit" "Out_of_memory"
+  | Stack_overflow -> pb_result "FAIL" "stack-overflow" "Stack_overflow"
+  | e -> pb_result "FAIL" "exception" (Printexc.to_string e);;
+
+(* Body sent to a spare child: "<goal bytes>\n<goal><proof>". *)
+let pb_child_work (body : string) : string =
+  let nl = String.index body '\n' in
+  let goal_len = int_of_string (String.sub body 0 nl) in
+  let goal = String.sub body (nl + 1) goal_len in
+  let proof = String.sub body (nl + 1 + goal_len) (String.length body - nl - 1 - goal_len) in
+  pb_check_in_child goal proof;;
+
+let pb_output_cap = 65536;;
+let pb_spare : Pb_proc.spare option ref = ref None;;
+
+let pb_prepare_spare () =
+  Pb_proc.reap_finished ();
+  if !pb_spare = None then pb_spare := Some (Pb_proc.fork_spare pb_child_work);;
+
+let pb_handle (wall_ms : int) (memory_mb : int) (goal : string) (proof : string) : string =
+  pb_prepare_spare ();
+  let spare = Option.get !pb_spare in
+  pb_spare := None;
+  let wall_s = float_of_int wall_ms /. 1000. in
+  let limits = { Pb_proc.wall_s = wall_s;
+                 cpu_s = max 1 (int_of_float (ceil wall_s));
+                 memory_bytes = memory_mb * 1024 * 1024;
+                 output_bytes = pb_output_cap } in
+  let out_path = Filename.concat (Filename.get_temp_dir_name ())
+      ("pb-check-" ^ string_of_int spare.Pb_proc.pid ^ ".out") in
+  let body = string_of_int (String.length goal) ^ "\n" ^ goal ^ proof in
+  let r = Pb_proc.run_on_spare ~while_waiting:pb_prepare_spare spare limits ~out_path ~body in
+  let status, reason, detail =
+    match r.Pb_proc.ending with
+    | Pb_proc.Reported payload ->
+      (match String.index_opt payload '\n' with
+       | Some i ->
+         (match String.split_on_char ' ' (String.sub payload 0 i) with
+          | [s; rs] -> s, rs, String.sub payload (i + 1) (String.length payload - i - 1)
+          | _ -> "ERROR", "bad-child-report", payload)
+       | None -> "ERROR", "bad-child-report", payload)
+    | Pb_proc.Wall_timeout -> "TIMEOUT", "wall-timeout", ""
+    | Pb_proc.Cpu_timeout -> "TIMEOUT", "cpu-timeout", ""
+    | Pb_proc.Output_limit -> "FAIL", "output-limit", ""
+    | Pb_proc.Signalled name -> "FAIL", "crashed", "killed by " ^ name
+    | Pb_proc.Exited_silently c ->
+      "FAIL", "no-result", "exited with code " ^ string_of_int c ^ " before reporting" in
+  "{\"status\":" ^ pb_json_string status ^ ",\"reason\":" ^ pb_json_string reason
+  ^ ",\"detail\":" ^ pb_json_string detail ^ ",\"output\":" ^ pb_json_string r.Pb_proc.output
+  ^ ",\"wall_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.wall_used
+  ^ ",\"cpu_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.cpu_used ^ "}";;
+
+let pb_serve (ready_nonce : string) : unit =
+  let info = "{\"hol_version\":" ^ pb_json_string hol_version
+             ^ ",\"ocaml_version\":" ^ pb_json_string Sys.ocaml_version
+             ^ ",\"axioms\":" ^ string_of_int (length (axioms ())) ^ "}" in
+  (* Tactics' progress chatter (MESON's "solved at") is not a checker message. *)
+  verbose := false;
+  Gc.compact ();
+  pb_prepare_spare ();
+  print_string ("\nPBREADY " ^ ready_nonce ^ " " ^ string_of_int (String.length info) ^ "\n" ^ info ^ "\n");
+  flush stdout;
+  let rec loop () =
+    match input_line stdin with
+    | exception End_of_file -> ()
+    | line ->
+      (match String.split_on_char ' ' (String.trim line) with
+       | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
+         let goal = really_input_string stdin (int_of_string goal_len) in
+         let proof = really_input_string stdin (int_of_string proof_len) in
+         let response =
+           try pb_handle (int_of_string wall_ms) (int_of_string memory_mb) goal proof
+           with e -> "{\"status\":\"ERROR\",\"reason\":\"server-exception\",\"detail\":"
+                     ^ pb_json_string (Printexc.to_string e) ^ "}" in
+         print_string ("PBRES " ^ nonce ^ " " ^ string_of_int (String.length response) ^ "\n"
+                       ^ response ^ "\n");
+         flush stdout
+       | _ -> ());
+      loop () in
+  loop ();;

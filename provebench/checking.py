@@ -1,0 +1,172 @@
+"""Checking proofs outside a run: one proof, a batch file, a suite's reference proofs.
+
+Verifiers are shared per (proof system, context), so a batch that mixes
+problems of one suite with ad-hoc goals still loads each context once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provebench.containers import RECIPES
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import Problem, Reason, Status, System, Verdict
+from provebench.settings import Settings
+from provebench.suites.load import Suite, find_suite
+from provebench.verify.api import Verifier, make_verifier
+
+DEFAULT_GOAL_TIMEOUT_S = 30.0
+
+
+def read_proof(source: str, max_bytes: int, stdin: Callable[[], bytes]) -> str:
+    """The proof text from a file or ``-`` (stdin); one-line errors for bad input."""
+    name = "standard input" if source == "-" else source
+    try:
+        data = stdin() if source == "-" else Path(source).read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{name}: is a directory") from None
+    except OSError as exc:
+        raise UserError(f"{name}: cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise UserError(f"{name}: {len(data)} bytes is over the proof size limit of {max_bytes} bytes")
+    if b"\0" in data:
+        raise UserError(f"{name}: binary data, not proof text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+
+
+def system_image(system: System) -> str:
+    """The checker image name for ad-hoc goals of ``system``."""
+    for name, r in RECIPES.items():
+        if r.system is system:
+            return name
+    raise UserError(f"no checker image for {system.value} yet")
+
+
+def adhoc_problem(system: System, goal: str, timeout_s: float | None) -> Problem:
+    """A problem for a goal given on the command line."""
+    if not goal.strip():
+        raise UserError("the goal is empty")
+    if system is System.HOL_LIGHT:
+        goal = goal.strip()
+        if len(goal) >= 2 and goal[0] == goal[-1] == "`":
+            goal = goal[1:-1]  # accept HOL Light's own quotation marks
+    return Problem.adhoc(system, goal, timeout_s or DEFAULT_GOAL_TIMEOUT_S, system_image(system))
+
+
+@dataclass
+class VerifierPool:
+    """Verifiers created on first use, one per (system, context); close() stops them all."""
+
+    settings: Settings
+    on_start: Callable[[System], None] = lambda _system: None
+    _verifiers: dict[tuple[System, str], Verifier] = field(default_factory=dict)
+
+    def for_problem(self, problem: Problem) -> Verifier:
+        """The (prepared) verifier for this problem's system and context."""
+        key = (problem.system, problem.context)
+        if key not in self._verifiers:
+            self._verifiers[key] = make_verifier(problem.system, self.settings, problem.context)
+            self.on_start(problem.system)
+            self._verifiers[key].prepare()
+        return self._verifiers[key]
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
+        """Check on the right verifier."""
+        return self.for_problem(problem).check(problem, proof, timeout_s)
+
+    def close(self) -> None:
+        """Stop every verifier."""
+        for v in self._verifiers.values():
+            v.close()
+        self._verifiers.clear()
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One line of a batch file, resolved."""
+
+    id: Any
+    problem: Problem
+    proof: str
+
+
+def parse_batch(path: str, suite: Suite | None, system: System | None, timeout_s: float | None) -> list[BatchItem]:
+    """Read and validate every line of a batch file before any check runs."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    items = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{where}: invalid JSON: {exc.msg}") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("proof"), str):
+            raise UserError(f"{where}: needs a string field 'proof'")
+        if isinstance(obj.get("problem"), str):
+            if suite is None:
+                raise UserError(f"{where}: has 'problem' but no --suite was given")
+            problem = suite.problem(obj["problem"])
+        elif isinstance(obj.get("goal"), str):
+            if system is None:
+                raise UserError(f"{where}: has 'goal' but no --system was given")
+            problem = adhoc_problem(system, obj["goal"], timeout_s)
+        else:
+            raise UserError(f"{where}: needs 'problem' (with --suite) or 'goal' (with --system)")
+        items.append(BatchItem(id=obj.get("id"), problem=problem, proof=obj["proof"]))
+    if not items:
+        raise UserError(f"{path}: no proofs to check")
+    return items
+
+
+def infrastructure_verdict(exc: VerifierUnavailable) -> Verdict:
+    """The ERROR verdict recorded for an item whose checker failed."""
+    return Verdict(status=Status.ERROR, reason=Reason.CHECKER_UNAVAILABLE, messages=(str(exc),))
+
+
+def check_many(
+    pool: VerifierPool, items: list[tuple[Problem, str]], timeout_s: float | None, workers: int
+) -> Iterator[Verdict]:
+    """Verdicts in input order, checked concurrently on the warm checkers."""
+    # Start each needed verifier first, so loading is not raced by workers.
+    for problem, _ in items:
+        pool.for_problem(problem)
+
+    def one(item: tuple[Problem, str]) -> Verdict:
+        try:
+            return pool.check(item[0], item[1], timeout_s)
+        except VerifierUnavailable as exc:
+            return infrastructure_verdict(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+        yield from executor.map(one, items)
+
+
+def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:
+    """All problems with a reference proof, or a seeded random sample of them."""
+    with_ref = [p for p in suite.problems if p.reference_proof]
+    if sample is None or sample >= len(with_ref):
+        return with_ref
+    return sorted(random.Random(seed).sample(with_ref, sample), key=lambda p: with_ref.index(p))
+
+
+def load_suite_arg(name: str, settings: Settings) -> Suite:
+    """A suite named on the command line."""
+    return find_suite(name, settings.suites_dir)

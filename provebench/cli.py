@@ -1,0 +1,276 @@
+"""The ``provebench`` command: argument parsing, printing and exit codes only.
+
+Exit codes: 0 PASS (or success), 1 a proof verdict other than PASS,
+2 bad usage or bad input, 3 infrastructure error (checker unavailable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from provebench import __version__, checking, containers
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import Status, System, Verdict
+from provebench.settings import Backend, Settings
+from provebench.suites.load import list_suites, load_suite
+
+EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+
+_out = Console(highlight=False)
+_err = Console(stderr=True, highlight=False)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own errors exit 2 with one line
+        self.exit(EXIT_USAGE, f"provebench: error: {message} (see --help)\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="provebench",
+        description="Run formal theorem-proving benchmarks with pinned, sandboxed proof checkers.",
+        epilog="Exit codes: 0 PASS, 1 another verdict, 2 bad usage or input, 3 checker infrastructure error.",
+    )
+    p.add_argument("--version", action="version", version=f"provebench {__version__}")
+    p.add_argument("--backend", choices=[b.value for b in Backend], help="where checkers run (default: docker)")
+    p.add_argument("--checkers", type=int, help="warm checkers per context (default: 1)")
+    p.add_argument("--memory-mb", type=int, help="memory limit of one check in MB (default: 4096)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser(
+        "check",
+        help="check one proof, or a batch of proofs",
+        description="Check a proof of a suite problem (--suite/--problem) or of an ad-hoc goal (--system/--goal). "
+        "With --batch, check every line of a JSONL file on warm checkers.",
+    )
+    c.add_argument("proof", nargs="?", default="-", help="proof file, or - for standard input (default)")
+    c.add_argument("--suite", help="suite name or folder")
+    c.add_argument("--problem", help="problem id in the suite")
+    c.add_argument("--system", choices=[s.value for s in System], help="proof system of --goal")
+    c.add_argument("--goal", help="the statement to prove, e.g. '`!n. n + 0 = n`' for HOL Light")
+    c.add_argument("--batch", metavar="FILE", help="JSONL: {proof, problem|goal, id?} per line; JSONL verdicts out")
+    c.add_argument("--timeout", type=float, help="seconds per check (default: the problem's, or 30 for goals)")
+    c.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+
+    i = sub.add_parser("images", help="build and list checker images")
+    isub = i.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
+    b = isub.add_parser("build", help="build checker images (all by default); a current image is kept")
+    b.add_argument("names", nargs="*", help=f"images to build: {', '.join(containers.RECIPES)}")
+    b.add_argument(
+        "--apt-ignore-valid-until", action="store_true", help="accept an expired Release file (frozen mirrors)"
+    )
+    lst = isub.add_parser("list", help="list built checker images with their digests")
+    lst.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("suites", help="list suites, check reference proofs")
+    ssub = s.add_subparsers(dest="suites_command", required=True, parser_class=_Parser)
+    ssub.add_parser("list", help="bundled and imported suites")
+    t = ssub.add_parser("selftest", help="check the suite's reference proofs with its checker")
+    t.add_argument("suite", help="suite name or folder")
+    t.add_argument("--sample", type=int, help="check a random sample of this many problems")
+    t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    t.add_argument("--json", action="store_true")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    update: dict[str, Any] = {}
+    if args.backend:
+        update["backend"] = Backend(args.backend)
+    if args.checkers is not None:
+        if args.checkers < 1:
+            raise UserError("--checkers must be at least 1")
+        update["checkers"] = args.checkers
+    if args.memory_mb is not None:
+        if args.memory_mb < 256:
+            raise UserError("--memory-mb must be at least 256")
+        update["memory_mb"] = args.memory_mb
+    if getattr(args, "apt_ignore_valid_until", False):
+        update["apt_ignore_valid_until"] = True
+    return settings.model_copy(update=update)
+
+
+def _progress(line: str) -> None:
+    _err.print(line, style="dim", markup=False)
+
+
+def _pool(settings: Settings) -> checking.VerifierPool:
+    def started(system: System) -> None:
+        _err.print(f"[dim]starting {settings.checkers} warm {system.value} checker(s); loading takes a while...[/]")
+
+    # Build missing images with visible progress before a verifier needs them.
+    return checking.VerifierPool(settings, on_start=started)
+
+
+def _ensure_images(settings: Settings, names: set[str]) -> None:
+    if settings.backend is Backend.LOCAL:
+        return
+    engine = containers.DockerEngine(settings)
+    for name in sorted(names):
+        r = containers.recipe(name)
+        if engine.find_image(r) is None:
+            _err.print(f"[bold]building checker image {name}[/] (first use)")
+            engine.build_image(r, _progress)
+
+
+def verdict_json(verdict: Verdict, item_id: Any) -> dict[str, Any]:
+    """The JSON shape of a verdict on the command line."""
+    return {"id": item_id, **verdict.model_dump(mode="json")}
+
+
+def _print_verdict(verdict: Verdict, label: str) -> None:
+    colour = {Status.PASS: "green", Status.FAIL: "red", Status.TIMEOUT: "yellow"}.get(verdict.status, "magenta")
+    _out.print(
+        f"[bold {colour}]{verdict.status.value}[/] ({verdict.reason.value}) {label}  {verdict.check_seconds:.3f} s"
+    )
+    if verdict.checker is not None:
+        c = verdict.checker
+        _out.print(f"checker: {c.image} {c.digest} {c.system.value} {c.version}", markup=False)
+    for m in verdict.messages:
+        _out.print(m, markup=False)
+
+
+def _exit_for(verdicts: Sequence[Verdict]) -> int:
+    if any(v.status is Status.ERROR for v in verdicts):
+        return EXIT_INFRA
+    return EXIT_OK if all(v.status is Status.PASS for v in verdicts) else EXIT_VERDICT
+
+
+def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    suite = checking.load_suite_arg(args.suite, settings) if args.suite else None
+    system = System(args.system) if args.system else None
+    if args.batch:
+        items = checking.parse_batch(args.batch, suite, system, args.timeout)
+        _ensure_images(settings, {it.problem.checker_image for it in items})
+        pool = _pool(settings)
+        try:
+            verdicts = []
+            pairs = [(it.problem, it.proof) for it in items]
+            for it, v in zip(items, checking.check_many(pool, pairs, args.timeout, settings.checkers), strict=False):
+                verdicts.append(v)
+                print(json.dumps(verdict_json(v, it.id)), flush=True)
+        finally:
+            pool.close()
+        return _exit_for(verdicts)
+    if suite is not None:
+        if not args.problem:
+            raise UserError("--suite needs --problem (or use --batch)")
+        problem = suite.problem(args.problem)
+    elif system is not None and args.goal is not None:
+        problem = checking.adhoc_problem(system, args.goal, args.timeout)
+    else:
+        raise UserError("say what to prove: --suite NAME --problem ID, or --system SYSTEM --goal TERM")
+    proof = checking.read_proof(args.proof, settings.max_proof_bytes, lambda: sys.stdin.buffer.read())
+    _ensure_images(settings, {problem.checker_image})
+    pool = _pool(settings)
+    try:
+        verdict = pool.check(problem, proof, args.timeout)
+    finally:
+        pool.close()
+    if args.json:
+        print(json.dumps(verdict_json(verdict, problem.id)))
+    else:
+        _print_verdict(verdict, problem.id)
+    return _exit_for([verdict])
+
+
+def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
+    engine = containers.DockerEngine(settings)
+    if args.images_command == "build":
+        for name in args.names or sorted(containers.RECIPES):
+            r = containers.recipe(name)
+            info = engine.find_image(r)
+            if info is None:
+                _err.print(f"[bold]building {name}[/]")
+                info = engine.build_image(r, _progress)
+            _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
+        return EXIT_OK
+    images = engine.list_images()
+    if args.json:
+        print(json.dumps([vars(i) for i in images], indent=2))
+        return EXIT_OK
+    table = Table("image", "tag", "digest", "version", "size", "current")
+    for i in images:
+        current = "yes" if i.tag == containers.image_tag(containers.recipe(i.name)) else "no"
+        table.add_row(i.name, i.tag, i.digest[:19], i.version, f"{i.size_bytes / 1e9:.2f} GB", current)
+    _out.print(table if images else "no checker images built yet (provebench images build)")
+    return EXIT_OK
+
+
+def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
+    if args.suites_command == "list":
+        for folder in list_suites(settings.suites_dir):
+            try:
+                s = load_suite(folder)
+                _out.print(f"{s.name:24} {s.manifest.system.value:10} {len(s.problems):5} problems  {folder}")
+            except UserError as exc:
+                _out.print(f"{folder.name:24} (invalid: {exc})", markup=False)
+        return EXIT_OK
+    suite = checking.load_suite_arg(args.suite, settings)
+    problems = checking.sample_problems(suite, args.sample, args.seed)
+    if not problems:
+        raise UserError(f"suite {suite.name} has no reference proofs to check")
+    _ensure_images(settings, {p.checker_image for p in problems})
+    pool = _pool(settings)
+    t0 = time.monotonic()
+    verdicts: list[Verdict] = []
+    try:
+        pairs = [(p, p.reference_proof or "") for p in problems]
+        for p, v in zip(problems, checking.check_many(pool, pairs, None, settings.checkers), strict=False):
+            verdicts.append(v)
+            if not args.json:
+                _print_line(p.id, v)
+    finally:
+        pool.close()
+    failures = [
+        {"problem": p.id, **v.model_dump(mode="json")} for p, v in zip(problems, verdicts, strict=True) if not v.passed
+    ]
+    passed = sum(v.passed for v in verdicts)
+    if args.json:
+        print(json.dumps({"suite": suite.name, "checked": len(verdicts), "passed": passed, "failures": failures}))
+    else:
+        counts = Counter(v.status.value for v in verdicts)
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        _out.print(
+            f"[bold]{suite.name}: {passed}/{len(verdicts)} reference proofs pass[/] ({summary}) "
+            f"in {time.monotonic() - t0:.1f} s"
+        )
+    return _exit_for(verdicts)
+
+
+def _print_line(label: str, v: Verdict) -> None:
+    colour = "green" if v.passed else "red"
+    first = v.messages[0].splitlines()[0][:100] if v.messages else ""
+    _out.print(f"[{colour}]{v.status.value:8}[/] {label:28} {v.check_seconds * 1000:8.1f} ms  {first}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        handler = {"check": _cmd_check, "images": _cmd_images, "suites": _cmd_suites}[args.command]
+        return handler(args, settings)
+    except UserError as exc:
+        _err.print(f"provebench: error: {exc}", markup=False)
+        return EXIT_USAGE
+    except VerifierUnavailable as exc:
+        _err.print(f"provebench: checker unavailable: {exc}", markup=False)
+        return EXIT_INFRA
+    except KeyboardInterrupt:
+        _err.print("provebench: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""Everything provebench knows about Docker: images, base images, sandboxed checker containers.
+
+Images are built from recipes under ``containers/`` with the in-container code
+from ``harness/``. An image's tag carries a hash of its build context, so a
+changed harness or pin builds a new image on first use. When no registry is
+reachable, the Debian base image is made with ``debootstrap`` and imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import System
+from provebench.settings import Settings
+
+Progress = Callable[[str], None]
+
+LABEL_PREFIX = "org.provebench"
+DEBOOTSTRAP_BASE_TAG = "provebench/debian-sid:debootstrap"
+
+# The one place the HOL Light version is pinned (Debian sid's package).
+HOL_LIGHT_PIN = "1:3.1.0+git20260619"
+
+
+@dataclass(frozen=True)
+class ImageRecipe:
+    """How to build one checker image."""
+
+    name: str
+    system: System
+    dockerfile: str  # relative to the resource root
+    context_dirs: tuple[str, ...]  # copied into the build context at the same relative paths
+    build_args: dict[str, str] = field(default_factory=dict)
+    version_arg: str = ""  # the build arg that pins the proof system's version
+
+
+RECIPES: dict[str, ImageRecipe] = {
+    "hol-light": ImageRecipe(
+        name="hol-light",
+        system=System.HOL_LIGHT,
+        dockerfile="containers/hol-light/Dockerfile",
+        context_dirs=("harness/hol_light",),
+        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
+        version_arg="HOL_LIGHT_VERSION",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """A built checker image."""
+
+    name: str
+    tag: str
+    digest: str  # the image ID: a content hash of the image configuration
+    system: str
+    version: str  # the installed proof-system version recorded at build time
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource and isolation settings of one checker container."""
+
+    memory_mb: int
+    pids: int
+    tmpfs_mb: int = 256
+
+
+def resource_root() -> Path:
+    """The folder holding ``containers/``, ``harness/`` and ``problems/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data", here.parent):
+        if (candidate / "containers").is_dir() and (candidate / "harness").is_dir():
+            return candidate
+    raise VerifierUnavailable(f"provebench's container recipes are missing (looked under {here})")
+
+
+def recipe(name: str) -> ImageRecipe:
+    """The recipe called ``name``, or a one-line error listing the known ones."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise UserError(f"unknown checker image {name!r}; known: {', '.join(sorted(RECIPES))}") from None
+
+
+def _context_files(r: ImageRecipe) -> Iterator[tuple[str, Path]]:
+    root = resource_root()
+    yield "Dockerfile", root / r.dockerfile
+    for d in r.context_dirs:
+        for path in sorted((root / d).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                yield str(path.relative_to(root)), path
+
+
+def recipe_hash(r: ImageRecipe) -> str:
+    """A hash of everything that goes into the image, for its tag."""
+    h = hashlib.sha256()
+    for rel, path in _context_files(r):
+        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    for k, v in sorted(r.build_args.items()):
+        h.update(f"{k}={v}\0".encode())
+    return h.hexdigest()[:12]
+
+
+def image_tag(r: ImageRecipe) -> str:
+    """The tag of the image this recipe builds now."""
+    return f"provebench/{r.name}:{recipe_hash(r)}"
+
+
+class DockerEngine:
+    """A connection to the Docker engine; construction does no I/O."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The SDK client, connected on first use."""
+        if self._client is None:
+            try:
+                client = docker.from_env(timeout=300)
+                client.ping()
+            except Exception as exc:  # the SDK raises many kinds here
+                raise VerifierUnavailable(
+                    "the Docker engine is not reachable; start it (for example "
+                    "`dockerd --bridge=none --iptables=false &`) or use --backend local: "
+                    f"{type(exc).__name__}"
+                ) from None
+            self._client = client
+        return self._client
+
+    # ----- images -------------------------------------------------------
+
+    def _info(self, r: ImageRecipe, image: Any) -> ImageInfo:
+        labels = image.labels or {}
+        return ImageInfo(
+            name=r.name,
+            tag=image.tags[0] if image.tags else image.id,
+            digest=image.id,
+            system=labels.get(f"{LABEL_PREFIX}.system", r.system.value),
+            version=labels.get(f"{LABEL_PREFIX}.version", "unknown"),
+            size_bytes=int(image.attrs.get("Size", 0)),
+        )
+
+    def find_image(self, r: ImageRecipe) -> ImageInfo | None:
+        """The current image of ``r`` if it is built."""
+        try:
+            return self._info(r, self.client.images.get(image_tag(r)))
+        except docker.errors.ImageNotFound:
+            return None
+
+    def ensure_image(self, r: ImageRecipe, progress: Progress) -> ImageInfo:
+        """The current image of ``r``, built first if missing."""
+        return self.find_image(r) or self.build_image(r, progress)
+
+    def list_images(self) -> list[ImageInfo]:
+        """Every provebench checker image on this engine, current or not."""
+        out = []
+        for image in self.client.images.list(filters={"label": f"{LABEL_PREFIX}.recipe"}):
+            r = RECIPES.get((image.labels or {}).get(f"{LABEL_PREFIX}.recipe", ""))
+            if r is not None:
+                out.append(self._info(r, image))
+        return sorted(out, key=lambda i: (i.name, i.tag))
+
+    def build_image(self, r: ImageRecipe, progress: Progress) -> ImageInfo:
+        """Build the image of ``r`` (and its base image if needed)."""
+        base = self.ensure_base_image(progress)
+        tag = image_tag(r)
+        args = dict(r.build_args)
+        args["BASE_IMAGE"] = base
+        args["APT_IGNORE_VALID_UNTIL"] = "1" if self.settings.apt_ignore_valid_until else "0"
+        labels = {
+            f"{LABEL_PREFIX}.recipe": r.name,
+            f"{LABEL_PREFIX}.system": r.system.value,
+            f"{LABEL_PREFIX}.recipe-hash": tag.rsplit(":", 1)[1],
+        }
+        with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
+            for rel, path in _context_files(r):
+                dest = Path(ctx) / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+            progress(f"building {tag} from {base}")
+            stream = self.client.api.build(
+                path=ctx,
+                tag=tag,
+                buildargs=args,
+                labels=labels,
+                network_mode="host",  # builds reach the package mirror; checkers never do
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            for chunk in stream:
+                if "error" in chunk:
+                    raise UserError(f"building {tag} failed: {str(chunk['error']).strip()}")
+                line = str(chunk.get("stream", "")).rstrip()
+                if line:
+                    progress(line)
+        image = self.client.images.get(tag)
+        # The installed version is read back from the image, not assumed.
+        version = self._read_version(tag, r)
+        if r.version_arg and not version.startswith(r.build_args[r.version_arg]):
+            raise UserError(f"{tag} has {r.system.value} {version}, expected {r.build_args[r.version_arg]}")
+        self._tag_version(image, tag, version)
+        return self._info(r, self.client.images.get(tag))
+
+    def _read_version(self, tag: str, r: ImageRecipe) -> str:
+        out = self.client.containers.run(
+            tag, ["cat", f"/opt/provebench/{r.system.value}-version"], remove=True, network_mode="none"
+        )
+        return bytes(out).decode().strip()
+
+    def _tag_version(self, image: Any, tag: str, version: str) -> None:
+        """Record the version as a label by committing a no-op layer on top."""
+        container = self.client.containers.create(tag, ["true"], network_mode="none")
+        try:
+            repo, t = tag.rsplit(":", 1)
+            container.commit(
+                repository=repo,
+                tag=t,
+                changes=[f'LABEL {LABEL_PREFIX}.version="{version}"'],
+            )
+        finally:
+            container.remove(force=True)
+
+    # ----- base image ---------------------------------------------------
+
+    def ensure_base_image(self, progress: Progress) -> str:
+        """A Debian sid image to build on: local, pulled, or made with debootstrap."""
+        base = self.settings.base_image
+        for ref in (base, DEBOOTSTRAP_BASE_TAG):
+            try:
+                self.client.images.get(ref)
+                return ref
+            except docker.errors.ImageNotFound:
+                pass
+        try:
+            progress(f"pulling {base}")
+            self.client.images.pull(base)
+            return base
+        except docker.errors.APIError as exc:
+            progress(f"cannot pull {base} ({exc.explanation or exc}); building it with debootstrap")
+        self._debootstrap_base(progress)
+        return DEBOOTSTRAP_BASE_TAG
+
+    def _debootstrap_base(self, progress: Progress) -> None:
+        if shutil.which("debootstrap") is None:
+            raise UserError(
+                "no registry is reachable and debootstrap is not installed: "
+                "install it (apt-get install debootstrap) or make a Debian sid image available"
+            )
+        with tempfile.TemporaryDirectory(prefix="provebench-rootfs-") as tmp:
+            rootfs = Path(tmp) / "rootfs"
+            cmd = ["debootstrap", "--variant=minbase", "sid", str(rootfs), self.settings.debian_mirror]
+            progress("$ " + " ".join(cmd))
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            assert proc.stdout is not None
+            tail: list[str] = []
+            for line in proc.stdout:
+                progress(line.rstrip())
+                tail = (tail + [line.rstrip()])[-5:]
+            if proc.wait() != 0:
+                raise UserError(f"debootstrap failed (exit {proc.returncode}): {' | '.join(tail)}")
+            tarball = Path(tmp) / "rootfs.tar"
+            subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+            repo, tag = DEBOOTSTRAP_BASE_TAG.rsplit(":", 1)
+            progress(f"importing the root filesystem as {DEBOOTSTRAP_BASE_TAG}")
+            self.client.api.import_image_from_file(str(tarball), repository=repo, tag=tag)
+
+    # ----- checker containers -------------------------------------------
+
+    def create_checker(self, image: ImageInfo, command: list[str], workdir: str, limits: SandboxLimits) -> str:
+        """Create (not start) a sandboxed checker container; returns its ID.
+
+        No network, read-only root, all capabilities dropped, no new
+        privileges, pid and memory limits, a small /tmp. Its stdin closes when
+        the attached client goes away, which ends the toplevel and removes
+        the container.
+        """
+        api = self.client.api
+        host_config = api.create_host_config(
+            network_mode="none",
+            read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
+            pids_limit=limits.pids,
+            mem_limit=f"{limits.memory_mb}m",
+            memswap_limit=f"{limits.memory_mb}m",
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            auto_remove=True,
+        )
+        config = api.create_container_config(
+            image=image.digest,
+            command=command,
+            working_dir=workdir,
+            stdin_open=True,
+            host_config=host_config,
+            labels={f"{LABEL_PREFIX}.role": "checker", f"{LABEL_PREFIX}.recipe": image.name},
+            network_disabled=True,
+        )
+        config["AttachStdin"] = True
+        config["AttachStdout"] = True
+        config["AttachStderr"] = True
+        config["StdinOnce"] = True
+        return str(api.create_container_from_config(config)["Id"])
+
+    @staticmethod
+    def attach_argv(container_id: str) -> list[str]:
+        """The command whose stdin/stdout are the container's (no TTY, byte-exact)."""
+        docker_cli = shutil.which("docker")
+        if docker_cli is None:
+            raise VerifierUnavailable("the docker command-line client is not installed")
+        return [docker_cli, "start", "--attach", "--interactive", container_id]
+
+    def remove(self, container_id: str) -> None:
+        """Kill and remove a checker container; a missing one is fine."""
+        try:
+            self.client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                raise

@@ -1,0 +1,122 @@
+"""Core value types shared by every layer: problems, verdicts, checker identity."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class System(str, Enum):
+    """Proof systems provebench can check."""
+
+    HOL_LIGHT = "hol-light"
+    LEAN4 = "lean4"
+
+
+class Kind(str, Enum):
+    """What a problem asks for."""
+
+    THEOREM = "theorem"
+    FILL_IN = "fill-in"
+
+
+class Status(str, Enum):
+    """The closed set of verdicts every checker reports."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    TIMEOUT = "TIMEOUT"
+    CHEATING = "CHEATING"
+    ERROR = "ERROR"
+
+
+class Reason(str, Enum):
+    """Why a verdict is what it is; each belongs to one status."""
+
+    PROVED = "proved"
+    # FAIL
+    NO_PROOF = "no-proof"
+    TOO_LARGE = "too-large"
+    INVALID_TEXT = "invalid-text"
+    COMPILE_ERROR = "compile-error"
+    TACTIC_FAILED = "tactic-failed"
+    UNSOLVED_GOALS = "unsolved-goals"
+    EXCEPTION = "exception"
+    MEMORY_LIMIT = "memory-limit"
+    STACK_OVERFLOW = "stack-overflow"
+    OUTPUT_LIMIT = "output-limit"
+    CRASHED = "crashed"
+    NO_RESULT = "no-result"
+    # TIMEOUT
+    WALL_TIMEOUT = "wall-timeout"
+    CPU_TIMEOUT = "cpu-timeout"
+    # CHEATING
+    FORBIDDEN_CONSTRUCT = "forbidden-construct"
+    NEW_AXIOM = "new-axiom"
+    HYPOTHESES = "hypotheses"
+    STATEMENT_MISMATCH = "statement-mismatch"
+    # ERROR
+    BAD_GOAL = "bad-goal"
+    BAD_CHILD_REPORT = "bad-child-report"
+    SERVER_EXCEPTION = "server-exception"
+    CHECKER_UNAVAILABLE = "checker-unavailable"
+
+
+class Problem(BaseModel):
+    """One formal statement to prove, with everything a checker needs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    suite: str
+    system: System
+    kind: Kind = Kind.THEOREM
+    statement: str
+    context: str = ""
+    informal: str = ""
+    category: str = "uncategorized"
+    timeout_s: float = Field(gt=0)
+    reference_proof: str | None = None
+    checker_image: str
+
+    @classmethod
+    def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:
+        """A problem made from a goal given on the command line."""
+        return cls(
+            id="goal",
+            suite="adhoc",
+            system=system,
+            statement=statement,
+            timeout_s=timeout_s,
+            checker_image=checker_image,
+        )
+
+
+class CheckerInfo(BaseModel):
+    """The pinned checker that produced a verdict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    image: str
+    digest: str
+    system: System
+    version: str
+
+
+class Verdict(BaseModel):
+    """The outcome of checking one proof."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    reason: Reason
+    messages: tuple[str, ...] = ()
+    check_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    checker: CheckerInfo | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only for PASS."""
+        return self.status is Status.PASS

@@ -1,0 +1,40 @@
+"""Explicit configuration, read once in ``main()`` and passed down."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Backend(str, Enum):
+    """Where checkers run."""
+
+    DOCKER = "docker"
+    LOCAL = "local"  # the host's own hol-light: for development only, not a sandbox
+
+
+class Settings(BaseSettings):
+    """Settings from ``PROVEBENCH_*`` environment variables; flags override them."""
+
+    model_config = SettingsConfigDict(env_prefix="PROVEBENCH_", extra="ignore")
+
+    backend: Backend = Backend.DOCKER
+    checkers: int = Field(default=1, ge=1, le=64, description="warm checkers per context")
+    memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
+    container_headroom_mb: int = Field(
+        default=2048, ge=256, description="container memory above one check's limit (the loaded toplevel)"
+    )
+    pids_limit: int = Field(default=256, ge=16)
+    load_timeout_s: float = Field(default=900.0, gt=0, description="time allowed to load a checker")
+    max_proof_bytes: int = Field(default=1_000_000, ge=1)
+    base_image: str = "debian:sid"
+    debian_mirror: str = "http://deb.debian.org/debian"
+    apt_ignore_valid_until: bool = Field(
+        default=False, description="accept an expired Release file (frozen mirror snapshots)"
+    )
+    cache_dir: Path = Path.home() / ".cache" / "provebench"
+    suites_dir: Path = Path.home() / ".local" / "share" / "provebench" / "suites"
+    hol_light_dir: Path = Path("/usr/share/hol-light")

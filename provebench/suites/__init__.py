@@ -1,0 +1,1 @@
+"""Suites: provebench's own format, loading and lookup."""

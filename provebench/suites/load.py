@@ -1,0 +1,194 @@
+"""Suites in provebench's own format: a folder with ``suite.yaml`` and a problems file.
+
+``suite.yaml`` names the suite, its proof system, version, checker image,
+default timeout, the trusted context every checker loads once, and the
+problems file (YAML list or JSONL, one problem per entry). Loading validates
+everything and reports the first problem as one line naming file and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from provebench.errors import UserError
+from provebench.model import Kind, Problem, System
+
+SUITE_FILE = "suite.yaml"
+
+
+class SuiteManifest(BaseModel):
+    """The fields of ``suite.yaml``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    system: System
+    version: str
+    description: str = ""
+    checker_image: str
+    default_timeout_s: float = Field(default=30.0, gt=0)
+    context: str = ""
+    problems_file: str = "problems.yaml"
+    source: str = ""
+
+
+class ProblemEntry(BaseModel):
+    """One entry of a problems file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    statement: str = Field(min_length=1)
+    kind: Kind = Kind.THEOREM
+    category: str = "uncategorized"
+    timeout_s: float | None = Field(default=None, gt=0)
+    informal: str = ""
+    reference_proof: str | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A loaded, validated suite."""
+
+    manifest: SuiteManifest
+    problems: tuple[Problem, ...]
+    path: Path
+    content_hash: str
+
+    @property
+    def name(self) -> str:
+        """The suite's name."""
+        return self.manifest.name
+
+    def problem(self, problem_id: str) -> Problem:
+        """The problem with this id, or a one-line error."""
+        for p in self.problems:
+            if p.id == problem_id:
+                return p
+        raise UserError(f"suite {self.name} has no problem {problem_id!r}")
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
+    return f"field '{where}': {err['msg']}"
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+
+
+def _read_entries(path: Path) -> list[Any]:
+    if path.suffix == ".jsonl":
+        entries = []
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise UserError(f"{path}: file not found") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: not UTF-8 text") from None
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise UserError(f"{path}: line {n}: invalid JSON: {exc.msg}") from None
+        return entries
+    data = _read_yaml(path)
+    if not isinstance(data, list):
+        raise UserError(f"{path}: expected a list of problems")
+    return data
+
+
+def load_suite(folder: Path) -> Suite:
+    """Load and validate the suite in ``folder``."""
+    manifest_path = folder / SUITE_FILE
+    raw = _read_yaml(manifest_path)
+    if not isinstance(raw, dict):
+        raise UserError(f"{manifest_path}: expected a mapping of suite fields")
+    try:
+        manifest = SuiteManifest.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError(f"{manifest_path}: {_first_error(exc)}") from None
+    problems_path = folder / manifest.problems_file
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(_read_entries(problems_path), 1):
+        label = f"problem {index}"
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            label += f" ({entry['id']})"
+        try:
+            e = ProblemEntry.model_validate(entry)
+        except ValidationError as exc:
+            raise UserError(f"{problems_path}: {label}: {_first_error(exc)}") from None
+        if e.id in seen:
+            raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
+        seen.add(e.id)
+        problems.append(
+            Problem(
+                id=e.id,
+                suite=manifest.name,
+                system=manifest.system,
+                kind=e.kind,
+                statement=e.statement,
+                context=manifest.context,
+                informal=e.informal,
+                category=e.category,
+                timeout_s=e.timeout_s or manifest.default_timeout_s,
+                reference_proof=e.reference_proof,
+                checker_image=manifest.checker_image,
+            )
+        )
+    if not problems:
+        raise UserError(f"{problems_path}: the suite has no problems")
+    digest = hashlib.sha256(
+        json.dumps(
+            {"manifest": manifest.model_dump(mode="json"), "problems": [p.model_dump(mode="json") for p in problems]},
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    return Suite(manifest=manifest, problems=tuple(problems), path=folder, content_hash=f"sha256:{digest}")
+
+
+def suite_roots(suites_dir: Path) -> list[Path]:
+    """Where suites are looked up by name: bundled first, then the user's."""
+    from provebench.containers import resource_root
+
+    return [resource_root() / "problems", suites_dir]
+
+
+def find_suite(name_or_path: str, suites_dir: Path) -> Suite:
+    """Load a suite by name (bundled or the user's) or by folder path."""
+    as_path = Path(name_or_path)
+    if (as_path / SUITE_FILE).is_file():
+        return load_suite(as_path)
+    for root in suite_roots(suites_dir):
+        if (root / name_or_path / SUITE_FILE).is_file():
+            return load_suite(root / name_or_path)
+    known = ", ".join(sorted(s.name for s in list_suites(suites_dir))) or "none"
+    raise UserError(f"unknown suite {name_or_path!r}; known suites: {known}")
+
+
+def list_suites(suites_dir: Path) -> list[Path]:
+    """Every folder holding a ``suite.yaml`` under the lookup roots."""
+    found = []
+    for root in suite_roots(suites_dir):
+        if root.is_dir():
+            found.extend(sorted(p.parent for p in root.glob(f"*/{SUITE_FILE}")))
+    return found

@@ -1,0 +1,1 @@
+"""Proof checkers behind one ``Verifier`` interface."""

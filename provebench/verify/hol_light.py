@@ -1,0 +1,253 @@
+"""HOL Light verifier: static vetting, then a pool of warm checkers that fork per check."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from provebench import containers
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.settings import Backend, Settings
+from provebench.verify.api import Verifier
+from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
+from provebench.verify.hol_vetting import LexicalError, check_brackets, find_violations, tokenize
+
+_HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
+_HOL_DIR_IN_IMAGE = "/usr/share/hol-light"
+_ALLOWED_CONTROL = frozenset("\t\n\r\f")
+
+
+def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
+    """The verdict for a proof refused before any checker sees it, or None."""
+
+    def refuse(status: Status, reason: Reason, *messages: str) -> Verdict:
+        return Verdict(status=status, reason=reason, messages=messages)
+
+    if not proof.strip():
+        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof is empty")
+    size = len(proof.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        return refuse(Status.FAIL, Reason.TOO_LARGE, f"the proof has {size} bytes; the limit is {max_bytes}")
+    bad = next((c for c in proof if (ord(c) < 32 and c not in _ALLOWED_CONTROL) or ord(c) == 127), None)
+    if bad is not None or any(0xD800 <= ord(c) <= 0xDFFF for c in proof):
+        return refuse(Status.FAIL, Reason.INVALID_TEXT, "the proof contains binary or control characters")
+    try:
+        tokens = tokenize(proof)
+        check_brackets(tokens)
+    except LexicalError as exc:
+        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
+    if not tokens:
+        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof has only comments")
+    violations = find_violations(tokens)
+    if violations:
+        return refuse(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT, *(v.message() for v in violations))
+    return None
+
+
+class DockerLauncher:
+    """Starts each toplevel in its own sandboxed container of the HOL Light image."""
+
+    harness_dir = _HARNESS_IN_IMAGE
+
+    def __init__(
+        self, engine: containers.DockerEngine, image: containers.ImageInfo, limits: containers.SandboxLimits
+    ) -> None:
+        self._engine = engine
+        self._image = image
+        self._limits = limits
+
+    def launch(self) -> LaunchedToplevel:
+        """Create a container whose main process is the toplevel; attach to it."""
+        cid = self._engine.create_checker(
+            self._image, [f"{_HOL_DIR_IN_IMAGE}/ocaml-hol", "-init", "hol.ml"], _HOL_DIR_IN_IMAGE, self._limits
+        )
+        return LaunchedToplevel(argv=self._engine.attach_argv(cid), cwd=None, cleanup=lambda: self._engine.remove(cid))
+
+
+class LocalLauncher:
+    """Starts toplevels from the host's HOL Light. Not a sandbox: development only."""
+
+    def __init__(self, hol_dir: Path, cache_dir: Path) -> None:
+        self._hol_dir = hol_dir
+        self.harness_dir = str(self._compile_harness(cache_dir))
+
+    @staticmethod
+    def _compile_harness(cache_dir: Path) -> Path:
+        """Compile the process supervisor with the host's OCaml, as the image build does."""
+        if shutil.which("ocamlfind") is None:
+            raise UserError("--backend local needs the host's HOL Light and ocamlfind (apt-get install hol-light)")
+        src = containers.resource_root() / "harness" / "hol_light"
+        out = cache_dir / "harness" / containers.recipe_hash(containers.recipe("hol-light"))
+        if (out / "pb_proc.cma").exists():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=out.parent))
+        for f in src.iterdir():
+            shutil.copy2(f, work / f.name)
+        steps = [
+            ["ocamlfind", "ocamlc", "-package", "unix", "-c", "pb_proc.ml"],
+            ["ocamlc", "-c", "pb_limits.c"],
+            ["ocamlmklib", "-o", "pb_proc", "pb_limits.o", "pb_proc.cmo"],
+        ]
+        for step in steps:
+            done = subprocess.run(step, cwd=work, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise VerifierUnavailable(f"compiling the harness failed: {' '.join(step)}: {done.stderr.strip()}")
+        work.rename(out)
+        return out
+
+    def launch(self) -> LaunchedToplevel:
+        """Run ``ocaml-hol -init hol.ml`` in the host's HOL Light folder."""
+        exe = self._hol_dir / "ocaml-hol"
+        if not exe.exists():
+            raise VerifierUnavailable(f"no HOL Light toplevel at {exe}")
+        return LaunchedToplevel(argv=[str(exe), "-init", "hol.ml"], cwd=str(self._hol_dir), cleanup=lambda: None)
+
+
+class HolLightVerifier(Verifier):
+    """Checks HOL Light tactic proofs on a pool of warm checkers sharing one context."""
+
+    system = System.HOL_LIGHT
+
+    def __init__(
+        self,
+        launcher: ToplevelLauncher,
+        checker: CheckerInfo,
+        *,
+        context: str = "",
+        checkers: int = 1,
+        memory_mb: int = 4096,
+        max_proof_bytes: int = 1_000_000,
+        load_timeout_s: float = 900.0,
+    ) -> None:
+        self.checker = checker
+        self._launcher = launcher
+        self._context = context
+        self._size = checkers
+        self._memory_mb = memory_mb
+        self._max_proof_bytes = max_proof_bytes
+        self._load_timeout_s = load_timeout_s
+        # Idle sessions, or the exception that stopped a replacement from starting.
+        self._idle: queue.Queue[HolLightSession | BaseException] = queue.Queue()
+        self._lock = threading.Lock()
+        self._sessions: list[HolLightSession] = []
+        self._prepared = False
+        self._closed = False
+
+    def prepare(self) -> None:
+        """Start every checker in parallel; raise if none could start."""
+        with self._lock:
+            if self._prepared:
+                return
+            self._prepared = True
+        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if not self._sessions:
+            first = self._idle.get()
+            raise first if isinstance(first, BaseException) else VerifierUnavailable("no checker started")
+
+    def _start_one(self) -> None:
+        session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
+        try:
+            session.start()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
+            session.close()
+            self._idle.put(exc)
+            return
+        with self._lock:
+            if self._closed:
+                session.close()
+                return
+            self._sessions.append(session)
+        self._idle.put(session)
+
+    def _replace(self, dead: HolLightSession) -> None:
+        dead.close()
+        with self._lock:
+            if dead in self._sessions:
+                self._sessions.remove(dead)
+            if self._closed:
+                return
+        threading.Thread(target=self._start_one, daemon=True).start()
+
+    @property
+    def load_seconds(self) -> list[float]:
+        """How long each live checker took to load."""
+        return [s.load_seconds for s in self._sessions]
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
+        """Vet, then check on a free warm checker."""
+        if problem.system is not System.HOL_LIGHT:
+            raise UserError(f"problem {problem.id} is for {problem.system.value}, not HOL Light")
+        refused = vet_proof(proof, self._max_proof_bytes)
+        if refused is not None:
+            return refused.model_copy(update={"checker": self.checker})
+        self.prepare()
+        wall_s = timeout_s if timeout_s is not None else problem.timeout_s
+        got = self._idle.get()
+        if isinstance(got, BaseException):
+            raise VerifierUnavailable(f"no HOL Light checker could start: {got}") from got
+        session = got
+        try:
+            reply = session.check(problem.statement, proof, wall_s, self._memory_mb)
+        except VerifierUnavailable:
+            self._replace(session)
+            raise
+        self._idle.put(session)
+        return self._verdict(reply)
+
+    def _verdict(self, reply: ServerReply) -> Verdict:
+        messages = tuple(m for m in (reply.detail.strip(), reply.output.strip()) if m)
+        return Verdict(
+            status=reply.status,
+            reason=reply.reason,
+            messages=messages,
+            check_seconds=round(reply.wall_seconds, 6),
+            cpu_seconds=round(reply.cpu_seconds, 6),
+            checker=self.checker,
+        )
+
+    def close(self) -> None:
+        """Stop all checkers."""
+        with self._lock:
+            self._closed = True
+            sessions, self._sessions = self._sessions, []
+        for s in sessions:
+            s.close()
+
+
+def make_hol_light_verifier(
+    settings: Settings, context: str = "", progress: containers.Progress | None = None
+) -> HolLightVerifier:
+    """A HOL Light verifier on the configured backend (the image is built if missing)."""
+    common = dict(
+        context=context,
+        checkers=settings.checkers,
+        memory_mb=settings.memory_mb,
+        max_proof_bytes=settings.max_proof_bytes,
+        load_timeout_s=settings.load_timeout_s,
+    )
+    if settings.backend is Backend.LOCAL:
+        launcher = LocalLauncher(settings.hol_light_dir, settings.cache_dir)
+        info = CheckerInfo(image="local", digest="local", system=System.HOL_LIGHT, version=_local_version())
+        return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
+    engine = containers.DockerEngine(settings)
+    image = engine.ensure_image(containers.recipe("hol-light"), progress or (lambda _line: None))
+    limits = containers.SandboxLimits(
+        memory_mb=settings.memory_mb + settings.container_headroom_mb, pids=settings.pids_limit
+    )
+    info = CheckerInfo(image=image.tag, digest=image.digest, system=System.HOL_LIGHT, version=image.version)
+    return HolLightVerifier(DockerLauncher(engine, image, limits), info, **common)  # type: ignore[arg-type]
+
+
+def _local_version() -> str:
+    done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "hol-light"], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"

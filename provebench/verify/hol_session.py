@@ -1,0 +1,201 @@
+"""One warm HOL Light checker: a toplevel with the check server loaded, driven with pexpect.
+
+The transport is injected: a ``ToplevelLauncher`` says which command starts a
+toplevel (``docker start --attach`` of a sandboxed container, or the host's
+own HOL Light) and where the harness is as that toplevel sees it. The
+protocol is the one in ``harness/hol_light/server.ml``: length-framed
+requests and responses carrying a fresh random nonce, so nothing a proof
+prints can pass for a response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import pexpect
+import pexpect.popen_spawn
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from provebench.errors import VerifierUnavailable
+from provebench.model import Reason, Status
+
+# Time a check may take beyond its own limit before the checker counts as hung.
+_REPLY_GRACE_S = 30.0
+_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class LaunchedToplevel:
+    """How to talk to one started toplevel and how to clean it up."""
+
+    argv: list[str]
+    cwd: str | None
+    cleanup: Callable[[], None]
+
+
+class ToplevelLauncher(Protocol):
+    """Starts HOL Light toplevels (in a container, or on the host)."""
+
+    harness_dir: str
+
+    def launch(self) -> LaunchedToplevel:
+        """Prepare one toplevel process; the caller spawns ``argv``."""
+        ...
+
+
+class ServerReply(BaseModel):
+    """A check result as the server reports it; unknown values are a protocol error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Status
+    reason: Reason
+    detail: str = ""
+    output: str = ""
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+class ServerInfo(BaseModel):
+    """What the server says about itself when it is ready."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    hol_version: str
+    ocaml_version: str
+    axioms: int
+
+
+def _ocaml_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class HolLightSession:
+    """A loaded HOL Light toplevel serving checks; not thread-safe (the pool serializes)."""
+
+    def __init__(self, launcher: ToplevelLauncher, context: str, load_timeout_s: float) -> None:
+        self._launcher = launcher
+        self._context = context
+        self._load_timeout_s = load_timeout_s
+        self._proc: pexpect.popen_spawn.PopenSpawn | None = None
+        self._cleanup: Callable[[], None] | None = None
+        self.info: ServerInfo | None = None
+        self.load_seconds = 0.0
+
+    def start(self) -> ServerInfo:
+        """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
+        t0 = time.monotonic()
+        launched = self._launcher.launch()
+        self._cleanup = launched.cleanup
+        try:
+            self._proc = pexpect.popen_spawn.PopenSpawn(
+                launched.argv,
+                cwd=launched.cwd,
+                timeout=self._load_timeout_s,
+                maxread=65536,
+                searchwindowsize=8192,
+            )
+        except OSError as exc:
+            self.close()
+            raise VerifierUnavailable(f"cannot start the HOL Light toplevel: {exc}") from None
+        nonce = secrets.token_hex(8)
+        harness = self._launcher.harness_dir
+        script = (
+            "set_color_printer false;;\n"
+            + (self._context.rstrip() + "\n" if self._context.strip() else "")
+            + f"#directory {_ocaml_string(harness)};;\n"
+            + f"#use {_ocaml_string(harness + '/server.ml')};;\n"
+            + f"pb_serve {_ocaml_string(nonce)};;\n"
+        )
+        self._send(script.encode())
+        payload = self._read_frame(b"PBREADY", nonce, self._load_timeout_s, "loading HOL Light")
+        try:
+            self.info = ServerInfo.model_validate_json(payload)
+        except ValidationError:
+            self.close()
+            raise VerifierUnavailable(f"the check server sent an unreadable greeting: {payload[:200]!r}") from None
+        self.load_seconds = time.monotonic() - t0
+        return self.info
+
+    @property
+    def alive(self) -> bool:
+        """Whether the toplevel process is still running."""
+        return self._proc is not None and self._proc.proc.poll() is None
+
+    def check(self, goal: str, proof: str, wall_s: float, memory_mb: int) -> ServerReply:
+        """Check one proof of ``goal``; raises ``VerifierUnavailable`` if the checker fails."""
+        nonce = secrets.token_hex(8)
+        goal_b, proof_b = goal.encode(), proof.encode()
+        header = f"PBREQ {nonce} {max(1, int(wall_s * 1000))} {memory_mb} {len(goal_b)} {len(proof_b)}\n"
+        self._send(header.encode() + goal_b + proof_b)
+        payload = self._read_frame(b"PBRES", nonce, wall_s + _REPLY_GRACE_S, "checking a proof")
+        try:
+            return ServerReply.model_validate(json.loads(payload.decode("utf-8", errors="replace")))
+        except (ValueError, ValidationError):
+            self.close()
+            raise VerifierUnavailable(f"the check server sent an unreadable reply: {payload[:200]!r}") from None
+
+    def _send(self, data: bytes) -> None:
+        assert self._proc is not None
+        try:
+            self._proc.send(data)
+        except OSError as exc:
+            tail = self._tail()
+            self.close()
+            raise VerifierUnavailable(f"the HOL Light checker is gone ({exc}); last output: {tail}") from None
+
+    def _read_frame(self, kind: bytes, nonce: str, timeout_s: float, doing: str) -> bytes:
+        r"""Wait for ``<kind> <nonce> <n>\\n`` and return the n bytes after it."""
+        proc = self._proc
+        assert proc is not None
+        pattern = re.compile(re.escape(kind) + b" " + nonce.encode() + rb" (\d+)\n")
+        try:
+            proc.expect(pattern, timeout=timeout_s)
+            assert proc.match is not None and not isinstance(proc.match, type(pexpect.EOF))
+            size = int(proc.match.group(1))
+            data = bytes(proc.buffer)
+            deadline = time.monotonic() + timeout_s
+            while len(data) < size:
+                data += proc.read_nonblocking(65536, timeout=max(0.1, deadline - time.monotonic()))
+        except pexpect.TIMEOUT:
+            tail = self._tail()
+            self.close()
+            raise VerifierUnavailable(
+                f"HOL Light did not answer within {timeout_s:.0f} s while {doing}; last output: {tail}"
+            ) from None
+        except pexpect.EOF:
+            tail = self._tail()
+            self.close()
+            raise VerifierUnavailable(f"HOL Light exited while {doing}; last output: {tail}") from None
+        proc.buffer = data[size:]
+        return data[:size]
+
+    def _tail(self) -> str:
+        if self._proc is None:
+            return ""
+        raw = bytes(self._proc.before or b"") + bytes(self._proc.buffer or b"")
+        return raw[-_TAIL_CHARS:].decode("utf-8", errors="replace").strip().replace("\n", " | ")
+
+    def close(self) -> None:
+        """Stop the toplevel and remove its container; safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.sendeof()
+            except OSError:
+                pass
+            if proc.proc.poll() is None:
+                proc.kill(9)
+            try:
+                proc.wait()
+            except Exception:  # noqa: BLE001 - best effort during teardown
+                pass
+        cleanup, self._cleanup = self._cleanup, None
+        if cleanup is not None:
+            cleanup()

@@ -1,0 +1,333 @@
+"""Static vetting of HOL Light proof text, before it reaches a checker.
+
+A proof is one OCaml expression of type ``tactic``. The text is tokenized
+the way OCaml with HOL Light's syntax extension reads it (nested comments
+with strings inside them, string and quoted-string literals, character
+literals, backquoted term quotations), so that a forbidden name hidden in a
+comment is not flagged and one outside a comment is never missed.
+
+This is the first of three layers. The check server re-checks the theorem
+after the proof (conclusion, hypotheses, axioms), and the container sandbox
+bounds whatever gets past both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class TokenKind(Enum):
+    """Lexical classes that matter for vetting."""
+
+    IDENT = "ident"  # lowercase or uppercase identifier
+    KEYWORD = "keyword"
+    SYMBOL = "symbol"  # operator characters, brackets, separators
+    LITERAL = "literal"  # numbers, strings, characters
+    QUOTATION = "quotation"  # `term` or `:type`
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token with its position (1-based line and column)."""
+
+    kind: TokenKind
+    text: str
+    line: int
+    column: int
+
+
+class LexicalError(ValueError):
+    """The text is not lexically valid OCaml (unterminated comment, string, ...)."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken integrity rule, named, with where it happened."""
+
+    rule: str
+    token: str
+    line: int
+    column: int
+
+    def message(self) -> str:
+        """One line for the verdict's messages."""
+        return f"rule {self.rule}: `{self.token}` at line {self.line}, column {self.column}"
+
+
+KEYWORDS = frozenset(
+    "and as assert begin class constraint do done downto else end exception external false for fun "
+    "function functor if in include inherit initializer lazy let match method module mutable new "
+    "nonrec object of open or private rec sig struct then to true try type val virtual when while "
+    "with".split()
+)
+
+# Keywords that declare modules, objects or C primitives: never needed in a tactic.
+FORBIDDEN_KEYWORDS = frozenset(
+    "class external functor include inherit initializer method module object open private sig struct virtual".split()
+)
+
+# Modules a proof may name. Anything else (Obj, Sys, Unix, Marshal, Stdlib,
+# Printf, Format, Toploop, Gc, Hashtbl, ...) can forge, print, do I/O or
+# mutate state, so it is refused.
+ALLOWED_MODULES = frozenset({"List", "String", "Char", "Int", "Bool", "Option", "Num"})
+
+# Names that forge theorems, extend the logic or mutate global state.
+FORBIDDEN_NAMES = frozenset(
+    {
+        "mk_thm",
+        "new_axiom",
+        "CHEAT_TAC",
+        "define",
+        "exit",
+        "at_exit",
+        "incr",
+        "decr",
+        "ignore_constant_varstruct",
+        "hide_constant",
+        "unhide_constant",
+        "parse_as_infix",
+        "parse_as_prefix",
+        "parse_as_binder",
+        "unparse_as_infix",
+        "unparse_as_prefix",
+        "unparse_as_binder",
+        "overload_interface",
+        "override_interface",
+        "make_overloadable",
+        "reduce_interface",
+        "remove_interface",
+        "install_parser",
+        "delete_parser",
+        "install_user_printer",
+        "delete_user_printer",
+        "reverse_interface_mapping",
+        "type_abbrevs",
+        "extend_basic_rewrites",
+        "extend_basic_convs",
+        "extend_basic_congs",
+        "typify_universal_set",
+        "loads",
+        "loadt",
+        "needs",
+        "load_path",
+        "loaded_files",
+        "use_file",
+        "file_loader",
+        "hol_dir",
+        "temp_path",
+        "report",
+        "warn",
+        "remark",
+        "current_goalstack",
+        "search",
+        "help",
+    }
+)
+
+# Prefixes of names in the same families: new_definition, new_type, the_axioms,
+# the_interface, print_*, prerr_*, open_in, input_line, set_basic_rewrites ...
+FORBIDDEN_PREFIXES = (
+    "new_",
+    "the_",
+    "print",
+    "prerr",
+    "pp_",
+    "output",
+    "open_",
+    "close_",
+    "input",
+    "read_",
+    "really_",
+    "set_",
+    "prioritize_",
+    "pb_",
+    "provebench",
+)
+
+ASSIGNMENT_OPERATORS = frozenset({":=", "<-"})
+
+_OPERATOR_CHARS = "!$%&*+-./:<=>?@^|~#"
+_IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_']*")
+_NUMBER_RE = re.compile(r"[0-9][0-9A-Za-z_.]*")
+_CHAR_RE = re.compile(r"'(?:[^\\'\n]|\\[\\\"'ntbr ]|\\[0-9]{3}|\\x[0-9A-Fa-f]{2}|\\o[0-3][0-7]{2})'")
+_QUOTED_STRING_OPEN_RE = re.compile(r"\{([a-z_]*)\|")
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.tokens: list[Token] = []
+
+    def where(self, pos: int) -> tuple[int, int]:
+        line = self.text.count("\n", 0, pos) + 1
+        column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+        return line, column
+
+    def fail(self, what: str, start: int) -> LexicalError:
+        line, column = self.where(start)
+        return LexicalError(f"{what} starting at line {line}, column {column}")
+
+    def emit(self, kind: TokenKind, start: int, end: int) -> None:
+        line, column = self.where(start)
+        self.tokens.append(Token(kind, self.text[start:end], line, column))
+
+    def skip_string(self, start: int) -> int:
+        """Return the index after the string literal opening at ``start``."""
+        i = start + 1
+        while i < len(self.text):
+            c = self.text[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                return i + 1
+            i += 1
+        raise self.fail("unterminated string", start)
+
+    def skip_quoted_string(self, start: int, delimiter: str) -> int:
+        closing = "|" + delimiter + "}"
+        end = self.text.find(closing, start + len(delimiter) + 2)
+        if end < 0:
+            raise self.fail("unterminated quoted string", start)
+        return end + len(closing)
+
+    def skip_comment(self, start: int) -> int:
+        """Comments nest, and strings inside them are lexed (OCaml's rules)."""
+        depth = 0
+        i = start
+        while i < len(self.text):
+            if self.text.startswith("(*", i):
+                depth += 1
+                i += 2
+            elif self.text.startswith("*)", i):
+                depth -= 1
+                i += 2
+                if depth == 0:
+                    return i
+            elif self.text[i] == '"':
+                i = self.skip_string(i)
+            elif (m := _QUOTED_STRING_OPEN_RE.match(self.text, i)) is not None:
+                i = self.skip_quoted_string(i, m.group(1))
+            elif (m := _CHAR_RE.match(self.text, i)) is not None:
+                i = m.end()
+            else:
+                i += 1
+        raise self.fail("unterminated comment", start)
+
+    def run(self) -> list[Token]:
+        text = self.text
+        while self.pos < len(text):
+            i = self.pos
+            c = text[i]
+            if c in " \t\r\n\f":
+                self.pos += 1
+            elif text.startswith("(*", i):
+                self.pos = self.skip_comment(i)
+            elif c == '"':
+                self.pos = self.skip_string(i)
+                self.emit(TokenKind.LITERAL, i, self.pos)
+            elif c == "`":
+                end = text.find("`", i + 1)
+                if end < 0:
+                    raise self.fail("unterminated term quotation", i)
+                self.pos = end + 1
+                self.emit(TokenKind.QUOTATION, i, self.pos)
+            elif (m := _QUOTED_STRING_OPEN_RE.match(text, i)) is not None:
+                self.pos = self.skip_quoted_string(i, m.group(1))
+                self.emit(TokenKind.LITERAL, i, self.pos)
+            elif c == "'" and (m := _CHAR_RE.match(text, i)) is not None:
+                self.pos = m.end()
+                self.emit(TokenKind.LITERAL, i, self.pos)
+            elif (m := _IDENT_RE.match(text, i)) is not None:
+                self.pos = m.end()
+                kind = TokenKind.KEYWORD if m.group() in KEYWORDS else TokenKind.IDENT
+                self.emit(kind, i, self.pos)
+            elif (m := _NUMBER_RE.match(text, i)) is not None:
+                self.pos = m.end()
+                self.emit(TokenKind.LITERAL, i, self.pos)
+            elif c in _OPERATOR_CHARS:
+                end = i
+                while end < len(text) and text[end] in _OPERATOR_CHARS:
+                    end += 1
+                self.pos = end
+                self.emit(TokenKind.SYMBOL, i, end)
+            elif c == ";":
+                self.pos = i + 2 if text.startswith(";;", i) else i + 1
+                self.emit(TokenKind.SYMBOL, i, self.pos)
+            elif c in "()[]{},'":
+                self.pos = i + 1
+                self.emit(TokenKind.SYMBOL, i, self.pos)
+            else:
+                raise self.fail(f"unexpected character {c!r}", i)
+        return self.tokens
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split proof text into tokens; raises ``LexicalError`` on malformed text."""
+    return _Lexer(text).run()
+
+
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+def check_brackets(tokens: list[Token]) -> None:
+    """Brackets must balance, so the proof cannot close the wrapper around it."""
+    stack: list[Token] = []
+    for tok in tokens:
+        if tok.kind is not TokenKind.SYMBOL:
+            continue
+        if tok.text in "([{":
+            stack.append(tok)
+        elif tok.text in _BRACKETS:
+            if not stack or stack[-1].text != _BRACKETS[tok.text]:
+                raise LexicalError(f"unbalanced `{tok.text}` at line {tok.line}, column {tok.column}")
+            stack.pop()
+    if stack:
+        tok = stack[-1]
+        raise LexicalError(f"unclosed `{tok.text}` at line {tok.line}, column {tok.column}")
+
+
+def _name_violation(tok: Token) -> str | None:
+    name = tok.text
+    if name in FORBIDDEN_NAMES or name.startswith(FORBIDDEN_PREFIXES) or "unsafe" in name:
+        return "forbidden-name"
+    return None
+
+
+def find_violations(tokens: list[Token]) -> list[Violation]:
+    """Every integrity rule the token stream breaks, in text order."""
+    found: list[Violation] = []
+
+    def add(rule: str, tok: Token) -> None:
+        found.append(Violation(rule, tok.text, tok.line, tok.column))
+
+    for index, tok in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if tok.kind is TokenKind.SYMBOL:
+            if tok.text == ";;":
+                add("phrase-terminator", tok)
+            elif "#" in tok.text:
+                add("toplevel-directive", tok)
+            elif tok.text in ASSIGNMENT_OPERATORS:
+                add("assignment", tok)
+            elif tok.text.startswith(("<:", "<<")):
+                add("camlp5-quotation", tok)
+        elif tok.kind is TokenKind.KEYWORD and tok.text in FORBIDDEN_KEYWORDS:
+            add("forbidden-keyword", tok)
+        elif tok.kind is TokenKind.IDENT:
+            is_module_path = (
+                tok.text[0].isupper()
+                and following is not None
+                and following.kind is TokenKind.SYMBOL
+                and following.text.startswith(".")
+                and following.line == tok.line
+                and following.column == tok.column + len(tok.text)
+            )
+            if is_module_path and tok.text not in ALLOWED_MODULES:
+                add("forbidden-module", tok)
+            elif (rule := _name_violation(tok)) is not None:
+                add(rule, tok)
+    return found
