@@ -25,8 +25,8 @@ from provebench.suites.load import list_suites, load_suite
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
-_out = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Parser(argparse.ArgumentParser):

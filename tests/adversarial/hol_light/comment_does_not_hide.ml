@@ -1,0 +1,1 @@
+(* a comment with a "string *)" inside *) CHEAT_TAC

@@ -1,0 +1,1 @@
+let _ = Unix.fork () in ARITH_TAC

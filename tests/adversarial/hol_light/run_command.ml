@@ -1,0 +1,1 @@
+let _ = Sys.command "touch /tmp/provebench-pwned" in ARITH_TAC

@@ -1,0 +1,1 @@
+ARITH_TAC (* the wrapper is eaten by this comment

@@ -1,0 +1,1 @@
+ARITH_TAC "

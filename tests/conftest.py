@@ -1,0 +1,51 @@
+"""Shared fixtures. Tests marked ``docker`` run real HOL Light in real containers;
+without a Docker engine they are skipped with that reason (shown by ``-ra``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+import pytest
+
+from provebench.settings import Settings
+from provebench.suites.load import Suite, find_suite
+from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
+
+
+@lru_cache(maxsize=1)
+def docker_unavailable_reason() -> str | None:
+    try:
+        import docker
+
+        docker.from_env(timeout=10).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine
+        return f"no Docker engine answers ({type(exc).__name__}); `make test` starts one"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "docker" in item.keywords and (reason := docker_unavailable_reason()) is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    # Explicit values, not the developer's environment; a smaller memory cap keeps
+    # the memory-exhaustion cases quick.
+    return Settings(memory_mb=2048, checkers=1, apt_ignore_valid_until=True)
+
+
+@pytest.fixture(scope="session")
+def core_suite(settings: Settings) -> Suite:
+    return find_suite("hol-light-core", settings.suites_dir)
+
+
+@pytest.fixture(scope="session")
+def hol_verifier(settings: Settings) -> Iterator[HolLightVerifier]:
+    """One warm HOL Light checker in a container, shared by the whole session."""
+    verifier = make_hol_light_verifier(settings)
+    verifier.prepare()
+    yield verifier
+    verifier.close()

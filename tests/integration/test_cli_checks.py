@@ -1,0 +1,54 @@
+"""`provebench check` end to end: real checker, real exit codes and JSON shape."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+VERDICT_KEYS = {"id", "status", "reason", "messages", "check_seconds", "checker"}
+
+
+def provebench(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provebench.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_batch_mixes_problems_and_goals_in_input_order(tmp_path: Path) -> None:
+    lines = [
+        {"id": "a", "problem": "add_comm", "proof": "ARITH_TAC"},
+        {"id": "b", "problem": "add_comm", "proof": "REWRITE_TAC[]"},
+        {"id": "c", "goal": "!n. n + 0 = n", "proof": "INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]"},
+        {"id": "d", "problem": "add_comm", "proof": "CHEAT_TAC"},
+        {"problem": "union_comm", "proof": "SET_TAC[]"},
+    ]
+    batch = tmp_path / "proofs.jsonl"
+    batch.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    done = provebench("check", "--suite", "hol-light-core", "--system", "hol-light", "--batch", str(batch))
+    assert done.returncode == 1, done.stderr  # not every verdict is PASS
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c", "d", None]
+    assert [o["status"] for o in out] == ["PASS", "FAIL", "PASS", "CHEATING", "PASS"]
+    for o in out:
+        assert VERDICT_KEYS <= set(o)
+        assert o["checker"]["digest"].startswith("sha256:")
+        assert o["checker"]["version"].startswith("1:3.1.0+git20260619")
+
+
+def test_single_check_json_from_stdin_and_exit_codes() -> None:
+    done = provebench("check", "--system", "hol-light", "--goal", "`!n. n + 0 = n`", "--json", stdin="ARITH_TAC")
+    assert done.returncode == 0, done.stderr
+    verdict = json.loads(done.stdout)
+    assert VERDICT_KEYS <= set(verdict)
+    assert (verdict["status"], verdict["reason"]) == ("PASS", "proved")
+    assert verdict["checker"]["system"] == "hol-light"

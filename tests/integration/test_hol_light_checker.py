@@ -1,0 +1,80 @@
+"""The HOL Light checker, for real: HOL Light in a sandboxed container."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from provebench.model import Reason, Status, System
+from provebench.suites.load import Suite
+from provebench.verify.hol_light import HolLightVerifier
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def test_every_reference_proof_passes(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    failures = {}
+    for p in core_suite.problems:
+        assert p.reference_proof
+        v = hol_verifier.check(p, p.reference_proof)
+        if v.status is not Status.PASS:
+            failures[p.id] = (v.status, v.reason, v.messages)
+    assert failures == {}
+
+
+def test_verdict_names_the_pinned_checker(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    v = hol_verifier.check(core_suite.problem("add_comm"), "ARITH_TAC")
+    assert v.status is Status.PASS and v.reason is Reason.PROVED
+    assert v.checker is not None
+    assert v.checker.system is System.HOL_LIGHT
+    assert v.checker.digest.startswith("sha256:")
+    assert v.checker.version.startswith("1:3.1.0+git20260619")
+    assert 0 < v.check_seconds < 5
+
+
+def test_wrong_proofs_fail_with_hol_lights_message(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    add_comm = core_suite.problem("add_comm")
+    v = hol_verifier.check(add_comm, "REWRITE_TAC[]")
+    assert (v.status, v.reason) == (Status.FAIL, Reason.UNSOLVED_GOALS)
+    assert "m + n = n + m" in v.messages[0]
+    v = hol_verifier.check(core_suite.problem("le_square"), "ARITH_TAC")
+    assert (v.status, v.reason) == (Status.FAIL, Reason.TACTIC_FAILED)
+    assert v.messages[0].startswith("Failure:")
+    v = hol_verifier.check(add_comm, "ARITH_TAC THEN NO_SUCH_TACTIC")
+    assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
+    assert "Unbound value NO_SUCH_TACTIC" in "\n".join(v.messages)
+
+
+def test_proof_of_another_statement_is_cheating(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    v = hol_verifier.check(core_suite.problem("add_comm"), "fun g -> (([], null_inst), [], fun _ _ -> MULT_SYM)")
+    assert (v.status, v.reason) == (Status.CHEATING, Reason.STATEMENT_MISMATCH)
+
+
+def test_timeout_is_enforced_and_checker_survives(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    p = core_suite.problem("add_comm")
+    t0 = time.monotonic()
+    v = hol_verifier.check(p, "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0", timeout_s=2)
+    elapsed = time.monotonic() - t0
+    assert v.status is Status.TIMEOUT
+    assert elapsed < 2 + 1
+    assert hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
+
+
+def test_checks_do_not_leak_state(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    """A check's effects stay in its forked child: a later check sees the pristine toplevel."""
+    p = core_suite.problem("add_comm")
+    # Allowed local definitions and failing proofs leave nothing behind for the next check.
+    assert hol_verifier.check(p, "let helper = ARITH_TAC in helper").status is Status.PASS
+    v = hol_verifier.check(p, "helper")
+    assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
+    assert hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
+
+
+def test_bad_goal_is_reported(hol_verifier: HolLightVerifier) -> None:
+    from provebench.checking import adhoc_problem
+
+    v = hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "!n. n + ", 5), "ARITH_TAC")
+    assert (v.status, v.reason) == (Status.ERROR, Reason.BAD_GOAL)
+    v = hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "`!n. n + 0 = n`", 5), "ARITH_TAC")
+    assert v.status is Status.PASS

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+
+from provebench.model import Reason, Status
+from provebench.verify.hol_light import vet_proof
+from provebench.verify.hol_vetting import LexicalError, TokenKind, check_brackets, find_violations, tokenize
+
+
+def rules(text: str) -> list[str]:
+    return [v.rule for v in find_violations(tokenize(text))]
+
+
+def test_tokenizer_understands_comments_strings_and_quotations() -> None:
+    toks = tokenize('(* CHEAT_TAC (* nested *) "*)" *) REWRITE_TAC[`mk_thm = x`] THEN "new_axiom"')
+    assert [(t.kind, t.text) for t in toks] == [
+        (TokenKind.IDENT, "REWRITE_TAC"),
+        (TokenKind.SYMBOL, "["),
+        (TokenKind.QUOTATION, "`mk_thm = x`"),
+        (TokenKind.SYMBOL, "]"),
+        (TokenKind.IDENT, "THEN"),
+        (TokenKind.LITERAL, '"new_axiom"'),
+    ]
+
+
+def test_names_inside_comments_strings_and_terms_are_not_flagged() -> None:
+    assert rules('(* mk_thm *) REWRITE_TAC[] THEN MESON_TAC[] (* ;; *)') == []
+    assert rules('let s = "Obj.magic ;; CHEAT_TAC" in ARITH_TAC') == []
+    assert rules("SUBGOAL_THEN `new_axiom = 1` ASSUME_TAC") == []
+
+
+def test_char_literals_and_type_variables() -> None:
+    toks = tokenize("let c = '\"' in let f (x : 'a) = x in ARITH_TAC")
+    assert any(t.text == "'\"'" and t.kind is TokenKind.LITERAL for t in toks)
+    assert rules("let c = '\"' in ARITH_TAC") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("ARITH_TAC;; new_axiom `F`", "phrase-terminator"),
+        ("CHEAT_TAC", "forbidden-name"),
+        ("ACCEPT_TAC (mk_thm([], `F`))", "forbidden-name"),
+        ("let th = Obj.magic 0 in ACCEPT_TAC th", "forbidden-module"),
+        ("let _ = Stdlib.exit 0 in ARITH_TAC", "forbidden-module"),
+        ("let _ = Sys.command \"ls\" in ARITH_TAC", "forbidden-module"),
+        ("let module M = List in ARITH_TAC", "forbidden-keyword"),
+        ("let open List in ARITH_TAC", "forbidden-keyword"),
+        ("#use \"x\"", "toplevel-directive"),
+        ("let r = ref 0 in let () = r := 1 in ARITH_TAC", "assignment"),
+        ("let _ = print_string \"x\" in ARITH_TAC", "forbidden-name"),
+        ("let _ = the_axioms in ARITH_TAC", "forbidden-name"),
+        ("let _ = new_definition `c = 1` in ARITH_TAC", "forbidden-name"),
+        ("let _ = String.unsafe_get \"a\" 0 in ARITH_TAC", "forbidden-name"),
+        ("<:expr< 1 >>", "camlp5-quotation"),
+    ],
+)
+def test_each_rule_fires(text: str, rule: str) -> None:
+    assert rule in rules(text)
+
+
+def test_allowed_modules_pass() -> None:
+    assert rules("MAP_EVERY (fun t -> SPEC_TAC(t, t)) (List.rev [`x:num`])") == []
+
+
+@pytest.mark.parametrize("text", ['ARITH_TAC "', "ARITH_TAC (* open", "ARITH_TAC `x", "{foo|never closed"])
+def test_unterminated_literals_are_lexical_errors(text: str) -> None:
+    with pytest.raises(LexicalError):
+        tokenize(text)
+
+
+@pytest.mark.parametrize("text", ["ARITH_TAC)", "(ARITH_TAC", "REWRITE_TAC[ADD_SYM)"])
+def test_brackets_must_balance(text: str) -> None:
+    with pytest.raises(LexicalError):
+        check_brackets(tokenize(text))
+
+
+def test_vet_proof_verdicts() -> None:
+    assert vet_proof("ARITH_TAC", 1000) is None
+    v = vet_proof("   ", 1000)
+    assert v is not None and (v.status, v.reason) == (Status.FAIL, Reason.NO_PROOF)
+    v = vet_proof("(* only a comment *)", 1000)
+    assert v is not None and v.reason is Reason.NO_PROOF
+    v = vet_proof("A" * 2000, 1000)
+    assert v is not None and v.reason is Reason.TOO_LARGE
+    v = vet_proof("ARITH_TAC\x00", 1000)
+    assert v is not None and v.reason is Reason.INVALID_TEXT
+    v = vet_proof("ARITH_TAC)", 1000)
+    assert v is not None and (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
+    v = vet_proof("CHEAT_TAC THEN mk_thm", 1000)
+    assert v is not None and (v.status, v.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
+    assert len(v.messages) == 2 and "line 1, column 1" in v.messages[0]
