@@ -71,10 +71,14 @@ def main() -> None:
     two.close()
 
     print(f"warm check, trivial proof: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms ({args.warm} checks)")
-    print(f"throughput, suite reference proofs: 1 checker {tput1:.1f} checks/s, 2 checkers {tput2:.1f} checks/s "
-          f"(ratio {tput2 / tput1:.2f})")
-    print(f"cold path (start + load HOL Light + one check): {', '.join(f'{c:.1f} s' for c in cold)}; "
-          f"two checkers loading in parallel: {load2:.1f} s")
+    print(
+        f"throughput, suite reference proofs: 1 checker {tput1:.1f} checks/s, 2 checkers {tput2:.1f} checks/s "
+        f"(ratio {tput2 / tput1:.2f})"
+    )
+    print(
+        f"cold path (start + load HOL Light + one check): {', '.join(f'{c:.1f} s' for c in cold)}; "
+        f"two checkers loading in parallel: {load2:.1f} s"
+    )
     print(f"cold/warm ratio: {statistics.median(cold) / median:.0f}")
 
 

@@ -315,7 +315,7 @@ class DockerEngine:
         config["AttachStdout"] = True
         config["AttachStderr"] = True
         config["StdinOnce"] = True
-        return str(api.create_container_from_config(config)["Id"])
+        return str(api.create_container_from_config(config)["Id"])  # type: ignore[no-untyped-call]
 
     @staticmethod
     def attach_argv(container_id: str) -> list[str]:

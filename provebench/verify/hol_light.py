@@ -38,14 +38,18 @@ def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
         return refuse(Status.FAIL, Reason.INVALID_TEXT, "the proof contains binary or control characters")
     try:
         tokens = tokenize(proof)
-        check_brackets(tokens)
     except LexicalError as exc:
         return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
     if not tokens:
         return refuse(Status.FAIL, Reason.NO_PROOF, "the proof has only comments")
+    # Broken rules first: an injection attempt is CHEATING even when it also unbalances brackets.
     violations = find_violations(tokens)
     if violations:
         return refuse(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT, *(v.message() for v in violations))
+    try:
+        check_brackets(tokens)
+    except LexicalError as exc:
+        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
     return None
 
 

@@ -66,7 +66,8 @@ def test_loading_errors_are_one_line_naming_file_and_field(
 
 
 def test_bad_jsonl_line(tmp_path: Path) -> None:
-    folder = write_suite(tmp_path, MANIFEST + "problems_file: p.jsonl\n", '{"id": "a", "statement": "T"}\n{bad\n', "p.jsonl")
+    problems = '{"id": "a", "statement": "T"}\n{bad\n'
+    folder = write_suite(tmp_path, MANIFEST + "problems_file: p.jsonl\n", problems, "p.jsonl")
     with pytest.raises(UserError, match=r"p.jsonl: line 2: invalid JSON"):
         load_suite(folder)
 

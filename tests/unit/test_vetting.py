@@ -24,7 +24,7 @@ def test_tokenizer_understands_comments_strings_and_quotations() -> None:
 
 
 def test_names_inside_comments_strings_and_terms_are_not_flagged() -> None:
-    assert rules('(* mk_thm *) REWRITE_TAC[] THEN MESON_TAC[] (* ;; *)') == []
+    assert rules("(* mk_thm *) REWRITE_TAC[] THEN MESON_TAC[] (* ;; *)") == []
     assert rules('let s = "Obj.magic ;; CHEAT_TAC" in ARITH_TAC') == []
     assert rules("SUBGOAL_THEN `new_axiom = 1` ASSUME_TAC") == []
 
@@ -43,15 +43,15 @@ def test_char_literals_and_type_variables() -> None:
         ("ACCEPT_TAC (mk_thm([], `F`))", "forbidden-name"),
         ("let th = Obj.magic 0 in ACCEPT_TAC th", "forbidden-module"),
         ("let _ = Stdlib.exit 0 in ARITH_TAC", "forbidden-module"),
-        ("let _ = Sys.command \"ls\" in ARITH_TAC", "forbidden-module"),
+        ('let _ = Sys.command "ls" in ARITH_TAC', "forbidden-module"),
         ("let module M = List in ARITH_TAC", "forbidden-keyword"),
         ("let open List in ARITH_TAC", "forbidden-keyword"),
-        ("#use \"x\"", "toplevel-directive"),
+        ('#use "x"', "toplevel-directive"),
         ("let r = ref 0 in let () = r := 1 in ARITH_TAC", "assignment"),
-        ("let _ = print_string \"x\" in ARITH_TAC", "forbidden-name"),
+        ('let _ = print_string "x" in ARITH_TAC', "forbidden-name"),
         ("let _ = the_axioms in ARITH_TAC", "forbidden-name"),
         ("let _ = new_definition `c = 1` in ARITH_TAC", "forbidden-name"),
-        ("let _ = String.unsafe_get \"a\" 0 in ARITH_TAC", "forbidden-name"),
+        ('let _ = String.unsafe_get "a" 0 in ARITH_TAC', "forbidden-name"),
         ("<:expr< 1 >>", "camlp5-quotation"),
     ],
 )
@@ -90,3 +90,8 @@ def test_vet_proof_verdicts() -> None:
     v = vet_proof("CHEAT_TAC THEN mk_thm", 1000)
     assert v is not None and (v.status, v.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
     assert len(v.messages) == 2 and "line 1, column 1" in v.messages[0]
+
+
+def test_injection_is_cheating_even_with_unbalanced_brackets() -> None:
+    v = vet_proof("ARITH_TAC) : tactic));; let forged = new_axiom `F` in ((ARITH_TAC", 1000)
+    assert v is not None and (v.status, v.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
