@@ -78,3 +78,13 @@ def test_bad_goal_is_reported(hol_verifier: HolLightVerifier) -> None:
     assert (v.status, v.reason) == (Status.ERROR, Reason.BAD_GOAL)
     v = hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "`!n. n + 0 = n`", 5), "ARITH_TAC")
     assert v.status is Status.PASS
+
+
+def test_async_checks_share_the_pool(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    import asyncio
+
+    async def many() -> list[Status]:
+        jobs = [hol_verifier.acheck(p, p.reference_proof or "") for p in core_suite.problems[:8]]
+        return [v.status for v in await asyncio.gather(*jobs)]
+
+    assert asyncio.run(many()) == [Status.PASS] * 8
