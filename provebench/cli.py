@@ -108,11 +108,11 @@ def _pool(settings: Settings) -> checking.VerifierPool:
     def started(system: System) -> None:
         _err.print(f"[dim]starting {settings.checkers} warm {system.value} checker(s); loading takes a while...[/]")
 
-    # Build missing images with visible progress before a verifier needs them.
     return checking.VerifierPool(settings, on_start=started)
 
 
 def _ensure_images(settings: Settings, names: set[str]) -> None:
+    """Build missing images with visible progress before a verifier needs them."""
     if settings.backend is Backend.LOCAL:
         return
     engine = containers.DockerEngine(settings)
