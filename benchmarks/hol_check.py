@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from provebench.model import Status
 from provebench.settings import Settings
 from provebench.suites.load import find_suite
-from provebench.verify.hol_light import make_hol_light_verifier
+from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
 
 
 def main() -> None:
@@ -53,11 +53,11 @@ def main() -> None:
     median = statistics.median(warm)
     p95 = warm[int(0.95 * (len(warm) - 1))]
 
-    def throughput(verifier: object, workers: int) -> float:
+    def throughput(verifier: HolLightVerifier, workers: int) -> float:
         items = [mixed[i % len(mixed)] for i in range(args.throughput)]
         t0 = time.perf_counter()
         with ThreadPoolExecutor(workers) as ex:
-            results = list(ex.map(lambda it: verifier.check(it[0], it[1]), items))  # type: ignore[attr-defined]
+            results = list(ex.map(lambda it: verifier.check(it[0], it[1]), items))
         assert all(r.status is Status.PASS for r in results)
         return len(items) / (time.perf_counter() - t0)
 

@@ -32,8 +32,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    # Explicit values, not the developer's environment; a smaller memory cap keeps
-    # the memory-exhaustion cases quick.
+    # The values tests depend on are set here (PROVEBENCH_* still applies to the rest);
+    # a smaller memory cap keeps the memory-exhaustion cases quick.
     return Settings(memory_mb=2048, checkers=1, apt_ignore_valid_until=True)
 
 
