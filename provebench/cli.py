@@ -1,7 +1,8 @@
 """The ``provebench`` command: argument parsing, printing and exit codes only.
 
 Exit codes: 0 PASS (or success), 1 a proof verdict other than PASS,
-2 bad usage or bad input, 3 infrastructure error (checker unavailable).
+2 bad usage or bad input, 3 infrastructure error (checker or prover unavailable),
+130 interrupted (a run's journal is kept; resume it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from provebench import __version__, checking, containers
+from provebench import __version__, checking, cli_run, containers
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Status, System, Verdict
 from provebench.settings import Backend, Settings
@@ -34,20 +35,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"provebench: error: {message} (see --help)\n")
 
 
+def _common_options() -> _Parser:
+    """Options accepted before or after the subcommand."""
+    c = _Parser(add_help=False)
+    c.add_argument(
+        "--backend", choices=[b.value for b in Backend], default=None, help="where checkers run (default: docker)"
+    )
+    c.add_argument("--checkers", type=int, default=None, help="warm checkers per context (default: 1)")
+    c.add_argument("--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: 4096)")
+    return c
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="provebench",
         description="Run formal theorem-proving benchmarks with pinned, sandboxed proof checkers.",
-        epilog="Exit codes: 0 PASS, 1 another verdict, 2 bad usage or input, 3 checker infrastructure error.",
+        epilog="Exit codes: 0 PASS or success, 1 another verdict, 2 bad usage or input, "
+        "3 checker or prover unavailable, 130 interrupted (a run keeps its journal: resume it).",
     )
     p.add_argument("--version", action="version", version=f"provebench {__version__}")
-    p.add_argument("--backend", choices=[b.value for b in Backend], help="where checkers run (default: docker)")
-    p.add_argument("--checkers", type=int, help="warm checkers per context (default: 1)")
-    p.add_argument("--memory-mb", type=int, help="memory limit of one check in MB (default: 4096)")
+    common = _common_options()
+    for action in common._actions:
+        p._add_action(action)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    common = _suppressed(_common_options())
     c = sub.add_parser(
         "check",
+        parents=[common],
         help="check one proof, or a batch of proofs",
         description="Check a proof of a suite problem (--suite/--problem) or of an ad-hoc goal (--system/--goal). "
         "With --batch, check every line of a JSONL file on warm checkers.",
@@ -63,7 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("images", help="build and list checker images")
     isub = i.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
-    b = isub.add_parser("build", help="build checker images (all by default); a current image is kept")
+    b = isub.add_parser(
+        "build", parents=[common], help="build checker images (all by default); a current image is kept"
+    )
     b.add_argument("names", nargs="*", help=f"images to build: {', '.join(containers.RECIPES)}")
     b.add_argument(
         "--apt-ignore-valid-until", action="store_true", help="accept an expired Release file (frozen mirrors)"
@@ -74,12 +91,20 @@ def _build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("suites", help="list suites, check reference proofs")
     ssub = s.add_subparsers(dest="suites_command", required=True, parser_class=_Parser)
     ssub.add_parser("list", help="bundled and imported suites")
-    t = ssub.add_parser("selftest", help="check the suite's reference proofs with its checker")
+    t = ssub.add_parser("selftest", parents=[common], help="check the suite's reference proofs with its checker")
     t.add_argument("suite", help="suite name or folder")
     t.add_argument("--sample", type=int, help="check a random sample of this many problems")
     t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     t.add_argument("--json", action="store_true")
+    cli_run.add_parsers(sub, common)
     return p
+
+
+def _suppressed(parser: _Parser) -> _Parser:
+    """The common options, not overwriting values given before the subcommand."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -259,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         settings = _settings(args)
+        if args.command == "run":
+            return cli_run.cmd_run(args, settings, _out, _err, _ensure_images)
+        if args.command == "report":
+            return cli_run.cmd_report(args, _out)
         handler = {"check": _cmd_check, "images": _cmd_images, "suites": _cmd_suites}[args.command]
         return handler(args, settings)
     except UserError as exc:

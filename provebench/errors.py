@@ -12,3 +12,7 @@ class UserError(Exception):
 
 class VerifierUnavailable(Exception):
     """The checking infrastructure failed; no verdict could be produced."""
+
+
+class RunStopped(Exception):
+    """A run could not go on (prover unavailable, journal unwritable); what is journalled stays."""

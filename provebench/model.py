@@ -37,6 +37,7 @@ class Reason(str, Enum):
     PROVED = "proved"
     # FAIL
     NO_PROOF = "no-proof"
+    PROVER_ERROR = "prover-error"
     TOO_LARGE = "too-large"
     INVALID_TEXT = "invalid-text"
     COMPILE_ERROR = "compile-error"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from provebench.errors import UserError
-from provebench.model import Problem, System, Verdict
+from provebench.model import CheckerInfo, Problem, System, Verdict
 
 if TYPE_CHECKING:
     from provebench.settings import Settings
@@ -23,6 +23,7 @@ class Verifier(ABC):
     """
 
     system: System
+    checker: CheckerInfo  # the pinned checker whose verdicts this verifier returns
 
     @abstractmethod
     def prepare(self) -> None:

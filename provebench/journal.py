@@ -1,0 +1,140 @@
+"""The append-only attempts journal of a run (``attempts.jsonl``).
+
+One JSON object per line, written whole and flushed per record, so a run
+killed at any point loses at most the attempts in flight. A torn last line
+(the process died mid-write, or the disk filled up) is cut off before
+appending again.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from provebench.errors import UserError
+from provebench.model import Reason, Status
+
+JOURNAL_SCHEMA_VERSION = 1
+
+
+class ApiRetry(BaseModel):
+    """One retried call to a prover's API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    error: str
+    wait_seconds: float
+
+
+class AttemptRecord(BaseModel):
+    """One attempt: the prover's answer and the checker's verdict on it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = JOURNAL_SCHEMA_VERSION
+    problem: str
+    sample: int = Field(ge=0)
+    round: int = Field(ge=0)
+    status: Status
+    reason: Reason
+    category: str = "uncategorized"
+    prover: str = ""
+    proof: str | None = None
+    raw_reply: str | None = None
+    messages: tuple[str, ...] = ()
+    check_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    checker_digest: str | None = None
+    checker_version: str | None = None
+    prover_seconds: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float | None = None
+    finish_reason: str | None = None
+    api_retries: tuple[ApiRetry, ...] = ()
+    infra_retries: int = 0
+    session: int = 0
+    finished_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        """Identity of the attempt within its run."""
+        return (self.problem, self.sample, self.round)
+
+
+def read_journal(path: Path) -> list[AttemptRecord]:
+    """Every complete record; a torn last line is ignored, any other bad line is an error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif lines:
+        lines.pop()  # no newline after it: torn by a kill mid-write
+    records = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(AttemptRecord.model_validate_json(line))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(line)"
+            raise UserError(f"{path}: line {n}: not an attempt record: {where}: {err['msg']}") from None
+    return records
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Truncate after the last newline, so the next record starts on a line of its own."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    chunk = 1 << 16
+    with path.open("rb+") as f:
+        end = size
+        while end > 0:
+            start = max(0, end - chunk)
+            f.seek(start)
+            cut = f.read(end - start).rfind(b"\n")
+            if cut >= 0:
+                end = start + cut + 1
+                break
+            end = start
+        if end != size:
+            f.truncate(end)
+
+
+class Journal:
+    """Appends records to ``attempts.jsonl``; one writer per run (the run holds a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def open(self) -> None:
+        """Open for appending, first cutting off a torn last line."""
+        _cut_torn_tail(self.path)
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def append(self, record: AttemptRecord) -> None:
+        """Write one record as one line and flush it to the OS."""
+        if self._file is None:
+            raise RuntimeError("journal is not open")
+        self._file.write(record.model_dump_json() + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        """Flush to disk and close."""
+        if self._file is not None:
+            try:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+            finally:
+                self._file.close()
+                self._file = None

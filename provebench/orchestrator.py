@@ -1,0 +1,205 @@
+"""The asyncio engine of a run: problems x samples (x repair rounds), bounded prover calls and checks.
+
+Work is a set of chains, one per (problem, sample): round 0, then up to
+``repair_rounds`` more rounds fed with the checker's messages while the sample
+has not passed. Every attempt is journalled as soon as its verdict is known.
+A resumed run rebuilds each chain's state from the journal, so no finished
+attempt is redone and none is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from provebench.errors import RunStopped, VerifierUnavailable
+from provebench.journal import AttemptRecord, Journal
+from provebench.model import Problem, Reason, Status, Verdict
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
+from provebench.stats import latest_records
+from provebench.verify.api import Verifier
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much runs at once, and how hard infrastructure failures are retried."""
+
+    prover_connections: int = 8
+    checks: int = 1
+    infra_retries: int = 2
+    infra_backoff_s: float = 1.0
+    timeout_s: float | None = None  # overrides every problem's own timeout
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One sample of one problem that still needs rounds."""
+
+    problem: Problem
+    sample: int
+    history: tuple[PreviousAttempt, ...]
+
+
+def _previous(record: AttemptRecord) -> PreviousAttempt:
+    return PreviousAttempt(
+        proof=record.proof or "", status=record.status.value, reason=record.reason.value, messages=record.messages
+    )
+
+
+def pending_chains(
+    problems: Sequence[Problem], samples: int, repair_rounds: int, can_repair: bool, done: Sequence[AttemptRecord]
+) -> list[Chain]:
+    """Chains that still need rounds, sample-major so that an interrupted run covers every problem evenly."""
+    rounds = repair_rounds if can_repair else 0
+    by_chain: dict[tuple[str, int], list[AttemptRecord]] = {}
+    for r in latest_records(done).values():
+        by_chain.setdefault((r.problem, r.sample), []).append(r)
+    chains = []
+    for sample in range(samples):
+        for problem in problems:
+            records = sorted(by_chain.get((problem.id, sample), []), key=lambda r: r.round)
+            decided: list[AttemptRecord] = []
+            for r in records:  # rounds are sequential; stop at the first one that must be redone
+                if r.status is Status.ERROR or r.round != len(decided):
+                    break
+                decided.append(r)
+            if any(r.status is Status.PASS for r in decided) or len(decided) > rounds:
+                continue
+            chains.append(Chain(problem, sample, tuple(_previous(r) for r in decided)))
+    return chains
+
+
+OnRecord = Callable[[AttemptRecord, bool], None]
+
+
+class Orchestrator:
+    """Runs chains on a prover and a verifier, journalling every attempt."""
+
+    def __init__(
+        self,
+        prover: Prover,
+        verifier: Verifier,
+        journal: Journal,
+        *,
+        limits: Limits,
+        repair_rounds: int = 0,
+        session: int = 0,
+        on_record: OnRecord = lambda _r, _done: None,
+    ) -> None:
+        self._prover = prover
+        self._verifier = verifier
+        self._journal = journal
+        self._limits = limits
+        self._rounds = repair_rounds if prover.can_repair else 0
+        self._session = session
+        self._on_record = on_record
+        self._prover_slots = asyncio.Semaphore(limits.prover_connections)
+        self._check_slots = asyncio.Semaphore(limits.checks)
+
+    async def run(self, chains: Sequence[Chain]) -> None:
+        """Run every chain; raise ``RunStopped`` if the prover or the journal fails for good."""
+        queue: asyncio.Queue[Chain] = asyncio.Queue()
+        for c in chains:
+            queue.put_nowait(c)
+        workers = [
+            asyncio.create_task(self._worker(queue))
+            for _ in range(min(len(chains), self._limits.prover_connections + self._limits.checks))
+        ]
+        if not workers:
+            return
+        done, pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for t in done:
+            exc = t.exception()
+            if exc is not None:
+                raise exc
+
+    async def _worker(self, queue: asyncio.Queue[Chain]) -> None:
+        while True:
+            try:
+                chain = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await self._run_chain(chain)
+
+    async def _run_chain(self, chain: Chain) -> None:
+        history = chain.history
+        for rnd in range(len(history), self._rounds + 1):
+            record = await self._attempt(chain.problem, chain.sample, rnd, history)
+            last = record.status in (Status.PASS, Status.ERROR) or rnd == self._rounds
+            try:
+                self._journal.append(record)
+            except OSError as exc:
+                raise RunStopped(f"cannot write the journal {self._journal.path}: {exc.strerror or exc}") from None
+            self._on_record(record, last)
+            if last:
+                return
+            history = (*history, _previous(record))
+
+    async def _attempt(
+        self, problem: Problem, sample: int, rnd: int, history: tuple[PreviousAttempt, ...]
+    ) -> AttemptRecord:
+        async with self._prover_slots:
+            try:
+                out = await self._prover.attempt(problem, sample, history)
+            except ProverUnavailable as exc:
+                raise RunStopped(f"prover {self._prover.name} unavailable: {exc}") from None
+        if out.proof is None:
+            reason = Reason.PROVER_ERROR if out.error else Reason.NO_PROOF
+            message = out.error or "the prover gave no proof (no fenced code block in its reply)"
+            verdict = Verdict(status=Status.FAIL, reason=reason, messages=(message,))
+            return self._record(problem, sample, rnd, out, verdict, 0)
+        verdict, retries = await self._check(problem, out.proof)
+        return self._record(problem, sample, rnd, out, verdict, retries)
+
+    async def _check(self, problem: Problem, proof: str) -> tuple[Verdict, int]:
+        """A verdict, retrying infrastructure failures a bounded number of times."""
+        last: Verdict | None = None
+        for retry in range(self._limits.infra_retries + 1):
+            if retry:
+                await asyncio.sleep(self._limits.infra_backoff_s * 2 ** (retry - 1))
+            try:
+                async with self._check_slots:
+                    verdict = await self._verifier.acheck(problem, proof, self._limits.timeout_s)
+            except VerifierUnavailable as exc:
+                last = Verdict(status=Status.ERROR, reason=Reason.CHECKER_UNAVAILABLE, messages=(str(exc),))
+                continue
+            if verdict.status is not Status.ERROR:
+                return verdict, retry
+            last = verdict
+        assert last is not None
+        return last, self._limits.infra_retries
+
+    def _record(
+        self, problem: Problem, sample: int, rnd: int, out: ProverOutput, verdict: Verdict, infra_retries: int
+    ) -> AttemptRecord:
+        checker = verdict.checker
+        return AttemptRecord(
+            problem=problem.id,
+            sample=sample,
+            round=rnd,
+            status=verdict.status,
+            reason=verdict.reason,
+            category=problem.category,
+            prover=self._prover.name,
+            proof=out.proof,
+            raw_reply=out.raw_reply,
+            messages=verdict.messages,
+            check_seconds=verdict.check_seconds,
+            cpu_seconds=verdict.cpu_seconds,
+            checker_digest=checker.digest if checker else None,
+            checker_version=checker.version if checker else None,
+            prover_seconds=round(out.seconds, 6),
+            tokens_in=out.tokens_in,
+            tokens_out=out.tokens_out,
+            cost=out.cost,
+            finish_reason=out.finish_reason,
+            api_retries=out.api_retries,
+            infra_retries=infra_retries,
+            session=self._session,
+            finished_at=time.time(),
+        )

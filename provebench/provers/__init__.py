@@ -1,0 +1,1 @@
+"""Provers: where candidate proofs come from."""

@@ -1,0 +1,111 @@
+"""The interface the orchestrator knows provers by, and its registry."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from provebench.errors import UserError
+from provebench.journal import ApiRetry
+from provebench.model import Problem
+
+
+class ProverUnavailable(Exception):
+    """The prover cannot answer at all (dead endpoint, bad key); the run stops and can be resumed."""
+
+
+@dataclass(frozen=True)
+class PreviousAttempt:
+    """A failed earlier round of the same sample, fed back in a repair round."""
+
+    proof: str
+    status: str
+    reason: str
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProverOutput:
+    """What a prover produced for one attempt; ``proof`` is None when it gave none."""
+
+    proof: str | None
+    raw_reply: str | None = None
+    error: str | None = None  # the prover refused this problem (e.g. a 400 from the API)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float | None = None
+    finish_reason: str | None = None
+    seconds: float = 0.0
+    api_retries: tuple[ApiRetry, ...] = field(default_factory=tuple)
+
+
+class Prover(ABC):
+    """Produces candidate proofs. Construction is cheap and validates settings; ``prepare()`` does I/O."""
+
+    name: str
+    can_repair: bool = True  # whether checker feedback can change its next answer
+
+    def prepare(self, suite_problems: Sequence[Problem]) -> None:  # noqa: B027 - optional hook
+        """Load data files, open clients, validate against the suite's problems; idempotent."""
+
+    @abstractmethod
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        """A candidate proof of ``problem`` for sample ``sample``; ``history`` holds earlier failed rounds."""
+
+    def describe(self) -> dict[str, Any]:
+        """Settings recorded in the run manifest (never secrets)."""
+        return {"name": self.name}
+
+    def template_hashes(self) -> dict[str, str]:
+        """Hashes of the prompt templates used, for the manifest."""
+        return {}
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release clients."""
+
+
+ProverFactory = Callable[[Mapping[str, Any]], Prover]
+
+
+def _baseline() -> ProverFactory:
+    from provebench.provers.baseline import BaselineProver
+
+    return BaselineProver.from_settings
+
+
+def _replay() -> ProverFactory:
+    from provebench.provers.replay import ReplayProver
+
+    return ReplayProver.from_settings
+
+
+def _openai() -> ProverFactory:
+    from provebench.provers.openai_chat import OpenAIChatProver
+
+    return OpenAIChatProver.from_settings
+
+
+PROVERS: dict[str, Callable[[], ProverFactory]] = {"baseline": _baseline, "replay": _replay, "openai": _openai}
+
+
+def make_prover(name: str, settings: Mapping[str, Any]) -> Prover:
+    """The prover ``name`` configured by ``settings``; one-line errors for bad settings."""
+    try:
+        factory = PROVERS[name]()
+    except KeyError:
+        raise UserError(f"unknown prover {name!r}; known provers: {', '.join(sorted(PROVERS))}") from None
+    return factory(settings)
+
+
+def validate_settings(model: type[BaseModel], name: str, settings: Mapping[str, Any]) -> Any:
+    """Validate a prover's settings mapping; the first problem as one line."""
+    try:
+        return model.model_validate(dict(settings))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(settings)"
+        raise UserError(f"prover {name}: setting '{where}': {err['msg']}") from None

@@ -1,0 +1,240 @@
+"""A prover behind any OpenAI-compatible chat completions endpoint.
+
+Transient API faults (429, 5xx, timeouts, lost connections, malformed replies)
+are retried with exponential backoff that honours ``Retry-After``; a 401, 403 or
+404 stops the run (``ProverUnavailable``); any other 4xx fails that attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import openai
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from provebench.errors import UserError
+from provebench.journal import ApiRetry
+from provebench.model import Problem, System
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable, validate_settings
+from provebench.provers.prompting import PromptTemplates, extract_last_code_block
+
+
+class Prices(BaseModel):
+    """Prices per million tokens, in the currency of the user's choice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class OpenAISettings(BaseModel):
+    """Settings of the OpenAI-compatible prover (the ``prover:`` block of a run config)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"  # None: the endpoint needs no key
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    request_timeout_s: float = Field(default=300.0, gt=0)
+    max_retries: int = Field(default=6, ge=0, le=50)
+    backoff_initial_s: float = Field(default=1.0, gt=0)
+    backoff_max_s: float = Field(default=60.0, gt=0)
+    retry_after_max_s: float = Field(default=600.0, gt=0)
+    prices: Prices | None = None
+    prompt_dir: Path | None = None
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+class MalformedReply(Exception):
+    """The endpoint answered 2xx with something that is not a chat completion."""
+
+
+_STOP_RUN = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
+_TRANSIENT = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    MalformedReply,
+)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT):
+        return True
+    # Some servers send 5xx codes the SDK does not map to InternalServerError (e.g. 529).
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``retry-after``."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {str(exc.message).splitlines()[0][:200]}"
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class OpenAIChatProver(Prover):
+    """Asks a chat model for a proof; the proof is the reply's last fenced code block."""
+
+    name = "openai"
+
+    def __init__(self, settings: OpenAISettings) -> None:
+        self.settings = settings
+        self._templates: dict[System, PromptTemplates] = {}
+        self._client: openai.AsyncOpenAI | None = None
+        self._backoff = wait_exponential_jitter(
+            multiplier=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> OpenAIChatProver:
+        """Validate the settings mapping of a run config."""
+        return cls(validate_settings(OpenAISettings, cls.name, settings))
+
+    def prepare(self, suite_problems: Sequence[Problem]) -> None:
+        """Load the prompt templates and make the client (the key is read from the environment)."""
+        for system in {p.system for p in suite_problems}:
+            if system not in self._templates:
+                self._templates[system] = PromptTemplates.for_system(system, self.settings.prompt_dir)
+        if self._client is None:
+            key_env = self.settings.api_key_env
+            key = os.environ.get(key_env) if key_env else "unused"
+            if not key:
+                raise UserError(f"prover openai: the environment variable {key_env} (api_key_env) is not set")
+            self._client = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self.settings.base_url,
+                max_retries=0,  # retries are ours, so that each one is journalled
+                timeout=self.settings.request_timeout_s,
+            )
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = _retry_after(exc) if exc is not None else None
+        if asked is not None:
+            return min(asked, self.settings.retry_after_max_s)
+        return float(self._backoff(state))
+
+    async def _complete(self, messages: list[dict[str, str]]) -> Any:
+        assert self._client is not None
+        s = self.settings
+        optional: dict[str, Any] = {}
+        if s.temperature is not None:
+            optional["temperature"] = s.temperature
+        if s.max_tokens is not None:
+            optional["max_tokens"] = s.max_tokens
+        raw = await self._client.chat.completions.with_raw_response.create(
+            model=s.model,
+            messages=messages,  # type: ignore[arg-type]
+            extra_body=s.extra_body or None,
+            **optional,
+        )
+        try:
+            completion = raw.parse()
+            if not completion.choices:
+                raise MalformedReply("the reply has no choices")
+            return completion
+        except MalformedReply:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any parse failure of a 2xx reply is a malformed reply
+            raise MalformedReply(f"the reply is not a chat completion: {type(exc).__name__}") from exc
+
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        """One chat completion, retried on transient faults; the last code block is the proof."""
+        if self._client is None or problem.system not in self._templates:
+            self.prepare([problem])
+        prompt = self._templates[problem.system].render(problem, history)
+        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+        retries: list[ApiRetry] = []
+
+        def record(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            retries.append(ApiRetry(error=_describe(exc) if exc else "unknown", wait_seconds=round(wait, 3)))
+
+        started = time.monotonic()
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_is_transient),
+                stop=stop_after_attempt(self.settings.max_retries + 1),
+                wait=self._wait,
+                before_sleep=record,
+                reraise=True,
+            ):
+                with attempt:
+                    completion = await self._complete(messages)
+        except _STOP_RUN as exc:
+            raise ProverUnavailable(f"{self.settings.base_url or 'api.openai.com'}: {_describe(exc)}") from None
+        except openai.APIStatusError as exc:
+            if _is_transient(exc):
+                raise ProverUnavailable(f"gave up after {len(retries)} retries: {_describe(exc)}") from None
+            return ProverOutput(
+                proof=None, error=_describe(exc), seconds=time.monotonic() - started, api_retries=tuple(retries)
+            )
+        except _TRANSIENT as exc:
+            raise ProverUnavailable(f"gave up after {len(retries)} retries: {_describe(exc)}") from None
+        return self._output(completion, time.monotonic() - started, tuple(retries))
+
+    def _output(self, completion: Any, seconds: float, retries: tuple[ApiRetry, ...]) -> ProverOutput:
+        choice = completion.choices[0]
+        text = choice.message.content or ""
+        usage = completion.usage
+        tokens_in = int(usage.prompt_tokens) if usage else 0
+        tokens_out = int(usage.completion_tokens) if usage else 0
+        prices = self.settings.prices
+        cost = (
+            round((tokens_in * prices.input_per_mtok + tokens_out * prices.output_per_mtok) / 1e6, 8)
+            if prices
+            else None
+        )
+        return ProverOutput(
+            proof=extract_last_code_block(text),
+            raw_reply=text,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=cost,
+            finish_reason=choice.finish_reason,
+            seconds=seconds,
+            api_retries=retries,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The settings, without the key (only the variable's name)."""
+        return {"name": self.name, **self.settings.model_dump(mode="json")}
+
+    def template_hashes(self) -> dict[str, str]:
+        """Hashes of the templates in use."""
+        return {k: v for t in self._templates.values() for k, v in t.hashes.items()}
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

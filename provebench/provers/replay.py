@@ -1,0 +1,150 @@
+"""The replay prover: answers from a file, so externally generated proofs can be checked at scale.
+
+Formats: CSV with a header holding at least ``problem_id`` and ``answer`` (other
+columns, such as s2n-bignum-bench's ``category`` and ``query``, are ignored), or
+JSONL with ``problem`` (or ``problem_id``) and ``answer`` (or ``proof``) per
+line. Several answers for one problem are its samples, in file order; a sample
+with no answer is a FAIL ``no-proof`` that costs no check.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from provebench.errors import UserError
+from provebench.model import Problem
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
+
+_MAX_FILE_BYTES = 2 << 30
+
+
+class ReplaySettings(BaseModel):
+    """Settings of the replay prover."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    answers: Path
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > _MAX_FILE_BYTES:
+            raise UserError(f"{path}: {size} bytes is too large for an answers file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: answers file not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not an answers file") from None
+    if b"\0" in data:
+        raise UserError(f"{path}: binary data, not an answers file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_csv(path: Path, text: str) -> list[tuple[str, str]]:
+    csv.field_size_limit(min(sys.maxsize, _MAX_FILE_BYTES))
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "problem_id" not in header or "answer" not in header:
+        raise UserError(f"{path}: a CSV answers file needs the columns problem_id and answer (found: {header})")
+    reader.fieldnames = header
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                raise UserError(f"{path}: line {reader.line_num}: more fields than the header has")
+            pid, answer = row.get("problem_id"), row.get("answer")
+            if pid is None or answer is None:
+                raise UserError(f"{path}: line {reader.line_num}: fewer fields than the header has")
+            rows.append((pid.strip(), answer))
+    except csv.Error as exc:
+        raise UserError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
+    return rows
+
+
+def _read_jsonl(path: Path, text: str) -> list[tuple[str, str]]:
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: line {n}: invalid JSON: {exc.msg}") from None
+        pid = obj.get("problem", obj.get("problem_id")) if isinstance(obj, dict) else None
+        answer = obj.get("answer", obj.get("proof")) if isinstance(obj, dict) else None
+        if not isinstance(pid, str) or not isinstance(answer, str):
+            raise UserError(f"{path}: line {n}: needs string fields 'problem' and 'answer'")
+        rows.append((pid, answer))
+    return rows
+
+
+def load_answers(path: Path) -> dict[str, list[str]]:
+    """Answers per problem id, in file order; one-line errors for bad files."""
+    text = _read_text(path)
+    rows = _read_jsonl(path, text) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_csv(path, text)
+    if not rows:
+        raise UserError(f"{path}: no answers")
+    answers: dict[str, list[str]] = defaultdict(list)
+    for pid, answer in rows:
+        answers[pid].append(answer)
+    return dict(answers)
+
+
+class ReplayProver(Prover):
+    """Replays the answers of a file, sample by sample."""
+
+    name = "replay"
+    can_repair = False
+
+    def __init__(self, settings: ReplaySettings) -> None:
+        self.settings = settings
+        self._answers: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> ReplayProver:
+        """Validate the settings mapping of a run config."""
+        return cls(validate_settings(ReplaySettings, cls.name, settings))
+
+    def prepare(self, suite_problems: Sequence[Problem]) -> None:
+        """Load the file; answers for ids the suite does not have are an error."""
+        if self._answers is not None:
+            return
+        answers = load_answers(self.settings.answers)
+        known = {p.id for p in suite_problems}
+        unknown = sorted(set(answers) - known)
+        if unknown:
+            shown = ", ".join(repr(u) for u in unknown[:3]) + (
+                f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            )
+            raise UserError(f"{self.settings.answers}: answers for problems the suite does not have: {shown}")
+        self._answers = answers
+
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        """The ``sample``-th answer for the problem, or no proof."""
+        if self._answers is None:
+            raise RuntimeError("replay prover used before prepare()")
+        given = self._answers.get(problem.id, [])
+        if history or sample >= len(given):
+            return ProverOutput(proof=None, raw_reply=None)
+        return ProverOutput(proof=given[sample], raw_reply=None)
+
+    def describe(self) -> dict[str, Any]:
+        """The answers file and how many answers it holds."""
+        count = sum(len(v) for v in (self._answers or {}).values())
+        return {"name": self.name, "answers": str(self.settings.answers), "count": count}
+
+    def max_samples(self) -> int:
+        """The most answers any problem has."""
+        return max((len(v) for v in (self._answers or {}).values()), default=0)

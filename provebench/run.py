@@ -1,0 +1,286 @@
+"""A run from start to summary: plan, run directory, manifest, orchestrator, statistics.
+
+The run directory holds ``config.yaml`` (the resolved config), ``manifest.json``
+(versions, hashes, image digests, sessions), the ``attempts.jsonl`` journal and
+``summary.json``. A run is resumed from its directory alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from provebench import __version__
+from provebench.errors import UserError
+from provebench.journal import AttemptRecord, Journal, read_journal
+from provebench.model import Problem
+from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
+from provebench.provers.api import Prover
+from provebench.runconfig import CONFIG_FILE, RunConfig, read_ids_file, write_config
+from provebench.settings import Settings
+from provebench.stats import ProblemRef, Summary, summarize
+from provebench.suites.load import Suite, find_suite
+from provebench.verify.api import Verifier, make_verifier
+
+MANIFEST_FILE = "manifest.json"
+JOURNAL_FILE = "attempts.jsonl"
+SUMMARY_FILE = "summary.json"
+MANIFEST_SCHEMA_VERSION = 1
+
+VerifierFactory = Callable[[Problem, Settings], Verifier]
+
+
+def default_verifier(problem: Problem, settings: Settings) -> Verifier:
+    """The pinned checker of the problem's proof system, loaded with the suite's context."""
+    return make_verifier(problem.system, settings, problem.context)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A validated config with the suite and the problems it selects."""
+
+    config: RunConfig
+    suite: Suite
+    problems: tuple[Problem, ...]
+
+
+def plan_run(config: RunConfig, settings: Settings) -> RunPlan:
+    """Load the suite and select problems by category and id; one-line errors for unknown ones."""
+    suite = find_suite(config.suite, settings.suites_dir)
+    problems = list(suite.problems)
+    if config.categories:
+        known = {p.category for p in problems}
+        unknown = sorted(set(config.categories) - known)
+        if unknown:
+            raise UserError(f"suite {suite.name} has no category {unknown[0]!r}; it has: {', '.join(sorted(known))}")
+        problems = [p for p in problems if p.category in config.categories]
+    wanted = list(config.problems)
+    if config.problems_file is not None:
+        wanted += read_ids_file(config.problems_file)
+    if wanted:
+        for pid in wanted:
+            suite.problem(pid)  # one-line error for an unknown id
+        chosen = set(wanted)
+        problems = [p for p in problems if p.id in chosen]
+    if not problems:
+        raise UserError(f"no problems of suite {suite.name} match the selection")
+    return RunPlan(config=config, suite=suite, problems=tuple(problems))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunDir:
+    """The files of one run, and the lock that keeps two processes from writing them at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.config_path = path / CONFIG_FILE
+        self.manifest_path = path / MANIFEST_FILE
+        self.journal_path = path / JOURNAL_FILE
+        self.summary_path = path / SUMMARY_FILE
+        self._lock: IO[bytes] | None = None
+
+    @classmethod
+    def create(cls, out: Path | None, suite: str, prover: str) -> RunDir:
+        """A new run directory (default: ``runs/<UTC time>-<suite>-<prover>``)."""
+        if out is None:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+            out = Path("runs") / f"{stamp}-{suite}-{prover}"
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            hint = " (to continue it: --resume)" if (out / CONFIG_FILE).exists() else ""
+            raise UserError(f"{out}: already exists and is not empty{hint}")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{out}: cannot create the run directory: {exc.strerror}") from None
+        return cls(out)
+
+    @classmethod
+    def existing(cls, path: Path) -> RunDir:
+        """A run directory made by an earlier run."""
+        rd = cls(path)
+        if not rd.config_path.is_file():
+            raise UserError(f"{path}: not a run directory (no {CONFIG_FILE})")
+        return rd
+
+    def lock(self) -> None:
+        """Take the run's lock, or fail with a one-line error if another process holds it."""
+        self._lock = (self.path / ".lock").open("wb")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"{self.path}: another provebench process is running this run") from None
+
+    def unlock(self) -> None:
+        """Release the lock."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def read_manifest(self) -> dict[str, Any]:
+        """The manifest, or a one-line error."""
+        try:
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(
+                f"{self.path}: the run has no {MANIFEST_FILE} yet (it stopped before its checker started)"
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise UserError(f"{self.manifest_path}: not valid JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("problems"), list):
+            raise UserError(f"{self.manifest_path}: not a provebench run manifest")
+        return data
+
+    def write_json(self, path: Path, data: Any) -> None:
+        """Write JSON atomically (temporary file, then rename)."""
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    def records(self) -> list[AttemptRecord]:
+        """The journal's complete records."""
+        return read_journal(self.journal_path)
+
+
+def summarize_run(rundir: RunDir, config: RunConfig) -> Summary:
+    """The summary of a run directory, computed from its manifest and journal only."""
+    manifest = rundir.read_manifest()
+    problems = [ProblemRef(id=p["id"], category=p["category"]) for p in manifest["problems"]]
+    records = rundir.records()
+    last_at: dict[int, float] = {}
+    for r in records:
+        last_at[r.session] = max(last_at.get(r.session, 0.0), r.finished_at)
+    wall = sum(max(0.0, last_at[s["index"]] - s["started_at"]) for s in manifest["sessions"] if s["index"] in last_at)
+    return summarize(problems, records, config.n, config.ks, wall_seconds=wall)
+
+
+@dataclass
+class RunHooks:
+    """What the run tells its caller while it goes."""
+
+    status: Callable[[str], None] = lambda _text: None
+    started: Callable[[int, int, list[AttemptRecord]], None] = lambda _total, _pending, _done: None
+    on_record: OnRecord = lambda _r, _done: None
+    extra_manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _host() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
+
+
+def _manifest(plan: RunPlan, prover: Prover, verifier: Verifier, old: dict[str, Any] | None) -> dict[str, Any]:
+    checker = verifier.checker.model_dump(mode="json")
+    sessions = list(old["sessions"]) if old else []
+    checkers = list(old.get("checkers", [])) if old else []
+    if checker not in checkers:
+        checkers.append(checker)
+    return {
+        "schema_version": MANIFEST_SCHEMA_VERSION,
+        "provebench_version": __version__,
+        "created_at": old["created_at"] if old else _now(),
+        "suite": {
+            "name": plan.suite.name,
+            "version": plan.suite.manifest.version,
+            "content_hash": plan.suite.content_hash,
+            "path": str(plan.suite.path),
+            "system": plan.suite.manifest.system.value,
+        },
+        "checkers": checkers,
+        "prover": prover.describe(),
+        "prompt_templates": prover.template_hashes(),
+        "problems": [{"id": p.id, "category": p.category} for p in plan.problems],
+        "host": _host(),
+        "sessions": sessions,
+    }
+
+
+def execute(
+    plan: RunPlan,
+    rundir: RunDir,
+    prover: Prover,
+    settings: Settings,
+    hooks: RunHooks,
+    verifier_factory: VerifierFactory = default_verifier,
+    resume: bool = False,
+) -> Summary:
+    """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early."""
+    config = plan.config
+    old = rundir.read_manifest() if resume and rundir.manifest_path.exists() else None
+    if old is not None and old["suite"]["content_hash"] != plan.suite.content_hash:
+        raise UserError(
+            f"suite {plan.suite.name} changed since this run started "
+            f"({old['suite']['content_hash'][:19]} then, {plan.suite.content_hash[:19]} now); start a new run"
+        )
+    write_config(config, rundir.config_path)
+    done = rundir.records()
+    chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
+    started_at = time.time()
+    verifier = verifier_factory(plan.problems[0], settings)
+    journal = Journal(rundir.journal_path)
+    try:
+        hooks.status(f"starting {settings.checkers} warm {plan.suite.manifest.system.value} checker(s)")
+        verifier.prepare()
+        manifest = _manifest(plan, prover, verifier, old)
+        session = len(manifest["sessions"])
+        manifest["sessions"].append(
+            {
+                "index": session,
+                "started_at": started_at,
+                "ready_at": time.time(),
+                "pid": os.getpid(),
+                **hooks.extra_manifest,
+            }
+        )
+        rundir.write_json(rundir.manifest_path, manifest)
+        journal.open()
+        hooks.started(len(plan.problems) * config.n, len(chains), done)
+        orchestrator = Orchestrator(
+            prover,
+            verifier,
+            journal,
+            limits=Limits(
+                prover_connections=config.prover_connections,
+                checks=settings.checkers,
+                infra_retries=config.infra_retries,
+                timeout_s=config.timeout_s,
+            ),
+            repair_rounds=config.repair_rounds,
+            session=session,
+            on_record=hooks.on_record,
+        )
+        asyncio.run(_run_chains(orchestrator, prover, chains, settings.checkers))
+    finally:
+        journal.close()
+        verifier.close()
+        if rundir.manifest_path.exists():
+            summary = summarize_run(rundir, config)
+            rundir.write_json(rundir.summary_path, summary.model_dump(mode="json"))
+    return summary
+
+
+async def _run_chains(orchestrator: Orchestrator, prover: Prover, chains: list[Chain], checkers: int) -> None:
+    # Checks block a thread each; give the loop enough threads for every checker.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=checkers + 4))
+    try:
+        await orchestrator.run(chains)
+    finally:
+        await prover.aclose()

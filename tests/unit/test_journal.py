@@ -1,0 +1,59 @@
+"""The journal: whole lines, flushed; a torn last line is dropped and cut before appending."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provebench.errors import UserError
+from provebench.journal import AttemptRecord, Journal, read_journal
+from provebench.model import Reason, Status
+
+
+def _rec(problem: str, sample: int = 0) -> AttemptRecord:
+    return AttemptRecord(problem=problem, sample=sample, round=0, status=Status.FAIL, reason=Reason.TACTIC_FAILED)
+
+
+def test_records_are_visible_to_readers_as_soon_as_appended(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "attempts.jsonl")
+    j.open()
+    j.append(_rec("a"))
+    assert [r.problem for r in read_journal(j.path)] == ["a"]  # flushed, before close
+    j.append(_rec("b", 1))
+    j.close()
+    assert [r.key for r in read_journal(j.path)] == [("a", 0, 0), ("b", 1, 0)]
+
+
+def test_torn_last_line_is_ignored_then_cut_before_appending(tmp_path: Path) -> None:
+    path = tmp_path / "attempts.jsonl"
+    whole = _rec("a").model_dump_json() + "\n"
+    path.write_text(whole + _rec("b").model_dump_json()[:25])  # killed mid-write
+    assert [r.problem for r in read_journal(path)] == ["a"]
+    j = Journal(path)
+    j.open()
+    j.append(_rec("c"))
+    j.close()
+    assert [r.problem for r in read_journal(path)] == ["a", "c"]
+    assert path.read_text().count("\n") == 2
+
+
+def test_a_journal_that_is_only_a_torn_line_starts_empty(tmp_path: Path) -> None:
+    path = tmp_path / "attempts.jsonl"
+    path.write_text('{"problem": "a", "sam')
+    j = Journal(path)
+    j.open()
+    j.close()
+    assert path.read_text() == "" and read_journal(path) == []
+
+
+def test_a_corrupt_line_in_the_middle_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "attempts.jsonl"
+    path.write_text(_rec("a").model_dump_json() + "\n{not json}\n" + _rec("b").model_dump_json() + "\n")
+    with pytest.raises(UserError, match=r"line 2: not an attempt record"):
+        read_journal(path)
+
+
+def test_every_record_has_the_required_keys(tmp_path: Path) -> None:
+    line = _rec("a").model_dump(mode="json")
+    assert {"problem", "sample", "round", "status", "schema_version"} <= set(line)

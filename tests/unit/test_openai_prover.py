@@ -1,0 +1,124 @@
+"""The OpenAI-compatible prover against a local double of the remote API (127.0.0.1).
+
+The double speaks the real chat completions protocol; a live endpoint test is
+in tests/integration/test_openai_live.py and runs only when one is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from provebench.model import Problem, System
+from provebench.provers.api import ProverOutput, ProverUnavailable, make_prover
+from provebench.provers.openai_chat import OpenAIChatProver
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
+
+PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
+    yield
+
+
+def _prover(double: OpenAIApiDouble, **extra: object) -> OpenAIChatProver:
+    settings = {
+        "model": double.model,
+        "base_url": double.base_url,
+        "api_key_env": "DOUBLE_API_KEY",
+        "request_timeout_s": 0.5,
+        "backoff_initial_s": 0.01,
+        "backoff_max_s": 0.05,
+        "max_retries": 4,
+        "prices": {"input_per_mtok": 2.0, "output_per_mtok": 8.0},
+        **extra,
+    }
+    prover = make_prover("openai", settings)
+    assert isinstance(prover, OpenAIChatProver)
+    prover.prepare([PROBLEM])
+    return prover
+
+
+def _attempt(prover: OpenAIChatProver) -> ProverOutput:
+    async def go() -> ProverOutput:
+        try:
+            return await prover.attempt(PROBLEM, 0, ())
+        finally:
+            await prover.aclose()
+
+    return asyncio.run(go())
+
+
+def test_a_reply_gives_the_last_code_block_tokens_cost_and_finish_reason() -> None:
+    with OpenAIApiDouble(lambda goal: fenced("INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]")) as api:
+        out = _attempt(_prover(api))
+        assert out.proof == "INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]"
+        assert out.finish_reason == "stop" and out.tokens_in > 0 and out.tokens_out > 0
+        assert out.cost == pytest.approx((out.tokens_in * 2.0 + out.tokens_out * 8.0) / 1e6)
+        assert out.raw_reply is not None and "a first idea" in out.raw_reply
+        assert api.requests[0]["messages"][0]["role"] == "system"
+        assert "`!n. n + 0 = n`" in api.requests[0]["messages"][1]["content"]
+
+
+def test_transient_faults_are_retried_and_recorded() -> None:
+    faults = ["429", "500", "slow", "malformed"]
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=faults, retry_after_s=0.3, slow_s=1.0) as api:
+        out = _attempt(_prover(api))
+        assert out.proof == "ARITH_TAC"
+        assert api.served_faults == faults
+        errors = [r.error for r in out.api_retries]
+        assert errors[0].startswith("HTTP 429") and errors[1].startswith("HTTP 500")
+        assert errors[2].startswith("APITimeoutError") and errors[3].startswith("MalformedReply")
+        assert out.api_retries[0].wait_seconds == pytest.approx(0.3)  # Retry-After honoured
+        assert all(r.wait_seconds <= 0.05 for r in out.api_retries[1:])  # exponential backoff, capped
+
+
+def test_a_reply_without_a_code_block_has_no_proof() -> None:
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["nocode"]) as api:
+        out = _attempt(_prover(api))
+        assert out.proof is None and out.raw_reply == "I cannot prove this." and not out.api_retries
+
+
+def test_a_400_fails_the_attempt_without_retrying() -> None:
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["400"]) as api:
+        out = _attempt(_prover(api))
+        assert out.proof is None and out.error is not None and out.error.startswith("HTTP 400")
+        assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize(("settings", "match"), [({"model": "no-such-model"}, "HTTP 404"), ({}, "HTTP 401")])
+def test_bad_model_or_key_stops_the_run(settings: dict[str, str], match: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not settings:
+        monkeypatch.setenv("DOUBLE_API_KEY", "sk-wrong")
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC")) as api:
+        with pytest.raises(ProverUnavailable, match=match):
+            _attempt(_prover(api, **settings))
+
+
+def test_retries_give_up_on_a_dead_endpoint() -> None:
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["500"] * 10) as api:
+        with pytest.raises(ProverUnavailable, match=r"gave up after 4 retries: HTTP 500"):
+            _attempt(_prover(api))
+    prover = _prover(api)  # the server is shut down now: connection refused
+    with pytest.raises(ProverUnavailable, match=r"APIConnectionError"):
+        _attempt(prover)
+
+
+def test_a_missing_key_variable_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from provebench.errors import UserError
+
+    monkeypatch.delenv("DOUBLE_API_KEY")
+    with pytest.raises(UserError, match=r"the environment variable DOUBLE_API_KEY \(api_key_env\) is not set"):
+        make_prover("openai", {"model": "m", "api_key_env": "DOUBLE_API_KEY"}).prepare([PROBLEM])
+
+
+def test_the_manifest_description_names_the_key_variable_not_the_key() -> None:
+    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC")) as api:
+        prover = _prover(api)
+        described = str(prover.describe())
+        assert "DOUBLE_API_KEY" in described and API_KEY not in described
+        assert set(prover.template_hashes()) == {"hol-light/system.j2", "hol-light/user.j2"}

@@ -1,0 +1,170 @@
+"""Orchestration logic: repair rounds, infrastructure retries, stopping and resuming.
+
+The checker here is a scripted double (tests/doubles/verifier.py): these tests
+are about scheduling and journalling, not verdicts; real-checker runs are in
+tests/integration/test_run.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from provebench.errors import RunStopped, VerifierUnavailable
+from provebench.journal import Journal, read_journal
+from provebench.model import Problem, Reason, Status, System
+from provebench.orchestrator import Limits, Orchestrator, pending_chains
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
+from provebench.run import RunDir, RunHooks, RunPlan, execute
+from provebench.runconfig import RunConfig
+from provebench.settings import Settings
+from provebench.suites.load import find_suite
+from tests.doubles.verifier import ScriptedVerifierDouble, passes_if, verdict
+
+SETTINGS = Settings(checkers=1)
+
+
+class ScriptedProver(Prover):
+    """Answers ``wrong`` first, ``right`` once it has seen a failed round; can be told to die."""
+
+    name = "scripted"
+
+    def __init__(self, die_after: int | None = None) -> None:
+        self.calls = 0
+        self.die_after = die_after
+        self.histories: list[tuple[PreviousAttempt, ...]] = []
+
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        self.calls += 1
+        if self.die_after is not None and self.calls > self.die_after:
+            raise ProverUnavailable("connection refused")
+        self.histories.append(history)
+        if problem.id.startswith("nothing"):
+            return ProverOutput(proof=None, raw_reply="no idea")
+        return ProverOutput(proof="right" if history else "wrong", raw_reply="...", tokens_in=5, tokens_out=2)
+
+
+def _plan(config: RunConfig) -> RunPlan:
+    suite = find_suite("hol-light-core", SETTINGS.suites_dir)
+    return RunPlan(config=config, suite=suite, problems=suite.problems[:3])
+
+
+def _run(
+    tmp_path: Path, prover: Prover, verifier: ScriptedVerifierDouble, resume: bool = False, **config: object
+) -> RunDir:
+    rc = RunConfig.model_validate({"suite": "hol-light-core", "n": 2, "infra_retries": 2, **config})
+    rundir = RunDir(tmp_path / "run") if resume else RunDir.create(tmp_path / "run", "s", prover.name)
+    execute(_plan(rc), rundir, prover, SETTINGS, RunHooks(), lambda _p, _s: verifier, resume=resume)
+    return rundir
+
+
+def test_repair_rounds_feed_the_checker_messages_back(tmp_path: Path) -> None:
+    prover = ScriptedProver()
+    rundir = _run(tmp_path, prover, ScriptedVerifierDouble(passes_if("right")), repair_rounds=2)
+    records = read_journal(rundir.journal_path)
+    assert sorted((r.sample, r.round, r.status.value) for r in records if r.problem == "excluded_middle") == [
+        (0, 0, "FAIL"),
+        (0, 1, "PASS"),
+        (1, 0, "FAIL"),
+        (1, 1, "PASS"),
+    ]
+    repaired = [h for h in prover.histories if h]
+    assert repaired and repaired[0][0].proof == "wrong" and "scripted failure" in repaired[0][0].messages[0]
+    summary = rundir.summary_path.read_text()
+    assert '"solved": 3' in summary and '"solved_first_round": 0' in summary
+
+
+def test_without_repair_rounds_a_failed_sample_stays_failed(tmp_path: Path) -> None:
+    rundir = _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(passes_if("right")))
+    records = read_journal(rundir.journal_path)
+    assert len(records) == 6 and {r.status for r in records} == {Status.FAIL} and {r.round for r in records} == {0}
+
+
+def test_an_infrastructure_failure_is_retried_and_never_counted_as_a_proof_failure(tmp_path: Path) -> None:
+    def flaky(problem: Problem, proof: str, call: int) -> object:
+        return VerifierUnavailable("checker container died") if call == 1 else passes_if("wrong")(problem, proof, call)
+
+    verifier = ScriptedVerifierDouble(flaky)  # type: ignore[arg-type]
+    rundir = _run(tmp_path, ScriptedProver(), verifier)
+    records = read_journal(rundir.journal_path)
+    assert len(records) == 6 and all(r.status is Status.PASS for r in records)
+    assert sum(r.infra_retries for r in records) == 1 and len(verifier.calls) == 7
+
+
+def test_a_checker_that_stays_down_gives_error_records_that_a_resume_redoes(tmp_path: Path) -> None:
+    def down_for_one_problem(problem: Problem, proof: str, call: int) -> object:
+        if problem.id == "contrapositive":
+            return VerifierUnavailable("checker container died")
+        return verdict(Status.PASS, Reason.PROVED)
+
+    rundir = _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(down_for_one_problem))  # type: ignore[arg-type]
+    errors = [r for r in read_journal(rundir.journal_path) if r.status is Status.ERROR]
+    assert len(errors) == 2 and all(r.infra_retries == 2 for r in errors)
+    assert '"solved": 2' in rundir.summary_path.read_text()  # the errored problem has no verdict, not a failure
+
+    _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(passes_if("wrong")), resume=True)
+    records = read_journal(rundir.journal_path)
+    assert len(records) == 8  # the 2 ERROR records stay; their redo supersedes them
+    assert '"solved": 3' in rundir.summary_path.read_text()
+
+
+def test_a_dead_prover_stops_the_run_keeps_the_journal_and_resume_finishes_it(tmp_path: Path) -> None:
+    with pytest.raises(RunStopped, match="prover scripted unavailable: connection refused"):
+        _run(tmp_path, ScriptedProver(die_after=4), ScriptedVerifierDouble(passes_if("wrong")))
+    rundir = RunDir(tmp_path / "run")
+    first = read_journal(rundir.journal_path)
+    assert 1 <= len(first) <= 4 and rundir.summary_path.exists()
+    _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(passes_if("wrong")), resume=True)
+    keys = [r.key for r in read_journal(rundir.journal_path)]
+    assert len(keys) == len(set(keys)) == 6
+    assert {r.session for r in read_journal(rundir.journal_path)} == {0, 1}
+
+
+def test_no_proof_costs_no_check(tmp_path: Path) -> None:
+    problem = Problem(id="nothing", suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
+    verifier = ScriptedVerifierDouble(passes_if("wrong"))
+    journal = Journal(tmp_path / "attempts.jsonl")
+    journal.open()
+    orchestrator = Orchestrator(ScriptedProver(), verifier, journal, limits=Limits(), repair_rounds=1)
+    asyncio.run(orchestrator.run(pending_chains([problem], 1, 1, True, [])))
+    journal.close()
+    records = read_journal(journal.path)
+    assert [(r.round, r.status, r.reason) for r in records] == [
+        (0, Status.FAIL, Reason.NO_PROOF),
+        (1, Status.FAIL, Reason.NO_PROOF),
+    ]
+    assert verifier.calls == []
+
+
+def test_a_full_disk_stops_the_run_with_a_clear_error() -> None:
+    problem = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
+    journal = Journal(Path("/dev/full"))  # every write fails with ENOSPC
+    journal.open()
+    orchestrator = Orchestrator(ScriptedProver(), ScriptedVerifierDouble(passes_if("wrong")), journal, limits=Limits())
+    with pytest.raises(RunStopped, match="cannot write the journal /dev/full: No space left on device"):
+        asyncio.run(orchestrator.run(pending_chains([problem], 1, 0, True, [])))
+
+
+def test_pending_chains_skip_finished_samples_and_continue_repair_chains() -> None:
+    from provebench.journal import AttemptRecord
+
+    def p(pid: str) -> Problem:
+        return Problem(id=pid, suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
+
+    def rec(pid: str, sample: int, rnd: int, status: Status) -> AttemptRecord:
+        return AttemptRecord(problem=pid, sample=sample, round=rnd, status=status, reason=Reason.TACTIC_FAILED)
+
+    done: Sequence[AttemptRecord] = [
+        rec("a", 0, 0, Status.PASS),
+        rec("a", 1, 0, Status.FAIL),
+        rec("b", 0, 0, Status.FAIL),
+        rec("b", 0, 1, Status.FAIL),
+        rec("b", 1, 0, Status.ERROR),
+    ]
+    chains = pending_chains([p("a"), p("b")], 2, 1, True, done)
+    assert [(c.problem.id, c.sample, len(c.history)) for c in chains] == [("a", 1, 1), ("b", 1, 0)]
+    chains = pending_chains([p("a"), p("b")], 2, 0, True, done)
+    assert [(c.problem.id, c.sample) for c in chains] == [("b", 1)]

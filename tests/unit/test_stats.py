@@ -1,0 +1,89 @@
+"""pass@k, Wilson intervals and the summary, against values computed by hand."""
+
+from __future__ import annotations
+
+from math import comb
+
+import pytest
+
+from provebench.journal import AttemptRecord
+from provebench.model import Reason, Status
+from provebench.stats import ProblemRef, pass_at_k, summarize, wilson_interval
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [
+        (5, 2, 1, 2 / 5),
+        (5, 2, 2, 1 - 3 / 10),  # 1 - C(3,2)/C(5,2)
+        (10, 3, 5, 1 - 21 / 252),  # 1 - C(7,5)/C(10,5)
+        (4, 1, 4, 1.0),  # n = k and c > 0
+        (4, 0, 4, 0.0),  # n = k and c = 0
+        (6, 0, 1, 0.0),  # c = 0
+        (6, 6, 3, 1.0),  # c = n
+        (1, 1, 1, 1.0),
+        (1, 0, 1, 0.0),
+        (200, 1, 100, 0.5),  # 1 - C(199,100)/C(200,100) = 1 - 100/200
+    ],
+)
+def test_pass_at_k_matches_hand_computed_values(n: int, c: int, k: int, expected: float) -> None:
+    assert pass_at_k(n, c, k) == pytest.approx(expected, abs=1e-12)
+
+
+def test_pass_at_k_product_form_is_stable_where_binomials_are_huge() -> None:
+    n, c, k = 2000, 7, 1000
+    exact = 1 - comb(n - c, k) / comb(n, k)  # Python's big integers make this exact
+    assert pass_at_k(n, c, k) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(3, 4, 1), (3, 1, 0), (3, 1, 4), (0, 0, 1)])
+def test_pass_at_k_rejects_impossible_counts(n: int, c: int, k: int) -> None:
+    with pytest.raises(ValueError):
+        pass_at_k(n, c, k)
+
+
+def test_wilson_interval_known_values() -> None:
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(3.841459 / 13.841459, abs=1e-6)  # z^2 / (n + z^2)
+    lo, hi = wilson_interval(10, 10)
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(10 / 13.841459, abs=1e-6)
+    lo, hi = wilson_interval(5, 10)
+    assert (lo + hi) / 2 == pytest.approx(0.5) and lo == pytest.approx(0.236593, abs=1e-6)
+
+
+def _rec(problem: str, sample: int, status: Status, rnd: int = 0, **kw: object) -> AttemptRecord:
+    reason = {Status.PASS: Reason.PROVED, Status.ERROR: Reason.CHECKER_UNAVAILABLE}.get(status, Reason.TACTIC_FAILED)
+    return AttemptRecord(problem=problem, sample=sample, round=rnd, status=status, reason=reason, **kw)  # type: ignore[arg-type]
+
+
+def test_summary_counts_samples_categories_and_errors() -> None:
+    problems = [ProblemRef("a", "x"), ProblemRef("b", "x"), ProblemRef("c", "y")]
+    records = [
+        _rec("a", 0, Status.PASS, cpu_seconds=0.5, tokens_in=10, tokens_out=3, cost=0.01),
+        _rec("a", 1, Status.FAIL, cpu_seconds=0.25),
+        # b: sample 0 passes after a repair round; sample 1 only errored, so b has n=1
+        _rec("b", 0, Status.FAIL),
+        _rec("b", 0, Status.PASS, rnd=1),
+        _rec("b", 1, Status.ERROR),
+        _rec("c", 0, Status.CHEATING),
+        # an ERROR later redone: the redo supersedes it
+        _rec("c", 1, Status.ERROR),
+        _rec("c", 1, Status.FAIL),
+    ]
+    s = summarize(problems, records, samples=2, ks=[1, 2])
+    assert (s.problems, s.solved, s.solved_first_round) == (3, 2, 1)
+    assert s.attempts == 7
+    assert s.pass_at_k[1] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
+    assert s.pass_at_k[2] == pytest.approx((1.0 + 0.0) / 2)  # b has one sample with a verdict
+    assert s.complete is False
+    assert s.by_category["x"].solved == 2 and s.by_category["y"].solved == 0
+    assert s.by_status == {"CHEATING": 1, "ERROR": 1, "FAIL": 3, "PASS": 2}
+    assert s.totals.checker_cpu_seconds == 0.75 and s.totals.tokens_in == 10 and s.totals.cost == 0.01
+    lo, hi = s.solved_interval_95
+    assert lo < 2 / 3 < hi
+
+
+def test_summary_of_a_run_with_no_records() -> None:
+    s = summarize([ProblemRef("a", "x")], [], samples=3, ks=[1, 3])
+    assert (s.solved, s.attempts, s.pass_at_k, s.complete) == (0, 0, {1: 0.0, 3: 0.0}, False)
+    assert s.totals.cost is None
