@@ -24,7 +24,7 @@ docker-engine:
 
 demo: env docker-engine
 	$(BIN)/provebench images build hol-light
-	$(BIN)/provebench suites selftest hol-light-core
+	$(BIN)/provebench run --suite hol-light-core --prover baseline -n 4
 
 test: env docker-engine lint
 	$(BIN)/provebench images build hol-light

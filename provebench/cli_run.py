@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -114,9 +115,14 @@ def _resolve_config(args: argparse.Namespace) -> tuple[RunConfig, RunDir | None]
 class _LiveProgress:
     """A rich progress bar over samples, with attempt counts by verdict and attempts per second."""
 
+    LINE_EVERY_S = 10.0  # without a terminal: one status line this often
+
     def __init__(self, console: Console, enabled: bool) -> None:
         self._console = console
         self._enabled = enabled
+        self._bar = enabled and console.is_terminal
+        self._total = self._completed = 0
+        self._last_line = 0.0
         self._progress: Progress | None = None
         self._task: Any = None
         self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0}
@@ -126,22 +132,23 @@ class _LiveProgress:
         self._t0 = time.monotonic()
         if done:
             self._console.print(f"[dim]resuming: {len(done)} attempts journalled, {pending} samples to go[/]")
-        if not self._enabled:
+        self._total, self._completed = total, total - pending
+        self._last_line = self._t0
+        if not self._bar:
             return
         self._progress = Progress(
-            TextColumn("[bold]samples"),
-            BarColumn(),
+            TextColumn("samples"),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn(
-                "{task.fields[attempts]} attempts: [green]{task.fields[passed]} passed[/] "
-                "[red]{task.fields[failed]} failed[/] [magenta]{task.fields[errors]} errors[/]"
+                "{task.fields[attempts]} attempts: [green]{task.fields[passed]} pass[/] "
+                "[red]{task.fields[failed]} fail[/] [magenta]{task.fields[errors]} error[/] "
+                "{task.fields[rate]:.1f}/s"
             ),
-            TextColumn("{task.fields[rate]:.1f}/s"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=self._console,
-            transient=False,
         )
         self._progress.start()
         self._task = self._progress.add_task("run", total=total, completed=total - pending, rate=0.0, **self._counts)
@@ -155,14 +162,27 @@ class _LiveProgress:
             c["errors"] += 1
         else:
             c["failed"] += 1
+        self._completed += 1 if chain_done else 0
+        now = time.monotonic()
+        rate = c["attempts"] / max(1e-6, now - self._t0)
         if self._progress is not None:
-            rate = c["attempts"] / max(1e-6, time.monotonic() - self._t0)
             self._progress.update(self._task, advance=1 if chain_done else 0, rate=rate, **c)
+        elif self._enabled and now - self._last_line >= self.LINE_EVERY_S:
+            self._last_line = now
+            self._console.print(
+                f"samples {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
+                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s",
+                markup=False,
+            )
 
     def stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_run(
@@ -189,6 +209,7 @@ def cmd_run(
     hooks = RunHooks(
         status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record
     )
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does
     try:
         ensure_images(settings, {p.checker_image for p in plan.problems})
         summary = execute(plan, rundir, prover, settings, hooks, resume=resume)
@@ -206,6 +227,7 @@ def cmd_run(
         )
         return EXIT_INFRA
     finally:
+        signal.signal(signal.SIGTERM, previous_term)
         live.stop()
         rundir.unlock()
     _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from provebench import __version__
-from provebench.errors import UserError
+from provebench.errors import RunStopped, UserError
 from provebench.journal import AttemptRecord, Journal, read_journal
 from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
@@ -267,7 +267,7 @@ def execute(
             session=session,
             on_record=hooks.on_record,
         )
-        asyncio.run(_run_chains(orchestrator, prover, chains, settings.checkers))
+        asyncio.run(_run_chains(orchestrator, prover, verifier, chains, settings.checkers))
     finally:
         journal.close()
         verifier.close()
@@ -277,10 +277,17 @@ def execute(
     return summary
 
 
-async def _run_chains(orchestrator: Orchestrator, prover: Prover, chains: list[Chain], checkers: int) -> None:
+async def _run_chains(
+    orchestrator: Orchestrator, prover: Prover, verifier: Verifier, chains: list[Chain], checkers: int
+) -> None:
     # Checks block a thread each; give the loop enough threads for every checker.
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=checkers + 4))
     try:
         await orchestrator.run(chains)
+    except (asyncio.CancelledError, RunStopped):
+        # Stop the checkers now, so that threads blocked in a long check return at once
+        # instead of holding the shutdown until their deadline.
+        verifier.close()
+        raise
     finally:
         await prover.aclose()

@@ -3,13 +3,15 @@ without a Docker engine they are skipped with that reason (shown by ``-ra``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import pytest
 
+from provebench.model import Problem, System, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
+from provebench.verify.api import Verifier
 from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
 
 
@@ -49,3 +51,28 @@ def hol_verifier(settings: Settings) -> Iterator[HolLightVerifier]:
     verifier.prepare()
     yield verifier
     verifier.close()
+
+
+class SharedVerifier(Verifier):
+    """Lends the session's warm checker to a run without letting the run close it."""
+
+    system = System.HOL_LIGHT
+
+    def __init__(self, inner: HolLightVerifier) -> None:
+        self.inner = inner
+        self.checker = inner.checker
+
+    def prepare(self) -> None:
+        self.inner.prepare()
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
+        return self.inner.check(problem, proof, timeout_s)
+
+    def close(self) -> None:
+        pass  # the session fixture closes the real checker
+
+
+@pytest.fixture()
+def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Problem, Settings], Verifier]:
+    """A run's verifier factory that hands out the session's warm checker."""
+    return lambda _problem, _settings: SharedVerifier(hol_verifier)

@@ -23,16 +23,16 @@ API_KEY = "sk-double-test-key"
 
 
 def _statement(user_message: str) -> str | None:
-    m = re.search(r"`([^`]+)`", user_message)
+    m = re.search(r"(?<!`)`([^`\n]+)`(?!`)", user_message)  # a backquoted goal, not a code fence
     return m.group(1) if m else None
 
 
 class OpenAIApiDouble:
-    """Serves canned replies: ``answer(statement)`` gives the reply text for the goal in the prompt."""
+    """Serves canned replies: ``answer(statement, user_message)`` gives the reply to a prompt."""
 
     def __init__(
         self,
-        answer: Callable[[str], str],
+        answer: Callable[[str, str], str],
         faults: list[str] | None = None,
         model: str = "double-model",
         retry_after_s: float = 0.2,
@@ -127,7 +127,7 @@ class OpenAIApiDouble:
                     return
                 user = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
                 statement = _statement(user) or ""
-                content = "I cannot prove this." if fault == "nocode" else double.answer(statement)
+                content = "I cannot prove this." if fault == "nocode" else double.answer(statement, user)
                 body = {
                     "id": f"chatcmpl-{len(double.requests)}",
                     "object": "chat.completion",

@@ -54,7 +54,7 @@ def _attempt(prover: OpenAIChatProver) -> ProverOutput:
 
 
 def test_a_reply_gives_the_last_code_block_tokens_cost_and_finish_reason() -> None:
-    with OpenAIApiDouble(lambda goal: fenced("INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]")) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]")) as api:
         out = _attempt(_prover(api))
         assert out.proof == "INDUCT_TAC THEN ASM_REWRITE_TAC[ADD_CLAUSES]"
         assert out.finish_reason == "stop" and out.tokens_in > 0 and out.tokens_out > 0
@@ -66,7 +66,7 @@ def test_a_reply_gives_the_last_code_block_tokens_cost_and_finish_reason() -> No
 
 def test_transient_faults_are_retried_and_recorded() -> None:
     faults = ["429", "500", "slow", "malformed"]
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=faults, retry_after_s=0.3, slow_s=1.0) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC"), faults=faults, retry_after_s=0.3, slow_s=1.0) as api:
         out = _attempt(_prover(api))
         assert out.proof == "ARITH_TAC"
         assert api.served_faults == faults
@@ -78,13 +78,13 @@ def test_transient_faults_are_retried_and_recorded() -> None:
 
 
 def test_a_reply_without_a_code_block_has_no_proof() -> None:
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["nocode"]) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC"), faults=["nocode"]) as api:
         out = _attempt(_prover(api))
         assert out.proof is None and out.raw_reply == "I cannot prove this." and not out.api_retries
 
 
 def test_a_400_fails_the_attempt_without_retrying() -> None:
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["400"]) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC"), faults=["400"]) as api:
         out = _attempt(_prover(api))
         assert out.proof is None and out.error is not None and out.error.startswith("HTTP 400")
         assert len(api.requests) == 1
@@ -94,13 +94,13 @@ def test_a_400_fails_the_attempt_without_retrying() -> None:
 def test_bad_model_or_key_stops_the_run(settings: dict[str, str], match: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if not settings:
         monkeypatch.setenv("DOUBLE_API_KEY", "sk-wrong")
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC")) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as api:
         with pytest.raises(ProverUnavailable, match=match):
             _attempt(_prover(api, **settings))
 
 
 def test_retries_give_up_on_a_dead_endpoint() -> None:
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC"), faults=["500"] * 10) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC"), faults=["500"] * 10) as api:
         with pytest.raises(ProverUnavailable, match=r"gave up after 4 retries: HTTP 500"):
             _attempt(_prover(api))
     prover = _prover(api)  # the server is shut down now: connection refused
@@ -117,7 +117,7 @@ def test_a_missing_key_variable_is_a_one_line_error(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_manifest_description_names_the_key_variable_not_the_key() -> None:
-    with OpenAIApiDouble(lambda goal: fenced("ARITH_TAC")) as api:
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as api:
         prover = _prover(api)
         described = str(prover.describe())
         assert "DOUBLE_API_KEY" in described and API_KEY not in described

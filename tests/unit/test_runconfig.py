@@ -56,3 +56,12 @@ def test_bad_configs_give_one_line_errors(tmp_path: Path, text: str, message: st
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="config file not found"):
         read_config_file(tmp_path / "nope.yaml")
+
+
+def test_the_example_config_is_valid() -> None:
+    from provebench.provers.api import make_prover
+
+    f = Path(__file__).resolve().parents[2] / "examples" / "run-openai.yaml"
+    c = build_config(read_config_file(f), {}, str(f))
+    assert (c.suite, c.n, c.ks, c.repair_rounds) == ("hol-light-core", 8, [1, 2, 4, 8], 1)
+    assert make_prover(c.prover.name, c.prover.settings()).name == "openai"
