@@ -15,6 +15,7 @@ from typing import IO
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
+from provebench.inputs import first_error
 from provebench.model import Reason, Status
 
 JOURNAL_SCHEMA_VERSION = 1
@@ -83,9 +84,8 @@ def read_journal(path: Path) -> list[AttemptRecord]:
         try:
             records.append(AttemptRecord.model_validate_json(line))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "(line)"
-            raise UserError(f"{path}: line {n}: not an attempt record: {where}: {err['msg']}") from None
+            where, msg = first_error(exc)
+            raise UserError(f"{path}: line {n}: not an attempt record: {where or '(line)'}: {msg}") from None
     return records
 
 

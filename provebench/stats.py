@@ -71,6 +71,15 @@ class CategorySummary(BaseModel):
     pass_at_k: dict[int, float]
 
 
+class ProblemCounts(BaseModel):
+    """Samples with a verdict (n) and samples that passed (c) of one problem."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int
+    c: int
+
+
 class Summary(BaseModel):
     """The typed summary written to ``summary.json``."""
 
@@ -89,6 +98,7 @@ class Summary(BaseModel):
     by_category: dict[str, CategorySummary]
     by_status: dict[str, int]
     by_reason: dict[str, int]
+    by_problem: dict[str, ProblemCounts]
     totals: Totals
 
 
@@ -179,5 +189,6 @@ def summarize(
         by_category=by_category,
         by_status=dict(sorted(by_status.items())),
         by_reason=dict(sorted(by_reason.items())),
+        by_problem={pid: ProblemCounts(n=n, c=c) for pid, (n, c) in counts.items()},
         totals=totals,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from provebench.errors import UserError
+from provebench.inputs import first_error
 from provebench.journal import ApiRetry
 from provebench.model import Problem
 
@@ -106,6 +107,5 @@ def validate_settings(model: type[BaseModel], name: str, settings: Mapping[str, 
     try:
         return model.model_validate(dict(settings))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(settings)"
-        raise UserError(f"prover {name}: setting '{where}': {err['msg']}") from None
+        where, msg = first_error(exc)
+        raise UserError(f"prover {name}: setting '{where or '(settings)'}': {msg}") from None

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
+from provebench.inputs import first_error, read_yaml
 from provebench.model import Problem, System
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 
@@ -41,12 +41,7 @@ class BaselineSettings(BaseModel):
 
 def load_portfolio(path: Path) -> tuple[Strategy, ...]:
     """A validated portfolio file; one-line errors."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: portfolio file not found") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: not a YAML portfolio: {str(exc).splitlines()[0]}") from None
+    data = read_yaml(path, "portfolio file")
     if not isinstance(data, list) or not data:
         raise UserError(f"{path}: a portfolio is a non-empty list of {{name, tactic}} entries")
     strategies = []
@@ -54,8 +49,8 @@ def load_portfolio(path: Path) -> tuple[Strategy, ...]:
         try:
             strategies.append(Strategy.model_validate(entry))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise UserError(f"{path}: entry {i}: {'.'.join(map(str, err['loc'])) or 'entry'}: {err['msg']}") from None
+            where, msg = first_error(exc)
+            raise UserError(f"{path}: entry {i}: {where or 'entry'}: {msg}") from None
     return tuple(strategies)
 
 

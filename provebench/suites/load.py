@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
+from provebench.inputs import first_error, read_yaml
 from provebench.model import Kind, Problem, System
 
 SUITE_FILE = "suite.yaml"
@@ -76,22 +76,8 @@ class Suite:
 
 
 def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    return f"field '{where}': {err['msg']}"
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    where, msg = first_error(exc)
+    return f"field '{where or '(top level)'}': {msg}"
 
 
 def _read_entries(path: Path) -> list[Any]:
@@ -110,7 +96,7 @@ def _read_entries(path: Path) -> list[Any]:
                 except json.JSONDecodeError as exc:
                     raise UserError(f"{path}: line {n}: invalid JSON: {exc.msg}") from None
         return entries
-    data = _read_yaml(path)
+    data = read_yaml(path)
     if not isinstance(data, list):
         raise UserError(f"{path}: expected a list of problems")
     return data
@@ -119,7 +105,7 @@ def _read_entries(path: Path) -> list[Any]:
 def load_suite(folder: Path) -> Suite:
     """Load and validate the suite in ``folder``."""
     manifest_path = folder / SUITE_FILE
-    raw = _read_yaml(manifest_path)
+    raw = read_yaml(manifest_path)
     if not isinstance(raw, dict):
         raise UserError(f"{manifest_path}: expected a mapping of suite fields")
     try:

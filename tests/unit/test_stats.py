@@ -76,6 +76,7 @@ def test_summary_counts_samples_categories_and_errors() -> None:
     assert s.pass_at_k[1] == pytest.approx((0.5 + 1.0 + 0.0) / 3)
     assert s.pass_at_k[2] == pytest.approx((1.0 + 0.0) / 2)  # b has one sample with a verdict
     assert s.complete is False
+    assert {k: (v.n, v.c) for k, v in s.by_problem.items()} == {"a": (2, 1), "b": (1, 1), "c": (2, 0)}
     assert s.by_category["x"].solved == 2 and s.by_category["y"].solved == 0
     assert s.by_status == {"CHEATING": 1, "ERROR": 1, "FAIL": 3, "PASS": 2}
     assert s.totals.checker_cpu_seconds == 0.75 and s.totals.tokens_in == 10 and s.totals.cost == 0.01

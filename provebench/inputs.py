@@ -1,0 +1,33 @@
+"""Reading user-supplied files and reporting validation errors, always as one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from provebench.errors import UserError
+
+
+def read_yaml(path: Path, what: str = "file") -> Any:
+    """The YAML document in ``path``; a one-line ``UserError`` for every way it can be unreadable."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a {what}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """Where the first validation error is (dotted path, may be empty) and what it says."""
+    err = exc.errors()[0]
+    return ".".join(str(part) for part in err["loc"]), str(err["msg"]).removeprefix("Value error, ")
