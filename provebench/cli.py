@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -96,6 +97,16 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample", type=int, help="check a random sample of this many problems")
     t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     t.add_argument("--json", action="store_true")
+    imp = ssub.add_parser(
+        "import",
+        help="import an upstream benchmark as a suite",
+        description="Import s2n-bignum-bench from its published artefacts (problems.json and ml_files/).",
+    )
+    imp.add_argument("benchmark", choices=["s2n-bignum"], help="which benchmark")
+    imp.add_argument("--from", dest="source", required=True, metavar="DIR", help="folder with problems.json, ml_files/")
+    imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
+    imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
+    imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
     cli_run.add_parsers(sub, common)
     return p
 
@@ -232,7 +243,26 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from provebench.suites import s2n_bignum
+
+    out = Path(args.out) if args.out else settings.suites_dir / s2n_bignum.SUITE_NAME
+    metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
+    report = s2n_bignum.import_artefacts(
+        Path(args.source), out, Path(args.timeout_map) if args.timeout_map else None, metadata
+    )
+    cats = ", ".join(f"{n} {c}" for c, n in sorted(report.by_category.items()))
+    _out.print(
+        f"imported {report.problems} problems ({cats}) with {report.templates} templates into {report.out}; "
+        f"{report.timeouts_from_map} timeouts from the map",
+        markup=False,
+    )
+    return EXIT_OK
+
+
 def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
+    if args.suites_command == "import":
+        return _cmd_import(args, settings)
     if args.suites_command == "list":
         for folder in list_suites(settings.suites_dir):
             try:

@@ -201,6 +201,7 @@ def cmd_run(
     if config.repair_rounds and not prover.can_repair:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
     prover.prepare(plan.suite.problems)
+    ensure_images(settings, {p.checker_image for p in plan.problems})  # before a new run directory exists
     resume = rundir is not None
     if rundir is None:
         rundir = RunDir.create(config.out, plan.suite.name, prover.name)
@@ -211,7 +212,6 @@ def cmd_run(
     )
     previous_term = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does
     try:
-        ensure_images(settings, {p.checker_image for p in plan.problems})
         summary = execute(plan, rundir, prover, settings, hooks, resume=resume)
     except KeyboardInterrupt:
         live.stop()

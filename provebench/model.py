@@ -80,6 +80,10 @@ class Problem(BaseModel):
     timeout_s: float = Field(gt=0)
     reference_proof: str | None = None
     checker_image: str
+    # A context that differs per problem: the lines of this template file before
+    # ``template_line`` (s2n-bignum: the proof file up to the theorem, earlier proofs admitted).
+    template: str | None = None
+    template_line: int | None = Field(default=None, ge=1)
 
     @classmethod
     def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:

@@ -37,6 +37,7 @@ class SuiteManifest(BaseModel):
     context: str = ""
     problems_file: str = "problems.yaml"
     source: str = ""
+    metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
 
 
 class ProblemEntry(BaseModel):
@@ -51,6 +52,8 @@ class ProblemEntry(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0)
     informal: str = ""
     reference_proof: str | None = None
+    template: str | None = None  # a file in the suite folder; the context is its lines before template_line
+    template_line: int | None = Field(default=None, ge=1)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def load_suite(folder: Path) -> Suite:
     problems_path = folder / manifest.problems_file
     problems: list[Problem] = []
     seen: set[str] = set()
+    template_hashes: dict[str, str] = {}
     for index, entry in enumerate(_read_entries(problems_path), 1):
         label = f"problem {index}"
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
@@ -126,6 +130,7 @@ def load_suite(folder: Path) -> Suite:
         if e.id in seen:
             raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
         seen.add(e.id)
+        template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
         problems.append(
             Problem(
                 id=e.id,
@@ -139,17 +144,41 @@ def load_suite(folder: Path) -> Suite:
                 timeout_s=e.timeout_s or manifest.default_timeout_s,
                 reference_proof=e.reference_proof,
                 checker_image=manifest.checker_image,
+                template=str(template) if template else None,
+                template_line=e.template_line,
             )
         )
     if not problems:
         raise UserError(f"{problems_path}: the suite has no problems")
     digest = hashlib.sha256(
         json.dumps(
-            {"manifest": manifest.model_dump(mode="json"), "problems": [p.model_dump(mode="json") for p in problems]},
+            {
+                "manifest": manifest.model_dump(mode="json"),
+                "problems": [p.model_dump(mode="json", exclude={"template"}) for p in problems],
+                "templates": template_hashes,
+            },
             sort_keys=True,
         ).encode()
     ).hexdigest()
     return Suite(manifest=manifest, problems=tuple(problems), path=folder, content_hash=f"sha256:{digest}")
+
+
+def _template_path(folder: Path, e: ProblemEntry, where: str, hashes: dict[str, str]) -> Path | None:
+    """The template file of a problem, inside the suite folder; its hash goes into the suite's."""
+    if (e.template is None) != (e.template_line is None):
+        raise UserError(f"{where}: template and template_line go together")
+    if e.template is None:
+        return None
+    root = folder.resolve()
+    path = (root / e.template).resolve()
+    if not path.is_relative_to(root):
+        raise UserError(f"{where}: template {e.template!r} is outside the suite folder")
+    if e.template not in hashes:
+        try:
+            hashes[e.template] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            raise UserError(f"{where}: template {e.template!r} not found") from None
+    return path
 
 
 def suite_roots(suites_dir: Path) -> list[Path]:

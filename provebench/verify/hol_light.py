@@ -191,6 +191,9 @@ class HolLightVerifier(Verifier):
         """Vet, then check on a free warm checker."""
         if problem.system is not System.HOL_LIGHT:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not HOL Light")
+        if problem.template is not None:
+            # Its context is a template prefix that only a context server (walking the template) loads.
+            raise UserError(f"problem {problem.id} needs a warm template context server, which is not built yet")
         refused = vet_proof(proof, self._max_proof_bytes)
         if refused is not None:
             return refused.model_copy(update={"checker": self.checker})

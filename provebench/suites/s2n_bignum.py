@@ -1,0 +1,211 @@
+"""Import s2n-bignum-bench into a provebench suite.
+
+From the benchmark's published artefacts: ``problems.json`` (id -> category,
+query, the theorem's JSON record, ``inlined_locations``) and the CHEAT_TAC
+templates under ``ml_files/<arch>/``. Each problem's context is its first
+template up to the line before the theorem's ``let``, found explicitly (the
+benchmark's own cut relies on a blank line before each theorem). The
+templates' ``open Hol_lib;; open Hol_loader;;`` lines are blanked: Debian's
+HOL Light is the REPL build, which has no such modules.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provebench.errors import UserError
+
+SUITE_NAME = "s2n-bignum"
+CHECKER_IMAGE = "hol-light-s2n"
+CATEGORIES = (
+    "functional_correctness_arm",
+    "functional_correctness_x86",
+    "program_state",
+    "bit_vector",
+    "generic",
+)
+DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.json)
+_NATIVE_ONLY = re.compile(r"^(\s*open\s+Hol_(lib|loader)\s*;;)+\s*$")
+
+
+def timeout_for(prove_seconds: float) -> int:
+    """The benchmark's timeout rule: max(120, floor(2p)) below 120 s of reference time, else min(10800, floor(5p))."""
+    if prove_seconds < 120:
+        return max(120, math.floor(2 * prove_seconds))
+    return min(10800, math.floor(5 * prove_seconds))
+
+
+@dataclass(frozen=True)
+class TimeoutEntry:
+    """One entry of the benchmark's timeout map."""
+
+    timeout_s: int
+    prove_seconds: float | None
+
+
+def load_timeout_map(path: Path) -> dict[str, TimeoutEntry]:
+    """``timeout-map.json``: a list of {problem_id, prove_secs, timeout_sec}; one-line errors."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: timeout map not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not a JSON timeout map: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, list):
+        raise UserError(f"{path}: a timeout map is a list of {{problem_id, prove_secs, timeout_sec}}")
+    out = {}
+    for i, entry in enumerate(data, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("problem_id"), str):
+            raise UserError(f"{path}: entry {i}: needs a string problem_id")
+        timeout, prove = entry.get("timeout_sec"), entry.get("prove_secs")
+        if prove is not None and (not isinstance(prove, (int, float)) or prove < 0):
+            raise UserError(f"{path}: entry {i} ({entry['problem_id']}): prove_secs must be a non-negative number")
+        if timeout is None and prove is not None:
+            timeout = timeout_for(float(prove))
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise UserError(f"{path}: entry {i} ({entry['problem_id']}): timeout_sec must be a positive number")
+        out[entry["problem_id"]] = TimeoutEntry(timeout_s=int(timeout), prove_seconds=prove)
+    return out
+
+
+def goal_term(query: str) -> str | None:
+    """The term between the first and last backquote of a query, or None (a goal computed at run time)."""
+    first, last = query.find("`"), query.rfind("`")
+    if first == -1 or first == last:
+        return None
+    term = query[first + 1 : last].strip()
+    return term or None
+
+
+def find_theorem_line(lines: list[str], name: str, near: int) -> int | None:
+    """The 1-based line where ``let NAME =`` starts, searched close to ``near``."""
+    pattern = re.compile(rf"^\s*let\s+{re.escape(name)}\s*=")
+    for offset in (0, 1, 2, -1, 3, 4, 5, -2, -3):
+        line = near + offset
+        if 1 <= line <= len(lines) and pattern.match(lines[line - 1]):
+            return line
+    return None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import wrote."""
+
+    out: Path
+    problems: int
+    by_category: dict[str, int]
+    templates: int
+    timeouts_from_map: int
+
+
+def _read_problems_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: not found (expected the benchmark's problems.json)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not data:
+        raise UserError(f"{path}: expected a non-empty mapping from problem id to problem")
+    return data
+
+
+def _template_source(src: Path, location: Any, where: str) -> tuple[Path, str, int]:
+    """The template file of an ``inlined_locations`` entry, its path under ml_files, and the line."""
+    if not (isinstance(location, list) and len(location) == 2 and isinstance(location[1], int)):
+        raise UserError(f"{where}: inlined_locations entries are [template path, line]")
+    given = Path(str(location[0]))
+    parts = given.parts
+    # The recorded path is wherever the benchmark was built; the template is ml_files/<arch>/<file>.
+    rel = Path(*parts[parts.index("ml_files") + 1 :]) if "ml_files" in parts else Path(*parts[-2:])
+    path = src / "ml_files" / rel
+    if not path.is_file():
+        raise UserError(f"{where}: template {rel} not found under {src / 'ml_files'}")
+    return path, rel.as_posix(), location[1]
+
+
+def import_artefacts(
+    src: Path, out: Path, timeout_map: Path | None = None, metadata: dict[str, str] | None = None
+) -> ImportReport:
+    """Write a suite from the benchmark's ``problems.json`` and ``ml_files/`` under ``src``."""
+    problems = _read_problems_json(src / "problems.json")
+    timeouts = load_timeout_map(timeout_map) if timeout_map else {}
+    template_lines: dict[str, list[str]] = {}
+    entries: list[dict[str, Any]] = []
+    from_map = 0
+    for pid, item in problems.items():
+        where = f"{src / 'problems.json'}: problem {pid}"
+        if not isinstance(item, dict):
+            raise UserError(f"{where}: expected a mapping")
+        category, query, record = item.get("category"), item.get("query"), item.get("json")
+        if category not in CATEGORIES:
+            raise UserError(f"{where}: unknown category {category!r}")
+        if not isinstance(query, str) or (statement := goal_term(query)) is None:
+            raise UserError(f"{where}: the query is not a backquoted HOL Light term")
+        if not isinstance(record, dict) or not isinstance(record.get("theorem_name"), str):
+            raise UserError(f"{where}: json.theorem_name is missing")
+        locations = item.get("inlined_locations")
+        if not isinstance(locations, list) or not locations:
+            raise UserError(f"{where}: inlined_locations is missing")
+        path, rel, near = _template_source(src, locations[0], where)
+        if rel not in template_lines:
+            text = path.read_text(encoding="utf-8")
+            template_lines[rel] = ["" if _NATIVE_ONLY.match(line) else line for line in text.split("\n")]
+        line = find_theorem_line(template_lines[rel], record["theorem_name"], near)
+        if line is None:
+            raise UserError(f"{where}: no `let {record['theorem_name']} =` near line {near} of {rel}")
+        entry: dict[str, Any] = {
+            "id": pid,
+            "statement": statement,
+            "category": category,
+            "timeout_s": DEFAULT_TIMEOUT_S,
+            "template": f"templates/{rel}",
+            "template_line": line,
+        }
+        if pid in timeouts:
+            entry["timeout_s"] = float(timeouts[pid].timeout_s)
+            from_map += 1
+        entries.append(entry)
+    _write_suite(out, entries, template_lines, src, metadata or {})
+    return ImportReport(
+        out=out,
+        problems=len(entries),
+        by_category=dict(Counter(e["category"] for e in entries)),
+        templates=len(template_lines),
+        timeouts_from_map=from_map,
+    )
+
+
+def _write_suite(
+    out: Path, entries: list[dict[str, Any]], templates: dict[str, list[str]], src: Path, metadata: dict[str, str]
+) -> None:
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out}: already exists and is not empty; choose another --out or remove it")
+    for rel, lines in templates.items():
+        dest = out / "templates" / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text("\n".join(lines), encoding="utf-8")
+    with (out / "problems.jsonl").open("w", encoding="utf-8") as f:
+        for e in entries:
+            f.write(json.dumps(e) + "\n")
+    manifest = {
+        "name": SUITE_NAME,
+        "system": "hol-light",
+        "version": metadata.get("s2n_bignum_commit", "unknown"),
+        "description": "s2n-bignum-bench: HOL Light goals from AWS s2n-bignum's verified cryptographic proofs, "
+        "imported by provebench from the benchmark's published artefacts.",
+        "checker_image": CHECKER_IMAGE,
+        "default_timeout_s": DEFAULT_TIMEOUT_S,
+        "problems_file": "problems.jsonl",
+        "source": str(src.resolve()),
+        "metadata": metadata,
+    }
+    (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")

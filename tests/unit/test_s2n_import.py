@@ -1,0 +1,171 @@
+"""Importing s2n-bignum-bench from its published artefacts (fixtures written here in its schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provebench.cli import main
+from provebench.errors import UserError
+from provebench.suites.load import load_suite
+from provebench.suites.s2n_bignum import import_artefacts, load_timeout_map, timeout_for
+
+SHARED_MAP = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "s2n-bignum-bench" / "timeout-map.json"
+
+# A CHEAT_TAC template in the benchmark's layout: the native-build preamble, a blank line
+# before each theorem, and earlier proofs admitted.
+TEMPLATE = """open Hol_lib;;
+open Hol_loader;;
+needs "Library/words.ml";;
+
+let WORD_LEMMA = prove
+ (`!x:int64. word_and x x = x`,
+  CHEAT_TAC);;
+
+let BIGNUM_ADD_CORRECT = prove
+ (`!a b. nonoverlapping (a,8) (b,8) ==> ensures arm P Q R`,
+  CHEAT_TAC);;
+
+let DOUBLE = prove(`!n. 2 * n = n + n`, CHEAT_TAC);;
+
+let DOUBLE = prove(`!n. n + n = 2 * n`, CHEAT_TAC);;
+"""
+
+
+def _problem(name: str, category: str, query: str, line: int, where: str = "/build/bench/ml_files/arm/x.ml") -> dict:
+    return {
+        "json": {"theorem_name": name, "filename": "/build/s2n-bignum/arm/proofs/x.ml"},
+        "category": category,
+        "query": query,
+        "legacy_id": f"arm.x.{line}.{name}",
+        "inlined_locations": [[where, line]],
+    }
+
+
+def _artefacts(tmp_path: Path, problems: dict | None = None) -> Path:
+    src = tmp_path / "bench"
+    (src / "ml_files" / "arm").mkdir(parents=True)
+    (src / "ml_files" / "arm" / "x.ml").write_text(TEMPLATE)
+    problems = problems or {
+        # the benchmark records the blank line before each theorem
+        "arm.x.WORD_LEMMA": _problem("WORD_LEMMA", "bit_vector", "`!x:int64. word_and x x = x`", 4),
+        "arm.x.BIGNUM_ADD_CORRECT": _problem(
+            "BIGNUM_ADD_CORRECT",
+            "functional_correctness_arm",
+            "`!a b. nonoverlapping (a,8) (b,8) ==> ensures arm P Q R`",
+            8,
+        ),
+        "arm.x.DOUBLE.0": _problem("DOUBLE", "generic", "`!n. 2 * n = n + n`", 12),
+        "arm.x.DOUBLE.1": _problem("DOUBLE", "generic", "(`!n. n + n = 2 * n`)", 14),
+    }
+    (src / "problems.json").write_text(json.dumps(problems))
+    return src
+
+
+def test_import_cuts_each_context_before_its_theorem(tmp_path: Path) -> None:
+    timeouts = tmp_path / "map.json"
+    timeouts.write_text(
+        json.dumps([{"problem_id": "arm.x.BIGNUM_ADD_CORRECT", "prove_secs": 300.0, "timeout_sec": 1500}])
+    )
+    report = import_artefacts(_artefacts(tmp_path), tmp_path / "suite", timeouts, {"s2n_bignum_commit": "ac31a43"})
+    assert report.problems == 4 and report.templates == 1 and report.timeouts_from_map == 1
+    suite = load_suite(tmp_path / "suite")
+    assert suite.manifest.checker_image == "hol-light-s2n" and suite.manifest.metadata["s2n_bignum_commit"] == "ac31a43"
+    by_id = {p.id: p for p in suite.problems}
+    assert set(by_id) == {"arm.x.WORD_LEMMA", "arm.x.BIGNUM_ADD_CORRECT", "arm.x.DOUBLE.0", "arm.x.DOUBLE.1"}
+    assert by_id["arm.x.DOUBLE.1"].statement == "!n. n + n = 2 * n"  # parentheses around the quotation go
+    assert by_id["arm.x.BIGNUM_ADD_CORRECT"].timeout_s == 1500 and by_id["arm.x.WORD_LEMMA"].timeout_s == 7200
+    for p in suite.problems:
+        assert p.template is not None and p.template_line is not None
+        lines = Path(p.template).read_text().split("\n")
+        name = p.id.split(".")[2]
+        assert lines[p.template_line - 1].startswith(f"let {name} =")  # the cut is right before the theorem
+        context = "\n".join(lines[: p.template_line - 1])
+        assert p.statement not in context  # the theorem is never in its own context
+    template = Path(by_id["arm.x.DOUBLE.0"].template or "").read_text()
+    assert "Hol_lib" not in template and "Hol_loader" not in template
+    assert template.count("\n") == TEMPLATE.count("\n")  # blanked, not removed: line numbers hold
+
+
+def test_the_suite_hash_covers_the_templates(tmp_path: Path) -> None:
+    import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
+    before = load_suite(tmp_path / "suite").content_hash
+    template = tmp_path / "suite" / "templates" / "arm" / "x.ml"
+    template.write_text(template.read_text().replace("CHEAT_TAC", "ALL_TAC", 1))
+    assert load_suite(tmp_path / "suite").content_hash != before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"category": "poetry"}, "unknown category 'poetry'"),
+        ({"query": "mk_eq(a, b)"}, "the query is not a backquoted HOL Light term"),
+        ({"inlined_locations": []}, "inlined_locations is missing"),
+        ({"inlined_locations": [["/b/ml_files/arm/none.ml", 3]]}, "template arm/none.ml not found"),
+        ({"inlined_locations": [["/b/ml_files/arm/x.ml", 40]]}, "no `let WORD_LEMMA =` near line 40"),
+        ({"json": {}}, "json.theorem_name is missing"),
+    ],
+)
+def test_malformed_artefacts_give_one_line_errors(tmp_path: Path, change: dict, message: str) -> None:
+    problem = {**_problem("WORD_LEMMA", "bit_vector", "`!x:int64. word_and x x = x`", 4), **change}
+    src = _artefacts(tmp_path, {"arm.x.WORD_LEMMA": problem})
+    with pytest.raises(UserError, match=message) as info:
+        import_artefacts(src, tmp_path / "suite")
+    assert "\n" not in str(info.value) and not (tmp_path / "suite").exists()
+
+
+def test_not_the_artefacts(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not found \\(expected the benchmark's problems.json\\)"):
+        import_artefacts(tmp_path, tmp_path / "suite")
+    (tmp_path / "problems.json").write_text("[1, 2]")
+    with pytest.raises(UserError, match="expected a non-empty mapping"):
+        import_artefacts(tmp_path, tmp_path / "suite")
+
+
+@pytest.mark.parametrize(("p", "t"), [(0.02, 120), (59.9, 120), (60.5, 121), (119.9, 239), (120, 600), (3000, 10800)])
+def test_the_timeout_rule(p: float, t: int) -> None:
+    assert timeout_for(p) == t
+
+
+@pytest.mark.skipif(not SHARED_MAP.exists(), reason=f"the shared timeout map is not at {SHARED_MAP}")
+def test_the_shared_timeout_map_follows_the_rule() -> None:
+    entries = load_timeout_map(SHARED_MAP)
+    assert len(entries) == 2622
+    assert all(e.timeout_s == timeout_for(e.prove_seconds) for e in entries.values() if e.prove_seconds is not None)
+
+
+def test_bad_timeout_maps(tmp_path: Path) -> None:
+    f = tmp_path / "map.json"
+    f.write_text('[{"problem_id": "a", "timeout_sec": -5}]')
+    with pytest.raises(UserError, match="entry 1 \\(a\\): timeout_sec must be a positive number"):
+        load_timeout_map(f)
+    f.write_text("{")
+    with pytest.raises(UserError, match="not a JSON timeout map"):
+        load_timeout_map(f)
+
+
+def test_cli_import_then_suites_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVEBENCH_SUITES_DIR", str(tmp_path / "suites"))
+    src = _artefacts(tmp_path)
+    assert main(["suites", "import", "s2n-bignum", "--from", str(src), "--s2n-commit", "ac31a43"]) == 0
+    assert "imported 4 problems" in capsys.readouterr().out
+    assert main(["suites", "list"]) == 0
+    assert "s2n-bignum" in capsys.readouterr().out
+    assert main(["suites", "import", "s2n-bignum", "--from", str(src)]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+
+
+def test_the_core_checker_refuses_template_problems_instead_of_checking_them_without_context(tmp_path: Path) -> None:
+    from provebench.model import CheckerInfo, System
+    from provebench.verify.hol_light import HolLightVerifier
+
+    import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
+    problem = load_suite(tmp_path / "suite").problem("arm.x.DOUBLE.0")
+    info = CheckerInfo(image="x", digest="x", system=System.HOL_LIGHT, version="x")
+    verifier = HolLightVerifier(launcher=None, checker=info)  # type: ignore[arg-type] - never launched
+    with pytest.raises(UserError, match="needs a warm template context server"):
+        verifier.check(problem, "ARITH_TAC")
