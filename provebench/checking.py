@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier, make_verifier
+from provebench.verify.api import Verifier, context_key, make_group_verifier
 
 DEFAULT_GOAL_TIMEOUT_S = 30.0
 
@@ -66,17 +66,30 @@ def adhoc_problem(system: System, goal: str, timeout_s: float | None) -> Problem
 
 @dataclass
 class VerifierPool:
-    """Verifiers created on first use, one per (system, context); close() stops them all."""
+    """Verifiers created on first use, one per context; close() stops them all.
+
+    ``plan()`` first names every problem to be checked, so that a template's
+    verifier holds all of their positions from one walk through it.
+    """
 
     settings: Settings
     on_start: Callable[[System], None] = lambda _system: None
-    _verifiers: dict[tuple[System, str], Verifier] = field(default_factory=dict)
+    _verifiers: dict[tuple[str, str, str], Verifier] = field(default_factory=dict)
+    _groups: dict[tuple[str, str, str], list[Problem]] = field(default_factory=dict)
+
+    def plan(self, problems: Sequence[Problem]) -> None:
+        """Group the problems that will be checked by context."""
+        for p in problems:
+            group = self._groups.setdefault(context_key(p), [])
+            if p not in group:
+                group.append(p)
 
     def for_problem(self, problem: Problem) -> Verifier:
-        """The (prepared) verifier for this problem's system and context."""
-        key = (problem.system, problem.context)
+        """The (prepared) verifier for this problem's context."""
+        key = context_key(problem)
         if key not in self._verifiers:
-            self._verifiers[key] = make_verifier(problem.system, self.settings, problem.context)
+            self.plan([problem])
+            self._verifiers[key] = make_group_verifier(self._groups[key], self.settings)
             self.on_start(problem.system)
             self._verifiers[key].prepare()
         return self._verifiers[key]
@@ -146,6 +159,7 @@ def check_many(
 ) -> Iterator[Verdict]:
     """Verdicts in input order, checked concurrently on the warm checkers."""
     # Start each needed verifier first, so loading is not raced by workers.
+    pool.plan([problem for problem, _ in items])
     for problem, _ in items:
         pool.for_problem(problem)
 

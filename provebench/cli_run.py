@@ -201,11 +201,15 @@ def cmd_run(
     if config.repair_rounds and not prover.can_repair:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
     prover.prepare(plan.suite.problems)
-    ensure_images(settings, {p.checker_image for p in plan.problems})  # before a new run directory exists
     resume = rundir is not None
-    if rundir is None:
-        rundir = RunDir.create(config.out, plan.suite.name, prover.name)
-    rundir.lock()
+    if rundir is not None:
+        rundir.lock()
+        ensure_images(settings, {p.checker_image for p in plan.problems})
+    else:
+        new_path = RunDir.new_path(config.out, plan.suite.name, prover.name)
+        ensure_images(settings, {p.checker_image for p in plan.problems})  # before the run directory exists
+        rundir = RunDir.create(new_path, plan.suite.name, prover.name)
+        rundir.lock()
     live = _LiveProgress(err, enabled=not args.no_progress)
     hooks = RunHooks(
         status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record

@@ -19,7 +19,7 @@ from provebench.journal import AttemptRecord, Journal
 from provebench.model import Problem, Reason, Status, Verdict
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
 from provebench.stats import latest_records
-from provebench.verify.api import Verifier
+from provebench.verify.api import Verifier, context_key
 
 
 @dataclass(frozen=True)
@@ -51,23 +51,31 @@ def _previous(record: AttemptRecord) -> PreviousAttempt:
 def pending_chains(
     problems: Sequence[Problem], samples: int, repair_rounds: int, can_repair: bool, done: Sequence[AttemptRecord]
 ) -> list[Chain]:
-    """Chains that still need rounds, sample-major so that an interrupted run covers every problem evenly."""
+    """Chains that still need rounds.
+
+    Sample-major, so that an interrupted run covers every problem evenly; when
+    problems have different contexts (templates), context by context first, so
+    that each context is loaded once.
+    """
     rounds = repair_rounds if can_repair else 0
     by_chain: dict[tuple[str, int], list[AttemptRecord]] = {}
     for r in latest_records(done).values():
         by_chain.setdefault((r.problem, r.sample), []).append(r)
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for p in problems:
+        groups.setdefault(context_key(p), []).append(p)
+    order = [(sample, problem) for group in groups.values() for sample in range(samples) for problem in group]
     chains = []
-    for sample in range(samples):
-        for problem in problems:
-            records = sorted(by_chain.get((problem.id, sample), []), key=lambda r: r.round)
-            decided: list[AttemptRecord] = []
-            for r in records:  # rounds are sequential; stop at the first one that must be redone
-                if r.status is Status.ERROR or r.round != len(decided):
-                    break
-                decided.append(r)
-            if any(r.status is Status.PASS for r in decided) or len(decided) > rounds:
-                continue
-            chains.append(Chain(problem, sample, tuple(_previous(r) for r in decided)))
+    for sample, problem in order:
+        records = sorted(by_chain.get((problem.id, sample), []), key=lambda r: r.round)
+        decided: list[AttemptRecord] = []
+        for r in records:  # rounds are sequential; stop at the first one that must be redone
+            if r.status is Status.ERROR or r.round != len(decided):
+                break
+            decided.append(r)
+        if any(r.status is Status.PASS for r in decided) or len(decided) > rounds:
+            continue
+        chains.append(Chain(problem, sample, tuple(_previous(r) for r in decided)))
     return chains
 
 

@@ -15,7 +15,7 @@ import platform
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,19 +32,22 @@ from provebench.runconfig import CONFIG_FILE, RunConfig, read_ids_file, write_co
 from provebench.settings import Settings
 from provebench.stats import ProblemRef, Summary, summarize
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier, make_verifier
+from provebench.verify.api import Verifier, context_key, make_group_verifier
+from provebench.verify.routing import ContextRouter
 
 MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
 SUMMARY_FILE = "summary.json"
 MANIFEST_SCHEMA_VERSION = 1
 
-VerifierFactory = Callable[[Problem, Settings], Verifier]
+VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
 
 
-def default_verifier(problem: Problem, settings: Settings) -> Verifier:
-    """The pinned checker of the problem's proof system, loaded with the suite's context."""
-    return make_verifier(problem.system, settings, problem.context)
+def default_verifier(problems: Sequence[Problem], settings: Settings) -> Verifier:
+    """The pinned checker of the problems' proof system, loaded with their context (or one per template)."""
+    if len({context_key(p) for p in problems}) == 1:
+        return make_group_verifier(problems, settings)
+    return ContextRouter(problems, settings)
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,21 @@ class RunDir:
         self.summary_path = path / SUMMARY_FILE
         self._lock: IO[bytes] | None = None
 
-    @classmethod
-    def create(cls, out: Path | None, suite: str, prover: str) -> RunDir:
-        """A new run directory (default: ``runs/<UTC time>-<suite>-<prover>``)."""
+    @staticmethod
+    def new_path(out: Path | None, suite: str, prover: str) -> Path:
+        """Where a new run goes (default ``runs/<UTC time>-<suite>-<prover>``); it must not hold a run."""
         if out is None:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
             out = Path("runs") / f"{stamp}-{suite}-{prover}"
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             hint = " (to continue it: --resume)" if (out / CONFIG_FILE).exists() else ""
             raise UserError(f"{out}: already exists and is not empty{hint}")
+        return out
+
+    @classmethod
+    def create(cls, out: Path | None, suite: str, prover: str) -> RunDir:
+        """A new run directory."""
+        out = cls.new_path(out, suite, prover)
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -234,7 +243,7 @@ def execute(
     done = rundir.records()
     chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
     started_at = time.time()
-    verifier = verifier_factory(plan.problems[0], settings)
+    verifier = verifier_factory(plan.problems, settings)
     journal = Journal(rundir.journal_path)
     try:
         hooks.status(f"starting {settings.checkers} warm {plan.suite.manifest.system.value} checker(s)")

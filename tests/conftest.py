@@ -3,7 +3,7 @@ without a Docker engine they are skipped with that reason (shown by ``-ra``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 import pytest
@@ -73,6 +73,6 @@ class SharedVerifier(Verifier):
 
 
 @pytest.fixture()
-def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Problem, Settings], Verifier]:
+def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Sequence[Problem], Settings], Verifier]:
     """A run's verifier factory that hands out the session's warm checker."""
-    return lambda _problem, _settings: SharedVerifier(hol_verifier)
+    return lambda _problems, _settings: SharedVerifier(hol_verifier)

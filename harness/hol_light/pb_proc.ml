@@ -201,3 +201,44 @@ let run_on_spare ?(while_waiting = fun () -> ()) (s : spare) (l : limits) ~out_p
       | Unix.WSIGNALED sg | Unix.WSTOPPED sg -> Signalled (signal_name sg)
       | Unix.WEXITED c -> Exited_silently c in
     { ending; wall_used; cpu_used; output }
+
+(* A holder is a fork of the server kept at one position of a template (the
+   trusted text evaluated so far). It serves checks from that position over a
+   pair of pipes, so the server can walk on through the template while checks
+   of earlier problems still fork from where they belong. [serve] runs in the
+   holder; [forget] closes, in the holder, what belongs to the server only. *)
+type holder = { hpid : int; to_holder : Unix.file_descr; from_holder : in_channel }
+
+let fork_holder ~(forget : unit -> unit) (serve : Unix.file_descr -> Unix.file_descr -> unit) : holder =
+  flush stdout; flush stderr;
+  let req_r, req_w = Unix.pipe ~cloexec:true () in
+  let res_r, res_w = Unix.pipe ~cloexec:true () in
+  match Unix.fork () with
+  | 0 ->
+    Unix.close req_w; Unix.close res_r;
+    pending_reap := [];
+    (try forget () with _ -> ());
+    (try serve req_r res_w with _ -> ());
+    Unix._exit 0
+  | pid ->
+    Unix.close req_r; Unix.close res_w;
+    { hpid = pid; to_holder = req_w; from_holder = Unix.in_channel_of_descr res_r }
+
+let drop_holder (h : holder) =
+  (try Unix.close h.to_holder with Unix.Unix_error _ -> ());
+  (try close_in h.from_holder with Sys_error _ -> ());
+  (try Unix.kill h.hpid Sys.sigkill with Unix.Unix_error _ -> ());
+  pending_reap := h.hpid :: !pending_reap
+
+(* Send one framed request to a holder and read its framed response:
+   "<header line>\n<payload>" both ways; None if the holder is gone. *)
+let ask_holder (h : holder) (request : string) : string option =
+  try
+    write_all h.to_holder request;
+    let ic = h.from_holder in
+    let header = input_line ic in
+    let n = int_of_string (List.nth (String.split_on_char ' ' header) 2) in
+    let payload = really_input_string ic n in
+    ignore (input_char ic);
+    Some (header ^ "\n" ^ payload)
+  with _ -> None

@@ -146,6 +146,87 @@ let pb_handle (wall_ms : int) (memory_mb : int) (goal : string) (proof : string)
   ^ ",\"wall_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.wall_used
   ^ ",\"cpu_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.cpu_used ^ "}";;
 
+let pb_frame (oc : out_channel) (kind : string) (nonce : string) (payload : string) : unit =
+  output_string oc (kind ^ " " ^ nonce ^ " " ^ string_of_int (String.length payload) ^ "\n" ^ payload ^ "\n");
+  flush oc;;
+
+let pb_answer_check oc nonce wall_ms memory_mb goal proof =
+  let response =
+    try pb_handle wall_ms memory_mb goal proof
+    with e -> "{\"status\":\"ERROR\",\"reason\":\"server-exception\",\"detail\":"
+              ^ pb_json_string (Printexc.to_string e) ^ "}" in
+  pb_frame oc "PBRES" nonce response;;
+
+(* Checks only, from one position: what a holder serves over its pipes. *)
+let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
+  match input_line ic with
+  | exception End_of_file -> ()
+  | line ->
+    (match String.split_on_char ' ' (String.trim line) with
+     | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
+       let goal = really_input_string ic (int_of_string goal_len) in
+       let proof = really_input_string ic (int_of_string proof_len) in
+       pb_answer_check oc nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
+     | _ -> ());
+    pb_check_loop ic oc;;
+
+(* Template mode. The server walks forward through a template (trusted text,
+   sent in slices with PBSEEK) and leaves a holder at each problem position
+   (PBHOLD); checks name the position they fork from (PBREQK). *)
+let pb_holders : (string, Pb_proc.holder) Hashtbl.t = Hashtbl.create 16;;
+
+let pb_drop_spare () =
+  (match !pb_spare with
+   | Some sp ->
+     (try Unix.close sp.Pb_proc.request_w with _ -> ());
+     (try Unix.close sp.Pb_proc.result_r with _ -> ());
+     Pb_proc.pending_reap := sp.Pb_proc.pid :: !Pb_proc.pending_reap
+   | None -> ());
+  pb_spare := None;;
+
+let pb_hold (key : string) : unit =
+  (match Hashtbl.find_opt pb_holders key with
+   | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
+   | None -> ());
+  let others = Hashtbl.fold (fun _ h acc -> h :: acc) pb_holders [] in
+  let forget () =
+    List.iter (fun h ->
+        (try Unix.close h.Pb_proc.to_holder with _ -> ());
+        (try close_in h.Pb_proc.from_holder with _ -> ())) others;
+    Hashtbl.reset pb_holders;
+    pb_drop_spare () in
+  let serve r w =
+    pb_prepare_spare ();
+    pb_check_loop (Unix.in_channel_of_descr r) (Unix.out_channel_of_descr w) in
+  Hashtbl.replace pb_holders key (Pb_proc.fork_holder ~forget serve);;
+
+(* Evaluate a slice of the template in the server itself, phrase by phrase. *)
+let pb_seek (text : string) : string =
+  pb_drop_spare ();
+  let t0 = Unix.gettimeofday () in
+  let ok =
+    try
+      let lexbuf = Lexing.from_string text in
+      Location.input_lexbuf := Some lexbuf;
+      Location.input_name := "template";
+      List.iter (fun phrase ->
+          if not (Toploop.execute_phrase false Format.err_formatter phrase) then
+            failwith "a phrase of the template did not evaluate")
+        (!Toploop.parse_use_file lexbuf);
+      None
+    with e ->
+      let b = Buffer.create 256 in
+      let f = Format.formatter_of_buffer b in
+      (try Location.report_exception f e with _ -> Format.pp_print_string f (Printexc.to_string e));
+      Format.pp_print_flush f ();
+      Some (Buffer.contents b) in
+  Format.pp_print_flush Format.err_formatter ();
+  flush stdout;
+  let seconds = Printf.sprintf "%.6f" (Unix.gettimeofday () -. t0) in
+  match ok with
+  | None -> "{\"ok\":true,\"seconds\":" ^ seconds ^ "}"
+  | Some msg -> "{\"ok\":false,\"seconds\":" ^ seconds ^ ",\"error\":" ^ pb_json_string msg ^ "}";;
+
 let pb_serve (ready_nonce : string) : unit =
   let info = "{\"hol_version\":" ^ pb_json_string hol_version
              ^ ",\"ocaml_version\":" ^ pb_json_string Sys.ocaml_version
@@ -164,13 +245,28 @@ let pb_serve (ready_nonce : string) : unit =
        | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
          let goal = really_input_string stdin (int_of_string goal_len) in
          let proof = really_input_string stdin (int_of_string proof_len) in
-         let response =
-           try pb_handle (int_of_string wall_ms) (int_of_string memory_mb) goal proof
-           with e -> "{\"status\":\"ERROR\",\"reason\":\"server-exception\",\"detail\":"
-                     ^ pb_json_string (Printexc.to_string e) ^ "}" in
-         print_string ("PBRES " ^ nonce ^ " " ^ string_of_int (String.length response) ^ "\n"
-                       ^ response ^ "\n");
-         flush stdout
+         pb_answer_check stdout nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
+       | ["PBSEEK"; nonce; text_len] ->
+         let text = really_input_string stdin (int_of_string text_len) in
+         pb_frame stdout "PBACK" nonce (pb_seek text)
+       | ["PBHOLD"; nonce; key] ->
+         pb_hold key;
+         pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
+       | ["PBREQK"; nonce; key; wall_ms; memory_mb; goal_len; proof_len] ->
+         let goal = really_input_string stdin (int_of_string goal_len) in
+         let proof = really_input_string stdin (int_of_string proof_len) in
+         (match Hashtbl.find_opt pb_holders key with
+          | None ->
+            pb_frame stdout "PBRES" nonce
+              ("{\"status\":\"ERROR\",\"reason\":\"server-exception\",\"detail\":"
+               ^ pb_json_string ("no context is held at position " ^ key) ^ "}")
+          | Some h ->
+            let request = String.concat " " ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len]
+                          ^ "\n" ^ goal ^ proof in
+            (match Pb_proc.ask_holder h request with
+             | Some framed -> print_string (framed ^ "\n"); flush stdout
+             (* A lost holder is a broken checker: exit, and the client starts a new one. *)
+             | None -> exit 3))
        | _ -> ());
       loop () in
   loop ();;

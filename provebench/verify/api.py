@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from provebench.errors import UserError
@@ -48,24 +48,34 @@ class Verifier(ABC):
         self.close()
 
 
-VerifierFactory = Callable[["Settings", str], Verifier]
+# A factory makes the verifier of a group of problems that share one context
+# (the suite's context text, or one template file).
+VerifierFactory = Callable[["Settings", Sequence[Problem]], Verifier]
 
 _FACTORIES: dict[System, Callable[[], VerifierFactory]] = {}
 
 
 def _hol_light_factory() -> VerifierFactory:
-    from provebench.verify.hol_light import make_hol_light_verifier
+    from provebench.verify.hol_light import make_hol_light_group_verifier
 
-    return make_hol_light_verifier
+    return make_hol_light_group_verifier
 
 
 _FACTORIES[System.HOL_LIGHT] = _hol_light_factory
 
 
-def make_verifier(system: System, settings: Settings, context: str = "") -> Verifier:
-    """A verifier for ``system`` whose checkers load ``context`` once."""
+def context_key(problem: Problem) -> tuple[str, str, str]:
+    """Problems with equal keys are checked by one verifier."""
+    return (problem.system.value, problem.context, problem.template or "")
+
+
+def make_group_verifier(problems: Sequence[Problem], settings: Settings) -> Verifier:
+    """The verifier for problems that share one context."""
+    if not problems or len({context_key(p) for p in problems}) != 1:
+        raise ValueError("a group verifier needs problems that share one context")
+    system = problems[0].system
     try:
         factory = _FACTORIES[system]()
     except KeyError:
         raise UserError(f"no checker for proof system {system.value!r} yet") from None
-    return factory(settings, context)
+    return factory(settings, problems)

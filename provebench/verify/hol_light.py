@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from provebench import containers
@@ -53,6 +55,42 @@ def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
     return None
 
 
+@dataclass(frozen=True)
+class TemplatePlan:
+    """A template context: its text, and the problem positions a checker holds.
+
+    A checker loads the template slice by slice, leaving a holder (a fork at
+    that point) before each problem's line, so one load serves every problem
+    of the template, in any order.
+    """
+
+    path: str
+    lines: tuple[str, ...]
+    positions: tuple[int, ...]  # 1-based lines, ascending; the context is the lines before each
+
+    @classmethod
+    def for_problems(cls, problems: Sequence[Problem]) -> TemplatePlan:
+        """The plan for problems that share one template."""
+        paths = {p.template for p in problems}
+        if len(paths) != 1 or None in paths:
+            raise ValueError("a template plan needs problems of exactly one template")
+        path = str(paths.pop())
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
+        positions = tuple(sorted({p.template_line for p in problems if p.template_line is not None}))
+        return cls(path=path, lines=tuple(text.split("\n")), positions=positions)
+
+    def slices(self) -> list[tuple[int, str]]:
+        """(position, the text between the previous position and this one)."""
+        out, start = [], 1
+        for line in self.positions:
+            out.append((line, "\n".join(self.lines[start - 1 : line - 1])))
+            start = line
+        return out
+
+
 class DockerLauncher:
     """Starts each toplevel in its own sandboxed container of the HOL Light image."""
 
@@ -70,7 +108,9 @@ class DockerLauncher:
         cid = self._engine.create_checker(
             self._image, [f"{_HOL_DIR_IN_IMAGE}/ocaml-hol", "-init", "hol.ml"], _HOL_DIR_IN_IMAGE, self._limits
         )
-        return LaunchedToplevel(argv=self._engine.attach_argv(cid), cwd=None, cleanup=lambda: self._engine.remove(cid))
+        return LaunchedToplevel(
+            argv=self._engine.attach_argv(cid), cwd=None, cleanup=lambda: self._engine.remove(cid), name=cid
+        )
 
 
 class LocalLauncher:
@@ -128,8 +168,10 @@ class HolLightVerifier(Verifier):
         memory_mb: int = 4096,
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
+        template: TemplatePlan | None = None,
     ) -> None:
         self.checker = checker
+        self._template = template
         self._launcher = launcher
         self._context = context
         self._size = checkers
@@ -162,6 +204,8 @@ class HolLightVerifier(Verifier):
         session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
         try:
             session.start()
+            if self._template is not None:
+                self._walk(session, self._template)
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
             session.close()
             self._idle.put(exc)
@@ -173,6 +217,17 @@ class HolLightVerifier(Verifier):
             self._sessions.append(session)
         self._idle.put(session)
 
+    def _walk(self, session: HolLightSession, plan: TemplatePlan) -> None:
+        start = 1
+        for line, text in plan.slices():
+            loaded = session.seek(text, self._load_timeout_s)
+            if not loaded.ok:
+                raise VerifierUnavailable(
+                    f"{plan.path}: lines {start}-{line - 1} do not load in the checker: {loaded.error.strip()}"
+                )
+            session.hold(line)
+            start = line
+
     def _replace(self, dead: HolLightSession) -> None:
         dead.close()
         with self._lock:
@@ -183,6 +238,11 @@ class HolLightVerifier(Verifier):
         threading.Thread(target=self._start_one, daemon=True).start()
 
     @property
+    def checker_names(self) -> list[str]:
+        """The container IDs of the live checkers."""
+        return [s.name for s in self._sessions]
+
+    @property
     def load_seconds(self) -> list[float]:
         """How long each live checker took to load."""
         return [s.load_seconds for s in self._sessions]
@@ -191,9 +251,11 @@ class HolLightVerifier(Verifier):
         """Vet, then check on a free warm checker."""
         if problem.system is not System.HOL_LIGHT:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not HOL Light")
-        if problem.template is not None:
-            # Its context is a template prefix that only a context server (walking the template) loads.
-            raise UserError(f"problem {problem.id} needs a warm template context server, which is not built yet")
+        plan = self._template
+        if (problem.template is None) != (plan is None):
+            raise UserError(f"problem {problem.id} and this checker do not share a context")
+        if plan is not None and (problem.template != plan.path or problem.template_line not in plan.positions):
+            raise UserError(f"problem {problem.id} is not at a position this checker holds in {plan.path}")
         refused = vet_proof(proof, self._max_proof_bytes)
         if refused is not None:
             return refused.model_copy(update={"checker": self.checker})
@@ -211,7 +273,7 @@ class HolLightVerifier(Verifier):
             raise VerifierUnavailable(f"no HOL Light checker could start: {got}") from got
         session = got
         try:
-            reply = session.check(problem.statement, proof, wall_s, self._memory_mb)
+            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=problem.template_line)
         except VerifierUnavailable:
             self._replace(session)
             raise
@@ -239,10 +301,15 @@ class HolLightVerifier(Verifier):
 
 
 def make_hol_light_verifier(
-    settings: Settings, context: str = "", progress: containers.Progress | None = None
+    settings: Settings,
+    context: str = "",
+    progress: containers.Progress | None = None,
+    template: TemplatePlan | None = None,
+    image: str = "hol-light",
 ) -> HolLightVerifier:
     """A HOL Light verifier on the configured backend (the image is built if missing)."""
     common = dict(
+        template=template,
         context=context,
         checkers=settings.checkers,
         memory_mb=settings.memory_mb,
@@ -254,14 +321,21 @@ def make_hol_light_verifier(
         info = CheckerInfo(image="local", digest="local", system=System.HOL_LIGHT, version=_local_version())
         return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
     engine = containers.DockerEngine(settings)
-    image = engine.ensure_image(containers.recipe("hol-light"), progress or (lambda _line: None))
+    built = engine.ensure_image(containers.recipe(image), progress or (lambda _line: None))
     limits = containers.SandboxLimits(
         memory_mb=settings.memory_mb + settings.container_headroom_mb, pids=settings.pids_limit
     )
-    info = CheckerInfo(image=image.tag, digest=image.digest, system=System.HOL_LIGHT, version=image.version)
-    return HolLightVerifier(DockerLauncher(engine, image, limits), info, **common)  # type: ignore[arg-type]
+    info = CheckerInfo(image=built.tag, digest=built.digest, system=System.HOL_LIGHT, version=built.version)
+    return HolLightVerifier(DockerLauncher(engine, built, limits), info, **common)  # type: ignore[arg-type]
 
 
 def _local_version() -> str:
     done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "hol-light"], capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
+def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem]) -> HolLightVerifier:
+    """The verifier of problems sharing one context: the suite's text, or a template walked once."""
+    first = problems[0]
+    template = TemplatePlan.for_problems(problems) if first.template is not None else None
+    return make_hol_light_verifier(settings, first.context, template=template, image=first.checker_image)

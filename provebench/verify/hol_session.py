@@ -37,6 +37,7 @@ class LaunchedToplevel:
     argv: list[str]
     cwd: str | None
     cleanup: Callable[[], None]
+    name: str = "local"  # the container's ID, for operators (and tests that break one on purpose)
 
 
 class ToplevelLauncher(Protocol):
@@ -60,6 +61,16 @@ class ServerReply(BaseModel):
     output: str = ""
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+
+
+class SeekReply(BaseModel):
+    """The outcome of evaluating a slice of a template in the server."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ok: bool
+    seconds: float = 0.0
+    error: str = ""
 
 
 class ServerInfo(BaseModel):
@@ -87,12 +98,14 @@ class HolLightSession:
         self._cleanup: Callable[[], None] | None = None
         self.info: ServerInfo | None = None
         self.load_seconds = 0.0
+        self.name = ""
 
     def start(self) -> ServerInfo:
         """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
         t0 = time.monotonic()
         launched = self._launcher.launch()
         self._cleanup = launched.cleanup
+        self.name = launched.name
         try:
             self._proc = pexpect.popen_spawn.PopenSpawn(
                 launched.argv,
@@ -128,11 +141,33 @@ class HolLightSession:
         """Whether the toplevel process is still running."""
         return self._proc is not None and self._proc.proc.poll() is None
 
-    def check(self, goal: str, proof: str, wall_s: float, memory_mb: int) -> ServerReply:
-        """Check one proof of ``goal``; raises ``VerifierUnavailable`` if the checker fails."""
+    def seek(self, text: str, timeout_s: float) -> SeekReply:
+        """Evaluate trusted template text in the server, moving its position forward."""
+        nonce = secrets.token_hex(8)
+        data = text.encode()
+        self._send(f"PBSEEK {nonce} {len(data)}\n".encode() + data)
+        return self._ack(nonce, timeout_s, "loading a template")
+
+    def hold(self, key: int) -> None:
+        """Leave a holder at the current position, for checks that name ``key``."""
+        nonce = secrets.token_hex(8)
+        self._send(f"PBHOLD {nonce} {key}\n".encode())
+        self._ack(nonce, _REPLY_GRACE_S, "forking a holder")
+
+    def _ack(self, nonce: str, timeout_s: float, doing: str) -> SeekReply:
+        payload = self._read_frame(b"PBACK", nonce, timeout_s, doing)
+        try:
+            return SeekReply.model_validate_json(payload)
+        except ValidationError:
+            self.close()
+            raise VerifierUnavailable(f"the check server sent an unreadable reply: {payload[:200]!r}") from None
+
+    def check(self, goal: str, proof: str, wall_s: float, memory_mb: int, key: int | None = None) -> ServerReply:
+        """Check one proof of ``goal`` (from the holder at ``key``, in template mode)."""
         nonce = secrets.token_hex(8)
         goal_b, proof_b = goal.encode(), proof.encode()
-        header = f"PBREQ {nonce} {max(1, int(wall_s * 1000))} {memory_mb} {len(goal_b)} {len(proof_b)}\n"
+        prefix = f"PBREQ {nonce}" if key is None else f"PBREQK {nonce} {key}"
+        header = f"{prefix} {max(1, int(wall_s * 1000))} {memory_mb} {len(goal_b)} {len(proof_b)}\n"
         self._send(header.encode() + goal_b + proof_b)
         payload = self._read_frame(b"PBRES", nonce, wall_s + _REPLY_GRACE_S, "checking a proof")
         try:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import docker
@@ -24,11 +24,12 @@ from provebench.runconfig import build_config, read_config_file
 from provebench.settings import Settings
 from provebench.suites.load import Suite
 from provebench.verify.api import Verifier
+from provebench.verify.hol_light import HolLightVerifier
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-Factory = Callable[[Problem, Settings], Verifier]
+Factory = Callable[[Sequence[Problem], Settings], Verifier]
 
 
 def _execute(
@@ -120,9 +121,24 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
     assert summary["totals"]["api_retries"] == 4
 
 
-def _checker_containers() -> list[object]:
+def _running_ids() -> set[str]:
     client = docker.from_env()
-    return client.containers.list(all=True, filters={"label": f"{containers.LABEL_PREFIX}.role=checker"})
+    listed = client.containers.list(all=True, filters={"label": f"{containers.LABEL_PREFIX}.role=checker"})
+    return {c.id for c in listed}
+
+
+def _attached_containers(pid: int) -> set[str]:
+    """IDs of the checker containers a provebench process is attached to (its `docker start` children)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and b"--attach" in argv:
+            found.add(argv[-2].decode() if argv[-1] == b"" else argv[-1].decode())
+    return found
 
 
 def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_run(
@@ -135,7 +151,6 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
     argv += ["--suite", "hol-light-core", "-n", "3", "--timeout", "5", "--out", str(killed), "--no-progress"]
     argv += [a for c in selection["categories"] for a in ("--category", c)]  # type: ignore[attr-defined]
     kill_after = random.Random().randint(1, expected_total - 10)
-    before = {c.id for c in _checker_containers()}  # type: ignore[attr-defined]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     journal = killed / "attempts.jsonl"
     deadline = time.monotonic() + 900
@@ -144,6 +159,8 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
             break
         time.sleep(0.01)
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+    its_checkers = _attached_containers(proc.pid)
+    assert its_checkers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     first = read_journal(journal)
@@ -151,9 +168,9 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
 
     # The killed run's checker container goes away by itself (its stdin closed).
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and {c.id for c in _checker_containers()} - before:  # type: ignore[attr-defined]
+    while time.monotonic() < deadline and its_checkers & _running_ids():
         time.sleep(0.5)
-    assert not {c.id for c in _checker_containers()} - before  # type: ignore[attr-defined]
+    assert not its_checkers & _running_ids()
 
     config = read_config_file(killed / "config.yaml")
     assert config["n"] == 3 and config["timeout_s"] == 5
@@ -173,15 +190,15 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
 
 
 def test_a_checker_lost_mid_run_is_restarted_and_the_check_retried(
-    tmp_path: Path, settings: Settings, shared_verifier_factory: Factory
+    tmp_path: Path, settings: Settings, shared_verifier_factory: Factory, hol_verifier: HolLightVerifier
 ) -> None:
     killed: list[str] = []
 
     def kill_checker_once(record: object, _done: bool) -> None:
         if not killed:
-            for c in _checker_containers():
-                c.kill()  # type: ignore[attr-defined]
-                killed.append(c.id)  # type: ignore[attr-defined]
+            for name in hol_verifier.checker_names:  # only this run's checker
+                docker.from_env().containers.get(name).kill()
+                killed.append(name)
 
     rc = build_config({"suite": "hol-light-core", "n": 2, "categories": ["logic"], "infra_retries": 2}, {}, "test")
     plan = plan_run(rc, settings)

@@ -159,13 +159,17 @@ def test_cli_import_then_suites_list(
     assert "already exists and is not empty" in capsys.readouterr().err
 
 
-def test_the_core_checker_refuses_template_problems_instead_of_checking_them_without_context(tmp_path: Path) -> None:
+def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
     from provebench.model import CheckerInfo, System
-    from provebench.verify.hol_light import HolLightVerifier
+    from provebench.verify.hol_light import HolLightVerifier, TemplatePlan
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     problem = load_suite(tmp_path / "suite").problem("arm.x.DOUBLE.0")
     info = CheckerInfo(image="x", digest="x", system=System.HOL_LIGHT, version="x")
     verifier = HolLightVerifier(launcher=None, checker=info)  # type: ignore[arg-type] - never launched
-    with pytest.raises(UserError, match="needs a warm template context server"):
+    with pytest.raises(UserError, match="do not share a context"):  # a core checker has no template loaded
+        verifier.check(problem, "ARITH_TAC")
+    other = TemplatePlan(path=problem.template or "", lines=(), positions=((problem.template_line or 1) + 1,))
+    verifier = HolLightVerifier(launcher=None, checker=info, template=other)  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="not at a position this checker holds"):
         verifier.check(problem, "ARITH_TAC")

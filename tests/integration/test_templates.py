@@ -1,0 +1,105 @@
+"""Template contexts on the real checker: one walk through a template, a holder per problem position.
+
+The template is HOL Light core text written here in the shape of s2n-bignum's
+(theorems proved with earlier ones, earlier proofs admitted with CHEAT_TAC).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from provebench.checking import VerifierPool, check_many
+from provebench.model import Reason, Status
+from provebench.settings import Settings
+from provebench.suites.load import Suite, load_suite
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+TEMPLATE = """(* A template in the shape of s2n-bignum's: definitions, then theorems built on earlier ones. *)
+let ADD_0_LEMMA = prove(`!n. n + 0 = n`, CHEAT_TAC);;
+
+let DBL = new_definition `DBL n = n + n`;;
+
+let DBL_EQ = prove
+ (`!n. DBL n = 2 * n`,
+  CHEAT_TAC);;
+
+let DBL_ADD = prove(`!m n. DBL (m + n) = DBL m + DBL n`, CHEAT_TAC);;
+"""
+
+
+def _line(name: str) -> int:
+    return next(i for i, line in enumerate(TEMPLATE.split("\n"), 1) if line.startswith(f"let {name} ="))
+
+
+@pytest.fixture(scope="module")
+def template_suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
+    root = tmp_path_factory.mktemp("suite")
+    (root / "templates").mkdir()
+    (root / "templates" / "dbl.ml").write_text(TEMPLATE)
+    manifest = "name: template-test\nsystem: hol-light\nversion: '1'\nchecker_image: hol-light\n"
+    (root / "suite.yaml").write_text(manifest + "problems_file: problems.jsonl\n")
+    problems = [
+        {"id": "dbl_eq", "statement": "!n. DBL n = 2 * n", "template_line": _line("DBL_EQ")},
+        {"id": "dbl_add", "statement": "!m n. DBL (m + n) = DBL m + DBL n", "template_line": _line("DBL_ADD")},
+        {"id": "add_0", "statement": "!n. n + 0 = n", "template_line": _line("ADD_0_LEMMA")},
+    ]
+    with (root / "problems.jsonl").open("w") as f:
+        for p in problems:
+            f.write(json.dumps({**p, "template": "templates/dbl.ml", "timeout_s": 10}) + "\n")
+    return load_suite(root)
+
+
+@pytest.fixture(scope="module")
+def pool(settings: Settings, template_suite: Suite) -> Iterator[VerifierPool]:
+    pool = VerifierPool(settings)
+    pool.plan(template_suite.problems)
+    yield pool
+    pool.close()
+
+
+def _check(pool: VerifierPool, suite: Suite, items: list[tuple[str, str]]) -> list[tuple[Status, Reason]]:
+    pairs = [(suite.problem(pid), proof) for pid, proof in items]
+    return [(v.status, v.reason) for v in check_many(pool, pairs, None, 1)]
+
+
+def test_each_problem_sees_exactly_the_context_before_it(pool: VerifierPool, template_suite: Suite) -> None:
+    got = _check(
+        pool,
+        template_suite,
+        [
+            ("dbl_eq", "REWRITE_TAC[DBL] THEN ARITH_TAC"),  # DBL is defined before DBL_EQ
+            ("dbl_add", "REWRITE_TAC[DBL_EQ] THEN ARITH_TAC"),  # the admitted DBL_EQ is usable later
+            ("dbl_eq", "REWRITE_TAC[DBL_EQ]"),  # ... but not by itself: DBL_EQ is not bound yet at its own line
+            ("add_0", "REWRITE_TAC[DBL] THEN ARITH_TAC"),  # nothing of the template is bound at its first theorem
+            ("add_0", "ACCEPT_TAC ADD_0_LEMMA"),  # nor the theorem itself
+            ("add_0", "ARITH_TAC"),
+            ("dbl_add", "CHEAT_TAC"),
+        ],
+    )
+    assert got == [
+        (Status.PASS, Reason.PROVED),
+        (Status.PASS, Reason.PROVED),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.PASS, Reason.PROVED),
+        (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT),
+    ]
+
+
+def test_attempts_are_isolated_and_limits_hold_from_a_holder(pool: VerifierPool, template_suite: Suite) -> None:
+    got = _check(
+        pool,
+        template_suite,
+        [
+            ("dbl_add", "REPEAT (CONV_TAC (ONCE_DEPTH_CONV num_CONV))"),  # loops until the wall limit
+            ("dbl_add", "REWRITE_TAC[DBL_EQ] THEN ARITH_TAC"),  # the holder survived the timeout
+            ("dbl_eq", "REWRITE_TAC[DBL] THEN ARITH_TAC"),
+        ],
+    )
+    assert got[0][0] is Status.TIMEOUT
+    assert got[1:] == [(Status.PASS, Reason.PROVED), (Status.PASS, Reason.PROVED)]

@@ -1,0 +1,65 @@
+"""Routing checks to one verifier per context (templates), with a bound on warm verifiers.
+
+The verifiers are scripted doubles: this is about which verifier gets which
+check and when verifiers start and stop; tests/integration/test_templates.py
+runs template contexts on the real checker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from provebench.model import Problem, Reason, Status, System
+from provebench.orchestrator import pending_chains
+from provebench.settings import Settings
+from provebench.verify.api import Verifier
+from provebench.verify.routing import ContextRouter
+from tests.doubles.verifier import ScriptedVerifierDouble, verdict
+
+
+def _p(pid: str, template: str | None, line: int | None = None) -> Problem:
+    return Problem(
+        id=pid,
+        suite="s",
+        system=System.HOL_LIGHT,
+        statement="T",
+        timeout_s=1,
+        checker_image="x",
+        template=template,
+        template_line=line,
+    )
+
+
+PROBLEMS = [_p("a1", "A.ml", 3), _p("b1", "B.ml", 5), _p("a2", "A.ml", 9)]
+
+
+def test_checks_go_to_the_verifier_of_their_template_and_idle_ones_are_stopped() -> None:
+    made: list[tuple[list[str], ScriptedVerifierDouble]] = []
+
+    def factory(problems: Sequence[Problem], _settings: Settings) -> Verifier:
+        v = ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
+        made.append(([p.id for p in problems], v))
+        return v
+
+    router = ContextRouter(PROBLEMS, Settings(), factory, max_warm=1)
+    router.prepare()
+    assert [ids for ids, _ in made] == [["a1", "a2"]] and made[0][1].prepared
+    assert router.checker.image == "double"
+    router.check(PROBLEMS[2], "x")
+    router.check(PROBLEMS[1], "y")  # B starts; A, idle, is stopped to stay within max_warm
+    assert [ids for ids, _ in made] == [["a1", "a2"], ["b1"]] and made[0][1].closed
+    assert made[0][1].calls == [("a2", "x")] and made[1][1].calls == [("b1", "y")]
+    router.close()
+    assert made[1][1].closed
+
+
+def test_a_run_orders_its_work_template_by_template() -> None:
+    chains = pending_chains(PROBLEMS, 2, 0, True, [])
+    assert [(c.problem.id, c.sample) for c in chains] == [
+        ("a1", 0),
+        ("a2", 0),
+        ("a1", 1),
+        ("a2", 1),
+        ("b1", 0),
+        ("b1", 1),
+    ]
