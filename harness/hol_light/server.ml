@@ -65,12 +65,45 @@ let pb_parse_goal (text : string) : term =
   if type_of tm <> bool_ty then failwith "the goal is not a boolean term";
   tm;;
 
+(* The toplevel values bound before any template text: theorems a template
+   binds later are the ones a template problem's duplicate-location hole is about. *)
+let pb_base_paths : (Path.t, unit) Hashtbl.t = Hashtbl.create 8192;;
+let pb_in_template = ref false;;
+
+let pb_fold_thm_values (f : string -> Path.t -> 'a -> 'a) (acc : 'a) : 'a =
+  let env = !Toploop.toplevel_env in
+  Env.fold_values (fun name path vd acc ->
+      match Types.get_desc vd.Types.val_type with
+      | Types.Tconstr (p, [], _) when Path.last p = "thm" -> f name path acc
+      | _ -> acc) None env acc;;
+
+let pb_record_base_env () =
+  let env = !Toploop.toplevel_env in
+  Env.fold_values (fun _ path _ () -> Hashtbl.replace pb_base_paths path ()) None env ();;
+
+(* In a template, an earlier theorem alpha-equivalent to the goal must not be
+   the answer: its name is rebound to () in the child before the proof is
+   compiled, so using it is a type error. *)
+let pb_shadow_equivalents (goal : term) : unit =
+  let env = !Toploop.toplevel_env in
+  let names = pb_fold_thm_values (fun name path acc ->
+      if Hashtbl.mem pb_base_paths path || List.mem name acc then acc else
+      match (try Some (Obj.obj (Toploop.eval_value_path env path) : thm) with _ -> None) with
+      | Some th when aconv (concl th) goal -> name :: acc
+      | _ -> acc) [] in
+  if names <> [] then begin
+    let text = "let " ^ String.concat " and " (List.map (fun n -> n ^ " = ()") names) ^ ";;" in
+    List.iter (fun ph -> ignore (Toploop.execute_phrase false Format.err_formatter ph))
+      (!Toploop.parse_use_file (Lexing.from_string text))
+  end;;
+
 (* Runs in the forked child only. The goal is parsed and the axiom list is
    captured before any of the proof text is evaluated. *)
 let pb_check_in_child (goal_text : string) (proof : string) : string =
   match (try Ok (pb_parse_goal goal_text) with Failure m -> Error m | e -> Error (Printexc.to_string e)) with
   | Error msg -> pb_result "ERROR" "bad-goal" msg
   | Ok goal ->
+  if !pb_in_template then pb_shadow_equivalents goal;
   let axioms0 = axioms () in
   try
     match pb_compile_tactic proof with
@@ -196,6 +229,7 @@ let pb_hold (key : string) : unit =
     Hashtbl.reset pb_holders;
     pb_drop_spare () in
   let serve r w =
+    pb_in_template := true;
     pb_prepare_spare ();
     pb_check_loop (Unix.in_channel_of_descr r) (Unix.out_channel_of_descr w) in
   Hashtbl.replace pb_holders key (Pb_proc.fork_holder ~forget serve);;
@@ -233,6 +267,7 @@ let pb_serve (ready_nonce : string) : unit =
              ^ ",\"axioms\":" ^ string_of_int (length (axioms ())) ^ "}" in
   (* Tactics' progress chatter (MESON's "solved at") is not a checker message. *)
   verbose := false;
+  pb_record_base_env ();
   Gc.compact ();
   pb_prepare_spare ();
   print_string ("\nPBREADY " ^ ready_nonce ^ " " ^ string_of_int (String.length info) ^ "\n" ^ info ^ "\n");

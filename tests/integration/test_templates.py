@@ -28,6 +28,10 @@ let DBL_EQ = prove
   CHEAT_TAC);;
 
 let DBL_ADD = prove(`!m n. DBL (m + n) = DBL m + DBL n`, CHEAT_TAC);;
+
+let DBL_TWICE = prove(`!k. DBL k = k * 2`, CHEAT_TAC);;
+
+let DBL_EQ_AGAIN = prove(`!x. DBL x = 2 * x`, CHEAT_TAC);;
 """
 
 
@@ -46,6 +50,8 @@ def template_suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
         {"id": "dbl_eq", "statement": "!n. DBL n = 2 * n", "template_line": _line("DBL_EQ")},
         {"id": "dbl_add", "statement": "!m n. DBL (m + n) = DBL m + DBL n", "template_line": _line("DBL_ADD")},
         {"id": "add_0", "statement": "!n. n + 0 = n", "template_line": _line("ADD_0_LEMMA")},
+        # the same theorem again, after DBL_EQ was admitted (s2n-bignum's duplicate locations)
+        {"id": "dbl_eq_again", "statement": "!x. DBL x = 2 * x", "template_line": _line("DBL_EQ_AGAIN")},
     ]
     with (root / "problems.jsonl").open("w") as f:
         for p in problems:
@@ -103,3 +109,24 @@ def test_attempts_are_isolated_and_limits_hold_from_a_holder(pool: VerifierPool,
     )
     assert got[0][0] is Status.TIMEOUT
     assert got[1:] == [(Status.PASS, Reason.PROVED), (Status.PASS, Reason.PROVED)]
+
+
+def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: VerifierPool, template_suite: Suite) -> None:
+    got = _check(
+        pool,
+        template_suite,
+        [
+            ("dbl_eq_again", "ACCEPT_TAC DBL_EQ"),  # alpha-equivalent to the goal: not usable
+            ("dbl_eq_again", "MATCH_ACCEPT_TAC DBL_EQ"),
+            ("dbl_eq_again", "ACCEPT_TAC (hd (axioms ()))"),  # nor through the axiom list
+            ("dbl_eq_again", "REWRITE_TAC[DBL_TWICE] THEN ARITH_TAC"),  # other earlier theorems are
+            ("dbl_eq_again", "REWRITE_TAC[DBL] THEN ARITH_TAC"),
+        ],
+    )
+    assert got == [
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT),
+        (Status.PASS, Reason.PROVED),
+        (Status.PASS, Reason.PROVED),
+    ]
