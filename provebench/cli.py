@@ -100,10 +100,14 @@ def _build_parser() -> argparse.ArgumentParser:
     imp = ssub.add_parser(
         "import",
         help="import an upstream benchmark as a suite",
-        description="Import s2n-bignum-bench from its published artefacts (problems.json and ml_files/).",
+        description="Import s2n-bignum-bench from its published artefacts (problems.json and ml_files/), or "
+        "straight from an s2n-bignum checkout (every top-level theorem of every proof file; slow: minutes).",
     )
     imp.add_argument("benchmark", choices=["s2n-bignum"], help="which benchmark")
-    imp.add_argument("--from", dest="source", required=True, metavar="DIR", help="folder with problems.json, ml_files/")
+    src = imp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from", dest="source", metavar="DIR", help="folder with problems.json and ml_files/")
+    src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="an s2n-bignum checkout")
+    imp.add_argument("--arch", choices=["arm", "x86", "all"], default="all", help="with --from-source (default all)")
     imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
     imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
     imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
@@ -247,10 +251,18 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from provebench.suites import s2n_bignum
 
     out = Path(args.out) if args.out else settings.suites_dir / s2n_bignum.SUITE_NAME
-    metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
-    report = s2n_bignum.import_artefacts(
-        Path(args.source), out, Path(args.timeout_map) if args.timeout_map else None, metadata
-    )
+    timeout_map = Path(args.timeout_map) if args.timeout_map else None
+    if args.from_source:
+        arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
+        found = s2n_bignum.import_source(Path(args.from_source), out, timeout_map, arches, _progress)
+        report = found.report
+        dropped = ", ".join(f"{n} {why}" for why, n in sorted(found.dropped.items())) or "none"
+        _err.print(f"left out as the benchmark does: {dropped}", markup=False)
+        for skipped in found.skipped_files:
+            _err.print(f"skipped {skipped}", markup=False)
+    else:
+        metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
+        report = s2n_bignum.import_artefacts(Path(args.source), out, timeout_map, metadata)
     cats = ", ".join(f"{n} {c}" for c, n in sorted(report.by_category.items()))
     _out.print(
         f"imported {report.problems} problems ({cats}) with {report.templates} templates into {report.out}; "

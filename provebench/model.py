@@ -84,6 +84,8 @@ class Problem(BaseModel):
     # ``template_line`` (s2n-bignum: the proof file up to the theorem, earlier proofs admitted).
     template: str | None = None
     template_line: int | None = Field(default=None, ge=1)
+    # When set, the template's includes of files under this folder are expanded (s2n-bignum from source).
+    template_root: str | None = None
 
     @classmethod
     def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:

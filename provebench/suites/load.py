@@ -38,6 +38,7 @@ class SuiteManifest(BaseModel):
     problems_file: str = "problems.yaml"
     source: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
+    template_includes: bool = False  # templates include each other (all under templates/)
 
 
 class ProblemEntry(BaseModel):
@@ -146,10 +147,16 @@ def load_suite(folder: Path) -> Suite:
                 checker_image=manifest.checker_image,
                 template=str(template) if template else None,
                 template_line=e.template_line,
+                template_root=str(folder.resolve() / "templates") if template and manifest.template_includes else None,
             )
         )
     if not problems:
         raise UserError(f"{problems_path}: the suite has no problems")
+    if manifest.template_includes:  # any template file can be included: all of them are content
+        for path in sorted((folder / "templates").rglob("*")):
+            if path.is_file():
+                rel = path.relative_to(folder).as_posix()
+                template_hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     digest = hashlib.sha256(
         json.dumps(
             {

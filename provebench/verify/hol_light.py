@@ -75,11 +75,17 @@ class TemplatePlan:
         if len(paths) != 1 or None in paths:
             raise ValueError("a template plan needs problems of exactly one template")
         path = str(paths.pop())
+        positions = tuple(sorted({p.template_line for p in problems if p.template_line is not None}))
+        root = problems[0].template_root
+        if root is not None:  # includes of other templates are expanded, as HOL Light would load them
+            from provebench.suites.hol_source import inline
+
+            lines = inline(Path(root), Path(path).relative_to(root).as_posix()).lines
+            return cls(path=path, lines=lines, positions=positions)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
-        positions = tuple(sorted({p.template_line for p in problems if p.template_line is not None}))
         return cls(path=path, lines=tuple(text.split("\n")), positions=positions)
 
     def slices(self) -> list[tuple[int, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,39 @@ def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: VerifierPo
         (Status.PASS, Reason.PROVED),
         (Status.PASS, Reason.PROVED),
     ]
+
+
+def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: Path, settings: Settings) -> None:
+    from provebench.suites.s2n_bignum import import_source
+
+    checkout = tmp_path / "s2n-bignum"
+    (checkout / "common").mkdir(parents=True)
+    (checkout / "arm" / "proofs").mkdir(parents=True)
+    (checkout / "common" / "defs.ml").write_text(
+        "let TRIPLE = new_definition `TRIPLE n = 3 * n`;;\n"
+        "let TRIPLE_ADD = prove(`!m n. TRIPLE (m + n) = TRIPLE m + TRIPLE n`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n"
+    )
+    (checkout / "arm" / "proofs" / "triple.ml").write_text(
+        'loadt "common/defs.ml";;\n\nlet TRIPLE_ZERO = prove(`TRIPLE 0 = 0`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n'
+    )
+    import_source(checkout, tmp_path / "suite")
+    manifest = tmp_path / "suite" / "suite.yaml"  # core HOL Light text: the core image checks it
+    manifest.write_text(manifest.read_text().replace("checker_image: hol-light-s2n", "checker_image: hol-light"))
+    suite = load_suite(tmp_path / "suite")
+    assert {p.id for p in suite.problems} == {"common.defs.TRIPLE_ADD", "arm.triple.TRIPLE_ZERO"}
+    pool = VerifierPool(settings)
+    pool.plan(suite.problems)
+    try:
+        got = _check(
+            pool,
+            suite,
+            [
+                # TRIPLE and TRIPLE_ADD come from the included file
+                ("arm.triple.TRIPLE_ZERO", "REWRITE_TAC[TRIPLE_ADD; TRIPLE] THEN ARITH_TAC"),
+                ("common.defs.TRIPLE_ADD", "REWRITE_TAC[TRIPLE] THEN ARITH_TAC"),
+                ("common.defs.TRIPLE_ADD", suite.problem("common.defs.TRIPLE_ADD").reference_proof or ""),
+            ],
+        )
+    finally:
+        pool.close()
+    assert got == [(Status.PASS, Reason.PROVED)] * 3
