@@ -98,6 +98,12 @@ class VerifierPool:
         """Check on the right verifier."""
         return self.for_problem(problem).check(problem, proof, timeout_s)
 
+    def close_context(self, key: tuple[str, str, str]) -> None:
+        """Stop the verifier of one context."""
+        verifier = self._verifiers.pop(key, None)
+        if verifier is not None:
+            verifier.close()
+
     def close(self) -> None:
         """Stop every verifier."""
         for v in self._verifiers.values():
@@ -157,11 +163,14 @@ def infrastructure_verdict(exc: VerifierUnavailable) -> Verdict:
 def check_many(
     pool: VerifierPool, items: list[tuple[Problem, str]], timeout_s: float | None, workers: int
 ) -> Iterator[Verdict]:
-    """Verdicts in input order, checked concurrently on the warm checkers."""
-    # Start each needed verifier first, so loading is not raced by workers.
+    """Verdicts in input order, checked concurrently on the warm checkers.
+
+    Items that need different contexts (templates) are checked context by
+    context, each context's checkers stopped before the next one loads, so
+    memory holds one context at a time.
+    """
+    keys = [context_key(problem) for problem, _ in items]
     pool.plan([problem for problem, _ in items])
-    for problem, _ in items:
-        pool.for_problem(problem)
 
     def one(item: tuple[Problem, str]) -> Verdict:
         try:
@@ -169,8 +178,25 @@ def check_many(
         except VerifierUnavailable as exc:
             return infrastructure_verdict(exc)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-        yield from executor.map(one, items)
+    if len(set(keys)) == 1:
+        pool.for_problem(items[0][0])  # load before the workers start, so loading is not raced
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+            yield from executor.map(one, items)
+        return
+    results: list[Verdict | None] = [None] * len(items)
+    for key in dict.fromkeys(keys):
+        indices = [i for i, k in enumerate(keys) if k == key]
+        try:
+            pool.for_problem(items[indices[0]][0])
+        except VerifierUnavailable as exc:
+            for i in indices:
+                results[i] = infrastructure_verdict(exc)
+            continue
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+            for i, verdict in zip(indices, executor.map(one, [items[i] for i in indices]), strict=True):
+                results[i] = verdict
+        pool.close_context(key)
+    yield from (v for v in results if v is not None)
 
 
 def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:

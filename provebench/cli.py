@@ -86,6 +86,11 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--apt-ignore-valid-until", action="store_true", help="accept an expired Release file (frozen mirrors)"
     )
+    b.add_argument(
+        "--s2n-bignum-src",
+        metavar="CHECKOUT",
+        help="a git checkout of s2n-bignum for hol-light-s2n (its HEAD commit is recorded)",
+    )
     lst = isub.add_parser("list", help="list built checker images with their digests")
     lst.add_argument("--json", action="store_true")
 
@@ -108,6 +113,12 @@ def _build_parser() -> argparse.ArgumentParser:
     src.add_argument("--from", dest="source", metavar="DIR", help="folder with problems.json and ml_files/")
     src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="an s2n-bignum checkout")
     imp.add_argument("--arch", choices=["arm", "x86", "all"], default="all", help="with --from-source (default all)")
+    imp.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        help="with --from-source: only this function's proof file and what it loads (repeatable)",
+    )
     imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
     imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
     imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
@@ -157,10 +168,10 @@ def _ensure_images(settings: Settings, names: set[str]) -> None:
         return
     engine = containers.DockerEngine(settings)
     for name in sorted(names):
-        r = containers.recipe(name)
-        if engine.find_image(r) is None:
+        r, revision = containers.parse_image_ref(name)
+        if engine.find_image(r, revision) is None:
             _err.print(f"[bold]building checker image {name}[/] (first use)")
-            engine.build_image(r, _progress)
+            engine.ensure_image(r, _progress, revision)
 
 
 def verdict_json(verdict: Verdict, item_id: Any) -> dict[str, Any]:
@@ -227,12 +238,19 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     engine = containers.DockerEngine(settings)
     if args.images_command == "build":
-        for name in args.names or sorted(containers.RECIPES):
+        source = None
+        if args.s2n_bignum_src:
+            source = containers.SourceTree.from_checkout("s2n-bignum", Path(args.s2n_bignum_src))
+        names = args.names or sorted(n for n, r in containers.RECIPES.items() if r.source is None or source)
+        for name in names:
             r = containers.recipe(name)
-            info = engine.find_image(r)
+            tree = source if r.source is not None else None
+            if r.source is not None and tree is None:
+                raise UserError(f"{name} is built from {r.source}: give --{r.source}-src CHECKOUT")
+            info = engine.find_image(r, tree.revision if tree else None)
             if info is None:
                 _err.print(f"[bold]building {name}[/]")
-                info = engine.build_image(r, _progress)
+                info = engine.build_image(r, _progress, tree)
             _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
         return EXIT_OK
     images = engine.list_images()
@@ -241,7 +259,7 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     table = Table("image", "tag", "digest", "version", "size", "current")
     for i in images:
-        current = "yes" if i.tag == containers.image_tag(containers.recipe(i.name)) else "no"
+        current = "yes" if i.tag.startswith(containers.image_tag(containers.recipe(i.name))) else "no"
         table.add_row(i.name, i.tag, i.digest[:19], i.version, f"{i.size_bytes / 1e9:.2f} GB", current)
     _out.print(table if images else "no checker images built yet (provebench images build)")
     return EXIT_OK
@@ -254,7 +272,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     timeout_map = Path(args.timeout_map) if args.timeout_map else None
     if args.from_source:
         arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
-        found = s2n_bignum.import_source(Path(args.from_source), out, timeout_map, arches, _progress)
+        found = s2n_bignum.import_source(
+            Path(args.from_source), out, timeout_map, arches, _progress, tuple(args.function)
+        )
         report = found.report
         dropped = ", ".join(f"{n} {why}" for why, n in sorted(found.dropped.items())) or "none"
         _err.print(f"left out as the benchmark does: {dropped}", markup=False)

@@ -43,6 +43,8 @@ class ImageRecipe:
     context_dirs: tuple[str, ...]  # copied into the build context at the same relative paths
     build_args: dict[str, str] = field(default_factory=dict)
     version_arg: str = ""  # the build arg that pins the proof system's version
+    base: str | None = None  # a recipe whose image this one builds on (passed as HOL_LIGHT_IMAGE)
+    source: str | None = None  # an outside source tree the build needs, at a revision (e.g. s2n-bignum)
 
 
 RECIPES: dict[str, ImageRecipe] = {
@@ -54,7 +56,45 @@ RECIPES: dict[str, ImageRecipe] = {
         build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
         version_arg="HOL_LIGHT_VERSION",
     ),
+    "hol-light-s2n": ImageRecipe(
+        name="hol-light-s2n",
+        system=System.HOL_LIGHT,
+        dockerfile="containers/hol-light-s2n/Dockerfile",
+        context_dirs=(),
+        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
+        version_arg="HOL_LIGHT_VERSION",
+        base="hol-light",
+        source="s2n-bignum",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """An outside source tree an image is built from, at a known revision."""
+
+    name: str
+    path: Path
+    revision: str
+
+    @classmethod
+    def from_checkout(cls, name: str, path: Path) -> SourceTree:
+        """A git checkout; its revision is its HEAD commit."""
+        if not path.is_dir():
+            raise UserError(f"{path}: not a folder")
+        done = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise UserError(f"{path}: not a git checkout, so its {name} revision is unknown")
+        return cls(name=name, path=path, revision=done.stdout.strip())
+
+
+def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:
+    """``name`` or ``name@revision`` (the revision of the recipe's outside source)."""
+    name, _, revision = ref.partition("@")
+    r = recipe(name)
+    if r.source is not None and not revision:
+        raise UserError(f"checker image {name} needs the {r.source} revision: {name}@<commit>")
+    return r, revision or None
 
 
 @dataclass(frozen=True)
@@ -114,9 +154,12 @@ def recipe_hash(r: ImageRecipe) -> str:
     return h.hexdigest()[:12]
 
 
-def image_tag(r: ImageRecipe) -> str:
-    """The tag of the image this recipe builds now."""
-    return f"provebench/{r.name}:{recipe_hash(r)}"
+def image_tag(r: ImageRecipe, revision: str | None = None) -> str:
+    """The tag of the image this recipe builds now (from this revision of its outside source)."""
+    h = recipe_hash(r)
+    if r.base is not None:  # a new base image means a new image
+        h = hashlib.sha256((h + recipe_hash(recipe(r.base))).encode()).hexdigest()[:12]
+    return f"provebench/{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
 class DockerEngine:
@@ -155,16 +198,24 @@ class DockerEngine:
             size_bytes=int(image.attrs.get("Size", 0)),
         )
 
-    def find_image(self, r: ImageRecipe) -> ImageInfo | None:
-        """The current image of ``r`` if it is built."""
+    def find_image(self, r: ImageRecipe, revision: str | None = None) -> ImageInfo | None:
+        """The current image of ``r`` (from ``revision`` of its outside source) if it is built."""
         try:
-            return self._info(r, self.client.images.get(image_tag(r)))
+            return self._info(r, self.client.images.get(image_tag(r, revision)))
         except docker.errors.ImageNotFound:
             return None
 
-    def ensure_image(self, r: ImageRecipe, progress: Progress) -> ImageInfo:
-        """The current image of ``r``, built first if missing."""
-        return self.find_image(r) or self.build_image(r, progress)
+    def ensure_image(self, r: ImageRecipe, progress: Progress, revision: str | None = None) -> ImageInfo:
+        """The current image of ``r``, built first if missing (an outside source must be built explicitly)."""
+        found = self.find_image(r, revision)
+        if found is not None:
+            return found
+        if r.source is not None:
+            raise UserError(
+                f"no {r.name} image for {r.source} {revision or '?'}; build it with: provebench images build "
+                f"{r.name} --{r.source}-src CHECKOUT (a checkout of {r.source} at {revision or 'that commit'})"
+            )
+        return self.build_image(r, progress)
 
     def list_images(self) -> list[ImageInfo]:
         """Every provebench checker image on this engine, current or not."""
@@ -175,10 +226,13 @@ class DockerEngine:
                 out.append(self._info(r, image))
         return sorted(out, key=lambda i: (i.name, i.tag))
 
-    def build_image(self, r: ImageRecipe, progress: Progress) -> ImageInfo:
-        """Build the image of ``r`` (and its base image if needed)."""
+    def build_image(self, r: ImageRecipe, progress: Progress, source: SourceTree | None = None) -> ImageInfo:
+        """Build the image of ``r`` (and its base images if needed)."""
+        if (r.source is None) != (source is None) or (source is not None and source.name != r.source):
+            raise UserError(f"{r.name} is built from {r.source or 'nothing outside provebench'}")
         base = self.ensure_base_image(progress)
-        tag = image_tag(r)
+        revision = source.revision if source is not None else None
+        tag = image_tag(r, revision)
         args = dict(r.build_args)
         args["BASE_IMAGE"] = base
         args["APT_IGNORE_VALID_UNTIL"] = "1" if self.settings.apt_ignore_valid_until else "0"
@@ -187,11 +241,19 @@ class DockerEngine:
             f"{LABEL_PREFIX}.system": r.system.value,
             f"{LABEL_PREFIX}.recipe-hash": tag.rsplit(":", 1)[1],
         }
+        if r.base is not None:
+            args["HOL_LIGHT_IMAGE"] = self.ensure_image(recipe(r.base), progress).digest
+        if source is not None:
+            args["S2N_BIGNUM_REVISION"] = source.revision
+            labels[f"{LABEL_PREFIX}.source"] = f"{source.name}@{source.revision}"
         with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
             for rel, path in _context_files(r):
                 dest = Path(ctx) / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
+            if source is not None:
+                progress(f"copying {source.name} {source.revision[:12]} into the build context")
+                shutil.copytree(source.path, Path(ctx) / source.name, ignore=shutil.ignore_patterns(".git"))
             progress(f"building {tag} from {base}")
             stream = self.client.api.build(
                 path=ctx,

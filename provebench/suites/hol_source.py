@@ -111,6 +111,8 @@ def _theorem(binding: list[Token], starts: list[int], line: int) -> TopTheorem |
     """``NAME = [time] prove (GOAL, TACTIC)`` as one binding of a top-level let."""
     if len(binding) < 7 or binding[0].kind is not TokenKind.IDENT or binding[1].text != "=":
         return None
+    if binding[0].text == "_":
+        return None  # ``let _ = prove ...`` binds no name: not a theorem anyone can cite
     body = binding[2:]
     if body[0].text == "time":
         body = body[1:]

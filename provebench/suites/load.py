@@ -46,7 +46,7 @@ class ProblemEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._'-]*$")  # HOL Light names may end in '
     statement: str = Field(min_length=1)
     kind: Kind = Kind.THEOREM
     category: str = "uncategorized"

@@ -33,7 +33,8 @@ CATEGORIES = (
     "bit_vector",
     "generic",
 )
-DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.json)
+DEFAULT_TIMEOUT_S = 7200.0
+S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"  # the benchmark's per-category default (timeouts.json)
 _NATIVE_ONLY = re.compile(r"^(\s*open\s+Hol_(lib|loader)\s*;;)+\s*$")
 
 
@@ -208,8 +209,12 @@ def _write_suite(
         "version": metadata.get("s2n_bignum_commit", "unknown"),
         "description": "s2n-bignum-bench: HOL Light goals from AWS s2n-bignum's verified cryptographic proofs, "
         f"imported by provebench from {'an s2n-bignum checkout' if template_includes else 'published artefacts'}.",
-        "checker_image": CHECKER_IMAGE,
+        "checker_image": f"{CHECKER_IMAGE}@{metadata['s2n_bignum_commit']}"
+        if metadata.get("s2n_bignum_commit", "unknown") != "unknown"
+        else CHECKER_IMAGE,
         "default_timeout_s": DEFAULT_TIMEOUT_S,
+        # s2n-bignum's proofs read object files by paths relative to its root.
+        "context": f'Sys.chdir "{S2N_ROOT_IN_IMAGE}";;',
         "problems_file": "problems.jsonl",
         "source": str(src.resolve()),
         "metadata": metadata,
@@ -281,6 +286,7 @@ def import_source(
     timeout_map: Path | None = None,
     arches: tuple[str, ...] = ("arm", "x86"),
     progress: Callable[[str], None] = lambda _line: None,
+    functions: tuple[str, ...] = (),
 ) -> SourceImport:
     """Write a suite from an s2n-bignum checkout: every top-level theorem of every proof file.
 
@@ -296,12 +302,20 @@ def import_source(
     if not (checkout / "common").is_dir() or not any((checkout / a / "proofs").is_dir() for a in arches):
         raise UserError(f"{checkout}: not an s2n-bignum checkout (no common/ and <arch>/proofs/)")
     timeouts = load_timeout_map(timeout_map) if timeout_map else {}
-    files = sorted(
-        p.relative_to(checkout).as_posix()
-        for d in ("common", *(f"{a}/proofs" for a in arches))
-        if (checkout / d).is_dir()
-        for p in (checkout / d).rglob("*.ml")
-    )
+    if functions:
+        wanted = [
+            f"{a}/proofs/{f}.ml" for a in arches for f in functions if (checkout / a / "proofs" / f"{f}.ml").is_file()
+        ]
+        if not wanted:
+            raise UserError(f"{checkout}: no proof file for {', '.join(functions)} under {', '.join(arches)}")
+        files = sorted({rel for w in wanted for rel, _line in inline(checkout, w).origins})
+    else:
+        files = sorted(
+            p.relative_to(checkout).as_posix()
+            for d in ("common", *(f"{a}/proofs" for a in arches))
+            if (checkout / d).is_dir()
+            for p in (checkout / d).rglob("*.ml")
+        )
     scanned: dict[str, SourceFile] = {}
     skipped: list[str] = []
     for i, rel in enumerate(files, 1):
@@ -312,7 +326,18 @@ def import_source(
         except UserError as exc:
             skipped.append(f"{rel}: {exc}")
     included = {inc.path for s in scanned.values() for inc in s.includes}
-    roots = [rel for rel in scanned if rel.split("/")[0] in arches and rel not in included]
+    # A template is the proof file of an assembly function (as the benchmark's build lists them):
+    # {arch}/proofs/NAME.ml where some {arch}/**/NAME.S exists and no other file includes it.
+    assembled = {(a, p.stem) for a in arches if (checkout / a).is_dir() for p in (checkout / a).rglob("*.S")}
+    roots = [
+        rel
+        for rel in scanned
+        if rel.split("/")[0] in arches
+        and rel.split("/")[1] == "proofs"
+        and (rel.split("/")[0], Path(rel).stem) in assembled
+        and rel not in included
+        and (not functions or Path(rel).stem in functions)
+    ]
     at_line: dict[str, dict[int, list[TopTheorem]]] = {}
     for rel, source in scanned.items():
         for th in source.theorems:

@@ -327,7 +327,8 @@ def make_hol_light_verifier(
         info = CheckerInfo(image="local", digest="local", system=System.HOL_LIGHT, version=_local_version())
         return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
     engine = containers.DockerEngine(settings)
-    built = engine.ensure_image(containers.recipe(image), progress or (lambda _line: None))
+    r, revision = containers.parse_image_ref(image)
+    built = engine.ensure_image(r, progress or (lambda _line: None), revision)
     limits = containers.SandboxLimits(
         memory_mb=settings.memory_mb + settings.container_headroom_mb, pids=settings.pids_limit
     )

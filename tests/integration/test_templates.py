@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from provebench.checking import VerifierPool, check_many
 from provebench.model import Reason, Status
@@ -143,12 +144,16 @@ def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: 
         "let TRIPLE = new_definition `TRIPLE n = 3 * n`;;\n"
         "let TRIPLE_ADD = prove(`!m n. TRIPLE (m + n) = TRIPLE m + TRIPLE n`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n"
     )
+    (checkout / "arm" / "generic").mkdir()
+    (checkout / "arm" / "generic" / "triple.S").write_text("")
     (checkout / "arm" / "proofs" / "triple.ml").write_text(
         'loadt "common/defs.ml";;\n\nlet TRIPLE_ZERO = prove(`TRIPLE 0 = 0`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n'
     )
     import_source(checkout, tmp_path / "suite")
     manifest = tmp_path / "suite" / "suite.yaml"  # core HOL Light text: the core image checks it
-    manifest.write_text(manifest.read_text().replace("checker_image: hol-light-s2n", "checker_image: hol-light"))
+    fields = yaml.safe_load(manifest.read_text())
+    assert fields["context"] == 'Sys.chdir "/opt/s2n-bignum";;'
+    manifest.write_text(yaml.safe_dump({**fields, "checker_image": "hol-light", "context": ""}))
     suite = load_suite(tmp_path / "suite")
     assert {p.id for p in suite.problems} == {"common.defs.TRIPLE_ADD", "arm.triple.TRIPLE_ZERO"}
     pool = VerifierPool(settings)

@@ -72,7 +72,8 @@ def test_import_cuts_each_context_before_its_theorem(tmp_path: Path) -> None:
     report = import_artefacts(_artefacts(tmp_path), tmp_path / "suite", timeouts, {"s2n_bignum_commit": "ac31a43"})
     assert report.problems == 4 and report.templates == 1 and report.timeouts_from_map == 1
     suite = load_suite(tmp_path / "suite")
-    assert suite.manifest.checker_image == "hol-light-s2n" and suite.manifest.metadata["s2n_bignum_commit"] == "ac31a43"
+    assert suite.manifest.checker_image == "hol-light-s2n@ac31a43"  # the image must be built from that commit
+    assert suite.manifest.metadata["s2n_bignum_commit"] == "ac31a43"
     by_id = {p.id: p for p in suite.problems}
     assert set(by_id) == {"arm.x.WORD_LEMMA", "arm.x.BIGNUM_ADD_CORRECT", "arm.x.DOUBLE.0", "arm.x.DOUBLE.1"}
     assert by_id["arm.x.DOUBLE.1"].statement == "!n. n + n = 2 * n"  # parentheses around the quotation go

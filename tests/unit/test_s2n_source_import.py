@@ -23,6 +23,10 @@ FILES = {
     "let LEMMA = prove(`!n. 0 + n = n`, ARITH_TAC);;\n"
     "let RUNTIME = prove(mk_eq(`1`, `1`), REFL_TAC);;\n",
     "arm/proofs/bignum_bar.ml": 'needs "arm/proofs/base.ml";;\nlet DUP = prove(`!n.   n + 0 = n`, ARITH_TAC);;\n',
+    # the functions whose proof files are templates (simulator.ml has no function: it is not one)
+    "arm/generic/bignum_foo.S": "",
+    "arm/generic/bignum_bar.S": "",
+    "arm/proofs/simulator.ml": "let SIM_LEMMA = prove(`T`, REWRITE_TAC[]);;\nlet _ = prove(`T`, REWRITE_TAC[]);;\n",
 }
 
 

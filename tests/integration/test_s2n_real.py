@@ -1,0 +1,70 @@
+"""s2n-bignum itself, on the hol-light-s2n checker: runs where an s2n-bignum checkout is named.
+
+PROVEBENCH_S2N_BIGNUM_SRC must name a git checkout of s2n-bignum (for example
+one brought here with the search tool's fetch; never committed). The image is
+built from it (about a minute), and the checker loads arm/proofs/base.ml with
+every proof admitted before the first check (minutes).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provebench import containers
+from provebench.checking import VerifierPool, check_many
+from provebench.model import Reason, Status
+from provebench.settings import Settings
+from provebench.suites.load import Suite, load_suite
+from provebench.suites.s2n_bignum import import_source
+
+SRC = os.environ.get("PROVEBENCH_S2N_BIGNUM_SRC")
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.slow,
+    pytest.mark.s2n,
+    pytest.mark.skipif(
+        not SRC or not Path(SRC, "arm", "proofs", "base.ml").is_file(),
+        reason="PROVEBENCH_S2N_BIGNUM_SRC does not name an s2n-bignum checkout",
+    ),
+]
+
+THEOREM = "arm.bignum_add.BIGNUM_ADD_CORRECT"
+
+
+@pytest.fixture(scope="module")
+def s2n_suite(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Suite:
+    source = containers.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
+    engine = containers.DockerEngine(settings)
+    r = containers.recipe("hol-light-s2n")
+    if engine.find_image(r, source.revision) is None:
+        engine.build_image(r, lambda _line: None, source)
+    out = tmp_path_factory.mktemp("s2n") / "suite"
+    import_source(Path(str(SRC)), out, arches=("arm",), functions=("bignum_add",))
+    return load_suite(out)
+
+
+@pytest.fixture(scope="module")
+def pool(s2n_suite: Suite, settings: Settings) -> Iterator[VerifierPool]:
+    pool = VerifierPool(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
+    pool.plan([s2n_suite.problem(THEOREM)])
+    yield pool
+    pool.close()
+
+
+def test_the_reference_proof_passes_and_cheats_do_not(pool: VerifierPool, s2n_suite: Suite) -> None:
+    problem = s2n_suite.problem(THEOREM)
+    assert problem.category == "functional_correctness_arm"
+    items = [
+        (problem, problem.reference_proof or ""),
+        (problem, "ARM_SIM_TAC BIGNUM_ADD_EXEC (1--4)"),  # not a proof of it
+        (problem, "CHEAT_TAC"),
+        (problem, "ACCEPT_TAC(mk_thm([], `" + problem.statement + "`))"),
+    ]
+    got = [(v.status, v.reason) for v in check_many(pool, items, None, 1)]
+    assert got[0] == (Status.PASS, Reason.PROVED)
+    assert got[1][0] is Status.FAIL
+    assert got[2:] == [(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)] * 2
