@@ -1,0 +1,78 @@
+"""Warm s2n-bignum template contexts against loading per attempt, measured in one process.
+
+Needs PROVEBENCH_S2N_BIGNUM_SRC (an s2n-bignum checkout) and the hol-light-s2n
+image built from it. Prints: the time to warm one arm template (bignum_add's:
+base.ml and everything it loads, proofs admitted) with holders at a sample of
+its problems; reference-proof checks per second on those problems once warm;
+and the benchmark's own per-problem path (load the template, then check once)
+for a few problems, with the ratio.
+
+    PROVEBENCH_S2N_BIGNUM_SRC=DIR .venv/bin/python benchmarks/s2n_contexts.py [--sample 20] [--cold 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from provebench.model import Status
+from provebench.settings import Settings
+from provebench.suites.load import load_suite
+from provebench.suites.s2n_bignum import import_source
+from provebench.verify.api import make_group_verifier
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sample", type=int, default=20, help="problems of the template to hold and check")
+    ap.add_argument("--cold", type=int, default=2, help="problems to check the per-problem way")
+    ap.add_argument("--function", default="bignum_add", help="whose arm proof file is the template")
+    args = ap.parse_args()
+    src = Path(os.environ["PROVEBENCH_S2N_BIGNUM_SRC"])
+    settings = Settings(memory_mb=6144, load_timeout_s=3600, apt_ignore_valid_until=True)
+    with tempfile.TemporaryDirectory(prefix="provebench-bench-") as tmp:
+        import_source(src, Path(tmp) / "suite", arches=("arm",), functions=(args.function,))
+        suite = load_suite(Path(tmp) / "suite")
+        problems = [p for p in suite.problems if p.reference_proof]
+        sample = sorted(
+            random.Random(0).sample(problems, min(args.sample, len(problems))), key=lambda p: p.template_line or 0
+        )
+
+        t0 = time.perf_counter()
+        warm = make_group_verifier(sample, settings)
+        warm.prepare()
+        warm_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        verdicts = [warm.check(p, p.reference_proof or "") for p in sample]
+        warm_checks = time.perf_counter() - t0
+        warm.close()
+        passed = sum(v.status is Status.PASS for v in verdicts)
+        print(
+            f"warm: template {args.function} ({len(suite.problems)} problems) with {len(sample)} holders "
+            f"loaded in {warm_load:.1f} s"
+        )
+        print(
+            f"  {len(sample)} reference checks in {warm_checks:.1f} s = {len(sample) / warm_checks:.2f} checks/s, "
+            f"median {sorted(v.check_seconds for v in verdicts)[len(verdicts) // 2] * 1000:.0f} ms; {passed} PASS"
+        )
+
+        cold_times = []
+        for p in sample[-args.cold :]:
+            t0 = time.perf_counter()
+            v = make_group_verifier([p], settings)
+            v.prepare()
+            verdict = v.check(p, p.reference_proof or "")
+            v.close()
+            cold_times.append(time.perf_counter() - t0)
+            print(f"per-problem path (load + one check): {p.id}: {cold_times[-1]:.1f} s, {verdict.status.value}")
+        per_attempt_warm = warm_checks / len(sample)
+        per_attempt_cold = sum(cold_times) / len(cold_times)
+        print(f"  ratio per attempt, per-problem path / warm: {per_attempt_cold / per_attempt_warm:.0f}")
+
+
+if __name__ == "__main__":
+    main()
