@@ -234,16 +234,16 @@ def cmd_run(
         signal.signal(signal.SIGTERM, previous_term)
         live.stop()
         rundir.unlock()
-    _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json)
+    _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json, plan.suite.name)
     err.print(f"run directory: {rundir.path}", markup=False)
     return EXIT_INFRA if summary.by_status.get(Status.ERROR.value) else EXIT_OK
 
 
-def _print_summary(summary: Summary, title: str, out: Console, as_json: bool) -> None:
+def _print_summary(summary: Summary, title: str, out: Console, as_json: bool, suite: str) -> None:
     if as_json:
         print(json.dumps(summary.model_dump(mode="json"), indent=2))
         return
-    for table in summary_tables(summary, title):
+    for table in summary_tables(summary, title, suite):
         out.print(table)
 
 
@@ -253,5 +253,6 @@ def cmd_report(args: argparse.Namespace, out: Console) -> int:
     config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
     summary = summarize_run(rundir, config)
     manifest = rundir.read_manifest()
-    _print_summary(summary, f"{manifest['suite']['name']} / {manifest['prover'].get('name', '?')}", out, args.json)
+    suite = str(manifest["suite"]["name"])
+    _print_summary(summary, f"{suite} / {manifest['prover'].get('name', '?')}", out, args.json, suite)
     return EXIT_OK

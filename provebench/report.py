@@ -11,7 +11,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def summary_tables(summary: Summary, title: str) -> list[Table]:
+# s2n-bignum-bench's own verdict words for provebench's statuses.
+S2N_BENCH_TERMS = {"PASS": "OK", "FAIL": "FAIL", "CHEATING": "CHEATING", "TIMEOUT": "TIMEOUT", "ERROR": "ERROR"}
+
+
+def summary_tables(summary: Summary, title: str, suite: str = "") -> list[Table]:
     """The headline, pass@k, per-category and totals tables."""
     lo, hi = summary.solved_interval_95
     head = Table(title=title, show_header=False, title_justify="left")
@@ -24,6 +28,11 @@ def summary_tables(summary: Summary, title: str) -> list[Table]:
     head.add_row("samples per problem", str(summary.samples_per_problem))
     head.add_row("attempts", str(summary.attempts) + ("" if summary.complete else "  (run incomplete)"))
     head.add_row("verdicts", ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "none")
+    if suite == "s2n-bignum":
+        head.add_row(
+            "in s2n-bignum-bench terms",
+            ", ".join(f"{n} {S2N_BENCH_TERMS[s]}" for s, n in summary.by_status.items()) or "none",
+        )
     t = summary.totals
     head.add_row("wall time", f"{t.wall_seconds:.1f} s")
     head.add_row("checker CPU time", f"{t.checker_cpu_seconds:.2f} s (check wall time {t.checker_wall_seconds:.2f} s)")

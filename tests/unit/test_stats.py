@@ -88,3 +88,20 @@ def test_summary_of_a_run_with_no_records() -> None:
     s = summarize([ProblemRef("a", "x")], [], samples=3, ks=[1, 3])
     assert (s.solved, s.attempts, s.pass_at_k, s.complete) == (0, 0, {1: 0.0, 3: 0.0}, False)
     assert s.totals.cost is None
+
+
+def test_s2n_bignum_summaries_also_speak_the_benchmark_terms() -> None:
+    from rich.console import Console
+
+    from provebench.report import summary_tables
+
+    s = summarize([ProblemRef("a", "generic")], [_rec("a", 0, Status.PASS)], samples=1, ks=[1])
+    console = Console(record=True, width=200)
+    for table in summary_tables(s, "t", "s2n-bignum"):
+        console.print(table)
+    text = console.export_text()
+    assert "in s2n-bignum-bench terms" in text and "1 OK" in text
+    console = Console(record=True, width=200)
+    for table in summary_tables(s, "t", "hol-light-core"):
+        console.print(table)
+    assert "1 OK" not in console.export_text()
