@@ -93,7 +93,8 @@ let pb_shadow_equivalents (goal : term) : unit =
       | _ -> acc) [] in
   if names <> [] then begin
     let text = "let " ^ String.concat " and " (List.map (fun n -> n ^ " = ()") names) ^ ";;" in
-    List.iter (fun ph -> ignore (Toploop.execute_phrase false Format.err_formatter ph))
+    List.iter (fun ph ->
+        if not (Toploop.execute_phrase false Format.err_formatter ph) then failwith "rebinding failed")
       (!Toploop.parse_use_file (Lexing.from_string text))
   end;;
 
@@ -103,7 +104,11 @@ let pb_check_in_child (goal_text : string) (proof : string) : string =
   match (try Ok (pb_parse_goal goal_text) with Failure m -> Error m | e -> Error (Printexc.to_string e)) with
   | Error msg -> pb_result "ERROR" "bad-goal" msg
   | Ok goal ->
-  if !pb_in_template then pb_shadow_equivalents goal;
+  (* Fail closed: if the equal earlier theorems cannot be hidden, nothing is checked. *)
+  match (if !pb_in_template then (try pb_shadow_equivalents goal; None with e -> Some (Printexc.to_string e))
+         else None) with
+  | Some msg -> pb_result "ERROR" "server-exception" ("could not hide earlier theorems equal to the goal: " ^ msg)
+  | None ->
   let axioms0 = axioms () in
   try
     match pb_compile_tactic proof with
