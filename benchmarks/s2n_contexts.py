@@ -22,7 +22,7 @@ from pathlib import Path
 from provebench.model import Status
 from provebench.settings import Settings
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import import_source
+from provebench.suites.s2n_source import import_source
 from provebench.verify.api import make_group_verifier
 
 

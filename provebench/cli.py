@@ -272,9 +272,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     timeout_map = Path(args.timeout_map) if args.timeout_map else None
     if args.from_source:
         arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
-        found = s2n_bignum.import_source(
-            Path(args.from_source), out, timeout_map, arches, _progress, tuple(args.function)
-        )
+        from provebench.suites.s2n_source import import_source
+
+        found = import_source(Path(args.from_source), out, timeout_map, arches, _progress, tuple(args.function))
         report = found.report
         dropped = ", ".join(f"{n} {why}" for why, n in sorted(found.dropped.items())) or "none"
         _err.print(f"left out as the benchmark does: {dropped}", markup=False)

@@ -172,7 +172,8 @@ def scan_source(text: str, where: str) -> SourceFile:
 
 
 @lru_cache(maxsize=4096)
-def _scan_file(path: Path) -> SourceFile:
+def scan_file(path: Path) -> SourceFile:
+    """A proof file, scanned once per process (an import reads each file from many templates)."""
     try:
         return scan_source(path.read_text(encoding="utf-8"), str(path))
     except UnicodeDecodeError:
@@ -199,7 +200,7 @@ def inline(root: Path, rel: str, admitted: bool = False) -> Inlined:
 
     def expand(rel: str) -> None:
         loaded.add(rel)
-        source = _scan_file(root / rel)
+        source = scan_file(root / rel)
         text = source.admitted() if admitted else source.text
         own = text.split("\n")
         nxt = 1

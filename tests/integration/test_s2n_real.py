@@ -19,7 +19,7 @@ from provebench.checking import VerifierPool, check_many
 from provebench.model import Reason, Status
 from provebench.settings import Settings
 from provebench.suites.load import Suite, load_suite
-from provebench.suites.s2n_bignum import import_source
+from provebench.suites.s2n_source import import_source
 
 SRC = os.environ.get("PROVEBENCH_S2N_BIGNUM_SRC")
 pytestmark = [

@@ -135,7 +135,7 @@ def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: VerifierPo
 
 
 def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: Path, settings: Settings) -> None:
-    from provebench.suites.s2n_bignum import import_source
+    from provebench.suites.s2n_source import import_source
 
     checkout = tmp_path / "s2n-bignum"
     (checkout / "common").mkdir(parents=True)

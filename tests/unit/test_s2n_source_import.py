@@ -10,7 +10,8 @@ import pytest
 from provebench.errors import UserError
 from provebench.suites.hol_source import inline
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import categorize, import_source
+from provebench.suites.s2n_bignum import categorize
+from provebench.suites.s2n_source import import_source
 
 FILES = {
     "common/overlap.ml": "let NONOVERLAPPING_LEMMA = prove\n (`nonoverlapping (a,0) (b,1)`,\n  SIMP_TAC[]);;\n",
