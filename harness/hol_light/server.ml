@@ -195,6 +195,12 @@ let pb_answer_check oc nonce wall_ms memory_mb goal proof =
               ^ pb_json_string (Printexc.to_string e) ^ "}" in
   pb_frame oc "PBRES" nonce response;;
 
+(* The fields of a request line after its kind, then the goal and proof texts. *)
+let pb_read_check (ic : in_channel) (goal_len : string) (proof_len : string) : string * string =
+  let goal = really_input_string ic (int_of_string goal_len) in
+  let proof = really_input_string ic (int_of_string proof_len) in
+  goal, proof;;
+
 (* Checks only, from one position: what a holder serves over its pipes. *)
 let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
   match input_line ic with
@@ -202,8 +208,7 @@ let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
   | line ->
     (match String.split_on_char ' ' (String.trim line) with
      | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
-       let goal = really_input_string ic (int_of_string goal_len) in
-       let proof = really_input_string ic (int_of_string proof_len) in
+       let goal, proof = pb_read_check ic goal_len proof_len in
        pb_answer_check oc nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
      | _ -> ());
     pb_check_loop ic oc;;
@@ -283,8 +288,7 @@ let pb_serve (ready_nonce : string) : unit =
     | line ->
       (match String.split_on_char ' ' (String.trim line) with
        | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
-         let goal = really_input_string stdin (int_of_string goal_len) in
-         let proof = really_input_string stdin (int_of_string proof_len) in
+         let goal, proof = pb_read_check stdin goal_len proof_len in
          pb_answer_check stdout nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
        | ["PBSEEK"; nonce; text_len] ->
          let text = really_input_string stdin (int_of_string text_len) in
@@ -293,8 +297,7 @@ let pb_serve (ready_nonce : string) : unit =
          pb_hold key;
          pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
        | ["PBREQK"; nonce; key; wall_ms; memory_mb; goal_len; proof_len] ->
-         let goal = really_input_string stdin (int_of_string goal_len) in
-         let proof = really_input_string stdin (int_of_string proof_len) in
+         let goal, proof = pb_read_check stdin goal_len proof_len in
          (match Hashtbl.find_opt pb_holders key with
           | None ->
             pb_frame stdout "PBRES" nonce
