@@ -37,12 +37,14 @@ class OpenAIApiDouble:
         model: str = "double-model",
         retry_after_s: float = 0.2,
         slow_s: float = 2.0,
+        exempt: frozenset[str] = frozenset(),
     ) -> None:
         self.answer = answer
         self.faults = list(faults or [])
         self.model = model
         self.retry_after_s = retry_after_s
         self.slow_s = slow_s
+        self.exempt = exempt  # goals whose requests never get a fault
         self.requests: list[dict[str, Any]] = []
         self.served_faults: list[str] = []
         self._lock = threading.Lock()
@@ -107,7 +109,9 @@ class OpenAIApiDouble:
                     return
                 with double._lock:
                     double.requests.append(request)
-                fault = double._next_fault()
+                user = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
+                statement = _statement(user) or ""
+                fault = None if statement in double.exempt else double._next_fault()
                 if fault == "429":
                     self._error(429, "Rate limit reached.", "requests", {"Retry-After": str(double.retry_after_s)})
                     return
@@ -125,8 +129,6 @@ class OpenAIApiDouble:
                 if fault == "malformed":
                     self._send(200, b'{"id": "chatcmpl-x", "object": "chat.completion", "choices": [')
                     return
-                user = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
-                statement = _statement(user) or ""
                 content = "I cannot prove this." if fault == "nocode" else double.answer(statement, user)
                 body = {
                     "id": f"chatcmpl-{len(double.requests)}",

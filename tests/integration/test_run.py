@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -82,21 +83,25 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
 ) -> None:
     reference = {p.statement: p.reference_proof or "" for p in core_suite.problems}
 
+    peirce_goal = "!p q. ((p ==> q) ==> p) ==> p"
+
     def answer(statement: str, user: str) -> str:
         # Peirce's law gets a wrong first answer; the repair prompt carries the real checker's message.
-        if "!p q. ((p ==> q) ==> p) ==> p" == statement and "Attempt 1 was" not in user:
+        if statement == peirce_goal and "Attempt 1 was" not in user:
             return fenced("ARITH_TAC")
         return fenced(reference[statement])
 
     monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
     faults = ["429", "500", "slow", "malformed", "nocode"]
-    with OpenAIApiDouble(answer, faults=faults, retry_after_s=0.2, slow_s=1.5) as api:
+    # Faults go to requests in arrival order, which is not fixed: Peirce's requests get none.
+    exempt = frozenset({peirce_goal})
+    with OpenAIApiDouble(answer, faults=faults, retry_after_s=0.2, slow_s=4.0, exempt=exempt) as api:
         prover = {
             "name": "openai",
             "model": api.model,
             "base_url": api.base_url,
             "api_key_env": "DOUBLE_API_KEY",
-            "request_timeout_s": 1.0,
+            "request_timeout_s": 2.5,
             "backoff_initial_s": 0.05,
             "prices": {"input_per_mtok": 1.0, "output_per_mtok": 4.0},
         }
@@ -109,7 +114,11 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
     records = read_journal(rundir.journal_path)
     assert api.served_faults == faults
     retried = [e.error.split(":")[0] for r in records for e in r.api_retries]
-    assert sorted(retried) == sorted(["HTTP 429", "HTTP 500", "APITimeoutError", "MalformedReply"])
+    # Each injected fault was retried once; on a loaded machine an ordinary reply can also be slower
+    # than the request timeout, which is retried the same way.
+    counts = Counter(retried)
+    assert counts["HTTP 429"] == counts["HTTP 500"] == counts["MalformedReply"] == 1
+    assert counts["APITimeoutError"] >= 1 and len(counts) == 4
     no_proof = [r for r in records if r.reason is Reason.NO_PROOF]
     assert len(no_proof) == 1 and no_proof[0].round == 0 and no_proof[0].raw_reply == "I cannot prove this."
     peirce = sorted((r for r in records if r.problem == "peirce"), key=lambda r: r.round)
@@ -118,7 +127,7 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
     summary = json.loads(rundir.summary_path.read_text())
     assert summary["solved"] == 8 and summary["solved_first_round"] == 6
     assert summary["totals"]["tokens_in"] > 0 and summary["totals"]["cost"] > 0
-    assert summary["totals"]["api_retries"] == 4
+    assert summary["totals"]["api_retries"] == len(retried)
 
 
 def _running_ids() -> set[str]:
