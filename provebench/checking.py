@@ -16,6 +16,7 @@ from typing import Any
 
 from provebench.containers import RECIPES
 from provebench.errors import UserError, VerifierUnavailable
+from provebench.inputs import decode_text
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
@@ -37,12 +38,7 @@ def read_proof(source: str, max_bytes: int, stdin: Callable[[], bytes]) -> str:
         raise UserError(f"{name}: cannot read: {exc.strerror}") from None
     if len(data) > max_bytes:
         raise UserError(f"{name}: {len(data)} bytes is over the proof size limit of {max_bytes} bytes")
-    if b"\0" in data:
-        raise UserError(f"{name}: binary data, not proof text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    return decode_text(data, name, "proof text")
 
 
 def system_image(system: System) -> str:

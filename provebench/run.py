@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -184,7 +184,6 @@ class RunHooks:
     status: Callable[[str], None] = lambda _text: None
     started: Callable[[int, int, list[AttemptRecord]], None] = lambda _total, _pending, _done: None
     on_record: OnRecord = lambda _r, _done: None
-    extra_manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def _host() -> dict[str, Any]:
@@ -256,7 +255,6 @@ def execute(
                 "started_at": started_at,
                 "ready_at": time.time(),
                 "pid": os.getpid(),
-                **hooks.extra_manifest,
             }
         )
         rundir.write_json(rundir.manifest_path, manifest)

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from provebench.errors import UserError
+from provebench.inputs import decode_text
 from provebench.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 
@@ -44,12 +45,7 @@ def _read_text(path: Path) -> str:
         raise UserError(f"{path}: answers file not found") from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a directory, not an answers file") from None
-    if b"\0" in data:
-        raise UserError(f"{path}: binary data, not an answers file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return decode_text(data, str(path), "an answers file").removeprefix("\ufeff")  # spreadsheets write a BOM
 
 
 def _read_csv(path: Path, text: str) -> list[tuple[str, str]]:
