@@ -20,7 +20,7 @@ from provebench.inputs import decode_text
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier, context_key, make_group_verifier
+from provebench.verify.api import Verifier, context_key, make_group_verifier, schedule
 
 DEFAULT_GOAL_TIMEOUT_S = 30.0
 
@@ -176,8 +176,16 @@ def check_many(
 
     if len(set(keys)) == 1:
         pool.for_problem(items[0][0])  # load before the workers start, so loading is not raced
+        if len({problem.template for problem, _ in items}) == 1:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+                yield from executor.map(one, items)
+            return
+        # Checked in schedule order (each template walked once), reported in input order.
+        ranked = {id(p): n for n, p in enumerate(schedule([problem for problem, _ in items]))}
+        order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
         with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-            yield from executor.map(one, items)
+            checked = dict(zip(order, executor.map(one, [items[i] for i in order]), strict=True))
+        yield from (checked[i] for i in range(len(items)))
         return
     results: list[Verdict | None] = [None] * len(items)
     for key in dict.fromkeys(keys):

@@ -348,7 +348,7 @@ class DockerEngine:
         """Create (not start) a sandboxed checker container; returns its ID.
 
         No network, read-only root, all capabilities dropped, no new
-        privileges, pid and memory limits, a small /tmp. Its stdin closes when
+        privileges, pid and memory limits, a small /tmp, an init process. Its stdin closes when
         the attached client goes away, which ends the toplevel and removes
         the container.
         """
@@ -363,6 +363,7 @@ class DockerEngine:
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             auto_remove=True,
+            init=True,  # docker-init reaps the orphans of ended walkers and holders
         )
         config = api.create_container_config(
             image=image.digest,

@@ -86,6 +86,8 @@ class Problem(BaseModel):
     template_line: int | None = Field(default=None, ge=1)
     # When set, the template's includes of files under this folder are expanded (s2n-bignum from source).
     template_root: str | None = None
+    # The memory one check of this suite needs, when more than provebench's default (s2n-bignum: 6 GB).
+    memory_mb: int | None = Field(default=None, ge=256)
 
     @classmethod
     def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:

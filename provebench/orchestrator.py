@@ -19,7 +19,7 @@ from provebench.journal import AttemptRecord, Journal
 from provebench.model import Problem, Reason, Status, Verdict
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
 from provebench.stats import latest_records
-from provebench.verify.api import Verifier, context_key
+from provebench.verify.api import Verifier, context_key, schedule
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,18 @@ def pending_chains(
 ) -> list[Chain]:
     """Chains that still need rounds.
 
-    Sample-major, so that an interrupted run covers every problem evenly; when
-    problems have different contexts (templates), context by context first, so
-    that each context is loaded once.
+    In ``schedule`` order (context by context, template by template, longest
+    timeouts first), so that each context is loaded and each template walked
+    once; sample-major within a template, so that an interrupted run covers
+    its problems evenly.
     """
     rounds = repair_rounds if can_repair else 0
     by_chain: dict[tuple[str, int], list[AttemptRecord]] = {}
     for r in latest_records(done).values():
         by_chain.setdefault((r.problem, r.sample), []).append(r)
-    groups: dict[tuple[str, str, str], list[Problem]] = {}
-    for p in problems:
-        groups.setdefault(context_key(p), []).append(p)
+    groups: dict[tuple[tuple[str, str, str], str], list[Problem]] = {}
+    for p in schedule(problems):
+        groups.setdefault((context_key(p), p.template or ""), []).append(p)
     order = [(sample, problem) for group in groups.values() for sample in range(samples) for problem in group]
     chains = []
     for sample, problem in order:

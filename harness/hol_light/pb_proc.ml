@@ -242,3 +242,19 @@ let ask_holder (h : holder) (request : string) : string option =
     ignore (input_char ic);
     Some (header ^ "\n" ^ payload)
   with _ -> None
+
+(* A walker takes over the server's stdin and stdout while the server waits
+   at its position. True in the walker; in the server, returns false when the
+   walker has ended normally (exit 0) and exits when it died, since the
+   client's conversation with it is broken. *)
+let fork_walker () : bool =
+  flush stdout; flush stderr;
+  match Unix.fork () with
+  | 0 -> pending_reap := []; true
+  | pid ->
+    (match snd (restart_on_eintr (Unix.waitpid []) pid) with
+     | Unix.WEXITED 0 -> false
+     | _ -> exit 3)
+
+(* A walker ends without running the toplevel's exit hooks (the parent's). *)
+let end_walker () : unit = Unix._exit 0

@@ -271,6 +271,29 @@ let pb_seek (text : string) : string =
   | None -> "{\"ok\":true,\"seconds\":" ^ seconds ^ "}"
   | Some msg -> "{\"ok\":false,\"seconds\":" ^ seconds ^ ",\"error\":" ^ pb_json_string msg ^ "}";;
 
+(* Walkers. A template group shares its leading text (s2n-bignum's base.ml),
+   so the process at a fork point forks a walker (PBWALK) and waits; the
+   walker serves stdin/stdout from there on, going further into one template.
+   PBEND ends it and the parent serves again, still at the fork point. The
+   parent reads nothing while it waits, so no request is read twice; a walker
+   that dies without PBEND is a broken checker. *)
+let pb_walk_depth = ref 0;;
+
+let pb_walk (nonce : string) : unit =
+  pb_drop_spare ();
+  if Pb_proc.fork_walker () then begin
+    incr pb_walk_depth;
+    pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
+  end;;
+
+let pb_end_walk (nonce : string) : unit =
+  if !pb_walk_depth = 0 then
+    pb_frame stdout "PBACK" nonce "{\"ok\":false,\"seconds\":0,\"error\":\"no walker to end\"}"
+  else begin
+    pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}";
+    Pb_proc.end_walker ()
+  end;;
+
 let pb_serve (ready_nonce : string) : unit =
   let info = "{\"hol_version\":" ^ pb_json_string hol_version
              ^ ",\"ocaml_version\":" ^ pb_json_string Sys.ocaml_version
@@ -293,6 +316,8 @@ let pb_serve (ready_nonce : string) : unit =
        | ["PBSEEK"; nonce; text_len] ->
          let text = really_input_string stdin (int_of_string text_len) in
          pb_frame stdout "PBACK" nonce (pb_seek text)
+       | ["PBWALK"; nonce] -> pb_walk nonce
+       | ["PBEND"; nonce] -> pb_end_walk nonce
        | ["PBHOLD"; nonce; key] ->
          pb_hold key;
          pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"

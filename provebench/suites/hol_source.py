@@ -54,6 +54,8 @@ class SourceFile:
     text: str
     includes: tuple[Include, ...]
     theorems: tuple[TopTheorem, ...]
+    # Lines a top-level phrase starts on, alone: the text before such a line is whole phrases.
+    phrase_starts: frozenset[int] = frozenset()
 
     def admitted(self) -> str:
         """The text with every top-level proof replaced by CHEAT_TAC, line numbers kept."""
@@ -168,7 +170,24 @@ def scan_source(text: str, where: str) -> SourceFile:
         for binding in _bindings(phrase):
             if (th := _theorem(binding, starts, phrase[0].line)) is not None:
                 theorems.append(th)
-    return SourceFile(text=text, includes=tuple(includes), theorems=tuple(theorems))
+    return SourceFile(
+        text=text, includes=tuple(includes), theorems=tuple(theorems), phrase_starts=_phrase_starts(tokens, text)
+    )
+
+
+def _phrase_starts(tokens: list[Token], text: str) -> frozenset[int]:
+    """Lines where a phrase starts after a ``;;`` on an earlier line, with nothing before it on its line."""
+    lines = text.split("\n")
+    out: set[int] = set()
+    previous_end, at_start = 0, True
+    for t in tokens:
+        if t.kind is TokenKind.SYMBOL and t.text == ";;":
+            previous_end, at_start = t.line, True
+        elif at_start:
+            at_start = False
+            if t.line > previous_end and not lines[t.line - 1][: t.column - 1].strip():
+                out.add(t.line)
+    return frozenset(out)
 
 
 @lru_cache(maxsize=4096)

@@ -39,6 +39,7 @@ class SuiteManifest(BaseModel):
     source: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
+    memory_mb: int | None = Field(default=None, ge=256)  # one check's memory limit, unless the user sets one
 
 
 class ProblemEntry(BaseModel):
@@ -148,6 +149,7 @@ def load_suite(folder: Path) -> Suite:
                 template=str(template) if template else None,
                 template_line=e.template_line,
                 template_root=str(folder.resolve() / "templates") if template and manifest.template_includes else None,
+                memory_mb=manifest.memory_mb,
             )
         )
     if not problems:

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from provebench.containers import HOL_LIGHT_PIN
 from provebench.errors import UserError
 
 SUITE_NAME = "s2n-bignum"
@@ -32,8 +33,10 @@ CATEGORIES = (
     "bit_vector",
     "generic",
 )
-DEFAULT_TIMEOUT_S = 7200.0
-S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"  # the benchmark's per-category default (timeouts.json)
+DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.json)
+S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"
+# One check's memory limit: s2n-bignum's symbolic simulation of long programs needs GBs.
+MEMORY_MB = 6144
 _NATIVE_ONLY = re.compile(r"^(\s*open\s+Hol_(lib|loader)\s*;;)+\s*$")
 
 
@@ -212,11 +215,12 @@ def write_suite(
         if metadata.get("s2n_bignum_commit", "unknown") != "unknown"
         else CHECKER_IMAGE,
         "default_timeout_s": DEFAULT_TIMEOUT_S,
+        "memory_mb": MEMORY_MB,
         # s2n-bignum's proofs read object files by paths relative to its root.
         "context": f'Sys.chdir "{S2N_ROOT_IN_IMAGE}";;',
         "problems_file": "problems.jsonl",
         "source": str(src.resolve()),
-        "metadata": metadata,
+        "metadata": {**metadata, "hol_light_version": HOL_LIGHT_PIN},
         "template_includes": template_includes,
     }
     (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")

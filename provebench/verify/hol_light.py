@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import queue
 import shutil
 import subprocess
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from provebench import containers
@@ -17,6 +15,7 @@ from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdi
 from provebench.settings import Backend, Settings
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
+from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
 from provebench.verify.hol_vetting import LexicalError, check_brackets, find_violations, tokenize
 
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
@@ -53,48 +52,6 @@ def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
     except LexicalError as exc:
         return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
     return None
-
-
-@dataclass(frozen=True)
-class TemplatePlan:
-    """A template context: its text, and the problem positions a checker holds.
-
-    A checker loads the template slice by slice, leaving a holder (a fork at
-    that point) before each problem's line, so one load serves every problem
-    of the template, in any order.
-    """
-
-    path: str
-    lines: tuple[str, ...]
-    positions: tuple[int, ...]  # 1-based lines, ascending; the context is the lines before each
-
-    @classmethod
-    def for_problems(cls, problems: Sequence[Problem]) -> TemplatePlan:
-        """The plan for problems that share one template."""
-        paths = {p.template for p in problems}
-        if len(paths) != 1 or None in paths:
-            raise ValueError("a template plan needs problems of exactly one template")
-        path = str(paths.pop())
-        positions = tuple(sorted({p.template_line for p in problems if p.template_line is not None}))
-        root = problems[0].template_root
-        if root is not None:  # includes of other templates are expanded, as HOL Light would load them
-            from provebench.suites.hol_source import inline
-
-            lines = inline(Path(root), Path(path).relative_to(root).as_posix()).lines
-            return cls(path=path, lines=lines, positions=positions)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
-        return cls(path=path, lines=tuple(text.split("\n")), positions=positions)
-
-    def slices(self) -> list[tuple[int, str]]:
-        """(position, the text between the previous position and this one)."""
-        out, start = [], 1
-        for line in self.positions:
-            out.append((line, "\n".join(self.lines[start - 1 : line - 1])))
-            start = line
-        return out
 
 
 class DockerLauncher:
@@ -160,7 +117,7 @@ class LocalLauncher:
 
 
 class HolLightVerifier(Verifier):
-    """Checks HOL Light tactic proofs on a pool of warm checkers sharing one context."""
+    """Checks HOL Light tactic proofs on a pool of warm checkers sharing one context (and its templates)."""
 
     system = System.HOL_LIGHT
 
@@ -174,73 +131,97 @@ class HolLightVerifier(Verifier):
         memory_mb: int = 4096,
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
-        template: TemplatePlan | None = None,
+        templates: TemplateForest | None = None,
     ) -> None:
         self.checker = checker
-        self._template = template
+        self._templates = templates
         self._launcher = launcher
         self._context = context
         self._size = checkers
         self._memory_mb = memory_mb
         self._max_proof_bytes = max_proof_bytes
         self._load_timeout_s = load_timeout_s
-        # Idle sessions, or the exception that stopped a replacement from starting.
-        self._idle: queue.Queue[HolLightSession | BaseException] = queue.Queue()
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._idle: list[HolLightSession] = []  # longest idle first
         self._sessions: list[HolLightSession] = []
+        self._walks: dict[HolLightSession, WalkState] = {}
+        self._starting = 0
+        self._start_errors: list[BaseException] = []
+        self._broken: dict[str, TemplateLoadError] = {}  # templates whose text does not load
         self._prepared = False
         self._closed = False
 
     def prepare(self) -> None:
-        """Start every checker in parallel; raise if none could start."""
-        with self._lock:
+        """Start every checker in parallel; raise if none could start (or no template loads)."""
+        with self._cond:
             if self._prepared:
                 return
             self._prepared = True
+            self._starting += self._size
         threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         if not self._sessions:
-            first = self._idle.get()
-            raise first if isinstance(first, BaseException) else VerifierUnavailable("no checker started")
+            raise self._start_errors[0] if self._start_errors else VerifierUnavailable("no checker started")
+        if self._templates is not None and all(t in self._broken for t in self._templates.paths):
+            raise self._broken[self._templates.paths[0]]
 
     def _start_one(self) -> None:
         session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
+        walk = WalkState()
         try:
             session.start()
-            if self._template is not None:
-                self._walk(session, self._template)
+            if self._templates is not None:  # the first template is walked now, so that a warm checker is warm
+                first = self._templates.paths[0]
+                try:
+                    walk.walk_to(session, self._templates.routes[first], self._load_timeout_s)
+                except TemplateLoadError as exc:
+                    self._broken[first] = exc
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
             session.close()
-            self._idle.put(exc)
+            with self._cond:
+                self._starting -= 1
+                self._start_errors.append(exc)
+                self._cond.notify_all()
             return
-        with self._lock:
+        with self._cond:
+            self._starting -= 1
             if self._closed:
                 session.close()
                 return
             self._sessions.append(session)
-        self._idle.put(session)
+            self._walks[session] = walk
+            self._idle.append(session)
+            self._cond.notify_all()
 
-    def _walk(self, session: HolLightSession, plan: TemplatePlan) -> None:
-        start = 1
-        for line, text in plan.slices():
-            loaded = session.seek(text, self._load_timeout_s)
-            if not loaded.ok:
-                raise VerifierUnavailable(
-                    f"{plan.path}: lines {start}-{line - 1} do not load in the checker: {loaded.error.strip()}"
-                )
-            session.hold(line)
-            start = line
+    def _acquire(self, key: str | None) -> HolLightSession:
+        """A free checker, preferring one that holds ``key``."""
+        with self._cond:
+            while not self._idle:
+                if not self._sessions and not self._starting:
+                    error = self._start_errors[-1] if self._start_errors else None
+                    raise VerifierUnavailable(f"no HOL Light checker could start: {error}") from error
+                self._cond.wait()
+            session = next((s for s in self._idle if key in self._walks[s].held), self._idle[0])
+            self._idle.remove(session)
+            return session
+
+    def _release(self, session: HolLightSession) -> None:
+        with self._cond:
+            self._idle.append(session)
+            self._cond.notify_all()
 
     def _replace(self, dead: HolLightSession) -> None:
         dead.close()
-        with self._lock:
+        with self._cond:
             if dead in self._sessions:
                 self._sessions.remove(dead)
+            self._walks.pop(dead, None)
             if self._closed:
                 return
+            self._starting += 1
         threading.Thread(target=self._start_one, daemon=True).start()
 
     @property
@@ -257,11 +238,10 @@ class HolLightVerifier(Verifier):
         """Vet, then check on a free warm checker."""
         if problem.system is not System.HOL_LIGHT:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not HOL Light")
-        plan = self._template
-        if (problem.template is None) != (plan is None):
+        if (problem.template is None) != (self._templates is None):
             raise UserError(f"problem {problem.id} and this checker do not share a context")
-        if plan is not None and (problem.template != plan.path or problem.template_line not in plan.positions):
-            raise UserError(f"problem {problem.id} is not at a position this checker holds in {plan.path}")
+        if self._templates is not None and self._templates.key(problem) is None:
+            raise UserError(f"problem {problem.id} is not at a position this checker holds in {problem.template}")
         refused = vet_proof(proof, self._max_proof_bytes)
         if refused is not None:
             return refused.model_copy(update={"checker": self.checker})
@@ -274,17 +254,37 @@ class HolLightVerifier(Verifier):
     def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
         self.prepare()
         wall_s = timeout_s if timeout_s is not None else problem.timeout_s
-        got = self._idle.get()
-        if isinstance(got, BaseException):
-            raise VerifierUnavailable(f"no HOL Light checker could start: {got}") from got
-        session = got
+        key = self._templates.key(problem) if self._templates is not None else None
+        if problem.template is not None and problem.template in self._broken:
+            raise self._broken[problem.template]
+        session = self._acquire(key)
         try:
-            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=problem.template_line)
+            if key is not None:
+                self._walk_to(session, problem, key)
+            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=key)
+        except TemplateLoadError as exc:
+            self._broken[str(problem.template)] = exc
+            self._release(session)
+            raise
         except VerifierUnavailable:
             self._replace(session)
             raise
-        self._idle.put(session)
+        self._release(session)
         return self._verdict(reply)
+
+    def _walk_to(self, session: HolLightSession, problem: Problem, key: str) -> None:
+        """Make ``session`` hold ``key``: walk its template from the deepest shared fork point."""
+        assert self._templates is not None
+        walk = self._walks[session]
+        if key in walk.held:
+            return
+        route = self._templates.routes[str(problem.template)]
+        walk.walk_to(session, route, self._load_timeout_s)
+        if key not in walk.held:  # a position only an ended walker held: walk again from the start
+            walk.pop_to(session, 0)
+            walk.walk_to(session, route, self._load_timeout_s)
+        if key not in walk.held:
+            raise VerifierUnavailable(f"{problem.template}: the walk did not reach line {problem.template_line}")
 
     def _verdict(self, reply: ServerReply) -> Verdict:
         messages = tuple(m for m in (reply.detail.strip(), reply.output.strip()) if m)
@@ -299,9 +299,10 @@ class HolLightVerifier(Verifier):
 
     def close(self) -> None:
         """Stop all checkers."""
-        with self._lock:
+        with self._cond:
             self._closed = True
-            sessions, self._sessions = self._sessions, []
+            sessions, self._sessions, self._idle = self._sessions, [], []
+            self._walks.clear()
         for s in sessions:
             s.close()
 
@@ -310,12 +311,12 @@ def make_hol_light_verifier(
     settings: Settings,
     context: str = "",
     progress: containers.Progress | None = None,
-    template: TemplatePlan | None = None,
+    templates: TemplateForest | None = None,
     image: str = "hol-light",
 ) -> HolLightVerifier:
     """A HOL Light verifier on the configured backend (the image is built if missing)."""
     common = dict(
-        template=template,
+        templates=templates,
         context=context,
         checkers=settings.checkers,
         memory_mb=settings.memory_mb,
@@ -342,7 +343,19 @@ def _local_version() -> str:
 
 
 def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem]) -> HolLightVerifier:
-    """The verifier of problems sharing one context: the suite's text, or a template walked once."""
+    """The verifier of problems sharing one context: the suite's text, and their templates walked once."""
     first = problems[0]
-    template = TemplatePlan.for_problems(problems) if first.template is not None else None
-    return make_hol_light_verifier(settings, first.context, template=template, image=first.checker_image)
+    templates = TemplateForest(problems) if first.template is not None else None
+    return make_hol_light_verifier(
+        settings.model_copy(update={"memory_mb": check_memory_mb(settings, problems)}),
+        first.context,
+        templates=templates,
+        image=first.checker_image,
+    )
+
+
+def check_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
+    """One check's memory limit: the user's, else what the suite asks for, else the default."""
+    if "memory_mb" in settings.model_fields_set:
+        return settings.memory_mb
+    return max((p.memory_mb for p in problems if p.memory_mb is not None), default=settings.memory_mb)

@@ -148,11 +148,26 @@ class HolLightSession:
         self._send(f"PBSEEK {nonce} {len(data)}\n".encode() + data)
         return self._ack(nonce, timeout_s, "loading a template")
 
-    def hold(self, key: int) -> None:
+    def hold(self, key: str) -> None:
         """Leave a holder at the current position, for checks that name ``key``."""
         nonce = secrets.token_hex(8)
         self._send(f"PBHOLD {nonce} {key}\n".encode())
         self._ack(nonce, _REPLY_GRACE_S, "forking a holder")
+
+    def walk(self) -> None:
+        """Fork a walker that serves from here on while this process waits at the current position."""
+        nonce = secrets.token_hex(8)
+        self._send(f"PBWALK {nonce}\n".encode())
+        self._ack(nonce, _REPLY_GRACE_S, "forking a walker")
+
+    def end_walk(self) -> None:
+        """End the current walker (and its holders): its parent serves again, where it waited."""
+        nonce = secrets.token_hex(8)
+        self._send(f"PBEND {nonce}\n".encode())
+        ended = self._ack(nonce, _REPLY_GRACE_S, "ending a walker")
+        if not ended.ok:
+            self.close()
+            raise VerifierUnavailable(f"the check server could not end a walker: {ended.error}")
 
     def _ack(self, nonce: str, timeout_s: float, doing: str) -> SeekReply:
         payload = self._read_frame(b"PBACK", nonce, timeout_s, doing)
@@ -162,7 +177,7 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the check server sent an unreadable reply: {payload[:200]!r}") from None
 
-    def check(self, goal: str, proof: str, wall_s: float, memory_mb: int, key: int | None = None) -> ServerReply:
+    def check(self, goal: str, proof: str, wall_s: float, memory_mb: int, key: str | None = None) -> ServerReply:
         """Check one proof of ``goal`` (from the holder at ``key``, in template mode)."""
         nonce = secrets.token_hex(8)
         goal_b, proof_b = goal.encode(), proof.encode()

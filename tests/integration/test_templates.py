@@ -134,8 +134,11 @@ def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: VerifierPo
     ]
 
 
-def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: Path, settings: Settings) -> None:
+def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_checker(
+    tmp_path: Path, settings: Settings
+) -> None:
     from provebench.suites.s2n_source import import_source
+    from provebench.verify.hol_light import HolLightVerifier
 
     checkout = tmp_path / "s2n-bignum"
     (checkout / "common").mkdir(parents=True)
@@ -145,9 +148,14 @@ def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: 
         "let TRIPLE_ADD = prove(`!m n. TRIPLE (m + n) = TRIPLE m + TRIPLE n`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n"
     )
     (checkout / "arm" / "generic").mkdir()
-    (checkout / "arm" / "generic" / "triple.S").write_text("")
+    for name in ("triple", "quad"):
+        (checkout / "arm" / "generic" / f"{name}.S").write_text("")
     (checkout / "arm" / "proofs" / "triple.ml").write_text(
         'loadt "common/defs.ml";;\n\nlet TRIPLE_ZERO = prove(`TRIPLE 0 = 0`, REWRITE_TAC[TRIPLE] THEN ARITH_TAC);;\n'
+    )
+    (checkout / "arm" / "proofs" / "quad.ml").write_text(
+        'needs "common/defs.ml";;\n\nlet QUAD = new_definition `QUAD n = 4 * n`;;\n'
+        "let QUAD_TRIPLE = prove(`!n. QUAD n + TRIPLE n = 7 * n`, REWRITE_TAC[QUAD; TRIPLE] THEN ARITH_TAC);;\n"
     )
     import_source(checkout, tmp_path / "suite")
     manifest = tmp_path / "suite" / "suite.yaml"  # core HOL Light text: the core image checks it
@@ -155,20 +163,37 @@ def test_a_template_that_includes_others_is_loaded_as_hol_light_would(tmp_path: 
     assert fields["context"] == 'Sys.chdir "/opt/s2n-bignum";;'
     manifest.write_text(yaml.safe_dump({**fields, "checker_image": "hol-light", "context": ""}))
     suite = load_suite(tmp_path / "suite")
-    assert {p.id for p in suite.problems} == {"common.defs.TRIPLE_ADD", "arm.triple.TRIPLE_ZERO"}
+    assert {p.id for p in suite.problems} == {
+        "common.defs.TRIPLE_ADD",
+        "arm.triple.TRIPLE_ZERO",
+        "arm.quad.QUAD_TRIPLE",
+    }
+    assert len({p.template for p in suite.problems}) == 2
     pool = VerifierPool(settings)
     pool.plan(suite.problems)
     try:
-        got = _check(
-            pool,
-            suite,
-            [
-                # TRIPLE and TRIPLE_ADD come from the included file
-                ("arm.triple.TRIPLE_ZERO", "REWRITE_TAC[TRIPLE_ADD; TRIPLE] THEN ARITH_TAC"),
-                ("common.defs.TRIPLE_ADD", "REWRITE_TAC[TRIPLE] THEN ARITH_TAC"),
-                ("common.defs.TRIPLE_ADD", suite.problem("common.defs.TRIPLE_ADD").reference_proof or ""),
-            ],
-        )
+        items = [
+            # TRIPLE and TRIPLE_ADD come from the included file
+            ("arm.triple.TRIPLE_ZERO", "REWRITE_TAC[TRIPLE_ADD; TRIPLE] THEN ARITH_TAC"),
+            ("arm.quad.QUAD_TRIPLE", "REWRITE_TAC[QUAD; TRIPLE_ADD; TRIPLE] THEN ARITH_TAC"),
+            ("arm.triple.TRIPLE_ZERO", "REWRITE_TAC[QUAD]"),  # quad.ml's definition is not in triple.ml
+            ("common.defs.TRIPLE_ADD", "REWRITE_TAC[TRIPLE] THEN ARITH_TAC"),
+            ("arm.quad.QUAD_TRIPLE", "ACCEPT_TAC QUAD_TRIPLE"),  # not bound at its own line
+            ("common.defs.TRIPLE_ADD", suite.problem("common.defs.TRIPLE_ADD").reference_proof or ""),
+            ("arm.quad.QUAD_TRIPLE", "REWRITE_TAC[QUAD; TRIPLE] THEN ARITH_TAC"),
+        ]
+        # One at a time and in this order, so that the checker walks back and forth between the templates.
+        got = [_check(pool, suite, [item])[0] for item in items]
+        verifier = pool.for_problem(suite.problems[0])
+        assert isinstance(verifier, HolLightVerifier) and len(verifier.checker_names) == 1
     finally:
         pool.close()
-    assert got == [(Status.PASS, Reason.PROVED)] * 3
+    assert got == [
+        (Status.PASS, Reason.PROVED),
+        (Status.PASS, Reason.PROVED),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.PASS, Reason.PROVED),
+        (Status.FAIL, Reason.COMPILE_ERROR),
+        (Status.PASS, Reason.PROVED),
+        (Status.PASS, Reason.PROVED),
+    ]

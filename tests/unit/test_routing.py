@@ -1,4 +1,4 @@
-"""Routing checks to one verifier per context (templates), with a bound on warm verifiers.
+"""Routing checks to one verifier per context, with a bound on warm verifiers; the order of work.
 
 The verifiers are scripted doubles: this is about which verifier gets which
 check and when verifiers start and stop; tests/integration/test_templates.py
@@ -12,28 +12,30 @@ from collections.abc import Sequence
 from provebench.model import Problem, Reason, Status, System
 from provebench.orchestrator import pending_chains
 from provebench.settings import Settings
-from provebench.verify.api import Verifier
+from provebench.verify.api import Verifier, schedule
 from provebench.verify.routing import ContextRouter
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 
-def _p(pid: str, template: str | None, line: int | None = None) -> Problem:
+def _p(pid: str, template: str | None, line: int | None = None, context: str = "", timeout_s: float = 1) -> Problem:
     return Problem(
         id=pid,
         suite="s",
         system=System.HOL_LIGHT,
         statement="T",
-        timeout_s=1,
+        timeout_s=timeout_s,
         checker_image="x",
+        context=context,
         template=template,
         template_line=line,
     )
 
 
 PROBLEMS = [_p("a1", "A.ml", 3), _p("b1", "B.ml", 5), _p("a2", "A.ml", 9)]
+IN_CONTEXTS = [_p("a1", None, context="A"), _p("b1", None, context="B"), _p("a2", None, context="A")]
 
 
-def test_checks_go_to_the_verifier_of_their_template_and_idle_ones_are_stopped() -> None:
+def test_checks_go_to_the_verifier_of_their_context_and_idle_ones_are_stopped() -> None:
     made: list[tuple[list[str], ScriptedVerifierDouble]] = []
 
     def factory(problems: Sequence[Problem], _settings: Settings) -> Verifier:
@@ -41,12 +43,12 @@ def test_checks_go_to_the_verifier_of_their_template_and_idle_ones_are_stopped()
         made.append(([p.id for p in problems], v))
         return v
 
-    router = ContextRouter(PROBLEMS, Settings(), factory, max_warm=1)
+    router = ContextRouter(IN_CONTEXTS, Settings(), factory, max_warm=1)
     router.prepare()
     assert [ids for ids, _ in made] == [["a1", "a2"]] and made[0][1].prepared
     assert router.checker.image == "double"
-    router.check(PROBLEMS[2], "x")
-    router.check(PROBLEMS[1], "y")  # B starts; A, idle, is stopped to stay within max_warm
+    router.check(IN_CONTEXTS[2], "x")
+    router.check(IN_CONTEXTS[1], "y")  # B starts; A, idle, is stopped to stay within max_warm
     assert [ids for ids, _ in made] == [["a1", "a2"], ["b1"]] and made[0][1].closed
     assert made[0][1].calls == [("a2", "x")] and made[1][1].calls == [("b1", "y")]
     router.close()
@@ -63,3 +65,16 @@ def test_a_run_orders_its_work_template_by_template() -> None:
         ("b1", 0),
         ("b1", 1),
     ]
+
+
+def test_templates_with_the_longest_timeouts_come_first_and_each_is_walked_once() -> None:
+    problems = [
+        _p("a1", "A.ml", 3, timeout_s=120),
+        _p("b1", "B.ml", 5, timeout_s=120),
+        _p("a2", "A.ml", 9, timeout_s=300),
+        _p("b2", "B.ml", 7, timeout_s=7200),
+        _p("c1", None, context="C", timeout_s=9999),  # another context: after the first one's work
+    ]
+    assert [p.id for p in schedule(problems)] == ["b2", "b1", "a2", "a1", "c1"]
+    chains = pending_chains(problems, 1, 0, True, [])
+    assert [c.problem.id for c in chains] == ["b2", "b1", "a2", "a1", "c1"]

@@ -162,7 +162,8 @@ def test_cli_import_then_suites_list(
 
 def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
     from provebench.model import CheckerInfo, System
-    from provebench.verify.hol_light import HolLightVerifier, TemplatePlan
+    from provebench.verify.hol_light import HolLightVerifier
+    from provebench.verify.hol_templates import TemplateForest
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     problem = load_suite(tmp_path / "suite").problem("arm.x.DOUBLE.0")
@@ -170,7 +171,24 @@ def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
     verifier = HolLightVerifier(launcher=None, checker=info)  # type: ignore[arg-type] - never launched
     with pytest.raises(UserError, match="do not share a context"):  # a core checker has no template loaded
         verifier.check(problem, "ARITH_TAC")
-    other = TemplatePlan(path=problem.template or "", lines=(), positions=((problem.template_line or 1) + 1,))
-    verifier = HolLightVerifier(launcher=None, checker=info, template=other)  # type: ignore[arg-type]
+    other = TemplateForest([problem.model_copy(update={"template_line": (problem.template_line or 1) + 1})])
+    verifier = HolLightVerifier(launcher=None, checker=info, templates=other)  # type: ignore[arg-type]
     with pytest.raises(UserError, match="not at a position this checker holds"):
         verifier.check(problem, "ARITH_TAC")
+
+
+def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path: Path) -> None:
+    from provebench.containers import HOL_LIGHT_PIN
+    from provebench.settings import Settings
+    from provebench.verify.hol_light import check_memory_mb
+
+    import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
+    suite = load_suite(tmp_path / "suite")
+    assert suite.manifest.metadata["hol_light_version"] == HOL_LIGHT_PIN
+    assert check_memory_mb(Settings(), suite.problems) == 6144
+    assert check_memory_mb(Settings(memory_mb=3000), suite.problems) == 3000
+    assert check_memory_mb(Settings().model_copy(update={"memory_mb": 5000}), suite.problems) == 5000
+    from provebench.suites.load import find_suite
+
+    core = find_suite("hol-light-core", tmp_path / "no-user-suites")
+    assert check_memory_mb(Settings(), core.problems) == Settings().memory_mb

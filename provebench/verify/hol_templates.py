@@ -1,0 +1,241 @@
+"""Template contexts: where a checker holds problem positions and where it forks walkers.
+
+A template is a proof file; a problem's context is the template's lines
+before the problem's line (s2n-bignum: with earlier proofs admitted). The
+templates of a suite share long leading text (every arm proof file starts
+with base.ml inlined), so a checker walks shared text once. The process at a
+branch point (where templates part) forks a walker that goes on into one
+template and waits there; the next template that branches off at that point
+starts a new walker from it, without reloading what came before.
+
+Along the way the walker leaves a holder (a fork) at each problem position,
+so checks fork from the exact context of their problem. Holders are keyed by
+the text before them, so one holder serves every template sharing that text.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import Problem
+
+ROOT_FORK = "root"
+
+
+class TemplateLoadError(VerifierUnavailable):
+    """A template's trusted text does not load: its problems cannot be checked, others can."""
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    """A template's lines, and the positions where the text before ends between top-level phrases."""
+
+    path: str
+    lines: tuple[str, ...]
+    cuts: tuple[int, ...]  # ascending; position p means the context lines[: p - 1]
+
+    @classmethod
+    def of(cls, problem: Problem) -> TemplateText:
+        """The template of ``problem`` as the checker loads it (includes expanded when the suite says so)."""
+        from provebench.suites.hol_source import inline, scan_file, scan_source
+
+        path = str(problem.template)
+        root = problem.template_root
+        if root is not None:
+            stream = inline(Path(root), Path(path).relative_to(root).as_posix())
+            cuts = [
+                i
+                for i, (rel, line) in enumerate(stream.origins, 1)
+                if line in scan_file(Path(root) / rel).phrase_starts
+            ]
+            return cls(path=path, lines=stream.lines, cuts=tuple(cuts))
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: the template is not UTF-8 text") from None
+        try:
+            starts = sorted(scan_source(text, path).phrase_starts)
+        except UserError:
+            starts = []  # not lexable as a whole: fork only at problem positions
+        return cls(path=path, lines=tuple(text.split("\n")), cuts=tuple(starts))
+
+    def cut_at_or_below(self, position: int) -> int:
+        """The last position not after ``position`` where the checker may stop (1 if none)."""
+        i = bisect.bisect_right(self.cuts, position)
+        return self.cuts[i - 1] if i else 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A position on a template's walk: leave a holder there, fork a walker there, or both."""
+
+    position: int
+    hold: str | None = None
+    fork: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateRoute:
+    """How a checker walks one template: the stops after its first line, ascending."""
+
+    path: str
+    lines: tuple[str, ...]
+    stops: tuple[Stop, ...]
+    forks: dict[str, int] = field(default_factory=dict)  # fork id -> position, with ROOT_FORK at 1
+
+    def text(self, start: int, end: int) -> str:
+        """The lines from position ``start`` up to (not including) position ``end``."""
+        return "\n".join(self.lines[start - 1 : end - 1])
+
+
+class TemplateForest:
+    """The routes of every template of a group of problems, sharing holders and forks where texts agree."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        texts: dict[str, TemplateText] = {}
+        positions: dict[str, set[int]] = {}
+        for p in problems:
+            if p.template is None or p.template_line is None:
+                raise ValueError("a template forest needs problems with templates")
+            if p.template not in texts:
+                texts[p.template] = TemplateText.of(p)
+                positions[p.template] = set()
+            positions[p.template].add(p.template_line)
+        self.paths = tuple(texts)  # in the order problems named them
+        # Sorted by text, the templates sharing a prefix are neighbours, and the
+        # common prefix of any two is the least of the neighbours' between them.
+        order = sorted(self.paths, key=lambda t: texts[t].lines)
+        self._index = {t: i for i, t in enumerate(order)}
+        self._adjacent = [_common_lines(texts[a].lines, texts[b].lines) for a, b in zip(order, order[1:], strict=False)]
+        self._keys: dict[tuple[str, int], str] = {}
+        self.routes = {t: self._route(t, texts, positions) for t in self.paths}
+
+    def _common(self, a: str, b: str) -> int:
+        i, j = sorted((self._index[a], self._index[b]))
+        return min(self._adjacent[i:j]) if i != j else 1 << 62
+
+    def _id(self, template: str, position: int) -> str:
+        """Names the text before ``position``: the first template (in text order) that shares it, and the line."""
+        i = self._index[template]
+        while i > 0 and self._adjacent[i - 1] >= position - 1:
+            i -= 1
+        return f"{i}.{position}"
+
+    def _route(self, t: str, texts: dict[str, TemplateText], positions: dict[str, set[int]]) -> TemplateRoute:
+        text = texts[t]
+        holds: set[int] = set()
+        forks: set[int] = set()
+        for u in self.paths:
+            common = self._common(t, u)
+            # Every template's problems in the text this one shares with it: held on this walk too.
+            holds.update(q for q in positions[u] if q - 1 <= common)
+            if u != t:
+                forks.add(text.cut_at_or_below(common + 1))
+        forks.discard(1)
+        stops = []
+        for q in sorted(holds | forks):
+            stops.append(
+                Stop(q, hold=self._id(t, q) if q in holds else None, fork=self._id(t, q) if q in forks else None)
+            )
+        for q in positions[t]:
+            self._keys[(t, q)] = self._id(t, q)
+        fork_ids = {ROOT_FORK: 1} | {s.fork: s.position for s in stops if s.fork is not None}
+        return TemplateRoute(path=t, lines=text.lines, stops=tuple(stops), forks=fork_ids)
+
+    def key(self, problem: Problem) -> str | None:
+        """The holder key of a problem's position, or None if this forest does not hold it."""
+        return self._keys.get((problem.template or "", problem.template_line or 0))
+
+
+def _common_lines(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class SeekResult(Protocol):
+    """The outcome of loading a slice of template text."""
+
+    ok: bool
+    error: str
+
+
+class WalkingSession(Protocol):
+    """What walking needs of a checker session (``HolLightSession``)."""
+
+    def seek(self, text: str, timeout_s: float) -> SeekResult:
+        """Evaluate trusted text in the current process."""
+        ...
+
+    def hold(self, key: str) -> None:
+        """Leave a holder at the current position."""
+        ...
+
+    def walk(self) -> None:
+        """Fork a walker; the current process waits at its position."""
+        ...
+
+    def end_walk(self) -> None:
+        """End the current walker; its parent serves again."""
+        ...
+
+
+@dataclass
+class WalkState:
+    """Where one checker is: its walkers (bottom first) and the holders each process left."""
+
+    stack: list[tuple[str, int]] = field(default_factory=list)  # (fork id, position) each walker started at
+    held: dict[str, int] = field(default_factory=dict)  # holder key -> depth of the process that forked it
+    template: str | None = None  # the template the top walker has walked through
+
+    def pop_to(self, session: WalkingSession, depth: int) -> None:
+        """End walkers until ``depth`` remain; their holders end with them."""
+        while len(self.stack) > depth:
+            session.end_walk()
+            self.stack.pop()
+        self.held = {k: d for k, d in self.held.items() if d <= depth}
+        self.template = None
+
+    def walk_to(self, session: WalkingSession, route: TemplateRoute, load_timeout_s: float) -> None:
+        """Make the session hold every stop of ``route``, from the deepest fork point it shares."""
+        if self.template == route.path:
+            return
+        # The deepest walker that started at a fork point of this route: its parent waits there.
+        keep = max((i for i, (fork, pos) in enumerate(self.stack) if route.forks.get(fork) == pos), default=-1)
+        fork, start = self.stack[keep] if keep >= 0 else (ROOT_FORK, 1)
+        self.pop_to(session, max(keep, 0))
+        session.walk()
+        self.stack.append((fork, start))
+        position = start
+        try:
+            for stop in route.stops:
+                if stop.position < start:
+                    continue
+                if stop.position > position:
+                    loaded = session.seek(route.text(position, stop.position), load_timeout_s)
+                    if not loaded.ok:
+                        raise TemplateLoadError(
+                            f"{route.path}: lines {position}-{stop.position - 1} do not load in the checker: "
+                            f"{loaded.error.strip()}"
+                        )
+                    position = stop.position
+                if stop.hold is not None and stop.hold not in self.held:
+                    session.hold(stop.hold)
+                    self.held[stop.hold] = len(self.stack)
+                if stop.fork is not None and stop.position > start:
+                    session.walk()
+                    self.stack.append((stop.fork, stop.position))
+        except TemplateLoadError:
+            self.pop_to(session, 0)
+            raise
+        self.template = route.path
