@@ -56,6 +56,9 @@ class SourceFile:
     theorems: tuple[TopTheorem, ...]
     # Lines a top-level phrase starts on, alone: the text before such a line is whole phrases.
     phrase_starts: frozenset[int] = frozenset()
+    # The text with comments blanked (lines and offsets kept): what OCaml reads, and what
+    # templates that differ only in comments (s2n-bignum's file headers) share.
+    code: str = ""
 
     def admitted(self) -> str:
         """The text with every top-level proof replaced by CHEAT_TAC, line numbers kept."""
@@ -171,8 +174,31 @@ def scan_source(text: str, where: str) -> SourceFile:
             if (th := _theorem(binding, starts, phrase[0].line)) is not None:
                 theorems.append(th)
     return SourceFile(
-        text=text, includes=tuple(includes), theorems=tuple(theorems), phrase_starts=_phrase_starts(tokens, text)
+        text=text,
+        includes=tuple(includes),
+        theorems=tuple(theorems),
+        phrase_starts=_phrase_starts(tokens, text),
+        code=code_only(tokens, text),
     )
+
+
+def code_only(tokens: list[Token], text: str) -> str:
+    """``text`` as OCaml reads it, lines kept: each gap between tokens shrunk to its newlines, or a space.
+
+    Gaps are comments and whitespace, so texts that differ only there become equal.
+    """
+    out, last = [], 0
+    for t in tokens:
+        out.append(_gap(text[last : t.offset]))
+        out.append(t.text)
+        last = t.offset + len(t.text)
+    out.append(_gap(text[last:]))
+    return "".join(out)
+
+
+def _gap(between: str) -> str:
+    newlines = between.count("\n")
+    return "\n" * newlines if newlines else " " if between else ""
 
 
 def _phrase_starts(tokens: list[Token], text: str) -> frozenset[int]:
@@ -207,11 +233,12 @@ class Inlined:
     origins: tuple[tuple[str, int], ...]
 
 
-def inline(root: Path, rel: str, admitted: bool = False) -> Inlined:
+def inline(root: Path, rel: str, admitted: bool = False, code: bool = False) -> Inlined:
     """``rel`` with every include of a file under ``root`` expanded, as HOL Light would load them.
 
     An include phrase must be alone on its lines; those lines become the
-    included file's lines. With ``admitted``, proofs are CHEAT_TAC.
+    included file's lines. With ``admitted``, proofs are CHEAT_TAC; with
+    ``code``, comments are blanked.
     """
     lines: list[str] = []
     origins: list[tuple[str, int]] = []
@@ -220,7 +247,7 @@ def inline(root: Path, rel: str, admitted: bool = False) -> Inlined:
     def expand(rel: str) -> None:
         loaded.add(rel)
         source = scan_file(root / rel)
-        text = source.admitted() if admitted else source.text
+        text = source.admitted() if admitted else source.code if code else source.text
         own = text.split("\n")
         nxt = 1
         for inc in source.includes:

@@ -33,27 +33,30 @@ class TemplateLoadError(VerifierUnavailable):
 
 @dataclass(frozen=True)
 class TemplateText:
-    """A template's lines, and the positions where the text before ends between top-level phrases."""
+    """A template as the checker loads it: code lines, and where the text before ends between phrases.
+
+    Comments and blank lines are left out, which changes nothing OCaml reads, so templates that
+    differ only there (s2n-bignum's file headers) share their text. Position p means the context
+    ``lines[: p - 1]``; ``numbers`` are the file's line numbers of ``lines``.
+    """
 
     path: str
     lines: tuple[str, ...]
-    cuts: tuple[int, ...]  # ascending; position p means the context lines[: p - 1]
+    numbers: tuple[int, ...]
+    cuts: tuple[int, ...]  # ascending positions
 
     @classmethod
     def of(cls, problem: Problem) -> TemplateText:
-        """The template of ``problem`` as the checker loads it (includes expanded when the suite says so)."""
+        """The template of ``problem`` (includes expanded when the suite says so)."""
         from provebench.suites.hol_source import inline, scan_file, scan_source
 
         path = str(problem.template)
         root = problem.template_root
         if root is not None:
-            stream = inline(Path(root), Path(path).relative_to(root).as_posix())
-            cuts = [
-                i
-                for i, (rel, line) in enumerate(stream.origins, 1)
-                if line in scan_file(Path(root) / rel).phrase_starts
-            ]
-            return cls(path=path, lines=stream.lines, cuts=tuple(cuts))
+            stream = inline(Path(root), Path(path).relative_to(root).as_posix(), code=True)
+            starts = {rel: scan_file(Path(root) / rel).phrase_starts for rel in {rel for rel, _ in stream.origins}}
+            cuts = {i for i, (rel, line) in enumerate(stream.origins, 1) if line in starts[rel]}
+            return cls._compact(path, stream.lines, cuts)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
@@ -61,10 +64,24 @@ class TemplateText:
         except UnicodeDecodeError:
             raise UserError(f"{path}: the template is not UTF-8 text") from None
         try:
-            starts = sorted(scan_source(text, path).phrase_starts)
-        except UserError:
-            starts = []  # not lexable as a whole: fork only at problem positions
-        return cls(path=path, lines=tuple(text.split("\n")), cuts=tuple(starts))
+            source = scan_source(text, path)
+        except UserError:  # not lexable as a whole: loaded as it is, forking only at problem positions
+            return cls._compact(path, tuple(text.split("\n")), set())
+        return cls._compact(path, tuple(source.code.split("\n")), set(source.phrase_starts))
+
+    @classmethod
+    def _compact(cls, path: str, lines: tuple[str, ...], cuts: set[int]) -> TemplateText:
+        numbers = tuple(n for n, line in enumerate(lines, 1) if line.strip())
+        kept = [lines[n - 1] for n in numbers]
+        return cls(path, tuple(kept), numbers, tuple(i for i, n in enumerate(numbers, 1) if n in cuts))
+
+    def position(self, line: int) -> int:
+        """The position of the file's line ``line``: after the code lines before it."""
+        return bisect.bisect_left(self.numbers, line) + 1
+
+    def line(self, position: int) -> int:
+        """The file's line number at ``position`` (one past the last line at the end)."""
+        return self.numbers[position - 1] if position <= len(self.numbers) else (self.numbers or (0,))[-1] + 1
 
     def cut_at_or_below(self, position: int) -> int:
         """The last position not after ``position`` where the checker may stop (1 if none)."""
@@ -86,13 +103,13 @@ class TemplateRoute:
     """How a checker walks one template: the stops after its first line, ascending."""
 
     path: str
-    lines: tuple[str, ...]
+    text_of: TemplateText
     stops: tuple[Stop, ...]
     forks: dict[str, int] = field(default_factory=dict)  # fork id -> position, with ROOT_FORK at 1
 
     def text(self, start: int, end: int) -> str:
         """The lines from position ``start`` up to (not including) position ``end``."""
-        return "\n".join(self.lines[start - 1 : end - 1])
+        return "\n".join(self.text_of.lines[start - 1 : end - 1])
 
 
 class TemplateForest:
@@ -107,7 +124,7 @@ class TemplateForest:
             if p.template not in texts:
                 texts[p.template] = TemplateText.of(p)
                 positions[p.template] = set()
-            positions[p.template].add(p.template_line)
+            positions[p.template].add(texts[p.template].position(p.template_line))
         self.paths = tuple(texts)  # in the order problems named them
         # Sorted by text, the templates sharing a prefix are neighbours, and the
         # common prefix of any two is the least of the neighbours' between them.
@@ -122,7 +139,7 @@ class TemplateForest:
         return min(self._adjacent[i:j]) if i != j else 1 << 62
 
     def _id(self, template: str, position: int) -> str:
-        """Names the text before ``position``: the first template (in text order) that shares it, and the line."""
+        """Names the text before ``position``: the first template (in text order) that shares it, and where."""
         i = self._index[template]
         while i > 0 and self._adjacent[i - 1] >= position - 1:
             i -= 1
@@ -145,9 +162,9 @@ class TemplateForest:
                 Stop(q, hold=self._id(t, q) if q in holds else None, fork=self._id(t, q) if q in forks else None)
             )
         for q in positions[t]:
-            self._keys[(t, q)] = self._id(t, q)
+            self._keys[(t, text.line(q))] = self._id(t, q)
         fork_ids = {ROOT_FORK: 1} | {s.fork: s.position for s in stops if s.fork is not None}
-        return TemplateRoute(path=t, lines=text.lines, stops=tuple(stops), forks=fork_ids)
+        return TemplateRoute(path=t, text_of=text, stops=tuple(stops), forks=fork_ids)
 
     def key(self, problem: Problem) -> str | None:
         """The holder key of a problem's position, or None if this forest does not hold it."""
@@ -224,9 +241,9 @@ class WalkState:
                 if stop.position > position:
                     loaded = session.seek(route.text(position, stop.position), load_timeout_s)
                     if not loaded.ok:
+                        first, last = route.text_of.line(position), route.text_of.line(stop.position) - 1
                         raise TemplateLoadError(
-                            f"{route.path}: lines {position}-{stop.position - 1} do not load in the checker: "
-                            f"{loaded.error.strip()}"
+                            f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
                         )
                     position = stop.position
                 if stop.hold is not None and stop.hold not in self.held:

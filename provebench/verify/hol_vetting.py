@@ -13,6 +13,7 @@ bounds whatever gets past both.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -36,6 +37,7 @@ class Token:
     text: str
     line: int
     column: int
+    offset: int = 0  # in the lexed text
 
 
 class LexicalError(ValueError):
@@ -161,11 +163,11 @@ class _Lexer:
         self.text = text
         self.pos = 0
         self.tokens: list[Token] = []
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def where(self, pos: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, pos) + 1
-        column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
-        return line, column
+        line = bisect.bisect_right(self._line_starts, pos)
+        return line, pos - self._line_starts[line - 1] + 1
 
     def fail(self, what: str, start: int) -> LexicalError:
         line, column = self.where(start)
@@ -173,7 +175,7 @@ class _Lexer:
 
     def emit(self, kind: TokenKind, start: int, end: int) -> None:
         line, column = self.where(start)
-        self.tokens.append(Token(kind, self.text[start:end], line, column))
+        self.tokens.append(Token(kind, self.text[start:end], line, column, start))
 
     def skip_string(self, start: int) -> int:
         """Return the index after the string literal opening at ``start``."""
