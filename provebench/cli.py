@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,15 @@ def _common_options() -> _Parser:
         "--backend", choices=[b.value for b in Backend], default=None, help="where checkers run (default: docker)"
     )
     c.add_argument("--checkers", type=int, default=None, help="warm checkers per context (default: 1)")
-    c.add_argument("--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: 4096)")
+    c.add_argument(
+        "--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: the suite's, or 4096)"
+    )
+    c.add_argument(
+        "--image-revision",
+        metavar="COMMIT",
+        default=None,
+        help="check s2n-bignum problems in the image built from this commit, not the suite's own (verdicts may differ)",
+    )
     return c
 
 
@@ -86,10 +96,16 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--apt-ignore-valid-until", action="store_true", help="accept an expired Release file (frozen mirrors)"
     )
-    b.add_argument(
+    where = b.add_mutually_exclusive_group()
+    where.add_argument(
+        "--s2n-bignum",
+        metavar="URL@COMMIT",
+        help=f"fetch s2n-bignum for hol-light-s2n at this commit (default: {containers.DEFAULT_SOURCES['s2n-bignum']})",
+    )
+    where.add_argument(
         "--s2n-bignum-src",
         metavar="CHECKOUT",
-        help="a git checkout of s2n-bignum for hol-light-s2n (its HEAD commit is recorded)",
+        help="build hol-light-s2n from a git checkout of s2n-bignum instead (air-gapped; its HEAD commit is recorded)",
     )
     lst = isub.add_parser("list", help="list built checker images with their digests")
     lst.add_argument("--json", action="store_true")
@@ -146,6 +162,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         if args.memory_mb < 256:
             raise UserError("--memory-mb must be at least 256")
         update["memory_mb"] = args.memory_mb
+    if args.image_revision is not None:
+        if not re.fullmatch(r"[0-9a-fA-F]{7,40}", args.image_revision):
+            raise UserError("--image-revision wants a commit hash (at least 7 hex digits)")
+        update["image_revision"] = args.image_revision.lower()
     if getattr(args, "apt_ignore_valid_until", False):
         update["apt_ignore_valid_until"] = True
     return settings.model_copy(update=update)
@@ -238,20 +258,22 @@ def _cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     engine = containers.DockerEngine(settings)
     if args.images_command == "build":
-        source = None
-        if args.s2n_bignum_src:
-            source = containers.SourceTree.from_checkout("s2n-bignum", Path(args.s2n_bignum_src))
-        names = args.names or sorted(n for n, r in containers.RECIPES.items() if r.source is None or source)
-        for name in names:
-            r = containers.recipe(name)
-            tree = source if r.source is not None else None
-            if r.source is not None and tree is None:
-                raise UserError(f"{name} is built from {r.source}: give --{r.source}-src CHECKOUT")
-            info = engine.find_image(r, tree.revision if tree else None)
-            if info is None:
-                _err.print(f"[bold]building {name}[/]")
-                info = engine.build_image(r, _progress, tree)
-            _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
+        with ExitStack() as stack:
+            source = None
+            if args.s2n_bignum_src:
+                source = containers.SourceTree.from_checkout("s2n-bignum", Path(args.s2n_bignum_src))
+            elif args.s2n_bignum or "hol-light-s2n" in args.names:
+                ref = args.s2n_bignum or containers.DEFAULT_SOURCES["s2n-bignum"]
+                source = stack.enter_context(containers.fetched_source("s2n-bignum", ref, _progress))
+            names = args.names or sorted(n for n, r in containers.RECIPES.items() if r.source is None or source)
+            for name in names:
+                r = containers.recipe(name)
+                tree = source if r.source is not None else None
+                info = engine.find_image(r, tree.revision if tree else None)
+                if info is None:
+                    _err.print(f"[bold]building {name}[/]")
+                    info = engine.build_image(r, _progress, tree)
+                _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
         return EXIT_OK
     images = engine.list_images()
     if args.json:

@@ -9,10 +9,12 @@ reachable, the Debian base image is made with ``debootstrap`` and imported.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,12 @@ DEBOOTSTRAP_BASE_TAG = "provebench/debian-sid:debootstrap"
 
 # The one place the HOL Light version is pinned (Debian sid's package).
 HOL_LIGHT_PIN = "1:3.1.0+git20260619"
+
+# Where outside sources come from by default. s2n-bignum-bench (August 2026) pins
+# its author's fork at 5e0fc782, which is not always reachable; upstream's head of
+# that month loads cleanly with the pinned HOL Light, and imported suites record
+# whichever commit they come from.
+DEFAULT_SOURCES = {"s2n-bignum": "https://github.com/awslabs/s2n-bignum@ac31a43db30953037abd1b64b540e65cf31f4c67"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,25 @@ class SourceTree:
         return cls(name=name, path=path, revision=done.stdout.strip())
 
 
+@contextmanager
+def fetched_source(name: str, ref: str, progress: Progress) -> Iterator[SourceTree]:
+    """A clone of ``URL@COMMIT`` in a temporary folder, for as long as the build needs it."""
+    url, sep, commit = ref.rpartition("@")
+    if not sep or not url or not re.fullmatch(r"[0-9a-fA-F]{7,40}", commit):
+        raise UserError(f"--{name} wants URL@COMMIT (a commit hash), got {ref!r}")
+    with tempfile.TemporaryDirectory(prefix=f"provebench-{name}-") as tmp:
+        progress(f"fetching {name} {commit} from {url}")
+        for step in (
+            ["git", "clone", "--quiet", "--no-checkout", url, tmp],
+            ["git", "-C", tmp, "checkout", "-q", commit],
+        ):
+            done = subprocess.run(step, capture_output=True, text=True)
+            if done.returncode != 0:
+                why = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+                raise UserError(f"cannot fetch {name} {commit} from {url}: {why} (air-gapped: --{name}-src CHECKOUT)")
+        yield SourceTree.from_checkout(name, Path(tmp))
+
+
 def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:
     """``name`` or ``name@revision`` (the revision of the recipe's outside source)."""
     name, _, revision = ref.partition("@")
@@ -107,6 +134,7 @@ class ImageInfo:
     system: str
     version: str  # the installed proof-system version recorded at build time
     size_bytes: int
+    source: str = ""  # name@revision of the outside source it was built from, if any
 
 
 @dataclass(frozen=True)
@@ -196,6 +224,7 @@ class DockerEngine:
             system=labels.get(f"{LABEL_PREFIX}.system", r.system.value),
             version=labels.get(f"{LABEL_PREFIX}.version", "unknown"),
             size_bytes=int(image.attrs.get("Size", 0)),
+            source=labels.get(f"{LABEL_PREFIX}.source", ""),
         )
 
     def find_image(self, r: ImageRecipe, revision: str | None = None) -> ImageInfo | None:
@@ -211,11 +240,27 @@ class DockerEngine:
         if found is not None:
             return found
         if r.source is not None:
+            others = sorted({i.source.partition("@")[2][:12] for i in self.list_images() if i.name == r.name} - {""})
+            built = f"; built for other commits: {', '.join(others)} (--image-revision uses one)" if others else ""
             raise UserError(
-                f"no {r.name} image for {r.source} {revision or '?'}; build it with: provebench images build "
-                f"{r.name} --{r.source}-src CHECKOUT (a checkout of {r.source} at {revision or 'that commit'})"
+                f"no {r.name} image for {r.source} {(revision or '?')[:12]}{built}; build it with: provebench "
+                f"images build {r.name} --{r.source} URL@{revision or 'COMMIT'} (or --{r.source}-src CHECKOUT)"
             )
         return self.build_image(r, progress)
+
+    def image_for_revision(self, r: ImageRecipe, prefix: str) -> ImageInfo:
+        """The current image of ``r`` built from the outside source's revision starting with ``prefix``."""
+        found = [
+            i
+            for i in self.list_images()
+            if i.name == r.name
+            and i.source.partition("@")[2].startswith(prefix.lower())
+            and i.tag == image_tag(r, i.source.partition("@")[2])
+        ]
+        if len(found) != 1:
+            what = "no current image" if not found else "more than one image"
+            raise UserError(f"--image-revision {prefix}: {what} of {r.name} for that {r.source} commit")
+        return found[0]
 
     def list_images(self) -> list[ImageInfo]:
         """Every provebench checker image on this engine, current or not."""

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     pids_limit: int = Field(default=256, ge=16)
     load_timeout_s: float = Field(default=900.0, gt=0, description="time allowed to load a checker")
     max_proof_bytes: int = Field(default=1_000_000, ge=1)
+    image_revision: str | None = Field(
+        default=None, description="check in the image built from this commit of the suite's outside source"
+    )
     base_image: str = "debian:sid"
     debian_mirror: str = "http://deb.debian.org/debian"
     apt_ignore_valid_until: bool = Field(

@@ -20,6 +20,7 @@ from provebench.model import Reason, Status
 from provebench.settings import Settings
 from provebench.suites.load import Suite, load_suite
 from provebench.suites.s2n_source import import_source
+from provebench.verify.hol_light import HolLightVerifier
 
 SRC = os.environ.get("PROVEBENCH_S2N_BIGNUM_SRC")
 pytestmark = [
@@ -68,3 +69,31 @@ def test_the_reference_proof_passes_and_cheats_do_not(pool: VerifierPool, s2n_su
     assert got[0] == (Status.PASS, Reason.PROVED)
     assert got[1][0] is Status.FAIL
     assert got[2:] == [(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)] * 2
+
+
+def test_the_benchmark_harness_holes_do_not_pass_here(pool: VerifierPool, s2n_suite: Suite) -> None:
+    """The three holes measured in s2n-bignum-bench's own harness, against a real s2n-bignum context."""
+    problem = s2n_suite.problem(THEOREM)
+    forged = f"let th : thm = Obj.magic ([], `{problem.statement}`) in ACCEPT_TAC th"
+    verdict_file = 'let oc = open_out "verdict.txt" in let () = output_string oc "OK" in let () = exit 0 in ALL_TAC'
+    spin = "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0"
+    got = [(v.status, v.reason) for v in check_many(pool, [(problem, forged), (problem, verdict_file)], None, 1)]
+    assert got == [(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)] * 2
+    verifier = pool.for_problem(problem)
+    assert isinstance(verifier, HolLightVerifier)
+    # Past static vetting, the checker itself: exiting is no verdict, and the kill lands through `with _ ->`.
+    exited = verifier.check_unvetted_for_tests(problem, 'let () = print_string "OK" in let () = exit 0 in ALL_TAC')
+    assert exited.status is Status.FAIL and exited.reason is Reason.NO_RESULT
+    looped = verifier.check(problem, spin, timeout_s=5)
+    assert looped.status is Status.TIMEOUT
+    assert verifier.check(problem, problem.reference_proof or "").status is Status.PASS
+
+
+def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Settings) -> None:
+    from provebench.cli import main
+
+    source = containers.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
+    # The checkout as the URL: the same commit gives the same image, already built by the fixture above.
+    assert main(["images", "build", "hol-light-s2n", "--s2n-bignum", f"{SRC}@{source.revision}"]) == 0
+    engine = containers.DockerEngine(settings)
+    assert engine.find_image(containers.recipe("hol-light-s2n"), source.revision) is not None
