@@ -4,8 +4,10 @@ Needs PROVEBENCH_S2N_BIGNUM_SRC (an s2n-bignum checkout) and the hol-light-s2n
 image built from it. Prints: the time to warm one arm template (bignum_add's:
 base.ml and everything it loads, proofs admitted) with holders at a sample of
 its problems; reference-proof checks per second on those problems once warm;
-and the benchmark's own per-problem path (load the template, then check once)
-for a few problems, with the ratio.
+the time the same checker takes to go on to a second template (``--then``,
+which shares base.ml: only its own part is loaded); and the benchmark's own
+per-problem path (load the template, then check once) for a few problems,
+with the ratios.
 
     PROVEBENCH_S2N_BIGNUM_SRC=DIR .venv/bin/python benchmarks/s2n_contexts.py [--sample 20] [--cold 2]
 """
@@ -31,34 +33,52 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=20, help="problems of the template to hold and check")
     ap.add_argument("--cold", type=int, default=2, help="problems to check the per-problem way")
     ap.add_argument("--function", default="bignum_add", help="whose arm proof file is the template")
+    ap.add_argument("--then", default="bignum_sub", help="the second template's function")
     args = ap.parse_args()
     src = Path(os.environ["PROVEBENCH_S2N_BIGNUM_SRC"])
     settings = Settings(memory_mb=6144, load_timeout_s=3600, apt_ignore_valid_until=True)
     with tempfile.TemporaryDirectory(prefix="provebench-bench-") as tmp:
-        import_source(src, Path(tmp) / "suite", arches=("arm",), functions=(args.function,))
+        import_source(src, Path(tmp) / "suite", arches=("arm",), functions=(args.function, args.then))
         suite = load_suite(Path(tmp) / "suite")
         problems = [p for p in suite.problems if p.reference_proof]
+        first = [p for p in problems if Path(str(p.template)).stem == args.function]
+        second = [p for p in problems if Path(str(p.template)).stem == args.then]
         sample = sorted(
-            random.Random(0).sample(problems, min(args.sample, len(problems))), key=lambda p: p.template_line or 0
+            random.Random(0).sample(first, min(args.sample, len(first))), key=lambda p: p.template_line or 0
         )
+        then = max(second, key=lambda p: p.template_line or 0)  # the file's last theorem: all of it is loaded
 
         t0 = time.perf_counter()
-        warm = make_group_verifier(sample, settings)
+        warm = make_group_verifier([*sample, then], settings)
         warm.prepare()
         warm_load = time.perf_counter() - t0
         t0 = time.perf_counter()
         verdicts = [warm.check(p, p.reference_proof or "") for p in sample]
         warm_checks = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        switched = warm.check(then, then.reference_proof or "")
+        switch_s = time.perf_counter() - t0 - switched.check_seconds
         warm.close()
         passed = sum(v.status is Status.PASS for v in verdicts)
         print(
-            f"warm: template {args.function} ({len(suite.problems)} problems) with {len(sample)} holders "
+            f"warm: template {args.function} ({len(first)} problems) with {len(sample)} holders "
             f"loaded in {warm_load:.1f} s"
         )
         print(
             f"  {len(sample)} reference checks in {warm_checks:.1f} s = {len(sample) / warm_checks:.2f} checks/s, "
             f"median {sorted(v.check_seconds for v in verdicts)[len(verdicts) // 2] * 1000:.0f} ms; {passed} PASS"
         )
+        print(
+            f"on to template {args.then} in the same checker (its own part only): {switch_s:.1f} s, "
+            f"then {then.id}: {switched.status.value}"
+        )
+
+        t0 = time.perf_counter()
+        alone = make_group_verifier([then], settings)
+        alone.prepare()
+        then_cold = time.perf_counter() - t0
+        alone.close()
+        print(f"  {args.then} loaded on its own, as a new checker: {then_cold:.1f} s; ratio {then_cold / switch_s:.1f}")
 
         cold_times = []
         for p in sample[-args.cold :]:

@@ -157,16 +157,25 @@ def infrastructure_verdict(exc: VerifierUnavailable) -> Verdict:
 
 
 def check_many(
-    pool: VerifierPool, items: list[tuple[Problem, str]], timeout_s: float | None, workers: int
+    pool: VerifierPool,
+    items: list[tuple[Problem, str]],
+    timeout_s: float | None,
+    workers: int,
+    on_verdict: Callable[[Problem, Verdict], None] = lambda _p, _v: None,
 ) -> Iterator[Verdict]:
-    """Verdicts in input order, checked concurrently on the warm checkers.
+    """Verdicts in input order, each as soon as it and those before it are in.
 
-    Items that need different contexts (templates) are checked context by
-    context, each context's checkers stopped before the next one loads, so
-    memory holds one context at a time.
+    Items are checked concurrently on the warm checkers in ``schedule`` order:
+    context by context (each context's checkers stopped before the next one
+    loads, so memory holds one at a time), template by template. ``on_verdict``
+    sees each verdict as it comes, for progress on long batches.
     """
-    keys = [context_key(problem) for problem, _ in items]
     pool.plan([problem for problem, _ in items])
+    ranked = {id(p): n for n, p in enumerate(schedule([problem for problem, _ in items]))}
+    order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
+    contexts = list(dict.fromkeys(context_key(items[i][0]) for i in order))
+    results: dict[int, Verdict] = {}
+    ready = 0
 
     def one(item: tuple[Problem, str]) -> Verdict:
         try:
@@ -174,33 +183,23 @@ def check_many(
         except VerifierUnavailable as exc:
             return infrastructure_verdict(exc)
 
-    if len(set(keys)) == 1:
-        pool.for_problem(items[0][0])  # load before the workers start, so loading is not raced
-        if len({problem.template for problem, _ in items}) == 1:
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-                yield from executor.map(one, items)
-            return
-        # Checked in schedule order (each template walked once), reported in input order.
-        ranked = {id(p): n for n, p in enumerate(schedule([problem for problem, _ in items]))}
-        order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-            checked = dict(zip(order, executor.map(one, [items[i] for i in order]), strict=True))
-        yield from (checked[i] for i in range(len(items)))
-        return
-    results: list[Verdict | None] = [None] * len(items)
-    for key in dict.fromkeys(keys):
-        indices = [i for i, k in enumerate(keys) if k == key]
-        try:
-            pool.for_problem(items[indices[0]][0])
-        except VerifierUnavailable as exc:
-            for i in indices:
-                results[i] = infrastructure_verdict(exc)
-            continue
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-            for i, verdict in zip(indices, executor.map(one, [items[i] for i in indices]), strict=True):
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
+        for key in contexts:
+            indices = [i for i in order if context_key(items[i][0]) == key]
+            try:
+                pool.for_problem(items[indices[0]][0])  # load before the workers start, so loading is not raced
+            except VerifierUnavailable as exc:
+                checked: Iterator[Verdict] = iter([infrastructure_verdict(exc)] * len(indices))
+            else:
+                checked = executor.map(one, [items[i] for i in indices])
+            for i, verdict in zip(indices, checked, strict=True):
                 results[i] = verdict
-        pool.close_context(key)
-    yield from (v for v in results if v is not None)
+                on_verdict(items[i][0], verdict)
+                while ready in results:
+                    yield results.pop(ready)
+                    ready += 1
+            if len(contexts) > 1:
+                pool.close_context(key)
 
 
 def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from provebench import __version__, checking, cli_run, containers
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.model import Status, System, Verdict
+from provebench.model import Problem, Status, System, Verdict
 from provebench.settings import Backend, Settings
 from provebench.suites.load import list_suites, load_suite
 
@@ -333,12 +333,19 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     pool = _pool(settings)
     t0 = time.monotonic()
     verdicts: list[Verdict] = []
+    done = 0
+
+    def show(p: Problem, v: Verdict) -> None:  # as each comes: long selftests show their progress
+        nonlocal done
+        done += 1
+        if args.json:
+            _err.print(f"[dim]{done}/{len(problems)} {v.status.value} {p.id}[/]", markup=True)
+        else:
+            _print_line(p.id, v)
+
     try:
         pairs = [(p, p.reference_proof or "") for p in problems]
-        for p, v in zip(problems, checking.check_many(pool, pairs, None, settings.checkers), strict=False):
-            verdicts.append(v)
-            if not args.json:
-                _print_line(p.id, v)
+        verdicts = list(checking.check_many(pool, pairs, None, settings.checkers, on_verdict=show))
     finally:
         pool.close()
     failures = [
