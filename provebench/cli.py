@@ -177,7 +177,10 @@ def _progress(line: str) -> None:
 
 def _pool(settings: Settings) -> checking.VerifierPool:
     def started(system: System) -> None:
-        _err.print(f"[dim]starting {settings.checkers} warm {system.value} checker(s); loading takes a while...[/]")
+        _err.print(
+            f"[dim]starting {settings.checkers} warm {system.value} checker(s) (fewer if memory is short); "
+            "loading takes a while...[/]"
+        )
 
     return checking.VerifierPool(settings, on_start=started)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
         default=2048, ge=256, description="container memory above one check's limit (the loaded toplevel)"
     )
     pids_limit: int = Field(default=256, ge=16)
+    memory_budget_mb: int | None = Field(
+        default=None, ge=512, description="memory all warm checkers may reserve together (default: 80% of RAM)"
+    )
     load_timeout_s: float = Field(default=900.0, gt=0, description="time allowed to load a checker")
     max_proof_bytes: int = Field(default=1_000_000, ge=1)
     image_revision: str | None = Field(
@@ -41,3 +45,20 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "provebench"
     suites_dir: Path = Path.home() / ".local" / "share" / "provebench" / "suites"
     hol_light_dir: Path = Path("/usr/share/hol-light")
+
+
+def memory_budget_mb(settings: Settings) -> int:
+    """What all warm checkers may reserve together: the setting, or 80% of this machine's memory."""
+    if settings.memory_budget_mb is not None:
+        return settings.memory_budget_mb
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.8) // (1024 * 1024)
+
+
+def checker_memory_mb(settings: Settings) -> int:
+    """The memory one checker container reserves: one check's limit and the loaded toplevel."""
+    return settings.memory_mb + settings.container_headroom_mb
+
+
+def checkers_in_budget(settings: Settings) -> int:
+    """How many of the requested warm checkers fit the memory budget (at least one)."""
+    return max(1, min(settings.checkers, memory_budget_mb(settings) // checker_memory_mb(settings)))

@@ -12,7 +12,7 @@ from pathlib import Path
 from provebench import containers
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.settings import Backend, Settings
+from provebench.settings import Backend, Settings, checker_memory_mb, checkers_in_budget
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
@@ -318,7 +318,7 @@ def make_hol_light_verifier(
     common = dict(
         templates=templates,
         context=context,
-        checkers=settings.checkers,
+        checkers=checkers_in_budget(settings),  # warm checkers are kept by memory, not by cores
         memory_mb=settings.memory_mb,
         max_proof_bytes=settings.max_proof_bytes,
         load_timeout_s=settings.load_timeout_s,
@@ -336,9 +336,7 @@ def make_hol_light_verifier(
         say(f"checking problems of {r.source} {(revision or '?')[:12]} in {built.tag}: verdicts may differ")
     else:
         built = engine.ensure_image(r, say, revision)
-    limits = containers.SandboxLimits(
-        memory_mb=settings.memory_mb + settings.container_headroom_mb, pids=settings.pids_limit
-    )
+    limits = containers.SandboxLimits(memory_mb=checker_memory_mb(settings), pids=settings.pids_limit)
     info = CheckerInfo(image=built.tag, digest=built.digest, system=System.HOL_LIGHT, version=built.version)
     return HolLightVerifier(DockerLauncher(engine, built, limits), info, **common)  # type: ignore[arg-type]
 

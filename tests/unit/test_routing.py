@@ -78,3 +78,13 @@ def test_templates_with_the_longest_timeouts_come_first_and_each_is_walked_once(
     assert [p.id for p in schedule(problems)] == ["b2", "b1", "a2", "a1", "c1"]
     chains = pending_chains(problems, 1, 0, True, [])
     assert [c.problem.id for c in chains] == ["b2", "b1", "a2", "a1", "c1"]
+
+
+def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:
+    from provebench.settings import checker_memory_mb, checkers_in_budget, memory_budget_mb
+
+    s2n = Settings(checkers=4, memory_mb=6144, container_headroom_mb=2048, memory_budget_mb=20_000)
+    assert checker_memory_mb(s2n) == 8192 and checkers_in_budget(s2n) == 2
+    assert checkers_in_budget(s2n.model_copy(update={"memory_budget_mb": 4096})) == 1  # one always starts
+    assert checkers_in_budget(Settings(checkers=2, memory_budget_mb=100_000)) == 2  # never more than asked
+    assert memory_budget_mb(Settings()) > 0
