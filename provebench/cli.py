@@ -118,16 +118,26 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample", type=int, help="check a random sample of this many problems")
     t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     t.add_argument("--json", action="store_true")
+    show = ssub.add_parser("show", help="what a suite holds: problems by kind and category")
+    show.add_argument("suite", help="suite name or folder")
+    show.add_argument("--json", action="store_true")
     imp = ssub.add_parser(
         "import",
         help="import an upstream benchmark as a suite",
-        description="Import s2n-bignum-bench from its published artefacts (problems.json and ml_files/), or "
-        "straight from an s2n-bignum checkout (every top-level theorem of every proof file; slow: minutes).",
+        description="Import CombiBench from its dataset JSONL or a CombiBench checkout; or s2n-bignum-bench from "
+        "its published artefacts (problems.json and ml_files/), or straight from an s2n-bignum checkout (every "
+        "top-level theorem of every proof file; slow: minutes). The suite is written to the user's suite folder "
+        "(or --out), never into provebench: the statements are the benchmark's.",
     )
-    imp.add_argument("benchmark", choices=["s2n-bignum"], help="which benchmark")
+    imp.add_argument("benchmark", choices=["combibench", "s2n-bignum"], help="which benchmark")
     src = imp.add_mutually_exclusive_group(required=True)
-    src.add_argument("--from", dest="source", metavar="DIR", help="folder with problems.json and ml_files/")
-    src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="an s2n-bignum checkout")
+    src.add_argument(
+        "--from",
+        dest="source",
+        metavar="PATH",
+        help="combibench: the dataset JSONL or a checkout; s2n-bignum: folder with problems.json and ml_files/",
+    )
+    src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="s2n-bignum: an s2n-bignum checkout")
     imp.add_argument("--arch", choices=["arm", "x86", "all"], default="all", help="with --from-source (default all)")
     imp.add_argument(
         "--function",
@@ -291,6 +301,8 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    if args.benchmark == "combibench":
+        return _import_combibench(args, settings)
     from provebench.suites import s2n_bignum
 
     out = Path(args.out) if args.out else settings.suites_dir / s2n_bignum.SUITE_NAME
@@ -317,7 +329,56 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _import_combibench(args: argparse.Namespace, settings: Settings) -> int:
+    from provebench.suites import combibench
+
+    if args.source is None:
+        raise UserError("combibench is imported --from its dataset JSONL or a CombiBench checkout")
+    out = Path(args.out) if args.out else settings.suites_dir / combibench.SUITE_NAME
+    report = combibench.import_combibench(Path(args.source), out)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.by_kind.items()))
+    _out.print(
+        f"imported {report.problems} problems ({kinds}) of CombiBench {report.revision[:12]} into {report.out}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    suite = checking.load_suite_arg(args.suite, settings)
+    by_kind = Counter(p.kind.value for p in suite.problems)
+    by_category = Counter(p.category for p in suite.problems)
+    info: dict[str, Any] = {
+        "name": suite.name,
+        "system": suite.manifest.system.value,
+        "version": suite.manifest.version,
+        "path": str(suite.path),
+        "content_hash": suite.content_hash,
+        "checker_image": suite.manifest.checker_image,
+        "problems": len(suite.problems),
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_category": dict(sorted(by_category.items())),
+        "with_reference_proof": sum(p.reference_proof is not None for p in suite.problems),
+        "with_answer": sum(p.answer is not None for p in suite.problems),
+        "metadata": suite.manifest.metadata,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    _out.print(f"[bold]{suite.name}[/] ({info['system']}, version {suite.manifest.version}) at {suite.path}")
+    _out.print(f"{len(suite.problems)} problems; checker image {suite.manifest.checker_image}", markup=False)
+    table = Table("", "problems")
+    for k, n in info["by_kind"].items():
+        table.add_row(f"kind {k}", str(n))
+    for c, n in info["by_category"].items():
+        table.add_row(f"category {c}", str(n))
+    _out.print(table)
+    return EXIT_OK
+
+
 def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
+    if args.suites_command == "show":
+        return _cmd_show(args, settings)
     if args.suites_command == "import":
         return _cmd_import(args, settings)
     if args.suites_command == "list":

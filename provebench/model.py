@@ -79,6 +79,9 @@ class Problem(BaseModel):
     category: str = "uncategorized"
     timeout_s: float = Field(gt=0)
     reference_proof: str | None = None
+    # Fill-in problems: the reference answer, and the statement with it substituted (answers are judged against it).
+    answer: str | None = None
+    answer_statement: str | None = None
     checker_image: str
     # A context that differs per problem: the lines of this template file before
     # ``template_line`` (s2n-bignum: the proof file up to the theorem, earlier proofs admitted).

@@ -54,6 +54,8 @@ class ProblemEntry(BaseModel):
     timeout_s: float | None = Field(default=None, gt=0)
     informal: str = ""
     reference_proof: str | None = None
+    answer: str | None = None  # fill-in: the reference answer
+    answer_statement: str | None = None  # fill-in: the statement with the reference answer substituted
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
     template_line: int | None = Field(default=None, ge=1)
 
@@ -132,6 +134,8 @@ def load_suite(folder: Path) -> Suite:
         if e.id in seen:
             raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
         seen.add(e.id)
+        if (e.kind is Kind.FILL_IN) != (e.answer is not None):
+            raise UserError(f"{problems_path}: {label}: a fill-in problem has an answer, and only a fill-in problem")
         template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
         problems.append(
             Problem(
@@ -145,6 +149,8 @@ def load_suite(folder: Path) -> Suite:
                 category=e.category,
                 timeout_s=e.timeout_s or manifest.default_timeout_s,
                 reference_proof=e.reference_proof,
+                answer=e.answer,
+                answer_statement=e.answer_statement,
                 checker_image=manifest.checker_image,
                 template=str(template) if template else None,
                 template_line=e.template_line,
