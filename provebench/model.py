@@ -49,6 +49,10 @@ class Reason(str, Enum):
     OUTPUT_LIMIT = "output-limit"
     CRASHED = "crashed"
     NO_RESULT = "no-result"
+    SORRY = "sorry"
+    MISSING_THEOREM = "missing-theorem"
+    WRONG_ANSWER = "wrong-answer"
+    ANSWER_UNVERIFIED = "answer-unverified"
     # TIMEOUT
     WALL_TIMEOUT = "wall-timeout"
     CPU_TIMEOUT = "cpu-timeout"
@@ -57,6 +61,8 @@ class Reason(str, Enum):
     NEW_AXIOM = "new-axiom"
     HYPOTHESES = "hypotheses"
     STATEMENT_MISMATCH = "statement-mismatch"
+    DISALLOWED_AXIOM = "disallowed-axiom"
+    NATIVE_CODE = "native-code"  # Lean.ofReduceBool / Lean.trustCompiler: trusts the compiler, not the kernel
     # ERROR
     BAD_GOAL = "bad-goal"
     BAD_CHILD_REPORT = "bad-child-report"

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     backend: Backend = Backend.DOCKER
     checkers: int = Field(default=1, ge=1, le=64, description="warm checkers per context")
     memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
+    lean_memory_mb: int = Field(default=12288, ge=512, description="address-space limit of one Lean REPL")
+    lean_max_uses: int = Field(default=200, ge=1, description="checks before a Lean REPL is recycled")
     container_headroom_mb: int = Field(
         default=2048, ge=256, description="container memory above one check's limit (the loaded toplevel)"
     )

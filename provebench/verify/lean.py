@@ -1,0 +1,521 @@
+"""Lean 4 verifier: static flags, then warm REPLs (one per checker, each behind the in-container driver).
+
+A check, in layers (a clean compile proves nothing):
+1. static flags from a Lean-aware tokenizer (``lean_vetting``);
+2. the candidate runs on the header environment (the suite's imports, run
+   once per REPL), with the problem's wall-clock limit;
+3. a trusted command, run on the candidate's environment as a separate REPL
+   command (so ``#exit`` in the candidate cannot skip it), fingerprints every
+   declaration the trusted statement makes: each must exist with the
+   reference statement's elaborated type (and, for definitions, value), and
+   the theorems' axioms must be within propext, Classical.choice, Quot.sound;
+4. fill-in problems: each ``NAME_solution`` is judged against the reference
+   answer in another trusted command (rfl, norm_num, decide, simp in turn).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System, Verdict
+from provebench.verify.api import Verifier
+from provebench.verify.hol_session import LaunchedToplevel
+from provebench.verify.lean_vetting import LeanLexicalError, flags
+
+STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
+NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler", "Lean.ofReduceNat"})
+TRUSTED_TIMEOUT_S = 120.0  # a trusted command: the fingerprint, an answer check
+_REPLY_GRACE_S = 30.0
+_IMPORT_LINE = re.compile(r"^\s*import\s+(\S+)\s*$")
+_DECLARATION = re.compile(
+    r"^(?:@\[[^\]]*\]\s*)?(?:(?:noncomputable|private|protected|nonrec)\s+)*"
+    r"(?:theorem|lemma|def|abbrev)\s+([^\s:({\[]+)",
+    re.MULTILINE,
+)
+
+
+class LeanLauncher(Protocol):
+    """Starts the check driver (in a container, or a local process for tests)."""
+
+    def launch(self) -> LaunchedToplevel:
+        """Prepare one driver process; the caller spawns ``argv``."""
+        ...
+
+
+class LocalLeanLauncher:
+    """Runs the driver with the host's python3 around a REPL command on the host (tests, development)."""
+
+    def __init__(self, repl_argv: Sequence[str], cwd: str | None = None, memory_mb: int = 0, max_uses: int = 200):
+        from provebench.containers import resource_root
+
+        self._argv = [
+            sys.executable,
+            str(resource_root() / "harness" / "lean" / "driver.py"),
+            f"--memory-mb={memory_mb}",
+            f"--max-uses={max_uses}",
+            *repl_argv,
+        ]
+        self._cwd = cwd
+
+    def launch(self) -> LaunchedToplevel:
+        """The driver command; nothing to clean up beyond the process."""
+        return LaunchedToplevel(argv=list(self._argv), cwd=self._cwd, cleanup=lambda: None, name="local-lean")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A driver's reply to one command."""
+
+    ok: bool
+    response: dict[str, Any]
+    env: str
+    error: str
+    detail: str
+    seconds: float
+
+    def messages(self, severity: str) -> list[dict[str, Any]]:
+        """The REPL's messages of one severity."""
+        return [m for m in self.response.get("messages", []) if m.get("severity") == severity]
+
+
+class LeanSession:
+    """One driver process with its REPL; not thread-safe (the pool serializes)."""
+
+    def __init__(self, launcher: LeanLauncher, header: str, load_timeout_s: float) -> None:
+        self._launcher = launcher
+        self._header = header
+        self._load_timeout_s = load_timeout_s
+        self._proc: subprocess.Popen[str] | None = None
+        self._cleanup: Any = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.name = ""
+        self.load_seconds = 0.0
+
+    def start(self) -> None:
+        """Start the driver; it loads the header before it says it is ready."""
+        launched = self._launcher.launch()
+        self._cleanup, self.name = launched.cleanup, launched.name
+        try:
+            self._proc = subprocess.Popen(
+                launched.argv,
+                cwd=launched.cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+            )
+        except OSError as exc:
+            self.close()
+            raise VerifierUnavailable(f"cannot start the Lean check driver: {exc}") from None
+        threading.Thread(target=self._read, daemon=True).start()
+        t0 = time.monotonic()
+        ready = self._ask({"op": "start", "header": self._header}, self._load_timeout_s, "loading the header")
+        if ready.get("op") != "ready":
+            self.close()
+            raise VerifierUnavailable(f"the Lean checker did not start: {ready.get('detail', ready)}")
+        self.load_seconds = time.monotonic() - t0
+
+    def _read(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        for line in proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _ask(self, request: dict[str, Any], timeout_s: float, doing: str) -> dict[str, Any]:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            raise VerifierUnavailable("the Lean checker is not running")
+        try:
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+        except OSError as exc:
+            self.close()
+            raise VerifierUnavailable(f"the Lean checker is gone ({exc})") from None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                self.close()
+                raise VerifierUnavailable(
+                    f"the Lean checker did not answer within {timeout_s:.0f} s while {doing}"
+                ) from None
+            if line is None:
+                self.close()
+                raise VerifierUnavailable(f"the Lean checker exited while {doing}")
+            try:
+                reply = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # not the driver's: ignored
+            if not isinstance(reply, dict):
+                continue
+            if reply.get("op") == "failed":
+                self.close()
+                raise VerifierUnavailable(f"the Lean checker failed: {reply.get('detail')}")
+            if "id" not in request or reply.get("id") == request["id"]:
+                return reply
+
+    def run(self, cmd: str, env: str, timeout_s: float) -> Answer:
+        """Run ``cmd`` on environment ``env`` ("header", or one a previous answer named)."""
+        rid = secrets.token_hex(8)
+        request = {"op": "run", "id": rid, "cmd": cmd, "env": env, "timeout_s": timeout_s}
+        reply = self._ask(request, timeout_s + _REPLY_GRACE_S + self._load_timeout_s, "checking")
+        response = reply.get("response")
+        return Answer(
+            ok=bool(reply.get("ok")),
+            response=response if isinstance(response, dict) else {},
+            env=str(reply.get("env", "")),
+            error=str(reply.get("error", "")),
+            detail=str(reply.get("detail", "")),
+            seconds=float(reply.get("seconds", 0.0)),
+        )
+
+    def done(self) -> bool:
+        """A check is over: the driver recycles its REPL now if it is due (never within a check)."""
+        rid = secrets.token_hex(8)
+        reply = self._ask({"op": "done", "id": rid}, _REPLY_GRACE_S + self._load_timeout_s, "recycling the REPL")
+        return bool(reply.get("recycled"))
+
+    def close(self) -> None:
+        """Stop the driver (and its REPL); safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        cleanup, self._cleanup = self._cleanup, None
+        if cleanup is not None:
+            cleanup()
+
+
+def candidate_body(proof: str, header_imports: Sequence[str]) -> str:
+    """The candidate without its leading imports of the header's modules (which the REPL already has)."""
+    lines = proof.split("\n")
+    i = 0
+    while i < len(lines):
+        m = _IMPORT_LINE.match(lines[i])
+        if lines[i].strip() and not (m and m.group(1) in header_imports):
+            break
+        i += 1
+    return "\n" * i + "\n".join(lines[i:])  # line numbers kept for messages
+
+
+def declared_names(statement: str) -> list[str]:
+    """The theorems and definitions a trusted statement declares, in order."""
+    return list(dict.fromkeys(_DECLARATION.findall(statement)))
+
+
+def fingerprint_command(names: Sequence[str]) -> str:
+    """A trusted command printing each declaration's kind, elaborated type, value (definitions) and axioms."""
+    listed = ", ".join(f"`{n}" for n in names)
+    return f"""open Lean Elab Command in
+#eval show CommandElabM Unit from do
+  -- provebench_fingerprint [{", ".join(names)}]
+  let env ← getEnv
+  let mut out : Array Json := #[]
+  for n in ([{listed}] : List Name) do
+    match env.find? n with
+    | none => out := out.push (Json.mkObj [("name", Json.str n.toString), ("missing", Json.bool true)])
+    | some ci =>
+      let axs ← Lean.collectAxioms n
+      let kind := match ci with
+        | .thmInfo _ => "theorem"
+        | .defnInfo _ => "def"
+        | .axiomInfo _ => "axiom"
+        | _ => "other"
+      let value : Json := match ci with
+        | .defnInfo d => Json.str (toString d.value)
+        | _ => Json.null
+      out := out.push (Json.mkObj [("name", Json.str n.toString), ("kind", Json.str kind),
+        ("type", Json.str (toString ci.type)), ("value", value),
+        ("axioms", Json.arr (axs.map fun a => Json.str a.toString))])
+  logInfo (Json.arr out).compress
+"""
+
+
+def answer_command(slot: str, answer: str, negate: bool = False) -> str:
+    """A trusted check that the candidate's answer equals (or, negated, differs from) the reference answer."""
+    op = "≠" if negate else "="
+    tactics = f"first | rfl | norm_num [{slot}] | decide | simp [{slot}]"
+    return f"example : ({slot}) {op} ({answer}) := by {tactics}\n"
+
+
+def split_answers(answer: str, slots: int) -> list[str] | None:
+    """One reference answer per slot: the answer itself, or a ``[a, b, c]`` list with one per slot."""
+    if slots == 1:
+        return [answer]
+    text = answer.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    parts, depth, current = [], 0, ""
+    for c in text[1:-1]:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if c == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += c
+    parts.append(current.strip())
+    return parts if len(parts) == slots else None
+
+
+def _first_info_json(answer: Answer) -> list[dict[str, Any]] | None:
+    for m in answer.messages("info"):
+        try:
+            value = json.loads(str(m.get("data", "")))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, dict)]
+    return None
+
+
+def _describe(messages: list[dict[str, Any]], limit: int = 5) -> tuple[str, ...]:
+    out = []
+    for m in messages[:limit]:
+        pos = m.get("pos") or {}
+        out.append(f"line {pos.get('line', '?')}: {str(m.get('data', '')).strip()}")
+    return tuple(out)
+
+
+class LeanVerifier(Verifier):
+    """Checks Lean 4 candidates on a pool of warm REPLs that share one header."""
+
+    system = System.LEAN4
+
+    def __init__(
+        self,
+        launcher: LeanLauncher,
+        checker: CheckerInfo,
+        *,
+        header: str,
+        checkers: int = 1,
+        max_proof_bytes: int = 1_000_000,
+        load_timeout_s: float = 900.0,
+    ) -> None:
+        self.checker = checker
+        self._launcher = launcher
+        self._header = header
+        self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := _IMPORT_LINE.match(line)))
+        self._size = checkers
+        self._max_proof_bytes = max_proof_bytes
+        self._load_timeout_s = load_timeout_s
+        self._idle: queue.Queue[LeanSession | BaseException] = queue.Queue()
+        self._sessions: list[LeanSession] = []
+        self._lock = threading.Lock()
+        self.recycled = 0  # REPLs replaced after their uses (or above their memory cap)
+        self._references: dict[str, list[dict[str, Any]]] = {}  # problem id -> the trusted statement's fingerprint
+        self._prepared = False
+        self._closed = False
+
+    def prepare(self) -> None:
+        """Start every REPL in parallel; raise if none could start."""
+        with self._lock:
+            if self._prepared:
+                return
+            self._prepared = True
+        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if not self._sessions:
+            first = self._idle.get()
+            raise first if isinstance(first, BaseException) else VerifierUnavailable("no Lean checker started")
+
+    def _start_one(self) -> None:
+        session = LeanSession(self._launcher, self._header, self._load_timeout_s)
+        try:
+            session.start()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
+            session.close()
+            self._idle.put(exc)
+            return
+        with self._lock:
+            if self._closed:
+                session.close()
+                return
+            self._sessions.append(session)
+        self._idle.put(session)
+
+    @property
+    def checker_names(self) -> list[str]:
+        """The names of the live checkers."""
+        return [s.name for s in self._sessions]
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
+        """Flags, then compile, fingerprint and (fill-in) judge the answer on a warm REPL."""
+        if problem.system is not System.LEAN4:
+            raise UserError(f"problem {problem.id} is for {problem.system.value}, not Lean 4")
+        refused = self._vet(problem, proof)
+        if refused is not None:
+            return refused
+        self.prepare()
+        got = self._idle.get()
+        if isinstance(got, BaseException):
+            raise VerifierUnavailable(f"no Lean checker could start: {got}") from got
+        try:
+            verdict = self._check_on(got, problem, proof, timeout_s if timeout_s is not None else problem.timeout_s)
+            self.recycled += got.done()
+        except VerifierUnavailable:
+            got.close()
+            with self._lock:
+                if got in self._sessions:
+                    self._sessions.remove(got)
+            threading.Thread(target=self._start_one, daemon=True).start()
+            raise
+        self._idle.put(got)
+        return verdict
+
+    def _verdict(self, status: Status, reason: Reason, *messages: str, seconds: float = 0.0) -> Verdict:
+        return Verdict(
+            status=status, reason=reason, messages=messages, check_seconds=round(seconds, 6), checker=self.checker
+        )
+
+    def _vet(self, problem: Problem, proof: str) -> Verdict | None:
+        if not proof.strip():
+            return self._verdict(Status.FAIL, Reason.NO_PROOF, "the proof is empty")
+        size = len(proof.encode("utf-8", errors="surrogatepass"))
+        if size > self._max_proof_bytes:
+            return self._verdict(Status.FAIL, Reason.TOO_LARGE, f"{size} bytes; the limit is {self._max_proof_bytes}")
+        if any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in proof):
+            return self._verdict(Status.FAIL, Reason.INVALID_TEXT, "the proof contains binary or control characters")
+        try:
+            found = flags(candidate_body(proof, self._header_imports), problem.statement)
+        except LeanLexicalError as exc:
+            return self._verdict(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
+        if found:
+            return self._verdict(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT, *(f.message() for f in found))
+        return None
+
+    def _reference(self, session: LeanSession, problem: Problem) -> list[dict[str, Any]]:
+        """The fingerprint of the trusted statement's declarations (once per problem)."""
+        if problem.id in self._references:
+            return self._references[problem.id]
+        names = declared_names(problem.statement)
+        stated = session.run(problem.statement, "header", max(TRUSTED_TIMEOUT_S, problem.timeout_s))
+        if not stated.ok or stated.messages("error"):
+            why = stated.detail or "; ".join(_describe(stated.messages("error")))
+            raise VerifierUnavailable(f"problem {problem.id}: the trusted statement does not compile: {why}")
+        printed = session.run(fingerprint_command(names), stated.env, TRUSTED_TIMEOUT_S)
+        reference = _first_info_json(printed) if printed.ok else None
+        if reference is None or any(r.get("missing") for r in reference):
+            raise VerifierUnavailable(f"problem {problem.id}: could not fingerprint the trusted statement")
+        self._references[problem.id] = reference
+        return reference
+
+    def _check_on(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> Verdict:
+        reference = self._reference(session, problem)
+        ran = session.run(candidate_body(proof, self._header_imports), "header", timeout_s)
+        if not ran.ok:
+            if ran.error == "timeout":
+                return self._verdict(Status.TIMEOUT, Reason.WALL_TIMEOUT, seconds=ran.seconds)
+            if ran.error == "crashed":
+                return self._verdict(Status.FAIL, Reason.CRASHED, "the Lean REPL died", seconds=ran.seconds)
+            raise VerifierUnavailable(f"the Lean REPL refused the candidate: {ran.error}: {ran.detail}")
+        errors = ran.messages("error")
+        if errors:
+            return self._verdict(Status.FAIL, Reason.COMPILE_ERROR, *_describe(errors), seconds=ran.seconds)
+        if ran.response.get("sorries") or any("sorry" in str(m.get("data", "")) for m in ran.messages("warning")):
+            return self._verdict(Status.FAIL, Reason.SORRY, "the proof uses sorry", seconds=ran.seconds)
+        names = [r["name"] for r in reference]
+        printed = session.run(fingerprint_command(names), ran.env, TRUSTED_TIMEOUT_S)
+        candidate = {c.get("name"): c for c in (_first_info_json(printed) or [])} if printed.ok else {}
+        if not candidate:
+            raise VerifierUnavailable(f"could not fingerprint the candidate: {printed.error} {printed.detail}")
+        judged = self._compare(problem, reference, candidate, ran.seconds)
+        if judged is not None:
+            return judged
+        if problem.kind is Kind.FILL_IN:
+            return self._judge_answer(session, problem, ran)
+        return self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
+
+    def _compare(
+        self, problem: Problem, reference: list[dict[str, Any]], candidate: dict[Any, dict[str, Any]], seconds: float
+    ) -> Verdict | None:
+        for ref in reference:
+            name = str(ref["name"])
+            got = candidate.get(name)
+            solution_slot = name.endswith("_solution")
+            if got is None or got.get("missing"):
+                if ref.get("kind") in ("theorem", "lemma"):
+                    return self._verdict(Status.FAIL, Reason.MISSING_THEOREM, f"no `{name}` after the candidate ran")
+                return self._verdict(Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` of the statement is gone")
+            if got.get("type") != ref.get("type"):
+                return self._verdict(
+                    Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` does not have the statement's type"
+                )
+            if not solution_slot and ref.get("value") is not None and got.get("value") != ref.get("value"):
+                return self._verdict(
+                    Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` is not defined as in the statement"
+                )
+        for ref in reference:
+            if ref.get("kind") not in ("theorem", "lemma"):
+                continue
+            axioms = set(candidate[ref["name"]].get("axioms", []))
+            if "sorryAx" in axioms:
+                return self._verdict(Status.FAIL, Reason.SORRY, f"`{ref['name']}` depends on sorry", seconds=seconds)
+            if axioms & NATIVE_AXIOMS:
+                return self._verdict(
+                    Status.CHEATING,
+                    Reason.NATIVE_CODE,
+                    f"`{ref['name']}` trusts compiled code: {sorted(axioms & NATIVE_AXIOMS)}",
+                )
+            if axioms - STANDARD_AXIOMS:
+                return self._verdict(
+                    Status.CHEATING, Reason.DISALLOWED_AXIOM, f"`{ref['name']}` uses {sorted(axioms - STANDARD_AXIOMS)}"
+                )
+        return None
+
+    def _judge_answer(self, session: LeanSession, problem: Problem, ran: Answer) -> Verdict:
+        from provebench.suites.combibench import solution_names
+
+        slots = solution_names(problem.id, problem.statement)
+        answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
+        if answers is None:
+            return self._verdict(
+                Status.FAIL, Reason.ANSWER_UNVERIFIED, "no reference answer to judge against", seconds=ran.seconds
+            )
+        for slot, answer in zip(slots, answers, strict=True):
+            same = session.run(answer_command(slot, answer), ran.env, TRUSTED_TIMEOUT_S)
+            if same.ok and not same.messages("error"):
+                continue
+            differs = session.run(answer_command(slot, answer, negate=True), ran.env, TRUSTED_TIMEOUT_S)
+            if differs.ok and not differs.messages("error"):
+                return self._verdict(Status.FAIL, Reason.WRONG_ANSWER, f"`{slot}` is not {answer}", seconds=ran.seconds)
+            return self._verdict(
+                Status.FAIL,
+                Reason.ANSWER_UNVERIFIED,
+                f"`{slot}` could not be shown equal to {answer}",
+                seconds=ran.seconds,
+            )
+        return self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
+
+    def close(self) -> None:
+        """Stop every REPL."""
+        with self._lock:
+            self._closed = True
+            sessions, self._sessions = self._sessions, []
+        for s in sessions:
+            s.close()

@@ -1,0 +1,165 @@
+"""The Lean checker's every verdict path, through the real in-container driver and a DOUBLE of the Lean REPL.
+
+No Lean toolchain runs here, so the REPL is tests/doubles/lean_repl.py,
+which speaks the REPL's JSON protocol exactly but judges declarations as text.
+The driver (harness/lean/driver.py) and the verifier are the real ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
+from provebench.verify.lean import LeanVerifier, LocalLeanLauncher, candidate_body, split_answers
+from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
+
+DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
+INFO = CheckerInfo(image="double", digest="double", system=System.LEAN4, version="lean-repl-double")
+
+STATEMENT = """open Finset
+
+def double (n : ℕ) : ℕ := 2 * n
+
+theorem double_add (a b : ℕ) : double (a + b) = double a + double b := by sorry
+"""
+PROOF = STATEMENT.replace("by sorry", "by simp [double]; ring")
+FILL_IN = """abbrev choose_two_solution : ℕ := sorry
+
+theorem choose_two : Nat.choose 5 2 = choose_two_solution := by sorry
+"""
+
+
+def _problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
+    return Problem(
+        id=pid,
+        suite="lean-test",
+        system=System.LEAN4,
+        kind=kind,
+        statement=statement,
+        context="import Mathlib",
+        timeout_s=10,
+        checker_image="lean4-mathlib",
+        answer=answer,
+    )
+
+
+THEOREM = _problem("double_add", STATEMENT)
+CHOOSE = _problem("choose_two", FILL_IN, Kind.FILL_IN, "10")
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Iterator[LeanVerifier]:
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE, max_uses=50), INFO, header="import Mathlib", checkers=1)
+    v.prepare()
+    yield v
+    v.close()
+
+
+def _got(v: LeanVerifier, problem: Problem, proof: str, timeout_s: float | None = None) -> tuple[Status, Reason]:
+    verdict = v.check(problem, proof, timeout_s)
+    return verdict.status, verdict.reason
+
+
+def test_a_proof_of_the_statement_passes(verifier: LeanVerifier) -> None:
+    assert _got(verifier, THEOREM, PROOF) == (Status.PASS, Reason.PROVED)
+    assert _got(verifier, THEOREM, "import Mathlib\n\n" + PROOF) == (Status.PASS, Reason.PROVED)  # the header's import
+
+
+@pytest.mark.parametrize(
+    ("proof", "expected"),
+    [
+        (STATEMENT, (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)),  # sorry is flagged before anything runs
+        (PROOF.replace("theorem double_add (a b : ℕ)", "theorem double_add (a : ℕ) (b : ℕ)"), None),
+        (PROOF.replace("def double (n : ℕ) : ℕ := 2 * n", "def double (n : ℕ) : ℕ := 0"), None),
+        (PROOF.replace("double_add", "double_add'"), (Status.FAIL, Reason.MISSING_THEOREM)),
+        (PROOF + "\n-- double: error unknown tactic\n", (Status.FAIL, Reason.COMPILE_ERROR)),
+        (PROOF.replace("ring", "native_decide"), (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)),
+        ("axiom cheat : False\n" + PROOF, (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)),
+        ("import Lean\n" + PROOF, (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)),
+        ("", (Status.FAIL, Reason.NO_PROOF)),
+        (PROOF + "\x00", (Status.FAIL, Reason.INVALID_TEXT)),
+        (PROOF + "/- never closed", (Status.FAIL, Reason.COMPILE_ERROR)),
+    ],
+)
+def test_each_way_to_fail(verifier: LeanVerifier, proof: str, expected: tuple[Status, Reason] | None) -> None:
+    got = _got(verifier, THEOREM, proof)
+    assert got[0] is not Status.PASS
+    if expected is None:  # a changed statement: the double compares declarations as text
+        expected = (Status.CHEATING, Reason.STATEMENT_MISMATCH)
+    assert got == expected
+
+
+def test_exit_after_a_trivial_answer_cannot_skip_the_checks(verifier: LeanVerifier) -> None:
+    # #exit is flagged; past the flags, the theorem is missing because the checks run as their own command.
+    assert _got(verifier, THEOREM, "#exit\n" + PROOF)[0] is Status.CHEATING
+
+
+def test_fill_in_answers_are_judged_in_a_trusted_command(verifier: LeanVerifier) -> None:
+    right = FILL_IN.replace("abbrev choose_two_solution : ℕ := sorry", "abbrev choose_two_solution : ℕ := 10")
+    right = right.replace("by sorry", "by decide")
+    assert _got(verifier, CHOOSE, right) == (Status.PASS, Reason.PROVED)
+    wrong = right.replace(":= 10", ":= 11")
+    assert _got(verifier, CHOOSE, wrong) == (Status.FAIL, Reason.WRONG_ANSWER)
+    no_answer = CHOOSE.model_copy(update={"answer": None})
+    assert _got(verifier, no_answer, right) == (Status.FAIL, Reason.ANSWER_UNVERIFIED)
+
+
+def test_a_hang_is_a_timeout_and_the_checker_recovers() -> None:
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE), INFO, header="import Mathlib", checkers=1)
+    try:
+        assert _got(v, THEOREM, PROOF + "\n-- double: hang\n", timeout_s=1) == (Status.TIMEOUT, Reason.WALL_TIMEOUT)
+        assert _got(v, THEOREM, PROOF) == (Status.PASS, Reason.PROVED)  # respawned, header run again
+        assert _got(v, THEOREM, PROOF + "\n-- double: crash\n") == (Status.FAIL, Reason.CRASHED)
+        assert _got(v, THEOREM, PROOF) == (Status.PASS, Reason.PROVED)
+    finally:
+        v.close()
+
+
+def test_the_repl_is_recycled_after_its_uses() -> None:
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE, max_uses=3), INFO, header="import Mathlib", checkers=1)
+    try:
+        # Each check is three commands (statement once, candidate, fingerprint): recycling happens between them.
+        verdicts = [_got(v, THEOREM, PROOF) for _ in range(5)]
+    finally:
+        v.close()
+    assert verdicts == [(Status.PASS, Reason.PROVED)] * 5 and v.recycled >= 2
+
+
+def test_a_header_that_does_not_load_is_a_checker_error() -> None:
+    from provebench.errors import VerifierUnavailable
+
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE), INFO, header="-- double: error unknown package 'Mathlib'\n")
+    with pytest.raises(VerifierUnavailable, match="header does not load"):
+        v.prepare()
+    v.close()
+
+
+def test_the_tokenizer_understands_comments_and_strings() -> None:
+    text = 'theorem t : True := by\n  -- sorry here is a comment\n  /- and /- nested -/ sorry -/ trivial\n#eval "sorry"'
+    words = [t.text for t in tokenize(text)]
+    assert "sorry" not in words and "#eval" in words and "trivial" in words
+    assert [f.word for f in flags(text, "")] == ["#eval"]
+    with pytest.raises(LeanLexicalError, match="unterminated comment"):
+        tokenize("/- open")
+    assert [f.word for f in flags("example := by decide +native", "")] == ["decide +native"]
+    assert [f.word for f in flags("set_option debug.skipKernelTC true", "")] == ["set_option debug.", "skipKernelTC"]
+    assert [f.word for f in flags("theorem x := Lean.ofReduceBool", "")] == ["ofReduceBool"]
+
+
+def test_what_the_statement_uses_is_allowed_as_often_as_it_does() -> None:
+    statement = "variable (n : ℕ)\ninstance : Inhabited ℕ := ⟨0⟩\ntheorem t : n = n := by sorry"
+    assert flags(statement.replace("by sorry", "rfl"), statement) == []
+    extra = statement.replace("by sorry", "rfl") + "\ninstance : Inhabited ℕ := ⟨1⟩"
+    assert [f.word for f in flags(extra, statement)] == ["instance"]
+    assert [f.word for f in flags(statement, statement)] == ["sorry"]
+
+
+def test_candidate_bodies_and_answers() -> None:
+    assert candidate_body("import Mathlib\nimport Mathlib\n\ntheorem t", ("Mathlib",)) == "\n\n\ntheorem t"
+    assert candidate_body("import Lean\ntheorem t", ("Mathlib",)).startswith("import Lean")
+    assert split_answers("[3 / 4, f (a, b), 1 / 2]", 3) == ["3 / 4", "f (a, b)", "1 / 2"]
+    assert split_answers("[1, 2]", 3) is None and split_answers("7", 1) == ["7"]
