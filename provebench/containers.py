@@ -34,6 +34,11 @@ DEBOOTSTRAP_BASE_TAG = "provebench/debian-sid:debootstrap"
 # The one place the HOL Light version is pinned (Debian sid's package).
 HOL_LIGHT_PIN = "1:3.1.0+git20260619"
 
+# The Lean pins: CombiBench's toolchain, Mathlib tag and the REPL's matching tag.
+LEAN_TOOLCHAIN_PIN = "leanprover/lean4:v4.24.0"
+MATHLIB_PIN = "v4.24.0"
+LEAN_REPL_PIN = "v4.24.0"
+
 # Where outside sources come from by default. s2n-bignum-bench (August 2026) pins
 # its author's fork at 5e0fc782, which is not always reachable; upstream's head of
 # that month loads cleanly with the pinned HOL Light, and imported suites record
@@ -73,6 +78,14 @@ RECIPES: dict[str, ImageRecipe] = {
         version_arg="HOL_LIGHT_VERSION",
         base="hol-light",
         source="s2n-bignum",
+    ),
+    "lean4-mathlib": ImageRecipe(
+        name="lean4-mathlib",
+        system=System.LEAN4,
+        dockerfile="containers/lean4-mathlib/Dockerfile",
+        context_dirs=("harness/lean",),
+        build_args={"LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN, "MATHLIB_REV": MATHLIB_PIN, "REPL_REV": LEAN_REPL_PIN},
+        version_arg="LEAN_TOOLCHAIN",
     ),
 }
 

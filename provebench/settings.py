@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     checkers: int = Field(default=1, ge=1, le=64, description="warm checkers per context")
     memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
     lean_memory_mb: int = Field(default=12288, ge=512, description="address-space limit of one Lean REPL")
-    lean_max_uses: int = Field(default=200, ge=1, description="checks before a Lean REPL is recycled")
+    lean_max_uses: int = Field(default=200, ge=1, description="commands before a Lean REPL is recycled")
+    lean_repl_command: str | None = Field(
+        default=None, description="--backend local: the REPL command, e.g. 'lake env /opt/repl/.lake/build/bin/repl'"
+    )
+    lean_project_dir: Path | None = Field(default=None, description="--backend local: the Mathlib project folder")
     container_headroom_mb: int = Field(
         default=2048, ge=256, description="container memory above one check's limit (the loaded toplevel)"
     )

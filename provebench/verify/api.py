@@ -61,7 +61,14 @@ def _hol_light_factory() -> VerifierFactory:
     return make_hol_light_group_verifier
 
 
+def _lean_factory() -> VerifierFactory:
+    from provebench.verify.lean import make_lean_group_verifier
+
+    return make_lean_group_verifier
+
+
 _FACTORIES[System.HOL_LIGHT] = _hol_light_factory
+_FACTORIES[System.LEAN4] = _lean_factory
 
 
 def context_key(problem: Problem) -> tuple[str, str, str]:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System, Verdict
+from provebench.settings import Settings
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import LaunchedToplevel
 from provebench.verify.lean_vetting import LeanLexicalError, flags
@@ -253,10 +254,14 @@ def fingerprint_command(names: Sequence[str]) -> str:
 """
 
 
-def answer_command(slot: str, answer: str, negate: bool = False) -> str:
-    """A trusted check that the candidate's answer equals (or, negated, differs from) the reference answer."""
+def answer_command(slot: str, answer: str, negate: bool = False, mathlib: bool = True) -> str:
+    """A trusted check that the candidate's answer equals (or, negated, differs from) the reference answer.
+
+    CombiBench's answer-judging tactics in turn: rfl, norm_num (with Mathlib), decide, simp.
+    """
     op = "≠" if negate else "="
-    tactics = f"first | rfl | norm_num [{slot}] | decide | simp [{slot}]"
+    norm_num = f" | norm_num [{slot}]" if mathlib else ""
+    tactics = f"first | rfl{norm_num} | decide | simp [{slot}]"
     return f"example : ({slot}) {op} ({answer}) := by {tactics}\n"
 
 
@@ -318,6 +323,7 @@ class LeanVerifier(Verifier):
         self._launcher = launcher
         self._header = header
         self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := _IMPORT_LINE.match(line)))
+        self._mathlib = any(m.split(".")[0] == "Mathlib" for m in self._header_imports)
         self._size = checkers
         self._max_proof_bytes = max_proof_bytes
         self._load_timeout_s = load_timeout_s
@@ -498,10 +504,12 @@ class LeanVerifier(Verifier):
                 Status.FAIL, Reason.ANSWER_UNVERIFIED, "no reference answer to judge against", seconds=ran.seconds
             )
         for slot, answer in zip(slots, answers, strict=True):
-            same = session.run(answer_command(slot, answer), ran.env, TRUSTED_TIMEOUT_S)
+            same = session.run(answer_command(slot, answer, mathlib=self._mathlib), ran.env, TRUSTED_TIMEOUT_S)
             if same.ok and not same.messages("error"):
                 continue
-            differs = session.run(answer_command(slot, answer, negate=True), ran.env, TRUSTED_TIMEOUT_S)
+            differs = session.run(
+                answer_command(slot, answer, negate=True, mathlib=self._mathlib), ran.env, TRUSTED_TIMEOUT_S
+            )
             if differs.ok and not differs.messages("error"):
                 return self._verdict(Status.FAIL, Reason.WRONG_ANSWER, f"`{slot}` is not {answer}", seconds=ran.seconds)
             return self._verdict(
@@ -519,3 +527,65 @@ class LeanVerifier(Verifier):
             sessions, self._sessions = self._sessions, []
         for s in sessions:
             s.close()
+
+
+_DRIVER_IN_IMAGE = "/opt/provebench/harness/lean/driver.py"
+_REPL_IN_IMAGE = ["lake", "env", "/opt/repl/.lake/build/bin/repl"]
+_PROJECT_IN_IMAGE = "/opt/mathlib"
+
+
+class DockerLeanLauncher:
+    """Starts each driver (and its REPL) in its own sandboxed container of the Lean image."""
+
+    def __init__(self, engine: Any, image: Any, limits: Any, memory_mb: int, max_uses: int) -> None:
+        self._engine, self._image, self._limits = engine, image, limits
+        self._command = ["python3", _DRIVER_IN_IMAGE, f"--memory-mb={memory_mb}", f"--max-uses={max_uses}"]
+        self._command += _REPL_IN_IMAGE
+
+    def launch(self) -> LaunchedToplevel:
+        """Create a container whose main process is the driver; attach to it."""
+        cid = self._engine.create_checker(self._image, self._command, _PROJECT_IN_IMAGE, self._limits)
+        return LaunchedToplevel(
+            argv=self._engine.attach_argv(cid), cwd=None, cleanup=lambda: self._engine.remove(cid), name=cid
+        )
+
+
+def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) -> LeanVerifier:
+    """The Lean verifier of problems sharing one header, on the configured backend."""
+    import shlex
+
+    from provebench import containers
+    from provebench.settings import Backend, checkers_in_budget
+
+    first = problems[0]
+    # REPLs are counted by memory, not by cores.
+    sized = settings.model_copy(update={"memory_mb": settings.lean_memory_mb})
+    common: dict[str, Any] = dict(
+        header=first.context,
+        checkers=checkers_in_budget(sized),
+        max_proof_bytes=settings.max_proof_bytes,
+        load_timeout_s=settings.load_timeout_s,
+    )
+    if settings.backend is Backend.LOCAL:
+        if not settings.lean_repl_command:
+            raise UserError("--backend local for Lean needs PROVEBENCH_LEAN_REPL_COMMAND (and _LEAN_PROJECT_DIR)")
+        launcher = LocalLeanLauncher(
+            shlex.split(settings.lean_repl_command),
+            str(settings.lean_project_dir) if settings.lean_project_dir else None,
+            memory_mb=settings.lean_memory_mb,
+            max_uses=settings.lean_max_uses,
+        )
+        info = CheckerInfo(image="local", digest="local", system=System.LEAN4, version="local")
+        return LeanVerifier(launcher, info, **common)
+    engine = containers.DockerEngine(settings)
+    r, revision = containers.parse_image_ref(first.checker_image)
+    built = engine.ensure_image(r, lambda _line: None, revision)
+    limits = containers.SandboxLimits(memory_mb=containers_memory(settings), pids=settings.pids_limit)
+    docker_launcher = DockerLeanLauncher(engine, built, limits, settings.lean_memory_mb, settings.lean_max_uses)
+    info = CheckerInfo(image=built.tag, digest=built.digest, system=System.LEAN4, version=built.version)
+    return LeanVerifier(docker_launcher, info, **common)
+
+
+def containers_memory(settings: Settings) -> int:
+    """A Lean checker container's memory: the REPL's limit and the driver's headroom."""
+    return settings.lean_memory_mb + settings.container_headroom_mb

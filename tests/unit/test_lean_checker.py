@@ -163,3 +163,69 @@ def test_candidate_bodies_and_answers() -> None:
     assert candidate_body("import Lean\ntheorem t", ("Mathlib",)).startswith("import Lean")
     assert split_answers("[3 / 4, f (a, b), 1 / 2]", 3) == ["3 / 4", "f (a, b)", "1 / 2"]
     assert split_answers("[1, 2]", 3) is None and split_answers("7", 1) == ["7"]
+
+
+def test_every_lean4_core_reference_proof_passes_and_its_statement_does_not(tmp_path: Path) -> None:
+    from provebench.suites.load import find_suite
+
+    suite = find_suite("lean4-core", tmp_path)
+    assert len(suite.problems) >= 30 and all(p.reference_proof for p in suite.problems)
+    assert sum(p.kind is Kind.FILL_IN for p in suite.problems) >= 3
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE), INFO, header=suite.manifest.context, checkers=1)
+    try:
+        passed = [_got(v, p, p.reference_proof or "") for p in suite.problems]
+        unproved = [_got(v, p, p.statement)[0] for p in suite.problems]
+    finally:
+        v.close()
+    assert passed == [(Status.PASS, Reason.PROVED)] * len(suite.problems)
+    assert Status.PASS not in unproved
+
+
+def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from provebench.cli import main
+
+    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
+    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    monkeypatch.setenv("PROVEBENCH_SUITES_DIR", str(tmp_path / "suites"))
+    proof = tmp_path / "proof.lean"
+    proof.write_text("theorem pb_and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := ⟨h.2, h.1⟩\n")
+    assert main(["check", "--suite", "lean4-core", "--problem", "pb_and_swap", str(proof), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "PASS"
+    proof.write_text("theorem pb_and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by sorry\n")
+    assert main(["check", "--suite", "lean4-core", "--problem", "pb_and_swap", str(proof), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "forbidden-construct"
+    assert main(["suites", "selftest", "lean4-core", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["checked"] == report["passed"] == 30 and report["failures"] == []
+
+
+def test_a_run_of_a_lean_suite_journals_lean_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from provebench.cli import main
+
+    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
+    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    answers = tmp_path / "answers.jsonl"
+    right = "theorem pb_or_swap (p q : Prop) : p ∨ q → q ∨ p := fun h => h.elim Or.inr Or.inl\n"
+    wrong = "abbrev pb_two_pow_ten_solution : Nat := 1000\n\n"
+    wrong += "theorem pb_two_pow_ten : 2 ^ 10 = pb_two_pow_ten_solution := rfl\n"
+    answers.write_text(
+        json.dumps({"problem_id": "pb_or_swap", "answer": right})
+        + "\n"
+        + json.dumps({"problem_id": "pb_two_pow_ten", "answer": wrong})
+        + "\n"
+    )
+    out = tmp_path / "run"
+    args = ["run", "--suite", "lean4-core", "--prover", "replay", "--answers", str(answers), "--out", str(out)]
+    args += ["--problem", "pb_or_swap", "--problem", "pb_two_pow_ten", "--no-progress"]
+    assert main(args) == 0
+    records = [json.loads(line) for line in (out / "attempts.jsonl").read_text().splitlines()]
+    got = {r["problem"]: (r["status"], r["reason"]) for r in records}
+    assert got == {"pb_or_swap": ("PASS", "proved"), "pb_two_pow_ten": ("FAIL", "wrong-answer")}
