@@ -12,7 +12,7 @@ process, as an uncaught exception does in the real REPL.
 What it cannot do is elaborate Lean: it keeps each declaration's header and
 body as text, so that provebench's checks have something real to compare.
 It understands just enough of a file: ``theorem``/``lemma``/``def``/``abbrev``
-/``axiom``/``instance`` declarations at the start of a line, ``sorry``,
+/``axiom``/``instance`` declarations at the start of a line, ``namespace``, ``sorry``,
 ``native_decide``, ``#exit``, ``import``, and provebench's trusted commands
 (the fingerprint ``#eval`` and the answer check ``example``), which it
 answers from those texts. Scripted faults, for the checker's limits:
@@ -97,8 +97,15 @@ def run(cmd: str, env: Env | None) -> dict[str, object]:
     sorries: list[dict[str, object]] = []
     if (m := re.search(r"-- double: error (.*)", cmd)) is not None:
         messages.append(message("error", 1, m.group(1)))
+    namespaces: list[str] = []
     for line_no, chunk in split_decls(cmd):
         stripped = chunk.strip()
+        if (ns := re.match(r"namespace\s+(\S+)", stripped)) is not None:
+            namespaces.append(ns.group(1))
+            continue
+        if re.match(r"end\b", stripped) and namespaces:
+            namespaces.pop()
+            continue
         if stripped.startswith("#exit"):
             break
         if stripped.startswith("import"):
@@ -118,6 +125,7 @@ def run(cmd: str, env: Env | None) -> dict[str, object]:
         if d is None:
             continue
         kind, name, rest = d.group("kind"), d.group("name"), d.group("rest")
+        name = ".".join([*namespaces, name]) if name else name
         header, _, body = rest.partition(":=")
         if kind == "axiom":
             header, body = rest, ""

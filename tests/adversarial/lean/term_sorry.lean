@@ -1,0 +1,1 @@
+theorem pb_add_comm_nat (a b : Nat) : a + b = b + a := sorry
