@@ -54,6 +54,16 @@ def load_portfolio(path: Path) -> tuple[Strategy, ...]:
     return tuple(strategies)
 
 
+def fill_lean_statement(statement: str, tactic: str) -> str:
+    """A Lean candidate: the statement with its last ``sorry`` (the theorem's proof) done by ``tactic``."""
+    at = statement.rfind("sorry")
+    if at < 0:
+        return statement
+    head = statement[:at]
+    proof = tactic if head.rstrip().endswith("by") else f"(by {tactic})"
+    return head + proof + statement[at + len("sorry") :]
+
+
 class BaselineProver(Prover):
     """Tries the strategies of a portfolio in order."""
 
@@ -91,7 +101,10 @@ class BaselineProver(Prover):
         """The strategy for this sample and round."""
         strategies = self.portfolio(problem.system)
         chosen = strategies[(sample + len(history)) % len(strategies)]
-        return ProverOutput(proof=chosen.tactic, raw_reply=f"strategy {chosen.name}")
+        proof = (
+            fill_lean_statement(problem.statement, chosen.tactic) if problem.system is System.LEAN4 else chosen.tactic
+        )
+        return ProverOutput(proof=proof, raw_reply=f"strategy {chosen.name}")
 
     def describe(self) -> dict[str, Any]:
         """The portfolio files and their hashes."""

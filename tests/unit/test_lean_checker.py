@@ -229,3 +229,28 @@ def test_a_run_of_a_lean_suite_journals_lean_verdicts(
     records = [json.loads(line) for line in (out / "attempts.jsonl").read_text().splitlines()]
     got = {r["problem"]: (r["status"], r["reason"]) for r in records}
     assert got == {"pb_or_swap": ("PASS", "proved"), "pb_two_pow_ten": ("FAIL", "wrong-answer")}
+
+
+def test_the_baseline_prover_and_the_prompts_speak_lean(tmp_path: Path) -> None:
+    import asyncio
+
+    from provebench.provers.baseline import BaselineProver, BaselineSettings, fill_lean_statement
+    from provebench.provers.prompting import PromptTemplates
+    from provebench.suites.load import find_suite
+
+    suite = find_suite("lean4-core", tmp_path)
+    problem = suite.problem("pb_add_comm_nat")
+    assert fill_lean_statement(problem.statement, "omega").endswith(":= by omega\n")
+    assert fill_lean_statement("theorem t : True := sorry\n", "trivial") == "theorem t : True := (by trivial)\n"
+    prover = BaselineProver(BaselineSettings())
+    prover.prepare(suite.problems)
+    outputs = [asyncio.run(prover.attempt(problem, i, ())).proof for i in range(4)]
+    assert all("sorry" not in o and o.startswith("theorem pb_add_comm_nat") for o in outputs)
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE), INFO, header="", checkers=1)
+    try:
+        assert Status.PASS in {v.check(problem, o).status for o in outputs}
+    finally:
+        v.close()
+    messages = PromptTemplates.for_system(System.LEAN4, None).render(suite.problem("pb_two_pow_ten"), ())
+    assert "pb_two_pow_ten_solution" in messages.user and "fill-in problem" in messages.user
+    assert "Lean 4" in messages.system and "Mathlib" not in messages.system
