@@ -158,7 +158,7 @@ class HolLightVerifier(Verifier):
                 return
             self._prepared = True
             self._starting += self._size
-        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
+        threads = [threading.Thread(target=self._start_one, args=(i,), daemon=True) for i in range(self._size)]
         for t in threads:
             t.start()
         for t in threads:
@@ -168,13 +168,15 @@ class HolLightVerifier(Verifier):
         if self._templates is not None and all(t in self._broken for t in self._templates.paths):
             raise self._broken[self._templates.paths[0]]
 
-    def _start_one(self) -> None:
+    def _start_one(self, index: int = 0) -> None:
         session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
         walk = WalkState()
         try:
             session.start()
-            if self._templates is not None:  # the first template is walked now, so that a warm checker is warm
-                first = self._templates.paths[0]
+            if self._templates is not None:  # a template is walked now, so that a warm checker is warm
+                # Checkers start on different templates: work comes template by template, and the next
+                # template is then often walked already.
+                first = self._templates.paths[index % len(self._templates.paths)]
                 try:
                     walk.walk_to(session, self._templates.routes[first], self._load_timeout_s)
                 except TemplateLoadError as exc:
