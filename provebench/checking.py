@@ -6,7 +6,6 @@ problems of one suite with ad-hoc goals still loads each context once.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from typing import Any
 
 from provebench.containers import RECIPES
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.inputs import decode_text
+from provebench.inputs import decode_text, read_jsonl
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
@@ -118,21 +117,8 @@ class BatchItem:
 
 def parse_batch(path: str, suite: Suite | None, system: System | None, timeout_s: float | None) -> list[BatchItem]:
     """Read and validate every line of a batch file before any check runs."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
     items = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}: line {n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: invalid JSON: {exc.msg}") from None
+    for where, obj in read_jsonl(Path(path), "batch file"):
         if not isinstance(obj, dict) or not isinstance(obj.get("proof"), str):
             raise UserError(f"{where}: needs a string field 'proof'")
         if isinstance(obj.get("problem"), str):

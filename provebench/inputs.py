@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +15,42 @@ from provebench.errors import UserError
 
 def read_yaml(path: Path, what: str = "file") -> Any:
     """The YAML document in ``path``; a one-line ``UserError`` for every way it can be unreadable."""
+    text = read_text(path, what)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+
+
+def read_lines(path: Path, what: str = "file") -> list[str]:
+    """The lines of a UTF-8 text file; a one-line ``UserError`` if it cannot be read."""
+    return read_text(path, what).splitlines()
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """A UTF-8 text file; a one-line ``UserError`` for every way it can be unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: {what} not found") from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a directory, not a {what}") from None
     except UnicodeDecodeError:
         raise UserError(f"{path}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{path}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+
+
+def read_jsonl(path: Path, what: str = "file") -> Iterator[tuple[str, Any]]:
+    """(where, value) for each non-blank line of a JSON Lines file; one-line errors name the line."""
+    for n, line in enumerate(read_lines(path, what), 1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {n}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{where}: invalid JSON: {exc.msg}") from None
 
 
 def decode_text(data: bytes, name: str, what: str) -> str:

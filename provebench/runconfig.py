@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_yaml
+from provebench.inputs import first_error, read_lines, read_yaml
 
 CONFIG_FILE = "config.yaml"
 
@@ -126,11 +126,6 @@ def write_config(config: RunConfig, path: Path) -> None:
 
 def read_ids_file(path: Path) -> list[str]:
     """Problem ids, one per line (blank lines and # comments ignored)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: problems file not found") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
+    lines = read_lines(path, "problems file")
     ids = [line.split("#", 1)[0].strip() for line in lines]
     return [i for i in ids if i]

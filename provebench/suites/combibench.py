@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from provebench import inputs
 from provebench.errors import UserError
 
 SUITE_NAME = "combibench"
@@ -62,21 +63,8 @@ class ImportReport:
 
 def read_jsonl(path: Path) -> list[Record]:
     """The dataset file: one JSON object per line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
     records = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}: line {n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: invalid JSON: {exc.msg}") from None
+    for where, obj in inputs.read_jsonl(path, "dataset file"):
         if not isinstance(obj, dict):
             raise UserError(f"{where}: expected a JSON object")
         fields = {}

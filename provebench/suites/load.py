@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_yaml
+from provebench.inputs import first_error, read_jsonl, read_yaml
 from provebench.model import Kind, Problem, System
 
 SUITE_FILE = "suite.yaml"
@@ -89,20 +89,7 @@ def _first_error(exc: ValidationError) -> str:
 
 def _read_entries(path: Path) -> list[Any]:
     if path.suffix == ".jsonl":
-        entries = []
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise UserError(f"{path}: file not found") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not UTF-8 text") from None
-        for n, line in enumerate(lines, 1):
-            if line.strip():
-                try:
-                    entries.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{path}: line {n}: invalid JSON: {exc.msg}") from None
-        return entries
+        return [value for _, value in read_jsonl(path)]
     data = read_yaml(path)
     if not isinstance(data, list):
         raise UserError(f"{path}: expected a list of problems")

@@ -44,7 +44,7 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["check", "--suite", "hol-light-core", "p.ml"], "--suite needs --problem"),
         (["check", "p.ml"], "say what to prove"),
         (["check", "--system", "hol-light", "--goal", "T", "missing.ml"], "missing.ml: no such file"),
-        (["check", "--batch", "missing.jsonl"], "missing.jsonl: no such file"),
+        (["check", "--batch", "missing.jsonl"], "missing.jsonl: batch file not found"),
         (["suites", "selftest", "nope"], "unknown suite 'nope'"),
         (["--checkers", "0", "suites", "list"], "--checkers must be at least 1"),
     ],
