@@ -97,8 +97,8 @@ def read_checkout(root: Path) -> list[Record]:
     if not meta_path.is_file():
         raise UserError(f"{root}: not a CombiBench checkout (no lean/CombiBench/metadata.csv)")
     try:
-        rows = list(csv.DictReader(meta_path.read_text(encoding="utf-8").splitlines()))
-    except (UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.DictReader(inputs.read_lines(meta_path, "metadata file")))
+    except csv.Error as exc:
         raise UserError(f"{meta_path}: cannot read it as CSV: {exc}") from None
     if not rows or "theorem_name" not in rows[0]:
         raise UserError(f"{meta_path}: needs a theorem_name column")
@@ -108,12 +108,12 @@ def read_checkout(root: Path) -> list[Record]:
         where = f"{meta_path}: line {n}"
         if not _NAME.match(name):
             raise UserError(f"{where}: bad theorem_name {name!r}")
-        statement = _read_lean(folder / f"{name}.lean", where)
+        statement = inputs.read_text(folder / f"{name}.lean", "Lean file")
         solution_path = folder / "with_solution" / f"{name}_sol.lean"
         answer = (row.get("answer") or "").strip() or None
         if answer is not None and not solution_path.is_file():
             raise UserError(f"{where}: {name} has an answer but no with_solution/{name}_sol.lean")
-        with_solution = _read_lean(solution_path, where) if answer is not None else statement
+        with_solution = inputs.read_text(solution_path, "Lean file") if answer is not None else statement
         records.append(
             Record(
                 name=name,
@@ -127,15 +127,6 @@ def read_checkout(root: Path) -> list[Record]:
             )
         )
     return records
-
-
-def _read_lean(path: Path, where: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{where}: {path} is missing") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
 
 
 def split_header(text: str, where: str) -> tuple[tuple[str, ...], str]:
@@ -210,11 +201,11 @@ def _toolchain(src: Path) -> dict[str, str]:
     for base in (folder / "lean", folder):
         toolchain = base / "lean-toolchain"
         if toolchain.is_file() and "lean_toolchain" not in out:
-            out["lean_toolchain"] = toolchain.read_text(encoding="utf-8").strip()
+            out["lean_toolchain"] = inputs.read_text(toolchain, "lean-toolchain file").strip()
         manifest = base / "lake-manifest.json"
         if manifest.is_file() and "mathlib_rev" not in out:
             try:
-                packages = json.loads(manifest.read_text(encoding="utf-8")).get("packages", [])
+                packages = json.loads(inputs.read_text(manifest, "lake manifest")).get("packages", [])
             except (json.JSONDecodeError, AttributeError):
                 raise UserError(f"{manifest}: not a lake manifest") from None
             for package in packages if isinstance(packages, list) else []:

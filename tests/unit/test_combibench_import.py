@@ -143,7 +143,7 @@ def test_broken_files_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="has an answer but no with_solution/pick_two_sol.lean"):
         import_combibench(checkout, tmp_path / "out")
     (checkout / "lean" / "CombiBench" / "count_subsets.lean").unlink()
-    with pytest.raises(UserError, match="count_subsets.lean is missing"):
+    with pytest.raises(UserError, match="count_subsets.lean: Lean file not found"):
         import_combibench(checkout, tmp_path / "out")
     empty = tmp_path / "empty"
     empty.mkdir()
