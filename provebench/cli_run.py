@@ -45,7 +45,13 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (openai prover)")
     r.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
     r.add_argument("--answers", metavar="FILE", help="answers file, CSV (problem_id, answer) or JSONL (replay)")
-    r.add_argument("-n", "--samples", dest="n", type=int, help="attempts per problem (default 1)")
+    r.add_argument("-n", "--samples", dest="n", type=int, help="attempts per problem (default 1; 16 for combibench)")
+    r.add_argument(
+        "--protocol",
+        choices=["provebench", "combibench"],
+        help="combibench: also judge each proof as CombiBench's harness does (answer examples appended, "
+        "compiled together) and report that score beside provebench's; n defaults to 16",
+    )
     r.add_argument("-k", dest="k", help="pass@k values to report, comma-separated (default 1..n)")
     r.add_argument("--repair-rounds", type=int, help="feed checker messages back this many times (default 0)")
     r.add_argument("--prover-connections", type=int, help="prover calls at once (default 8)")
@@ -66,7 +72,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Only the flags the user gave, in config terms."""
     out: dict[str, Any] = {}
-    for key in ("suite", "n", "repair_rounds", "prover_connections", "timeout_s", "infra_retries", "categories"):
+    keys = ("suite", "n", "repair_rounds", "prover_connections", "timeout_s", "infra_retries", "categories", "protocol")
+    for key in keys:
         if getattr(args, key) is not None:
             out[key] = getattr(args, key)
     if args.checkers is not None:

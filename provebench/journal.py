@@ -50,6 +50,7 @@ class AttemptRecord(BaseModel):
     cpu_seconds: float = 0.0
     checker_digest: str | None = None
     checker_version: str | None = None
+    benchmark_pass: bool | None = None  # the benchmark's own judge, when the run asked for it
     prover_seconds: float = 0.0
     tokens_in: int = 0
     tokens_out: int = 0

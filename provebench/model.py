@@ -133,6 +133,9 @@ class Verdict(BaseModel):
     check_seconds: float = 0.0
     cpu_seconds: float = 0.0
     checker: CheckerInfo | None = None
+    # Whether the benchmark's own, laxer judge would accept the proof, when a run asks for it
+    # (CombiBench: the file with answer examples appended compiles without errors or sorry).
+    benchmark_pass: bool | None = None
 
     @property
     def passed(self) -> bool:

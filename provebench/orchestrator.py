@@ -202,6 +202,7 @@ class Orchestrator:
             cpu_seconds=verdict.cpu_seconds,
             checker_digest=checker.digest if checker else None,
             checker_version=checker.version if checker else None,
+            benchmark_pass=verdict.benchmark_pass,
             prover_seconds=round(out.seconds, 6),
             tokens_in=out.tokens_in,
             tokens_out=out.tokens_out,

@@ -33,6 +33,14 @@ def summary_tables(summary: Summary, title: str, suite: str = "") -> list[Table]
             "in s2n-bignum-bench terms",
             ", ".join(f"{n} {S2N_BENCH_TERMS[s]}" for s, n in summary.by_status.items()) or "none",
         )
+    if summary.benchmark is not None:
+        b = summary.benchmark
+        head.add_row(
+            "the benchmark's own judge",
+            f"{b.solved}/{summary.problems} solved; "
+            + ", ".join(f"pass@{k} {_pct(v)}" for k, v in b.pass_at_k.items())
+            + f"; {b.accepted_but_refused} attempt(s) it accepts that provebench refuses",
+        )
     t = summary.totals
     head.add_row("wall time", f"{t.wall_seconds:.1f} s")
     head.add_row("checker CPU time", f"{t.checker_cpu_seconds:.2f} s (check wall time {t.checker_wall_seconds:.2f} s)")

@@ -244,6 +244,8 @@ def execute(
     done = rundir.records()
     chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
     started_at = time.time()
+    if config.protocol == "combibench":
+        settings = settings.model_copy(update={"benchmark_judge": True})
     verifier = verifier_factory(plan.problems, settings)
     journal = Journal(rundir.journal_path)
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -12,6 +12,7 @@ from provebench.errors import UserError
 from provebench.inputs import first_error, read_lines, read_yaml
 
 CONFIG_FILE = "config.yaml"
+COMBIBENCH_SAMPLES = 16  # CombiBench's protocol: pass@16
 
 # What may differ when a run is resumed: how fast it goes, not what it measures.
 RESUMABLE_OVERRIDES = frozenset({"prover_connections", "checkers", "infra_retries"})
@@ -47,6 +48,8 @@ class RunConfig(BaseModel):
     problems: list[str] = Field(default_factory=list)
     problems_file: Path | None = None
     out: Path | None = None
+    # combibench: also judge every proof as CombiBench's own harness does, and report both scores.
+    protocol: Literal["provebench", "combibench"] = "provebench"
 
     @model_validator(mode="after")
     def _k_within_n(self) -> RunConfig:
@@ -110,6 +113,8 @@ def build_config(base: dict[str, Any], overrides: dict[str, Any], source: str) -
     if prover is not None:
         merged["prover"] = prover
     merged.update({k: v for k, v in overrides.items() if v is not None})
+    if merged.get("protocol") == "combibench" and "n" not in merged:
+        merged["n"] = COMBIBENCH_SAMPLES
     if "suite" not in merged:
         raise UserError("say which suite to run: --suite NAME (or suite: in --config)")
     try:

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
     lean_memory_mb: int = Field(default=12288, ge=512, description="address-space limit of one Lean REPL")
     lean_max_uses: int = Field(default=200, ge=1, description="commands before a Lean REPL is recycled")
+    benchmark_judge: bool = Field(
+        default=False, description="also judge proofs as the benchmark's own harness does (a run's protocol)"
+    )
     lean_repl_command: str | None = Field(
         default=None, description="--backend local: the REPL command, e.g. 'lake env /opt/repl/.lake/build/bin/repl'"
     )

@@ -80,6 +80,16 @@ class ProblemCounts(BaseModel):
     c: int
 
 
+class BenchmarkScore(BaseModel):
+    """The score under the benchmark's own, laxer judge (a run's protocol), beside provebench's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    solved: int
+    pass_at_k: dict[int, float]
+    accepted_but_refused: int  # attempts the benchmark's judge accepts and provebench does not
+
+
 class Summary(BaseModel):
     """The typed summary written to ``summary.json``."""
 
@@ -100,6 +110,7 @@ class Summary(BaseModel):
     by_reason: dict[str, int]
     by_problem: dict[str, ProblemCounts]
     totals: Totals
+    benchmark: BenchmarkScore | None = None
 
 
 def latest_records(records: Iterable[AttemptRecord]) -> dict[tuple[str, int, int], AttemptRecord]:
@@ -191,4 +202,27 @@ def summarize(
         by_reason=dict(sorted(by_reason.items())),
         by_problem={pid: ProblemCounts(n=n, c=c) for pid, (n, c) in counts.items()},
         totals=totals,
+        benchmark=_benchmark_score(problems, chains, ks),
+    )
+
+
+def _benchmark_score(
+    problems: Sequence[ProblemRef], chains: dict[tuple[str, int], list[AttemptRecord]], ks: Sequence[int]
+) -> BenchmarkScore | None:
+    """The same counting under the benchmark's judge, where the run recorded it."""
+    judged = [r for chain in chains.values() for r in chain if r.benchmark_pass is not None]
+    if not judged:
+        return None
+    n_of: dict[str, int] = defaultdict(int)
+    c_of: dict[str, int] = defaultdict(int)
+    for (problem, _sample), chain in chains.items():
+        decided = [r for r in chain if r.status is not Status.ERROR]
+        if decided:
+            n_of[problem] += 1
+            c_of[problem] += any(r.benchmark_pass for r in decided)
+    counts = [(n_of[p.id], c_of[p.id]) for p in problems]
+    return BenchmarkScore(
+        solved=sum(1 for _n, c in counts if c > 0),
+        pass_at_k=_pass_at_ks(counts, ks),
+        accepted_but_refused=sum(1 for r in judged if r.benchmark_pass and r.status is not Status.PASS),
     )

@@ -23,9 +23,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System, Verdict
@@ -34,6 +34,7 @@ from provebench.verify.api import Verifier
 from provebench.verify.hol_session import LaunchedToplevel
 from provebench.verify.lean_vetting import LeanLexicalError, flags
 
+T = TypeVar("T")
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler", "Lean.ofReduceNat"})
 TRUSTED_TIMEOUT_S = 120.0  # a trusted command: the fingerprint, an answer check
@@ -318,8 +319,10 @@ class LeanVerifier(Verifier):
         checkers: int = 1,
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
+        benchmark_judge: bool = False,
     ) -> None:
         self.checker = checker
+        self._benchmark_judge = benchmark_judge
         self._launcher = launcher
         self._header = header
         self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := _IMPORT_LINE.match(line)))
@@ -375,21 +378,47 @@ class LeanVerifier(Verifier):
         if problem.system is not System.LEAN4:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not Lean 4")
         refused = self._vet(problem, proof)
-        if refused is not None:
-            return refused
-        return self._check_on_checker(problem, proof, timeout_s)
+        verdict = refused if refused is not None else self._check_on_checker(problem, proof, timeout_s)
+        if self._benchmark_judge and verdict.reason not in (Reason.NO_PROOF, Reason.TOO_LARGE, Reason.INVALID_TEXT):
+            # The benchmark's own judge also sees what provebench refuses before compiling: that is the point.
+            limit = timeout_s if timeout_s is not None else problem.timeout_s
+            judged = self._on_session(lambda s: self._benchmark_judged(s, problem, proof, limit))
+            verdict = verdict.model_copy(update={"benchmark_pass": judged})
+        return verdict
+
+    def _benchmark_judged(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> bool:
+        """CombiBench's judge: the file with one answer example per slot appended compiles, without sorry."""
+        text = candidate_body(proof, self._header_imports)
+        if problem.kind is Kind.FILL_IN:
+            from provebench.suites.combibench import solution_names
+
+            slots = solution_names(problem.id, problem.statement)
+            answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
+            if answers is None:
+                return False
+            closer = "try norm_num" if self._mathlib else "try decide"
+            for slot, answer in zip(slots, answers, strict=True):
+                text += f"\n\nexample: {slot} = {answer} := by\n  try rfl\n  {closer}\n"
+        ran = session.run(text, "header", timeout_s)
+        sorry = ran.response.get("sorries") or any("sorry" in str(m.get("data", "")) for m in ran.messages("warning"))
+        return ran.ok and not ran.messages("error") and not sorry
 
     def check_unvetted_for_tests(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         """Skip the static flags, to test the layers after compilation. Never for untrusted input."""
         return self._check_on_checker(problem, proof, timeout_s)
 
     def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
+        limit = timeout_s if timeout_s is not None else problem.timeout_s
+        return self._on_session(lambda s: self._check_on(s, problem, proof, limit))
+
+    def _on_session(self, work: Callable[[LeanSession], T]) -> T:
+        """``work`` on a free warm REPL; a broken one is replaced."""
         self.prepare()
         got = self._idle.get()
         if isinstance(got, BaseException):
             raise VerifierUnavailable(f"no Lean checker could start: {got}") from got
         try:
-            verdict = self._check_on(got, problem, proof, timeout_s if timeout_s is not None else problem.timeout_s)
+            result = work(got)
             self.recycled += got.done()
         except VerifierUnavailable:
             got.close()
@@ -399,7 +428,7 @@ class LeanVerifier(Verifier):
             threading.Thread(target=self._start_one, daemon=True).start()
             raise
         self._idle.put(got)
-        return verdict
+        return result
 
     def _verdict(self, status: Status, reason: Reason, *messages: str, seconds: float = 0.0) -> Verdict:
         return Verdict(
@@ -574,6 +603,7 @@ def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) ->
         checkers=checkers_in_budget(sized),
         max_proof_bytes=settings.max_proof_bytes,
         load_timeout_s=settings.load_timeout_s,
+        benchmark_judge=settings.benchmark_judge,
     )
     if settings.backend is Backend.LOCAL:
         if not settings.lean_repl_command:

@@ -33,6 +33,8 @@ DECL = re.compile(
     r"(?P<kind>theorem|lemma|def|abbrev|axiom|instance|example)\b\s*(?P<name>[^\s:({\[]*)(?P<rest>.*)$",
     re.DOTALL,
 )
+# CombiBench's own appended answer example: `example: SLOT = ANSWER := by try rfl; try norm_num`.
+BENCHMARK_EXAMPLE = re.compile(r"^example\s*:\s*(?P<lhs>[\w.']+) = (?P<rhs>.*?) := by", re.DOTALL)
 ANSWER_CHECK = re.compile(r"^example : \((?P<lhs>[\w.']+)\) (?P<op>=|≠) \((?P<rhs>.*)\) := by", re.DOTALL)
 FINGERPRINT = re.compile(r"provebench_fingerprint \[(?P<names>[^\]]*)\]")
 
@@ -121,6 +123,10 @@ def run(cmd: str, env: Env | None) -> dict[str, object]:
         if (ac := ANSWER_CHECK.match(stripped)) is not None:
             messages.extend(answer_check(new, ac, line_no))
             continue
+        if (be := BENCHMARK_EXAMPLE.match(stripped)) is not None:
+            wrong = answer_check(new, be, line_no, op="=")
+            messages.extend(message("error", line_no, "unsolved goals") for _ in wrong)
+            continue
         d = DECL.match(stripped)
         if d is None:
             continue
@@ -169,12 +175,12 @@ def fingerprint(env: Env, name: str) -> dict[str, object]:
     return {"name": name, "kind": d.kind, "type": d.header, "value": value, "axioms": sorted(d.axioms)}
 
 
-def answer_check(env: Env, m: re.Match[str], line: int) -> list[dict[str, object]]:
+def answer_check(env: Env, m: re.Match[str], line: int, op: str | None = None) -> list[dict[str, object]]:
     d = env.decls.get(m.group("lhs"))
     if d is None:
         return [message("error", line, f"unknown identifier '{m.group('lhs')}'")]
     equal = " ".join(d.body.split()) == " ".join(m.group("rhs").split())
-    holds = equal if m.group("op") == "=" else not equal
+    holds = equal if (op or m.group("op")) == "=" else not equal
     return [] if holds else [message("error", line, "linarith failed, first | rfl | ... failed")]
 
 

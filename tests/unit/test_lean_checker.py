@@ -254,3 +254,44 @@ def test_the_baseline_prover_and_the_prompts_speak_lean(tmp_path: Path) -> None:
     messages = PromptTemplates.for_system(System.LEAN4, None).render(suite.problem("pb_two_pow_ten"), ())
     assert "pb_two_pow_ten_solution" in messages.user and "fill-in problem" in messages.user
     assert "Lean 4" in messages.system and "Mathlib" not in messages.system
+
+
+def test_the_combibench_protocol_reports_the_benchmarks_own_score_beside_provebenchs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from provebench.cli import main
+
+    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
+    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    answers = {
+        "pb_or_swap": "theorem pb_or_swap (p q : Prop) : p ∨ q → q ∨ p := fun h => h.elim Or.inr Or.inl\n",
+        # compiles, so CombiBench's judge accepts it; provebench refuses native_decide
+        "pb_ten_is_even": "theorem pb_ten_is_even : 10 % 2 = 0 := by native_decide\n",
+        # a wrong answer: both refuse it
+        "pb_sum_list": "abbrev pb_sum_list_solution : Nat := 16\n\n"
+        "theorem pb_sum_list : [3, 5, 7].foldl (· + ·) 0 = pb_sum_list_solution := rfl\n",
+    }
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps({"problem_id": k, "answer": v}) + "\n" for k, v in answers.items()))
+    out = tmp_path / "run"
+    args = ["run", "--suite", "lean4-core", "--prover", "replay", "--answers", str(path), "--out", str(out)]
+    args += ["--protocol", "combibench", "--no-progress", "--json"]
+    for pid in answers:
+        args += ["--problem", pid]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["samples_per_problem"] == 16  # CombiBench's n
+    assert summary["solved"] == 1
+    assert summary["benchmark"]["solved"] == 2 and summary["benchmark"]["accepted_but_refused"] == 1
+    records = [json.loads(line) for line in (out / "attempts.jsonl").read_text().splitlines()]
+    # The replay prover has one answer per problem: the other 15 samples are FAIL no-proof, never judged.
+    judged = {(r["problem"], r["status"], r["benchmark_pass"]) for r in records if r["benchmark_pass"] is not None}
+    assert judged == {
+        ("pb_or_swap", "PASS", True),
+        ("pb_ten_is_even", "CHEATING", True),
+        ("pb_sum_list", "FAIL", False),
+    }
+    assert main(["report", str(out)]) == 0
+    assert "the benchmark's own judge" in capsys.readouterr().out
