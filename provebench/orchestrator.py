@@ -55,8 +55,9 @@ def pending_chains(
 
     In ``schedule`` order (context by context, template by template, longest
     timeouts first), so that each context is loaded and each template walked
-    once; sample-major within a template, so that an interrupted run covers
-    its problems evenly.
+    once. Without templates, sample-major, so that an interrupted run covers
+    its problems evenly; in a template, problem by problem (every sample of one
+    position before the walker moves on).
     """
     rounds = repair_rounds if can_repair else 0
     by_chain: dict[tuple[str, int], list[AttemptRecord]] = {}
@@ -65,7 +66,12 @@ def pending_chains(
     groups: dict[tuple[tuple[str, str, str], str], list[Problem]] = {}
     for p in schedule(problems):
         groups.setdefault((context_key(p), p.template or ""), []).append(p)
-    order = [(sample, problem) for group in groups.values() for sample in range(samples) for problem in group]
+    order = []
+    for (_context, template), group in groups.items():
+        if template:
+            order += [(sample, problem) for problem in group for sample in range(samples)]
+        else:
+            order += [(sample, problem) for sample in range(samples) for problem in group]
     chains = []
     for sample, problem in order:
         records = sorted(by_chain.get((problem.id, sample), []), key=lambda r: r.round)

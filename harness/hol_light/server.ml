@@ -213,9 +213,11 @@ let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
      | _ -> ());
     pb_check_loop ic oc;;
 
-(* Template mode. The server walks forward through a template (trusted text,
-   sent in slices with PBSEEK) and leaves a holder at each problem position
-   (PBHOLD); checks name the position they fork from (PBREQK). *)
+(* Template mode. A walker (see PBWALK below) goes forward through a template
+   (trusted text, sent in slices with PBSEEK) and checks from where it stands
+   (PBREQ); before moving on from a problem's position it may leave a holder,
+   a fork kept there (PBHOLD; PBDROP ends one), so that a later check of that
+   problem forks from the right place (PBREQK names it). *)
 let pb_holders : (string, Pb_proc.holder) Hashtbl.t = Hashtbl.create 16;;
 
 let pb_drop_spare () =
@@ -283,6 +285,7 @@ let pb_walk (nonce : string) : unit =
   pb_drop_spare ();
   if Pb_proc.fork_walker () then begin
     incr pb_walk_depth;
+    pb_in_template := true;  (* a walker checks from where it stands in a template *)
     pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
   end;;
 
@@ -318,6 +321,11 @@ let pb_serve (ready_nonce : string) : unit =
          pb_frame stdout "PBACK" nonce (pb_seek text)
        | ["PBWALK"; nonce] -> pb_walk nonce
        | ["PBEND"; nonce] -> pb_end_walk nonce
+       | ["PBDROP"; nonce; key] ->
+         (match Hashtbl.find_opt pb_holders key with
+          | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
+          | None -> ());
+         pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
        | ["PBHOLD"; nonce; key] ->
          pb_hold key;
          pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"

@@ -79,15 +79,17 @@ def context_key(problem: Problem) -> tuple[str, str, str]:
 def schedule(problems: Sequence[Problem]) -> list[Problem]:
     """The order to check problems in: context by context, template by template, longest timeouts first.
 
-    A checker loads each context and walks each template once when work comes
-    in this order; long checks first keep them from trailing at the end.
+    A checker loads each context once and walks each template once, forward,
+    when work comes in this order: templates with the longest timeouts first
+    (so long checks do not trail at the end), within a template by position;
+    problems without templates by timeout.
     """
     templates: dict[tuple[tuple[str, str, str], str], list[Problem]] = {}
     for p in problems:
         templates.setdefault((context_key(p), p.template or ""), []).append(p)
     contexts = list(dict.fromkeys(key for key, _ in templates))
     groups = sorted(templates.items(), key=lambda kv: (contexts.index(kv[0][0]), -max(p.timeout_s for p in kv[1])))
-    return [p for _, group in groups for p in sorted(group, key=lambda p: -p.timeout_s)]
+    return [p for _, group in groups for p in sorted(group, key=lambda p: (p.template_line or 0, -p.timeout_s))]
 
 
 def make_group_verifier(problems: Sequence[Problem], settings: Settings) -> Verifier:

@@ -173,12 +173,14 @@ class HolLightVerifier(Verifier):
         walk = WalkState()
         try:
             session.start()
-            if self._templates is not None:  # a template is walked now, so that a warm checker is warm
+            if self._templates is not None:  # walked to a first problem now, so that a warm checker is warm
                 # Checkers start on different templates: work comes template by template, and the next
                 # template is then often walked already.
                 first = self._templates.paths[index % len(self._templates.paths)]
+                route = self._templates.routes[first]
+                stop = next(s for s in route.stops if s.hold is not None)
                 try:
-                    walk.walk_to(session, self._templates.routes[first], self._load_timeout_s)
+                    walk.reach(session, route, stop.position, stop.hold or "", self._load_timeout_s)
                 except TemplateLoadError as exc:
                     self._broken[first] = exc
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
@@ -198,15 +200,20 @@ class HolLightVerifier(Verifier):
             self._idle.append(session)
             self._cond.notify_all()
 
-    def _acquire(self, key: str | None) -> HolLightSession:
-        """A free checker, preferring one that holds ``key``."""
+    def _acquire(self, key: str | None, template: str | None = None, position: int = 0) -> HolLightSession:
+        """A free checker: one that holds ``key``, else the one whose walker is nearest before it, else any."""
         with self._cond:
             while not self._idle:
                 if not self._sessions and not self._starting:
                     error = self._start_errors[-1] if self._start_errors else None
                     raise VerifierUnavailable(f"no HOL Light checker could start: {error}") from error
                 self._cond.wait()
-            session = next((s for s in self._idle if key in self._walks[s].held), self._idle[0])
+            session = next((s for s in self._idle if key in self._walks[s].held), None)
+            if session is None:
+                before = [
+                    s for s in self._idle if self._walks[s].template == template and self._walks[s].position <= position
+                ]
+                session = max(before, key=lambda s: self._walks[s].position, default=self._idle[0])
             self._idle.remove(session)
             return session
 
@@ -259,11 +266,11 @@ class HolLightVerifier(Verifier):
         key = self._templates.key(problem) if self._templates is not None else None
         if problem.template is not None and problem.template in self._broken:
             raise self._broken[problem.template]
-        session = self._acquire(key)
+        position = self._templates.position(problem) if self._templates is not None else 0
+        session = self._acquire(key, problem.template, position)
         try:
-            if key is not None:
-                self._walk_to(session, problem, key)
-            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=key)
+            at = self._reach(session, problem, key) if key is not None else None
+            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=at)
         except TemplateLoadError as exc:
             self._broken[str(problem.template)] = exc
             self._release(session)
@@ -274,19 +281,11 @@ class HolLightVerifier(Verifier):
         self._release(session)
         return self._verdict(reply)
 
-    def _walk_to(self, session: HolLightSession, problem: Problem, key: str) -> None:
-        """Make ``session`` hold ``key``: walk its template from the deepest shared fork point."""
+    def _reach(self, session: HolLightSession, problem: Problem, key: str) -> str | None:
+        """Bring ``session`` to the problem's position: a holder's key there, or None (its walker stands there)."""
         assert self._templates is not None
-        walk = self._walks[session]
-        if key in walk.held:
-            return
         route = self._templates.routes[str(problem.template)]
-        walk.walk_to(session, route, self._load_timeout_s)
-        if key not in walk.held:  # a position only an ended walker held: walk again from the start
-            walk.pop_to(session, 0)
-            walk.walk_to(session, route, self._load_timeout_s)
-        if key not in walk.held:
-            raise VerifierUnavailable(f"{problem.template}: the walk did not reach line {problem.template_line}")
+        return self._walks[session].reach(session, route, self._templates.position(problem), key, self._load_timeout_s)
 
     def _verdict(self, reply: ServerReply) -> Verdict:
         messages = tuple(m for m in (reply.detail.strip(), reply.output.strip()) if m)

@@ -154,6 +154,12 @@ class HolLightSession:
         self._send(f"PBHOLD {nonce} {key}\n".encode())
         self._ack(nonce, _REPLY_GRACE_S, "forking a holder")
 
+    def drop(self, key: str) -> None:
+        """End the holder at ``key`` (one this process left)."""
+        nonce = secrets.token_hex(8)
+        self._send(f"PBDROP {nonce} {key}\n".encode())
+        self._ack(nonce, _REPLY_GRACE_S, "ending a holder")
+
     def walk(self) -> None:
         """Fork a walker that serves from here on while this process waits at the current position."""
         nonce = secrets.token_hex(8)

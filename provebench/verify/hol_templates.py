@@ -132,6 +132,7 @@ class TemplateForest:
         self._index = {t: i for i, t in enumerate(order)}
         self._adjacent = [_common_lines(texts[a].lines, texts[b].lines) for a, b in zip(order, order[1:], strict=False)]
         self._keys: dict[tuple[str, int], str] = {}
+        self._positions: dict[tuple[str, int], int] = {}
         self.routes = {t: self._route(t, texts, positions) for t in self.paths}
 
     def _common(self, a: str, b: str) -> int:
@@ -163,12 +164,17 @@ class TemplateForest:
             )
         for q in positions[t]:
             self._keys[(t, text.line(q))] = self._id(t, q)
+            self._positions[(t, text.line(q))] = q
         fork_ids = {ROOT_FORK: 1} | {s.fork: s.position for s in stops if s.fork is not None}
         return TemplateRoute(path=t, text_of=text, stops=tuple(stops), forks=fork_ids)
 
     def key(self, problem: Problem) -> str | None:
         """The holder key of a problem's position, or None if this forest does not hold it."""
         return self._keys.get((problem.template or "", problem.template_line or 0))
+
+    def position(self, problem: Problem) -> int:
+        """A problem's position in its template's route."""
+        return self._positions[(problem.template or "", problem.template_line or 0)]
 
 
 def _common_lines(a: Sequence[str], b: Sequence[str]) -> int:
@@ -202,6 +208,10 @@ class WalkingSession(Protocol):
         """Fork a walker; the current process waits at its position."""
         ...
 
+    def drop(self, key: str) -> None:
+        """End the holder at ``key`` (one the current process left)."""
+        ...
+
     def end_walk(self) -> None:
         """End the current walker; its parent serves again."""
         ...
@@ -209,11 +219,21 @@ class WalkingSession(Protocol):
 
 @dataclass
 class WalkState:
-    """Where one checker is: its walkers (bottom first) and the holders each process left."""
+    """Where one checker is: its walkers (bottom first), where the top one stands, and its holders.
+
+    A walker goes forward only as far as the check at hand needs, and serves that
+    check itself. It leaves a few holders behind it (``max_holders``, the newest
+    kept), for checks that come a little out of order; a check further back starts
+    a new walker from the deepest fork point before it. So memory is bounded by
+    the walkers on the stack and the holders, however many problems a template has:
+    each holder keeps its own copy of every page the walker changes after it.
+    """
 
     stack: list[tuple[str, int]] = field(default_factory=list)  # (fork id, position) each walker started at
     held: dict[str, int] = field(default_factory=dict)  # holder key -> depth of the process that forked it
-    template: str | None = None  # the template the top walker has walked through
+    template: str | None = None  # the template the top walker is in
+    position: int = 1  # where the top walker stands in it
+    max_holders: int = 4
 
     def pop_to(self, session: WalkingSession, depth: int) -> None:
         """End walkers until ``depth`` remain; their holders end with them."""
@@ -223,36 +243,63 @@ class WalkState:
         self.held = {k: d for k, d in self.held.items() if d <= depth}
         self.template = None
 
-    def walk_to(self, session: WalkingSession, route: TemplateRoute, load_timeout_s: float) -> None:
-        """Make the session hold every stop of ``route``, from the deepest fork point it shares."""
-        if self.template == route.path:
-            return
-        # The deepest walker that started at a fork point of this route: its parent waits there.
-        keep = max((i for i, (fork, pos) in enumerate(self.stack) if route.forks.get(fork) == pos), default=-1)
+    def reach(
+        self, session: WalkingSession, route: TemplateRoute, target: int, key: str, load_timeout_s: float
+    ) -> str | None:
+        """Make position ``target`` of ``route`` checkable.
+
+        Returns the key of a holder there, or None when the top walker stands
+        there and checks from where it is.
+        """
+        if key in self.held:
+            return key
+        if self.template != route.path or self.position > target:
+            self._restart(session, route, target)
+        try:
+            self._advance(session, route, target, load_timeout_s)
+        except TemplateLoadError:
+            self.pop_to(session, 0)
+            raise
+        return None
+
+    def _restart(self, session: WalkingSession, route: TemplateRoute, target: int) -> None:
+        """A new walker from the deepest fork point of ``route`` at or before ``target`` (its parent waits there)."""
+        shared = [i for i, (fork, pos) in enumerate(self.stack) if route.forks.get(fork) == pos and pos <= target]
+        keep = max(shared, default=-1)
         fork, start = self.stack[keep] if keep >= 0 else (ROOT_FORK, 1)
         self.pop_to(session, max(keep, 0))
         session.walk()
         self.stack.append((fork, start))
-        position = start
-        try:
-            for stop in route.stops:
-                if stop.position < start:
-                    continue
-                if stop.position > position:
-                    loaded = session.seek(route.text(position, stop.position), load_timeout_s)
-                    if not loaded.ok:
-                        first, last = route.text_of.line(position), route.text_of.line(stop.position) - 1
-                        raise TemplateLoadError(
-                            f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
-                        )
-                    position = stop.position
-                if stop.hold is not None and stop.hold not in self.held:
-                    session.hold(stop.hold)
-                    self.held[stop.hold] = len(self.stack)
-                if stop.fork is not None and stop.position > start:
-                    session.walk()
-                    self.stack.append((stop.fork, stop.position))
-        except TemplateLoadError:
-            self.pop_to(session, 0)
-            raise
-        self.template = route.path
+        self.template, self.position = route.path, start
+
+    def _advance(self, session: WalkingSession, route: TemplateRoute, target: int, load_timeout_s: float) -> None:
+        for stop in route.stops:
+            if stop.position <= self.position or stop.position > target:
+                continue
+            self._hold_here(session, route)  # leaving a problem's position: keep a holder there
+            loaded = session.seek(route.text(self.position, stop.position), load_timeout_s)
+            if not loaded.ok:
+                first, last = route.text_of.line(self.position), route.text_of.line(stop.position) - 1
+                raise TemplateLoadError(
+                    f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
+                )
+            self.position = stop.position
+            if stop.fork is not None and self.stack[-1][1] != stop.position:
+                session.walk()
+                self.stack.append((stop.fork, stop.position))
+
+    def _hold_here(self, session: WalkingSession, route: TemplateRoute) -> None:
+        """Before moving on from a problem's position, leave a holder there (the newest few are kept)."""
+        stop = next((s for s in route.stops if s.position == self.position), None)
+        if stop is None or stop.hold is None or stop.hold in self.held or self.max_holders <= 0:
+            return
+        depth = len(self.stack)
+        if len(self.held) >= self.max_holders:
+            # Only the top walker's own holders can be dropped: an ancestor's stay until its walker ends.
+            own = [k for k, d in self.held.items() if d == depth]
+            if not own:
+                return
+            session.drop(own[0])
+            del self.held[own[0]]
+        session.hold(stop.hold)
+        self.held[stop.hold] = depth

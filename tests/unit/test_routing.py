@@ -57,14 +57,18 @@ def test_checks_go_to_the_verifier_of_their_context_and_idle_ones_are_stopped() 
 
 def test_a_run_orders_its_work_template_by_template() -> None:
     chains = pending_chains(PROBLEMS, 2, 0, True, [])
+    # Problem by problem within a template: every sample of a position before the walker moves on.
     assert [(c.problem.id, c.sample) for c in chains] == [
         ("a1", 0),
-        ("a2", 0),
         ("a1", 1),
+        ("a2", 0),
         ("a2", 1),
         ("b1", 0),
         ("b1", 1),
     ]
+    # Without templates, sample-major, so that an interrupted run covers every problem evenly.
+    plain = pending_chains(IN_CONTEXTS[:1] + [_p("a3", None, context="A")], 2, 0, True, [])
+    assert [(c.problem.id, c.sample) for c in plain] == [("a1", 0), ("a3", 0), ("a1", 1), ("a3", 1)]
 
 
 def test_templates_with_the_longest_timeouts_come_first_and_each_is_walked_once() -> None:
@@ -75,9 +79,10 @@ def test_templates_with_the_longest_timeouts_come_first_and_each_is_walked_once(
         _p("b2", "B.ml", 7, timeout_s=7200),
         _p("c1", None, context="C", timeout_s=9999),  # another context: after the first one's work
     ]
-    assert [p.id for p in schedule(problems)] == ["b2", "b1", "a2", "a1", "c1"]
+    # B holds the longest timeout, so B first; within a template, by position (one forward walk).
+    assert [p.id for p in schedule(problems)] == ["b1", "b2", "a1", "a2", "c1"]
     chains = pending_chains(problems, 1, 0, True, [])
-    assert [c.problem.id for c in chains] == ["b2", "b1", "a2", "a1", "c1"]
+    assert [c.problem.id for c in chains] == ["b1", "b2", "a1", "a2", "c1"]
 
 
 def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:

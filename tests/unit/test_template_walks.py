@@ -52,6 +52,14 @@ class ProcessTreeDouble:
     def walk(self) -> None:
         self.stack.append(self.stack[-1])
 
+    def drop(self, key: str) -> None:
+        assert self.holder_depth[key] == len(self.stack) - 1, "only the top process's own holders are dropped"
+        del self.holders[key], self.holder_depth[key]
+
+    def context(self, handle: str | None) -> str:
+        """What a check sent with this handle sees: a holder's text, or the top walker's."""
+        return self.stack[-1] if handle is None else self.holders[handle]
+
     def end_walk(self) -> None:
         assert len(self.stack) > 1, "the server itself is never ended"
         depth = len(self.stack) - 1
@@ -97,33 +105,43 @@ def _context(texts: dict[str, str], p: Problem) -> str:
     return "\n".join(lines[: (p.template_line or 1) - 1]) + ("\n" if (p.template_line or 1) > 1 else "")
 
 
+def _reach(forest: TemplateForest, state: WalkState, session: ProcessTreeDouble, p: Problem) -> str | None:
+    key = forest.key(p)
+    assert key is not None
+    return state.reach(session, forest.routes[str(p.template)], forest.position(p), key, 60)
+
+
 @pytest.mark.parametrize("seed", range(8))
-def test_each_holder_has_exactly_its_problems_context_in_any_order(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("max_holders", [0, 2, 4])
+def test_every_check_sees_exactly_its_problems_context_in_any_order(
+    tmp_path: Path, seed: int, max_holders: int
+) -> None:
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)
     forest = TemplateForest(problems)
-    session, state = ProcessTreeDouble(), WalkState()
+    session, state = ProcessTreeDouble(), WalkState(max_holders=max_holders)
     order = problems * 2
     random.Random(seed).shuffle(order)
     for p in order:
-        key = forest.key(p)
-        assert key is not None
-        if key not in state.held:
-            state.walk_to(session, forest.routes[str(p.template)], 60)
-        assert key in state.held and session.holders[key] == _context(texts, p), p.id
-        assert set(state.held) == set(session.holders)
+        handle = _reach(forest, state, session, p)
+        assert session.context(handle) == _context(texts, p), p.id
+        assert set(state.held) == set(session.holders) and len(session.holders) <= max_holders
+        assert len(session.stack) == len(state.stack) + 1
 
 
-def test_shared_text_is_loaded_once_when_templates_come_one_after_another(tmp_path: Path) -> None:
+def test_in_schedule_order_each_template_is_walked_once_forward(tmp_path: Path) -> None:
+    from provebench.verify.api import schedule
+
     texts = _templates(tmp_path)
-    forest = TemplateForest(_problems(tmp_path, texts))
-    session, state = ProcessTreeDouble(), WalkState()
-    for name in ("a.ml", "b.ml", "c.ml"):
-        state.walk_to(session, forest.routes[str(tmp_path / name)], 60)
+    problems = _problems(tmp_path, texts)
+    forest = TemplateForest(problems)
+    session, state = ProcessTreeDouble(), WalkState(max_holders=0)
+    for p in schedule(problems):
+        assert session.context(_reach(forest, state, session, p)) == _context(texts, p)
     base_lines = BASE.count("\n")
-    # a.ml from the start; b.ml from where it parts from a.ml; c.ml from where it parts from both.
-    assert session.seeked_lines < base_lines + 3 * 3
-    assert len(session.stack) >= 3  # the server, a walker waiting at a branch point, the walker of c.ml
+    # The shared text once, then each template's own part: no walk is repeated.
+    own = sum(t.count("\n") - base_lines for t in texts.values() if t.startswith(BASE))
+    assert session.seeked_lines <= base_lines + own + texts["d.ml"].count("\n") + 4 * len(texts)
 
 
 def test_a_template_that_does_not_load_leaves_the_checker_usable(tmp_path: Path) -> None:
@@ -131,12 +149,12 @@ def test_a_template_that_does_not_load_leaves_the_checker_usable(tmp_path: Path)
     problems = _problems(tmp_path, texts)
     forest = TemplateForest(problems)
     session, state = ProcessTreeDouble(broken_text="B_ONLY"), WalkState()
+    b_last = max((p for p in problems if p.id.startswith("b.ml")), key=lambda p: p.template_line or 0)
     with pytest.raises(TemplateLoadError, match=r"b\.ml: lines \d+-\d+ do not load"):
-        state.walk_to(session, forest.routes[str(tmp_path / "b.ml")], 60)
+        _reach(forest, state, session, b_last)
     assert len(session.stack) == 1 and state.stack == [] and not state.held
     a1 = next(p for p in problems if p.id.startswith("a.ml") and p.template_line == 7)
-    state.walk_to(session, forest.routes[str(tmp_path / "a.ml")], 60)
-    assert session.holders[str(forest.key(a1))] == _context(texts, a1)
+    assert session.context(_reach(forest, state, session, a1)) == _context(texts, a1)
 
 
 def test_problems_at_the_same_text_share_one_holder(tmp_path: Path) -> None:
