@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,21 +169,38 @@ def check_many(
         except VerifierUnavailable as exc:
             return infrastructure_verdict(exc)
 
+    def run(indices: list[int]) -> list[tuple[int, Verdict]]:
+        out = []
+        for i in indices:
+            verdict = one(items[i])
+            on_verdict(items[i][0], verdict)
+            out.append((i, verdict))
+        return out
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
         for key in contexts:
             indices = [i for i in order if context_key(items[i][0]) == key]
             try:
                 pool.for_problem(items[indices[0]][0])  # load before the workers start, so loading is not raced
             except VerifierUnavailable as exc:
-                checked: Iterator[Verdict] = iter([infrastructure_verdict(exc)] * len(indices))
+                for i in indices:
+                    results[i] = infrastructure_verdict(exc)
+                    on_verdict(items[i][0], results[i])
             else:
-                checked = executor.map(one, [items[i] for i in indices])
-            for i, verdict in zip(indices, checked, strict=True):
-                results[i] = verdict
-                on_verdict(items[i][0], verdict)
-                while ready in results:
-                    yield results.pop(ready)
-                    ready += 1
+                # A template's items go to one worker, in order, so that its checker walks it once, forward,
+                # while other workers walk other templates.
+                runs: dict[object, list[int]] = {}
+                for i in indices:
+                    runs.setdefault(items[i][0].template or i, []).append(i)
+                for done in as_completed([executor.submit(run, r) for r in runs.values()]):
+                    for i, verdict in done.result():
+                        results[i] = verdict
+                    while ready in results:
+                        yield results.pop(ready)
+                        ready += 1
+            while ready in results:
+                yield results.pop(ready)
+                ready += 1
             if len(contexts) > 1:
                 pool.close_context(key)
 
