@@ -58,7 +58,14 @@ class LeanLauncher(Protocol):
 class LocalLeanLauncher:
     """Runs the driver with the host's python3 around a REPL command on the host (tests, development)."""
 
-    def __init__(self, repl_argv: Sequence[str], cwd: str | None = None, memory_mb: int = 0, max_uses: int = 200):
+    def __init__(
+        self,
+        repl_argv: Sequence[str],
+        cwd: str | None = None,
+        memory_mb: int = 0,
+        max_uses: int = 200,
+        max_rss_mb: float = 0,
+    ):
         from provebench.containers import resource_root
 
         self._argv = [
@@ -66,6 +73,7 @@ class LocalLeanLauncher:
             str(resource_root() / "harness" / "lean" / "driver.py"),
             f"--memory-mb={memory_mb}",
             f"--max-uses={max_uses}",
+            f"--max-rss-mb={max_rss_mb}",
             *repl_argv,
         ]
         self._cwd = cwd

@@ -295,3 +295,20 @@ def test_the_combibench_protocol_reports_the_benchmarks_own_score_beside_provebe
     }
     assert main(["report", str(out)]) == 0
     assert "the benchmark's own judge" in capsys.readouterr().out
+
+
+def test_the_repl_is_recycled_above_its_memory_cap_and_runs_under_its_address_space_limit() -> None:
+    # A 1 MB cap: every REPL is over it after a check, so each check ends with a fresh REPL.
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE, max_rss_mb=1), INFO, header="import Mathlib", checkers=1)
+    try:
+        assert [_got(v, THEOREM, PROOF) for _ in range(3)] == [(Status.PASS, Reason.PROVED)] * 3
+    finally:
+        v.close()
+    assert v.recycled == 3
+    # The address-space limit applies to the REPL: 8 MB is too little for a Python interpreter to start.
+    from provebench.errors import VerifierUnavailable
+
+    starved = LeanVerifier(LocalLeanLauncher(DOUBLE, memory_mb=8), INFO, header="import Mathlib", checkers=1)
+    with pytest.raises(VerifierUnavailable):
+        starved.prepare()
+    starved.close()
