@@ -25,6 +25,7 @@ from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem
 
 ROOT_FORK = "root"
+CHUNK_LINES = 500  # template text sent to the checker per request
 
 
 class TemplateLoadError(VerifierUnavailable):
@@ -74,6 +75,18 @@ class TemplateText:
         numbers = tuple(n for n, line in enumerate(lines, 1) if line.strip())
         kept = [lines[n - 1] for n in numbers]
         return cls(path, tuple(kept), numbers, tuple(i for i, n in enumerate(numbers, 1) if n in cuts))
+
+    def chunks(self, start: int, end: int, size: int) -> list[int]:
+        """Positions from ``start`` to ``end`` (the last), about ``size`` lines apart, each between phrases."""
+        out = []
+        at = start
+        while end - at > size:
+            i = bisect.bisect_right(self.cuts, at + size) - 1
+            if i < 0 or self.cuts[i] <= at:
+                break
+            at = self.cuts[i]
+            out.append(at)
+        return [*out, end]
 
     def position(self, line: int) -> int:
         """The position of the file's line ``line``: after the code lines before it."""
@@ -277,13 +290,16 @@ class WalkState:
             if stop.position <= self.position or stop.position > target:
                 continue
             self._hold_here(session, route)  # leaving a problem's position: keep a holder there
-            loaded = session.seek(route.text(self.position, stop.position), load_timeout_s)
-            if not loaded.ok:
-                first, last = route.text_of.line(self.position), route.text_of.line(stop.position) - 1
-                raise TemplateLoadError(
-                    f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
-                )
-            self.position = stop.position
+            # In chunks that end between phrases: the load limit is per request, and a proof file's own
+            # part can take many minutes (s2n-bignum's, proofs admitted: machine-code decoding).
+            for end in route.text_of.chunks(self.position, stop.position, CHUNK_LINES):
+                loaded = session.seek(route.text(self.position, end), load_timeout_s)
+                if not loaded.ok:
+                    first, last = route.text_of.line(self.position), route.text_of.line(end) - 1
+                    raise TemplateLoadError(
+                        f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
+                    )
+                self.position = end
             if stop.fork is not None and self.stack[-1][1] != stop.position:
                 session.walk()
                 self.stack.append((stop.fork, stop.position))

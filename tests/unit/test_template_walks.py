@@ -172,3 +172,16 @@ def test_problems_at_the_same_text_share_one_holder(tmp_path: Path) -> None:
     a7 = next(p for p in problems if p.id == "a.ml:7")
     b7 = next(p for p in problems if p.id == "b.ml:7")
     assert forest.key(a7) == forest.key(b7) and forest.key(b7.model_copy(update={"template_line": 9})) is None
+
+
+def test_long_stretches_are_sent_in_chunks_that_end_between_phrases(tmp_path: Path) -> None:
+    from provebench.verify.hol_templates import TemplateText
+
+    text = "".join(f"let L{i} = prove(`T`,\n  CHEAT_TAC);;\n" for i in range(100))  # phrases start on odd lines
+    (tmp_path / "long.ml").write_text(text)
+    problem = _problems(tmp_path, {"long.ml": text})[-1]
+    t = TemplateText.of(problem)
+    chunks = t.chunks(1, 200, 30)
+    assert chunks[-1] == 200 and all(c in t.cuts for c in chunks[:-1])
+    assert all(0 < b - a <= 30 for a, b in zip([1, *chunks], chunks, strict=False))
+    assert t.chunks(5, 9, 30) == [9]
