@@ -229,10 +229,13 @@ let pb_drop_spare () =
    | None -> ());
   pb_spare := None;;
 
+let pb_drop_holder (key : string) : unit =
+  match Hashtbl.find_opt pb_holders key with
+  | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
+  | None -> ();;
+
 let pb_hold (key : string) : unit =
-  (match Hashtbl.find_opt pb_holders key with
-   | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
-   | None -> ());
+  pb_drop_holder key;
   let others = Hashtbl.fold (fun _ h acc -> h :: acc) pb_holders [] in
   let forget () =
     List.iter (fun h ->
@@ -322,9 +325,7 @@ let pb_serve (ready_nonce : string) : unit =
        | ["PBWALK"; nonce] -> pb_walk nonce
        | ["PBEND"; nonce] -> pb_end_walk nonce
        | ["PBDROP"; nonce; key] ->
-         (match Hashtbl.find_opt pb_holders key with
-          | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
-          | None -> ());
+         pb_drop_holder key;
          pb_frame stdout "PBACK" nonce "{\"ok\":true,\"seconds\":0}"
        | ["PBHOLD"; nonce; key] ->
          pb_hold key;
