@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # expired; accepting it is provebench's opt-in setting (off by default).
 export PROVEBENCH_APT_IGNORE_VALID_UNTIL ?= 1
 
-.PHONY: demo test test-fast lint env docker-engine clean
+.PHONY: demo test test-fast lint env docker-engine browser clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,14 @@ env: $(BIN)/.installed
 docker-engine:
 	./scripts/ensure-docker.sh
 
+browser:
+	./scripts/ensure-chromium.sh
+
 demo: env docker-engine
 	$(BIN)/provebench images build hol-light
 	$(BIN)/provebench run --suite hol-light-core --prover baseline -n 4
 
-test: env docker-engine lint
+test: env docker-engine browser lint
 	$(BIN)/provebench images build hol-light
 	$(BIN)/pytest -q
 

@@ -69,7 +69,9 @@ class VerifierPool:
 
     settings: Settings
     on_start: Callable[[System], None] = lambda _system: None
+    make: Callable[[Sequence[Problem], Settings], Verifier] = make_group_verifier
     _verifiers: dict[tuple[str, str, str], Verifier] = field(default_factory=dict)
+    _prepared: set[tuple[str, str, str]] = field(default_factory=set)
     _groups: dict[tuple[str, str, str], list[Problem]] = field(default_factory=dict)
 
     def plan(self, problems: Sequence[Problem]) -> None:
@@ -79,14 +81,16 @@ class VerifierPool:
             if p not in group:
                 group.append(p)
 
-    def for_problem(self, problem: Problem) -> Verifier:
-        """The (prepared) verifier for this problem's context."""
+    def for_problem(self, problem: Problem, prepare: bool = True) -> Verifier:
+        """The verifier for this problem's context, prepared unless asked not to (its checker is known before)."""
         key = context_key(problem)
         if key not in self._verifiers:
             self.plan([problem])
-            self._verifiers[key] = make_group_verifier(self._groups[key], self.settings)
+            self._verifiers[key] = self.make(self._groups[key], self.settings)
+        if prepare and key not in self._prepared:
             self.on_start(problem.system)
             self._verifiers[key].prepare()
+            self._prepared.add(key)
         return self._verifiers[key]
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
@@ -96,6 +100,7 @@ class VerifierPool:
     def close_context(self, key: tuple[str, str, str]) -> None:
         """Stop the verifier of one context."""
         verifier = self._verifiers.pop(key, None)
+        self._prepared.discard(key)
         if verifier is not None:
             verifier.close()
 
@@ -104,6 +109,7 @@ class VerifierPool:
         for v in self._verifiers.values():
             v.close()
         self._verifiers.clear()
+        self._prepared.clear()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from provebench import __version__, checking, cli_run, containers
+from provebench import __version__, checking, cli_board, cli_run, containers
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem, Status, System, Verdict
 from provebench.settings import Backend, Settings
@@ -149,6 +149,7 @@ def _build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
     imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
     cli_run.add_parsers(sub, common)
+    cli_board.add_parsers(sub, common)
     return p
 
 
@@ -443,6 +444,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_run.cmd_run(args, settings, _out, _err, _ensure_images)
         if args.command == "report":
             return cli_run.cmd_report(args, _out)
+        if args.command == "submit":
+            return cli_board.cmd_submit(args, _out, _err)
+        if args.command == "leaderboard":
+            return cli_board.cmd_leaderboard(args, settings, _out, _err)
+        if args.command == "view":
+            return cli_board.serve_report(args.rundir, args.port, _err)
         handler = {"check": _cmd_check, "images": _cmd_images, "suites": _cmd_suites}[args.command]
         return handler(args, settings)
     except UserError as exc:

@@ -64,9 +64,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="print the summary as JSON at the end")
     r.add_argument("--no-progress", action="store_true", help="no live progress bar")
 
-    rep = sub.add_parser("report", help="print a run's summary again", description="Summarize a run directory.")
+    rep = sub.add_parser(
+        "report",
+        help="print a run's summary again, or write its HTML report",
+        description="Summarize a run directory from its journal. --html writes a self-contained HTML report "
+        "(summary, pass@k curve, per-category chart, a filterable table of attempts whose rows open the proof, "
+        "the prover's raw reply and the checker's messages); `provebench view RUNDIR` serves it on localhost.",
+    )
     rep.add_argument("rundir", help="a run directory")
-    rep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    form = rep.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print the summary as JSON")
+    form.add_argument("--html", action="store_true", help="write the HTML report (default RUNDIR/report.html)")
+    rep.add_argument("--out", help="with --html: the file to write")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -255,7 +264,13 @@ def _print_summary(summary: Summary, title: str, out: Console, as_json: bool, su
 
 
 def cmd_report(args: argparse.Namespace, out: Console) -> int:
-    """``provebench report RUNDIR``: the summary recomputed from the journal."""
+    """``provebench report RUNDIR``: the summary recomputed from the journal (or the HTML report)."""
+    if args.out and not args.html:
+        raise UserError("--out goes with --html")
+    if args.html:
+        from provebench.cli_board import write_report
+
+        return write_report(args.rundir, args.out, out)
     rundir = RunDir.existing(Path(args.rundir))
     config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
     summary = summarize_run(rundir, config)

@@ -1,0 +1,243 @@
+"""``provebench submit``, ``leaderboard add|render``, ``report --html`` and ``view``: arguments and printing."""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from provebench import bundle, pages
+from provebench.errors import UserError
+from provebench.inputs import first_error
+from provebench.leaderboard import AddHooks, Board, EntryRefused, add_entry
+from provebench.run import RunDir
+from provebench.settings import Settings
+
+EXIT_OK, EXIT_REFUSED = 0, 1
+REPORT_FILE = "report.html"
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``submit``, ``leaderboard`` and ``view``; ``report`` gets ``--html`` from cli_run."""
+    s = sub.add_parser(
+        "submit",
+        help="pack a finished run as a leaderboard submission",
+        description="Pack a finished run into a submission bundle (.tar.gz): a manifest (suite hash, checker "
+        "digests, prover and sampling settings, prompt hashes, compute budget) and every attempt with its proof "
+        "and verdict, validated against the submission schema shipped with provebench.",
+    )
+    s.add_argument("rundir", help="a finished run directory")
+    s.add_argument("-o", "--out", help="bundle to write (default: RUNDIR/submission.tar.gz)")
+    s.add_argument("--name", required=True, help="the entry's name on the board, e.g. 'My prover v2'")
+    s.add_argument("--contact", required=True, help="how maintainers reach you (kept in the entry, not rendered)")
+    s.add_argument(
+        "--open-data",
+        choices=["full", "partial", "none"],
+        required=True,
+        help="what the board may publish: full (every proof and raw reply), partial (proofs of passing "
+        "attempts), none (verdicts and counts only)",
+    )
+
+    lb = sub.add_parser("leaderboard", help="add entries to a leaderboard and render it")
+    lsub = lb.add_subparsers(dest="leaderboard_command", required=True, parser_class=type(lb))
+    a = lsub.add_parser(
+        "add",
+        parents=[common],
+        help="re-verify a submission and add it to a board",
+        description="Validate a bundle, re-check every claimed PASS (and a seeded sample of the other verdicts) on "
+        "this machine's pinned checkers, and write the entry under the board only if every verdict reproduces. "
+        "A new board pins the suite revision and checker images of its first entry. Interrupted re-verification "
+        "resumes when the same command is run again.",
+    )
+    a.add_argument("bundle", help="a submission bundle (.tar.gz)")
+    a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
+    a.add_argument(
+        "--sample",
+        type=float,
+        metavar="FRACTION",
+        help="fraction of non-PASS verdicts to re-check (default: the board's, 0.1 for a new board)",
+    )
+    r = lsub.add_parser("render", help="write a board's index.html and README.md")
+    r.add_argument("--board", required=True, help="board folder")
+
+    v = sub.add_parser(
+        "view",
+        help="serve a run's HTML report on localhost",
+        description="Serve the HTML report of a run on 127.0.0.1 (re-rendered as the journal grows) until Ctrl-C.",
+    )
+    v.add_argument("rundir", help="a run directory")
+    v.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+
+
+def cmd_submit(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``provebench submit``."""
+    rundir = RunDir.existing(Path(args.rundir))
+    target = Path(args.out) if args.out else rundir.path / "submission.tar.gz"
+    try:
+        submitter = bundle.Submitter(name=args.name, contact=args.contact, open_data=args.open_data)
+    except ValidationError as exc:
+        where, msg = first_error(exc)
+        raise UserError(f"--{where.replace('_', '-')}: {msg}") from None
+    manifest = bundle.pack(rundir, target, submitter)
+    bundle.read_bundle(target)  # the bundle a maintainer will read: refuse to hand out one that does not validate
+    out.print(
+        f"wrote {target}: {manifest.attempts.count} attempts of {len(manifest.problems)} problems, "
+        f"suite {manifest.suite.name} {manifest.suite.content_hash[:19]}..., open data {submitter.open_data}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def cmd_leaderboard(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    """``provebench leaderboard add|render``."""
+    board = Board(Path(args.board))
+    if args.leaderboard_command == "render":
+        return _render(board, out)
+    if args.sample is not None and not 0 <= args.sample <= 1:
+        raise UserError("--sample is a fraction between 0 and 1")
+    with _progress(err) as (status, checked):
+        try:
+            entry = add_entry(
+                Path(args.bundle),
+                board.path,
+                settings,
+                AddHooks(status=status, checked=checked),
+                sample_fraction=args.sample,
+            )
+        except EntryRefused as exc:
+            err.print(f"provebench: {exc}", markup=False)
+            for line in exc.report:
+                err.print(f"  {line}", markup=False)
+            return EXIT_REFUSED
+    r = entry.reverification
+    out.print(
+        f"added {entry.id!r} to {board.path}: solved {entry.stats.solved}/{entry.stats.problems}; re-verified "
+        f"{r.checked} attempts ({r.claimed_pass} claimed PASS, {r.others_sampled} of {r.others} others), all "
+        f"reproduced. Render with: provebench leaderboard render --board {board.path}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def _render(board: Board, out: Console) -> int:
+    if not board.path.is_dir():
+        raise UserError(f"{board.path}: no such board folder")
+    html, md = pages.render_board(board)
+    (board.path / "index.html").write_text(html, encoding="utf-8")
+    (board.path / "README.md").write_text(md, encoding="utf-8")
+    out.print(f"wrote {board.path / 'index.html'} and {board.path / 'README.md'}", markup=False)
+    return EXIT_OK
+
+
+class _progress:
+    """A progress bar on stderr for re-verification (status lines without a terminal)."""
+
+    def __init__(self, err: Console) -> None:
+        self._err = err
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> tuple[Callable[[str], None], Callable[[int, int], None]]:
+        return self._status, self._checked
+
+    def _status(self, text: str) -> None:
+        self._err.print(f"[dim]{text}...[/]")
+
+    def _checked(self, done: int, total: int) -> None:
+        if not self._err.is_terminal:
+            if total and (done == total or done % 50 == 0):
+                self._err.print(f"re-verified {done}/{total}", markup=False)
+            return
+        if self._bar is None:
+            self._bar = Progress(
+                TextColumn("re-verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self._err
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("re-verify", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def write_report(rundir_arg: str, target: str | None, out: Console) -> int:
+    """``provebench report RUNDIR --html``."""
+    rundir = RunDir.existing(Path(rundir_arg))
+    path = Path(target) if target else rundir.path / REPORT_FILE
+    try:
+        path.write_text(pages.render_run_report(rundir), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the report: {exc.strerror}") from None
+    out.print(f"wrote {path}", markup=False)
+    return EXIT_OK
+
+
+class _ReportServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, rundir: RunDir, port: int) -> None:
+        self.rundir = rundir
+        self._lock = threading.Lock()
+        self._cached: tuple[tuple[float, int], bytes] | None = None
+        super().__init__(("127.0.0.1", port), _ReportHandler)
+
+    def page(self) -> bytes:
+        """The report, rendered again when the journal has changed."""
+        st = self.rundir.journal_path.stat() if self.rundir.journal_path.exists() else None
+        stamp = (st.st_mtime, st.st_size) if st else (0.0, 0)
+        with self._lock:
+            if self._cached is None or self._cached[0] != stamp:
+                self._cached = (stamp, pages.render_run_report(self.rundir).encode("utf-8"))
+            return self._cached[1]
+
+
+class _ReportHandler(http.server.BaseHTTPRequestHandler):
+    server: _ReportServer
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+        if self.path.split("?")[0] not in ("/", f"/{REPORT_FILE}"):
+            self.send_error(404, "only the report is served here")
+            return
+        try:
+            body = self.server.page()
+        except UserError as exc:
+            self.send_error(500, str(exc))
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the hook's signature
+        pass  # quiet: the terminal shows the URL, not every request
+
+
+def serve_report(rundir_arg: str, port: int, err: Console, ready: Callable[[str], None] | None = None) -> int:
+    """``provebench view RUNDIR``: serve until interrupted."""
+    rundir = RunDir.existing(Path(rundir_arg))
+    pages.render_run_report(rundir)  # a broken run directory fails here, with one line, before serving
+    try:
+        server = _ReportServer(rundir, port)
+    except OSError as exc:
+        raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    err.print(f"serving the report of {rundir.path} at {url} (Ctrl-C to stop)", markup=False)
+    if ready is not None:
+        ready(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""Self-contained HTML pages (and a Markdown table) rendered with Jinja2: run reports and leaderboards.
+
+Every page inlines its styles, scripts and SVG charts, so it opens from a
+file or a plain static host with no network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+from provebench import charts
+from provebench.leaderboard import Board, Entry
+from provebench.run import RunDir, summarize_run
+from provebench.runconfig import build_config, read_config_file
+from provebench.stats import latest_records
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("provebench", "templates"),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.globals["pct"] = _pct
+    return env
+
+
+def _prover_line(prover: dict[str, Any]) -> str:
+    name = str(prover.get("name", "?"))
+    model = prover.get("model")
+    return f"{name} ({model})" if model else name
+
+
+def render_run_report(rundir: RunDir) -> str:
+    """The HTML report of a run: summary, pass@k curve, categories, and every attempt with its details."""
+    config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
+    manifest = rundir.read_manifest()
+    summary = summarize_run(rundir, config)
+    attempts = sorted(latest_records(rundir.records()).values(), key=lambda r: r.key)
+    lo, hi = summary.solved_interval_95
+    t = summary.totals
+    cards = [
+        ("problems solved", f"{summary.solved} / {summary.problems}"),
+        ("solved, 95% interval", f"{_pct(summary.solved_fraction)} ({_pct(lo)}–{_pct(hi)})"),
+        ("samples per problem", str(summary.samples_per_problem)),
+        ("attempts" + ("" if summary.complete else " (run incomplete)"), str(summary.attempts)),
+        ("verdicts", ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "none"),
+        ("wall time", f"{t.wall_seconds:.1f} s"),
+        ("checker CPU time", f"{t.checker_cpu_seconds:.2f} s"),
+        ("tokens in / out", f"{t.tokens_in} / {t.tokens_out}"),
+    ]
+    if t.cost is not None:
+        cards.append(("cost", f"{t.cost:.4f}"))
+    if summary.benchmark is not None:
+        cards.append(("the benchmark's own judge", f"{summary.benchmark.solved} / {summary.problems} solved"))
+    cats = list(summary.by_category)
+    title = f"{manifest['suite']['name']} / {_prover_line(manifest['prover'])}"
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            title=title,
+            suite=manifest["suite"],
+            prover_line=_prover_line(manifest["prover"]),
+            checkers=manifest.get("checkers", []),
+            provebench_version=manifest.get("provebench_version", "?"),
+            cards=cards,
+            ks=list(summary.pass_at_k),
+            by_category=summary.by_category,
+            pass_at_k_svg=charts.pass_at_k_curve({title: summary.pass_at_k}),
+            category_svg=charts.category_bars(
+                cats, {title: [c.solved / c.problems if c.problems else 0.0 for c in summary.by_category.values()]}
+            ),
+            statuses=sorted({a.status.value for a in attempts}),
+            attempts=attempts,
+            details=[{"proof": a.proof, "raw_reply": a.raw_reply, "messages": list(a.messages)} for a in attempts],
+        )
+    )
+
+
+def _cost_axis(entries: list[Entry]) -> tuple[str, list[float]]:
+    """Money where every entry reports it; otherwise prover tokens; otherwise checker CPU time."""
+    if entries and all(e.budget.cost is not None for e in entries):
+        return "cost (USD)", [float(e.budget.cost or 0.0) for e in entries]
+    if entries and all(e.budget.tokens_in + e.budget.tokens_out > 0 for e in entries):
+        return "prover tokens (in + out)", [float(e.budget.tokens_in + e.budget.tokens_out) for e in entries]
+    return "checker CPU seconds", [e.budget.checker_cpu_seconds for e in entries]
+
+
+def render_board(board: Board) -> tuple[str, str]:
+    """``index.html`` and ``README.md`` of a board."""
+    config = board.config()
+    entries = board.entries()
+    if config is None:
+        suite_name, version, content_hash, checkers = board.path.name, "", "", []
+    else:
+        suite_name, version, content_hash = config.suite.name, config.suite.version, config.suite.content_hash
+        checkers = config.checkers
+    ks = sorted({k for e in entries for k in e.stats.pass_at_k})
+    categories = sorted({c for e in entries for c in e.stats.by_category})
+    problems = sorted({p for e in entries for p in e.stats.by_problem})
+    label, costs = _cost_axis(entries)
+    context: dict[str, Any] = {
+        "suite_name": suite_name,
+        "version": version,
+        "content_hash": content_hash,
+        "checkers": checkers,
+        "entries": entries,
+        "ks": ks,
+        "categories": categories,
+        "problems": problems,
+        "prover_line": _prover_line,
+        "cost_label": label,
+        "costs": costs,
+    }
+    if entries:
+        context["interval_svg"] = charts.interval_chart(
+            [
+                charts.IntervalPoint(e.name, e.stats.solved / e.stats.problems, *e.stats.solved_interval_95)
+                for e in entries
+            ]
+        )
+        context["category_svg"] = charts.category_bars(
+            categories,
+            {
+                e.name: [
+                    (c.solved / c.problems if (c := e.stats.by_category.get(cat)) and c.problems else 0.0)
+                    for cat in categories
+                ]
+                for e in entries
+            },
+        )
+        context["cost_svg"] = charts.cost_scatter(
+            [(e.name, cost, e.stats.solved) for e, cost in zip(entries, costs, strict=True)], label
+        )
+        context["pass_at_k_svg"] = charts.pass_at_k_curve({e.name: e.stats.pass_at_k for e in entries})
+    env = _env()
+    return env.get_template("board.html.j2").render(**context), env.get_template("board.md.j2").render(**context)

@@ -1,0 +1,394 @@
+"""Submission bundles and leaderboard entries, with the scripted verifier double standing in for the checker.
+
+What the double cannot show (that verdicts are real) is shown by the round trip on real
+HOL Light in tests/integration/test_leaderboard_real.py. Here: packing, every tampering case,
+digest and hash pins, resumed re-verification, and the rendered pages' content.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from provebench import bundle
+from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, BundleLimits, read_bundle
+from provebench.cli import main
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.leaderboard import Board, EntryRefused, add_entry
+from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.pages import render_board, render_run_report
+from provebench.provers.api import make_prover
+from provebench.run import RunDir, RunHooks, execute, plan_run
+from provebench.runconfig import build_config
+from provebench.settings import Settings
+from provebench.verify.api import Verifier
+from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, verdict
+
+Factory = Callable[[Sequence[Problem], Settings], Verifier]
+
+
+def _arith_passes(problem: Problem, proof: str, _call: int) -> Verdict | VerifierUnavailable:
+    """The double's script: ARITH_TAC proves the arithmetic problems, nothing else passes."""
+    if proof.strip() == "ARITH_TAC" and problem.category == "arithmetic":
+        return verdict(Status.PASS, Reason.PROVED)
+    return verdict(Status.FAIL, Reason.TACTIC_FAILED, f"scripted failure of {proof!r}")
+
+
+def _double(script: Callable[[Problem, str, int], Verdict | VerifierUnavailable] = _arith_passes) -> Factory:
+    return lambda _problems, _settings: ScriptedVerifierDouble(script)
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache", suites_dir=tmp_path / "suites")
+
+
+@pytest.fixture()
+def run(tmp_path: Path, settings: Settings) -> RunDir:
+    """A finished baseline run (n=2) on hol-light-core, checked by the double."""
+    config = build_config({"suite": "hol-light-core", "n": 2}, {}, "test")
+    plan = plan_run(config, settings)
+    prover = make_prover("baseline", {})
+    prover.prepare(plan.suite.problems)
+    rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+    execute(plan, rundir, prover, settings, RunHooks(), _double())
+    return rundir
+
+
+@pytest.fixture()
+def packed(run: RunDir, tmp_path: Path) -> Path:
+    out = tmp_path / "entry.tar.gz"
+    bundle.pack(run, out, bundle.Submitter(name="Baseline (test)", contact="ci@example.org", open_data="full"))
+    return out
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar}  # type: ignore[union-attr]
+
+
+def _rewrite(path: Path, out: Path, change: Callable[[dict[str, bytes]], None], rehash: bool = True) -> Path:
+    """A copy of the bundle with ``change`` applied to its members (and the manifest's pins updated)."""
+    members = _members(path)
+    change(members)
+    if rehash:
+        manifest = json.loads(members[MANIFEST_MEMBER])
+        manifest["attempts"]["sha256"] = bundle.sha256_of(members[ATTEMPTS_MEMBER])
+        manifest["attempts"]["count"] = len(members[ATTEMPTS_MEMBER].splitlines())
+        members[MANIFEST_MEMBER] = json.dumps(manifest).encode()
+    bundle.write_tar(out, members)
+    return out
+
+
+def _edit_attempts(edit: Callable[[list[dict[str, object]]], None]) -> Callable[[dict[str, bytes]], None]:
+    def change(members: dict[str, bytes]) -> None:
+        rows = [json.loads(line) for line in members[ATTEMPTS_MEMBER].splitlines()]
+        edit(rows)
+        members[ATTEMPTS_MEMBER] = "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+    return change
+
+
+def _edit_manifest(edit: Callable[[dict[str, object]], None]) -> Callable[[dict[str, bytes]], None]:
+    def change(members: dict[str, bytes]) -> None:
+        manifest = json.loads(members[MANIFEST_MEMBER])
+        edit(manifest)
+        members[MANIFEST_MEMBER] = json.dumps(manifest).encode()
+
+    return change
+
+
+def test_shipped_schemas_are_the_models_schemas() -> None:
+    for name, generated in bundle.generated_schemas().items():
+        shipped = json.loads((Path(bundle.__file__).parent / "schemas" / name).read_text())
+        assert shipped == generated, f"{name} is stale: regenerate it from bundle.generated_schemas()"
+
+
+def test_pack_writes_every_attempt_with_manifest_and_budget(packed: Path) -> None:
+    b = read_bundle(packed)
+    m = b.manifest
+    assert sorted(_members(packed)) == [ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER]
+    assert m.suite.name == "hol-light-core" and m.suite.content_hash.startswith("sha256:")
+    assert m.sampling.samples_per_problem == 2 and m.budget.attempts == len(b.attempts) == 100
+    assert m.checkers == [DOUBLE_CHECKER] and m.prover["name"] == "baseline"
+    assert {(r.problem, r.sample) for r in b.attempts} == {(p, s) for p in m.problems for s in (0, 1)}
+    assert all(r.proof for r in b.attempts)
+    passes = [r for r in b.attempts if r.status is Status.PASS]
+    assert passes and all(r.category == "arithmetic" and r.proof == "ARITH_TAC" for r in passes)
+
+
+def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
+    lines = run.journal_path.read_text().splitlines()
+    run.journal_path.write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(UserError, match="the run is incomplete"):
+        bundle.pack(run, tmp_path / "x.tar.gz", bundle.Submitter(name="a", contact="b", open_data="none"))
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "rehash", "fragment"),
+    [
+        (
+            "altered proof, hash left",
+            _edit_attempts(lambda rows: rows[0].update(proof="CHEAT_TAC")),
+            False,
+            "does not match the SHA-256 in the manifest",
+        ),
+        ("missing attempt", _edit_attempts(lambda rows: rows.pop(3)), True, "missing attempt: problem"),
+        (
+            "duplicated attempt",
+            _edit_attempts(lambda rows: rows.append(dict(rows[0]))),
+            True,
+            "appears twice",
+        ),
+        (
+            "attempt of another problem",
+            _edit_attempts(lambda rows: rows[0].update(problem="fermat_last")),
+            True,
+            "which the manifest does not list",
+        ),
+        (
+            "schema: status not a verdict",
+            _edit_attempts(lambda rows: rows[0].update(status="PROVED")),
+            True,
+            "not valid under submission schema v1: status",
+        ),
+        (
+            "schema: manifest field missing",
+            _edit_manifest(lambda m: m.pop("budget")),
+            True,
+            "not valid under submission schema v1: (top level): 'budget' is a required property",
+        ),
+        (
+            "schema: wrong format name",
+            _edit_manifest(lambda m: m.update(format="other-tool")),
+            True,
+            "not valid under submission schema v1: format",
+        ),
+        (
+            "schema: bad open data",
+            _edit_manifest(lambda m: m["submitter"].update(open_data="some")),  # type: ignore[attr-defined]
+            True,
+            "submitter/open_data",
+        ),
+        (
+            "extra member",
+            lambda members: members.update({"../../etc/cron.d/x": b"* * * * * root sh"}),
+            True,
+            "unexpected member '../../etc/cron.d/x'",
+        ),
+        (
+            "not JSON",
+            lambda members: members.update({MANIFEST_MEMBER: b"\x00\x01binary"}),
+            False,
+            "manifest.json: not valid JSON",
+        ),
+    ],
+)
+def test_tampered_bundles_are_refused(
+    packed: Path, tmp_path: Path, name: str, change: Callable[[dict[str, bytes]], None], rehash: bool, fragment: str
+) -> None:
+    bad = _rewrite(packed, tmp_path / "bad.tar.gz", change, rehash=rehash)
+    with pytest.raises(UserError) as exc:
+        read_bundle(bad)
+    assert fragment in str(exc.value), name
+    assert "\n" not in str(exc.value)
+
+
+def _raw_tar(out: Path, add: Callable[[tarfile.TarFile], None]) -> Path:
+    with tarfile.open(out, "w:gz") as tar:
+        add(tar)
+    return out
+
+
+def test_archive_tricks_are_refused_before_anything_is_read(packed: Path, tmp_path: Path) -> None:
+    members = _members(packed)
+
+    def with_link(tar: tarfile.TarFile) -> None:
+        for name in (ATTEMPTS_MEMBER, SUMMARY_MEMBER):
+            info = tarfile.TarInfo(name)
+            info.size = len(members[name])
+            tar.addfile(info, io.BytesIO(members[name]))
+        link = tarfile.TarInfo(MANIFEST_MEMBER)
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tar.addfile(link)
+
+    def traversal(tar: tarfile.TarFile) -> None:
+        info = tarfile.TarInfo("manifest.json/../../outside.json")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"{}"))
+
+    with pytest.raises(UserError, match="member 'manifest.json' is not a regular file"):
+        read_bundle(_raw_tar(tmp_path / "link.tar.gz", with_link))
+    with pytest.raises(UserError, match=r"unexpected member 'manifest.json/\.\./\.\./outside.json'"):
+        read_bundle(_raw_tar(tmp_path / "trav.tar.gz", traversal))
+    with pytest.raises(UserError, match="member 'attempts.jsonl' is .* bytes, over the limit of 1000"):
+        read_bundle(packed, BundleLimits(attempts=1000))
+    (tmp_path / "junk.tar.gz").write_bytes(b"not an archive at all")
+    with pytest.raises(UserError, match="not a submission bundle"):
+        read_bundle(tmp_path / "junk.tar.gz")
+    assert not (tmp_path / "outside.json").exists()
+
+
+def _board_is_empty(board: Path) -> bool:
+    return not board.exists() or not any(board.rglob("*.json"))
+
+
+def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Path, settings: Settings) -> None:
+    board = tmp_path / "board"
+    checked: list[tuple[str, str]] = []
+
+    def script(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        checked.append((problem.id, proof))
+        return _arith_passes(problem, proof, call)
+
+    entry = add_entry(packed, board, settings, make_verifier=_double(script), sample_fraction=0.5)
+    b = read_bundle(packed)
+    claimed = [r for r in b.attempts if r.status is Status.PASS]
+    others = len(b.attempts) - len(claimed)
+    # Every claimed PASS was checked again, and half of the others.
+    assert len(checked) == len(claimed) + round(others * 0.5)
+    assert {(r.problem, r.proof) for r in claimed} <= set(checked)
+    assert entry.reverification.checked == entry.reverification.reproduced == len(checked)
+    assert entry.stats.solved == len({r.problem for r in claimed}) and entry.stats.problems == 50
+    assert entry.stats.by_category["arithmetic"].solved == entry.stats.solved
+    config = Board(board).config()
+    assert config is not None and config.checkers == [DOUBLE_CHECKER] and config.sample_fraction == 0.5
+    published = Board(board).published_attempts(entry)
+    assert len(published) == 100 and all(r.proof for r in published)
+
+    with pytest.raises(UserError, match="already on the board as entry 'baseline-test'"):
+        add_entry(packed, board, settings, make_verifier=_double())
+
+    html, md = render_board(Board(board))
+    for anchor in ('id="chart-intervals"', 'id="chart-categories"', 'id="chart-cost"', 'id="chart-pass-at-k"'):
+        assert anchor in html
+    assert html.count("<svg") == 4 and not re.search(r"(src|href)=[\"']?https?:|url\(https?:", html)  # offline
+    assert "Baseline (test)" in html and "ci@example.org" not in html  # the contact is kept, not published
+    assert f"| 1 | Baseline (test) | baseline | {entry.stats.solved}/50 |" in md
+
+
+def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_path: Path, settings: Settings) -> None:
+    # The submitter turned a failed attempt into a claimed PASS and fixed the hash to match.
+    def forge(rows: list[dict[str, object]]) -> None:
+        row = next(r for r in rows if r["status"] == "FAIL" and r["problem"] == "peirce")
+        row.update(status="PASS", reason="proved")
+
+    forged = _rewrite(packed, tmp_path / "forged.tar.gz", _edit_attempts(forge))
+    board = tmp_path / "board"
+    with pytest.raises(EntryRefused) as exc:
+        add_entry(forged, board, settings, make_verifier=_double(), sample_fraction=0.0)
+    assert "1 of" in str(exc.value) and "do not reproduce" in str(exc.value)
+    assert len(exc.value.report) == 1 and exc.value.report[0].startswith("peirce sample ")
+    assert "claimed PASS, got FAIL (tactic-failed" in exc.value.report[0]
+    assert _board_is_empty(board)
+
+
+def test_suite_hash_and_image_digest_must_match_the_board(packed: Path, tmp_path: Path, settings: Settings) -> None:
+    board = tmp_path / "board"
+    wrong_hash = _rewrite(
+        packed,
+        tmp_path / "h.tar.gz",
+        _edit_manifest(lambda m: m["suite"].update(content_hash="sha256:" + "0" * 64)),  # type: ignore[attr-defined]
+    )
+    with pytest.raises(UserError, match=r"suite hash sha256:0+\.\.\. does not match the board.s sha256:"):
+        add_entry(wrong_hash, board, settings, make_verifier=_double())
+    assert _board_is_empty(board)
+
+    add_entry(packed, board, settings, make_verifier=_double(), sample_fraction=0.0)
+    other = CheckerInfo(image="double", digest="sha256:rebuilt", system=System.HOL_LIGHT, version="double")
+
+    class Rebuilt(ScriptedVerifierDouble):
+        checker = other
+
+    second = _rewrite(
+        packed,
+        tmp_path / "s.tar.gz",
+        _edit_manifest(lambda m: m["submitter"].update(name="Second")),  # type: ignore[attr-defined]
+    )
+    with pytest.raises(UserError, match="this machine's double image is sha256:rebuilt"):
+        add_entry(second, board, settings, make_verifier=lambda _p, _s: Rebuilt(_arith_passes))
+
+    def relabel(members: dict[str, bytes]) -> None:
+        _edit_manifest(lambda m: m.update(checkers=[other.model_dump(mode="json")]))(members)
+        _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
+
+    with pytest.raises(UserError, match="checker double sha256:rebuilt... is not the board's pinned image"):
+        add_entry(_rewrite(packed, tmp_path / "d.tar.gz", relabel), board, settings, make_verifier=_double())
+    assert len(Board(board).entries()) == 1
+
+
+def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: Path, settings: Settings) -> None:
+    board = tmp_path / "board"
+    calls: list[str] = []
+
+    def dies_after_three(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        calls.append(problem.id)
+        if call > 3:
+            return VerifierUnavailable("container gone")
+        return _arith_passes(problem, proof, call)
+
+    with pytest.raises(UserError, match="had no verdict .*run leaderboard add again to resume"):
+        add_entry(packed, board, settings, make_verifier=_double(dies_after_three), sample_fraction=0.2)
+    assert _board_is_empty(board)
+    total = len(calls)
+    again: list[str] = []
+
+    def counts(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        again.append(problem.id)
+        return _arith_passes(problem, proof, call)
+
+    entry = add_entry(packed, board, settings, make_verifier=_double(counts), sample_fraction=0.2)
+    assert len(again) == total - 3 and entry.reverification.checked == total
+    assert not list((settings.cache_dir / "reverify").iterdir())  # progress is dropped once the entry is in
+
+
+@pytest.mark.parametrize(("open_data", "proofs"), [("partial", "passing"), ("none", "none")])
+def test_open_data_decides_what_the_board_publishes(
+    run: RunDir, tmp_path: Path, settings: Settings, open_data: str, proofs: str
+) -> None:
+    out = tmp_path / "e.tar.gz"
+    bundle.pack(run, out, bundle.Submitter(name="p", contact="c", open_data=open_data))  # type: ignore[arg-type]
+    assert all(r.raw_reply is None for r in read_bundle(out).attempts)  # raw replies leave only with full
+    board = tmp_path / "board"
+    entry = add_entry(out, board, settings, make_verifier=_double(), sample_fraction=0.0)
+    published = Board(board).published_attempts(entry)
+    assert len(published) == 100
+    with_proof = {r.status for r in published if r.proof}
+    assert with_proof == ({Status.PASS} if proofs == "passing" else set())
+
+
+def test_report_html_holds_charts_and_every_attempt(run: RunDir) -> None:
+    html = render_run_report(run)
+    assert 'id="chart-pass-at-k"' in html and 'id="chart-categories"' in html and html.count("<svg") == 2
+    assert html.count('<tr class="row"') == 100
+    data = html.split('id="attempt-data">', 1)[1].split("</script>", 1)[0]
+    details = json.loads(data)
+    assert len(details) == 100 and details[0]["proof"]
+    assert "<script src" not in html and "<link" not in html  # self-contained
+
+
+def test_cli_submit_add_render_and_errors(
+    run: RunDir, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "cli.tar.gz"
+    argv = ["submit", str(run.path), "-o", str(out), "--name", "CLI", "--contact", "x@y", "--open-data", "full"]
+    assert main(argv) == 0
+    assert "wrote" in capsys.readouterr().out and out.exists()
+
+    (tmp_path / "broken.tar.gz").write_bytes(b"\x1f\x8b garbage")
+    assert main(["leaderboard", "add", str(tmp_path / "broken.tar.gz"), "--board", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not a submission bundle" in err and "Traceback" not in err
+    assert main(["leaderboard", "render", "--board", str(tmp_path / "nope")]) == 2
+    assert "no such board folder" in capsys.readouterr().err
+    assert main(["submit", str(tmp_path), "--name", "a", "--contact", "b", "--open-data", "none"]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    assert main(["report", str(run.path), "--html", "--out", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
