@@ -57,8 +57,12 @@ def pass_at_k_curve(series: dict[str, dict[int, float]]) -> str:
     ax.set_xlabel("k (samples)")
     ax.set_ylabel("pass@k (%)")
     ax.set_ylim(0, 100)
-    if any(len(p) > 1 for p in series.values()):
+    all_ks = sorted({k for p in series.values() for k in p})
+    if len(all_ks) > 1:
         ax.set_xscale("log", base=2)
+        shown = [k for k in all_ks if k & (k - 1) == 0 or k == all_ks[-1]]  # powers of two, and the largest k
+        ax.set_xticks(shown, [str(k) for k in shown])
+        ax.minorticks_off()
     ax.grid(alpha=0.3)
     if len(series) > 1:
         ax.legend(frameon=False, fontsize=8)

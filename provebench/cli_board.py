@@ -99,7 +99,7 @@ def cmd_leaderboard(args: argparse.Namespace, settings: Settings, out: Console, 
     """``provebench leaderboard add|render``."""
     board = Board(Path(args.board))
     if args.leaderboard_command == "render":
-        return _render(board, out)
+        return _render(board, settings, out)
     if args.sample is not None and not 0 <= args.sample <= 1:
         raise UserError("--sample is a fraction between 0 and 1")
     with _progress(err) as (status, checked):
@@ -126,10 +126,10 @@ def cmd_leaderboard(args: argparse.Namespace, settings: Settings, out: Console, 
     return EXIT_OK
 
 
-def _render(board: Board, out: Console) -> int:
+def _render(board: Board, settings: Settings, out: Console) -> int:
     if not board.path.is_dir():
         raise UserError(f"{board.path}: no such board folder")
-    html, md = pages.render_board(board)
+    html, md = pages.render_board(board, settings.suites_dir)
     (board.path / "index.html").write_text(html, encoding="utf-8")
     (board.path / "README.md").write_text(md, encoding="utf-8")
     out.print(f"wrote {board.path / 'index.html'} and {board.path / 'README.md'}", markup=False)

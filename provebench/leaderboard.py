@@ -279,7 +279,11 @@ def add_entry(
     selected, others, seed = _selection(bundle, fraction)
     problems = {p.id: p for p in suite.problems}
 
-    pool = VerifierPool(settings, make=make_verifier)
+    pool = VerifierPool(
+        settings,
+        on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
+        make=make_verifier,
+    )
     try:
         pool.plan([problems[r.problem] for r in selected] or list(suite.problems))
         local = _local_checkers(pool, [problems[r.problem] for r in selected] or list(suite.problems))

@@ -6,19 +6,28 @@ file or a plain static host with no network.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from provebench import charts
+from provebench.errors import UserError
 from provebench.leaderboard import Board, Entry
 from provebench.run import RunDir, summarize_run
 from provebench.runconfig import build_config, read_config_file
+from provebench.settings import Settings
 from provebench.stats import latest_records
+from provebench.suites.load import find_suite
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
+
+
+def _status_order(item: tuple[str, int]) -> int:
+    order = ["PASS", "FAIL", "TIMEOUT", "CHEATING", "ERROR"]
+    return order.index(item[0]) if item[0] in order else len(order)
 
 
 def _env() -> jinja2.Environment:
@@ -51,7 +60,7 @@ def render_run_report(rundir: RunDir) -> str:
         ("solved, 95% interval", f"{_pct(summary.solved_fraction)} ({_pct(lo)}–{_pct(hi)})"),
         ("samples per problem", str(summary.samples_per_problem)),
         ("attempts" + ("" if summary.complete else " (run incomplete)"), str(summary.attempts)),
-        ("verdicts", ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "none"),
+        ("verdicts", ", ".join(f"{n} {s}" for s, n in sorted(summary.by_status.items(), key=_status_order)) or "none"),
         ("wall time", f"{t.wall_seconds:.1f} s"),
         ("checker CPU time", f"{t.checker_cpu_seconds:.2f} s"),
         ("tokens in / out", f"{t.tokens_in} / {t.tokens_out}"),
@@ -94,8 +103,8 @@ def _cost_axis(entries: list[Entry]) -> tuple[str, list[float]]:
     return "checker CPU seconds", [e.budget.checker_cpu_seconds for e in entries]
 
 
-def render_board(board: Board) -> tuple[str, str]:
-    """``index.html`` and ``README.md`` of a board."""
+def render_board(board: Board, suites_dir: Path | None = None) -> tuple[str, str]:
+    """``index.html`` and ``README.md`` of a board (problem categories from the suite, when it is at hand)."""
     config = board.config()
     entries = board.entries()
     if config is None:
@@ -106,6 +115,13 @@ def render_board(board: Board) -> tuple[str, str]:
     ks = sorted({k for e in entries for k in e.stats.pass_at_k})
     categories = sorted({c for e in entries for c in e.stats.by_category})
     problems = sorted({p for e in entries for p in e.stats.by_problem})
+    category_of = {}
+    if config is not None:
+        try:
+            suite = find_suite(config.suite.name, suites_dir or Settings().suites_dir)
+            category_of = {p.id: p.category for p in suite.problems}
+        except UserError:
+            pass  # the board renders without the suite at hand; categories are then left out
     label, costs = _cost_axis(entries)
     context: dict[str, Any] = {
         "suite_name": suite_name,
@@ -116,6 +132,7 @@ def render_board(board: Board) -> tuple[str, str]:
         "ks": ks,
         "categories": categories,
         "problems": problems,
+        "category_of": category_of,
         "prover_line": _prover_line,
         "cost_label": label,
         "costs": costs,
