@@ -88,6 +88,9 @@ class Problem(BaseModel):
     # Fill-in problems: the reference answer, and the statement with it substituted (answers are judged against it).
     answer: str | None = None
     answer_statement: str | None = None
+    # Fill-in problems whose answer needs binders or is a function or set: per answer slot, the trusted
+    # Lean command that compares it with the reference, with $solution, $answer, $op and $tactics to fill.
+    answer_checks: tuple[tuple[str, str], ...] = ()
     checker_image: str
     # A context that differs per problem: the lines of this template file before
     # ``template_line`` (s2n-bignum: the proof file up to the theorem, earlier proofs admitted).

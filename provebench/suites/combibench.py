@@ -163,7 +163,77 @@ def _entry(r: Record) -> dict[str, Any]:
             raise UserError(f"{r.where}: a fill-in problem without `abbrev {r.name}_solution`")
         _, with_answer = split_header(r.with_solution, r.where)
         entry |= {"kind": "fill-in", "answer": r.answer, "answer_statement": with_answer}
+        slots = solution_names(r.name, statement)
+        checks = {slot: t for slot in slots if (t := answer_check_template(statement, slot))}
+        if checks:
+            entry["answer_checks"] = checks
     return entry
+
+
+_OPEN, _CLOSE = "([{⦃", ")]}⦄"
+
+
+def _top_level_colon(text: str) -> int:
+    """Index of the first ``:`` outside brackets that is not ``:=``, or -1."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += c in _OPEN
+        depth -= c in _CLOSE
+        if c == ":" and depth == 0 and not text.startswith(":=", i):
+            return i
+    return -1
+
+
+def _binder_groups(binders: str) -> list[str]:
+    """The top-level bracketed groups of a binder list, as written."""
+    groups, depth, start = [], 0, 0
+    for i, c in enumerate(binders):
+        if c in _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                groups.append(binders[start : i + 1])
+    return groups
+
+
+def solution_signature(statement: str, slot: str) -> tuple[str, str] | None:
+    """The binders and the type of an answer slot's ``abbrev``/``def``, as written."""
+    m = re.search(rf"\b(?:abbrev|def)\s+{re.escape(slot)}(?![\w'])(?P<sig>.*?):=", statement, re.DOTALL)
+    if m is None:
+        return None
+    sig = m.group("sig")
+    colon = _top_level_colon(sig)
+    if colon < 0:
+        return None
+    return sig[:colon].strip(), " ".join(sig[colon + 1 :].split())
+
+
+def answer_check_template(statement: str, slot: str) -> str | None:
+    """The trusted comparison of an answer with binders, or of a function or set type.
+
+    Binders are bound in the example and passed by name, and the reference answer is elaborated at
+    the slot's type (so ``fun n => ...`` and ``{x | ...}`` elaborate). None for a closed answer of a
+    plain type, which the verifier's default comparison handles.
+    """
+    sig = solution_signature(statement, slot)
+    if sig is None:
+        return None
+    binders, type_ = sig
+    if not binders and "→" not in type_ and not re.match(r"(Set|Finset)\b", type_):
+        return None
+    names = []
+    for group in _binder_groups(binders):
+        if group[0] == "[":
+            continue  # instance binders are found by type class resolution
+        inner = group[1:-1]
+        colon = _top_level_colon(inner)
+        names += (inner[:colon] if colon >= 0 else inner).split()
+    args = "".join(f" ({n} := {n})" for n in names)
+    head = f"example {binders} :" if binders else "example :"
+    return f"{head} ($solution{args}) $op (($answer : {type_})) := by $tactics"
 
 
 def theorem_names(problem: str, statement: str) -> list[str]:

@@ -56,6 +56,8 @@ class ProblemEntry(BaseModel):
     reference_proof: str | None = None
     answer: str | None = None  # fill-in: the reference answer
     answer_statement: str | None = None  # fill-in: the statement with the reference answer substituted
+    # fill-in: answer slot -> its answer-check command template (binders, functions, sets)
+    answer_checks: dict[str, str] = Field(default_factory=dict)
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
     template_line: int | None = Field(default=None, ge=1)
 
@@ -123,6 +125,11 @@ def load_suite(folder: Path) -> Suite:
         seen.add(e.id)
         if (e.kind is Kind.FILL_IN) != (e.answer is not None):
             raise UserError(f"{problems_path}: {label}: a fill-in problem has an answer, and only a fill-in problem")
+        for slot, check in e.answer_checks.items():
+            missing = [p for p in ("$solution", "$answer", "$op", "$tactics") if p not in check]
+            if e.kind is not Kind.FILL_IN or missing:
+                why = f"lacks {missing[0]}" if missing else "is for fill-in problems only"
+                raise UserError(f"{problems_path}: {label}: the answer check of {slot!r} {why}")
         template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
         problems.append(
             Problem(
@@ -138,6 +145,7 @@ def load_suite(folder: Path) -> Suite:
                 reference_proof=e.reference_proof,
                 answer=e.answer,
                 answer_statement=e.answer_statement,
+                answer_checks=tuple(sorted(e.answer_checks.items())),
                 checker_image=manifest.checker_image,
                 template=str(template) if template else None,
                 template_line=e.template_line,

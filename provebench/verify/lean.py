@@ -19,6 +19,7 @@ import json
 import queue
 import re
 import secrets
+import string
 import subprocess
 import sys
 import threading
@@ -263,15 +264,22 @@ def fingerprint_command(names: Sequence[str]) -> str:
 """
 
 
-def answer_command(slot: str, answer: str, negate: bool = False, mathlib: bool = True) -> str:
+def answer_command(
+    slot: str, answer: str, negate: bool = False, mathlib: bool = True, template: str | None = None
+) -> str:
     """A trusted check that the candidate's answer equals (or, negated, differs from) the reference answer.
 
-    CombiBench's answer-judging tactics in turn: rfl, norm_num (with Mathlib), decide, simp.
+    CombiBench's answer-judging tactics in turn: rfl, norm_num (with Mathlib), decide, simp. A problem's
+    own template (binders, functions, sets) also tries extensionality before simp.
     """
     op = "≠" if negate else "="
     norm_num = f" | norm_num [{slot}]" if mathlib else ""
     tactics = f"first | rfl{norm_num} | decide | simp [{slot}]"
-    return f"example : ({slot}) {op} ({answer}) := by {tactics}\n"
+    if template is None:
+        return f"example : ({slot}) {op} ({answer}) := by {tactics}\n"
+    if not negate:
+        tactics += f" | (ext; simp [{slot}])"
+    return string.Template(template).safe_substitute(solution=slot, answer=answer, op=op, tactics=tactics) + "\n"
 
 
 def split_answers(answer: str, slots: int) -> list[str] | None:
@@ -549,12 +557,18 @@ class LeanVerifier(Verifier):
             return self._verdict(
                 Status.FAIL, Reason.ANSWER_UNVERIFIED, "no reference answer to judge against", seconds=ran.seconds
             )
+        templates = dict(problem.answer_checks)
         for slot, answer in zip(slots, answers, strict=True):
-            same = session.run(answer_command(slot, answer, mathlib=self._mathlib), ran.env, TRUSTED_TIMEOUT_S)
+            template = templates.get(slot)
+            same = session.run(
+                answer_command(slot, answer, mathlib=self._mathlib, template=template), ran.env, TRUSTED_TIMEOUT_S
+            )
             if same.ok and not same.messages("error"):
                 continue
             differs = session.run(
-                answer_command(slot, answer, negate=True, mathlib=self._mathlib), ran.env, TRUSTED_TIMEOUT_S
+                answer_command(slot, answer, negate=True, mathlib=self._mathlib, template=template),
+                ran.env,
+                TRUSTED_TIMEOUT_S,
             )
             if differs.ok and not differs.messages("error"):
                 return self._verdict(Status.FAIL, Reason.WRONG_ANSWER, f"`{slot}` is not {answer}", seconds=ran.seconds)

@@ -35,7 +35,13 @@ DECL = re.compile(
 )
 # CombiBench's own appended answer example: `example: SLOT = ANSWER := by try rfl; try norm_num`.
 BENCHMARK_EXAMPLE = re.compile(r"^example\s*:\s*(?P<lhs>[\w.']+) = (?P<rhs>.*?) := by", re.DOTALL)
-ANSWER_CHECK = re.compile(r"^example : \((?P<lhs>[\w.']+)\) (?P<op>=|≠) \((?P<rhs>.*)\) := by", re.DOTALL)
+# The verifier's trusted answer check, plain or from a problem's template (binders passed by name,
+# the reference answer ascribed the slot's type).
+ANSWER_CHECK = re.compile(
+    r"^example(?P<binders>(?:\s*[({\[][^)}\]]*[)}\]])*)\s*:\s*\((?P<lhs>[\w.']+)(?P<args>(?:\s*\(\w+ := \w+\))*)\) "
+    r"(?P<op>=|≠) \((?P<rhs>.*)\) := by",
+    re.DOTALL,
+)
 FINGERPRINT = re.compile(r"provebench_fingerprint \[(?P<names>[^\]]*)\]")
 
 
@@ -179,7 +185,11 @@ def answer_check(env: Env, m: re.Match[str], line: int, op: str | None = None) -
     d = env.decls.get(m.group("lhs"))
     if d is None:
         return [message("error", line, f"unknown identifier '{m.group('lhs')}'")]
-    equal = " ".join(d.body.split()) == " ".join(m.group("rhs").split())
+    rhs = " ".join(m.group("rhs").split())
+    declared_type = " ".join(d.header.partition(":")[2].split())
+    if declared_type and rhs.startswith("(") and rhs.endswith(f" : {declared_type})"):
+        rhs = rhs[1 : -len(f" : {declared_type})")]  # the template's type ascription
+    equal = " ".join(d.body.split()) == rhs
     holds = equal if (op or m.group("op")) == "=" else not equal
     return [] if holds else [message("error", line, "linarith failed, first | rfl | ... failed")]
 

@@ -181,3 +181,12 @@ def test_the_shared_combibench_data(tmp_path: Path) -> None:
     hackmath_4 = suite.problem("hackmath_4")
     assert hackmath_4.kind is Kind.FILL_IN and hackmath_4.answer == "13"
     assert all(not p.statement.lstrip().startswith("import") for p in suite.problems)
+    # Answers with binders, functions or sets get their own trusted comparison; closed numbers keep the default.
+    templated = {p.id: dict(p.answer_checks) for p in fill_ins if p.answer_checks}
+    assert len(templated) == 16 and not hackmath_4.answer_checks
+    assert templated["brualdi_ch2_36"] == {
+        "brualdi_ch2_36_solution": "example {k} : ($solution (k := k)) $op (($answer : (Fin k → ℕ) → ℕ)) := by $tactics"
+    }
+    assert templated["imo_2015_p1"] == {
+        "imo_2015_p1_solution": "example : ($solution) $op (($answer : Set ℕ)) := by $tactics"
+    }

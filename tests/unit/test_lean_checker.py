@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
-from provebench.verify.lean import LeanVerifier, LocalLeanLauncher, candidate_body, split_answers
+from provebench.suites.combibench import answer_check_template
+from provebench.verify.lean import LeanVerifier, LocalLeanLauncher, answer_command, candidate_body, split_answers
 from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
 
 DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
@@ -106,6 +107,31 @@ def test_fill_in_answers_are_judged_in_a_trusted_command(verifier: LeanVerifier)
     assert _got(verifier, CHOOSE, wrong) == (Status.FAIL, Reason.WRONG_ANSWER)
     no_answer = CHOOSE.model_copy(update={"answer": None})
     assert _got(verifier, no_answer, right) == (Status.FAIL, Reason.ANSWER_UNVERIFIED)
+
+
+BINDER = """abbrev count_solution {k} : (Fin k → ℕ) → ℕ := sorry
+
+theorem count (k : ℕ) (n : Fin k → ℕ) : count_solution n = ∏ i : Fin k, (n i + 1) := by sorry
+"""
+
+
+def test_answers_with_binders_are_judged_by_the_problems_template(verifier: LeanVerifier) -> None:
+    template = answer_check_template(BINDER, "count_solution")
+    assert template == "example {k} : ($solution (k := k)) $op (($answer : (Fin k → ℕ) → ℕ)) := by $tactics"
+    answer = "fun n => (∏ i : Fin k, (n i + 1))"
+    # The reference answer mentions the binder k: only the template binds it, and it ascribes the slot's type.
+    assert answer_command("count_solution", answer, template=template) == (
+        "example {k} : (count_solution (k := k)) = ((fun n => (∏ i : Fin k, (n i + 1)) : (Fin k → ℕ) → ℕ)) := by "
+        "first | rfl | norm_num [count_solution] | decide | simp [count_solution] | (ext; simp [count_solution])\n"
+    )
+    assert "≠" in answer_command("count_solution", answer, negate=True, template=template)
+    problem = _problem("count", BINDER, Kind.FILL_IN, answer).model_copy(
+        update={"answer_checks": (("count_solution", template),)}
+    )
+    right = BINDER.replace(":= sorry", f":= {answer}").replace("by sorry", "by simp [count_solution]")
+    assert _got(verifier, problem, right) == (Status.PASS, Reason.PROVED)
+    wrong = right.replace(f":= {answer}", f":= {answer.replace('+ 1', '+ 2')}", 1)
+    assert wrong != right and _got(verifier, problem, wrong)[0] is Status.FAIL
 
 
 def test_a_hang_is_a_timeout_and_the_checker_recovers() -> None:
