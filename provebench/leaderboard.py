@@ -338,14 +338,7 @@ def add_entry(
         prompt_hashes=m.prompt_hashes,
         sampling=m.sampling,
         budget=m.budget,
-        stats=EntryStats(
-            problems=summary.problems,
-            solved=summary.solved,
-            solved_interval_95=summary.solved_interval_95,
-            pass_at_k=summary.pass_at_k,
-            by_category=summary.by_category,
-            by_problem=summary.by_problem,
-        ),
+        stats=EntryStats.model_validate(summary.model_dump(include=set(EntryStats.model_fields))),
         reverification=Reverification(
             claimed_pass=sum(r.status is Status.PASS for r in selected),
             others=others,

@@ -1,0 +1,49 @@
+"""The boards committed under leaderboards/ are consistent with their entries and rendered from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from provebench.leaderboard import Board
+from provebench.model import Status
+from provebench.pages import render_board
+from provebench.stats import ProblemRef, summarize
+from provebench.suites.load import find_suite
+
+BOARDS = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "leaderboards").glob("*/board.yaml"))
+
+
+def test_there_is_a_board_for_the_bundled_hol_light_suite() -> None:
+    assert "hol-light-core" in {b.name for b in BOARDS}
+
+
+@pytest.mark.parametrize("path", BOARDS, ids=[b.name for b in BOARDS])
+def test_a_committed_board(path: Path, tmp_path: Path) -> None:
+    board = Board(path)
+    config = board.config()
+    assert config is not None
+    suite = find_suite(config.suite.name, tmp_path)
+    assert suite.content_hash == config.suite.content_hash, "the suite changed: its board needs new entries"
+    entries = board.entries()
+    assert entries and any(e.prover.get("name") == "baseline" for e in entries)
+    for entry in entries:
+        assert entry.suite == config.suite and {c.digest for c in entry.checkers} <= {c.digest for c in config.checkers}
+        published = board.published_attempts(entry)
+        n = entry.sampling.samples_per_problem
+        assert {(r.problem, r.sample) for r in published if r.round == 0} == {
+            (p.id, s) for p in suite.problems for s in range(n)
+        }
+        # The stats are the board's own computation over the attempts, not a submitter's claim.
+        summary = summarize([ProblemRef(p.id, p.category) for p in suite.problems], published, n, entry.sampling.ks)
+        assert (summary.solved, summary.pass_at_k, summary.by_category) == (
+            entry.stats.solved,
+            entry.stats.pass_at_k,
+            entry.stats.by_category,
+        )
+        assert entry.reverification.claimed_pass == sum(r.status is Status.PASS for r in published)
+        assert entry.reverification.reproduced == entry.reverification.checked
+    html, md = render_board(board, tmp_path)
+    assert (path / "README.md").read_text(encoding="utf-8") == md, "README.md is stale: leaderboard render"
+    assert all(e.name in html for e in entries) and (path / "index.html").is_file()
