@@ -177,8 +177,15 @@ def generated_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+@cache
+def _validator(member: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(member))
+
+
 def _validate(member: str, data: Any, where: str) -> None:
-    validator = jsonschema.Draft202012Validator(schema(member))
+    validator = _validator(member)
+    if validator.is_valid(data):  # the common case, without collecting errors
+        return
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
