@@ -363,6 +363,17 @@ def _local_checkers(pool: VerifierPool, problems: Sequence[Problem]) -> list[Che
     return list(seen.values())
 
 
+def _as_run(problem: Problem, run_timeout_s: float | None) -> Problem:
+    """The problem with the time limit the run had: its own, or the run's shorter override.
+
+    A shorter limit is the submitter's handicap and must be kept for refusals to reproduce;
+    a longer one is not the suite's rule, so claims get no more time than the problem allows.
+    """
+    if run_timeout_s is None or run_timeout_s >= problem.timeout_s:
+        return problem
+    return problem.model_copy(update={"timeout_s": run_timeout_s})
+
+
 def _progress_file(settings: Settings, bundle: Bundle) -> Path:
     return settings.cache_dir / "reverify" / (bundle.sha256.removeprefix("sha256:")[:32] + ".jsonl")
 
@@ -393,7 +404,7 @@ def _reverify(
     count = len(selected) - len(todo)
     hooks.checked(count, len(selected))
     with path.open("a", encoding="utf-8") as journal:
-        items = [(problems[r.problem], r.proof or "") for r in todo]
+        items = [(_as_run(problems[r.problem], bundle.manifest.sampling.timeout_s), r.proof or "") for r in todo]
         for r, verdict in zip(todo, check_many(pool, items, None, settings.checkers), strict=True):
             message = verdict.messages[0].splitlines()[0][:200] if verdict.messages else ""
             done[r.key] = (verdict.status, verdict.reason, message)

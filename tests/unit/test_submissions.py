@@ -349,6 +349,28 @@ def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: P
     assert not list((settings.cache_dir / "reverify").iterdir())  # progress is dropped once the entry is in
 
 
+def test_reverification_keeps_a_shorter_run_timeout_and_caps_a_longer_one(tmp_path: Path, settings: Settings) -> None:
+    seen: dict[float, int] = {}
+
+    def script(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        seen[problem.timeout_s] = seen.get(problem.timeout_s, 0) + 1
+        return _arith_passes(problem, proof, call)
+
+    for timeout_s in (5.0, 600.0):
+        config = build_config({"suite": "hol-light-core", "timeout_s": timeout_s}, {}, "test")
+        plan = plan_run(config, settings)
+        prover = make_prover("baseline", {})
+        prover.prepare(plan.suite.problems)
+        rundir = RunDir.create(tmp_path / f"run{timeout_s}", plan.suite.name, prover.name)
+        execute(plan, rundir, prover, settings, RunHooks(), _double())
+        out = tmp_path / f"t{timeout_s}.tar.gz"
+        bundle.pack(rundir, out, bundle.Submitter(name=f"t{timeout_s}", contact="c", open_data="none"))
+        seen.clear()
+        add_entry(out, tmp_path / f"board{timeout_s}", settings, make_verifier=_double(script), sample_fraction=1.0)
+        own = {p.timeout_s for p in plan.problems}  # hol-light-core's own limits: 30 s, some 60 s
+        assert set(seen) == ({5.0} if timeout_s == 5.0 else own) and sum(seen.values()) == 50
+
+
 @pytest.mark.parametrize(("open_data", "proofs"), [("partial", "passing"), ("none", "none")])
 def test_open_data_decides_what_the_board_publishes(
     run: RunDir, tmp_path: Path, settings: Settings, open_data: str, proofs: str
