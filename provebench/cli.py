@@ -118,6 +118,12 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample", type=int, help="check a random sample of this many problems")
     t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     t.add_argument("--json", action="store_true")
+    t.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="append each verdict to this JSONL file; run again with the same file to check only what is "
+        "not in it yet (selftests of large suites take hours)",
+    )
     show = ssub.add_parser("show", help="what a suite holds: problems by kind and category")
     show.add_argument("suite", help="suite name or folder")
     show.add_argument("--json", action="store_true")
@@ -394,25 +400,38 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     problems = checking.sample_problems(suite, args.sample, args.seed)
     if not problems:
         raise UserError(f"suite {suite.name} has no reference proofs to check")
-    _ensure_images(settings, {p.checker_image for p in problems})
+    journal = checking.SelftestJournal(Path(args.journal), suite) if args.journal else None
+    earlier = journal.done() if journal else {}
+    todo = [p for p in problems if p.id not in earlier]
+    if earlier:
+        _err.print(f"[dim]{len(problems) - len(todo)} of {len(problems)} verdicts from {args.journal}[/]")
+    if todo:
+        _ensure_images(settings, {p.checker_image for p in todo})
     pool = _pool(settings)
     t0 = time.monotonic()
-    verdicts: list[Verdict] = []
-    done = 0
+    done = len(problems) - len(todo)
 
     def show(p: Problem, v: Verdict) -> None:  # as each comes: long selftests show their progress
         nonlocal done
         done += 1
+        if journal is not None:
+            journal.append(p, v)
         if args.json:
             _err.print(f"[dim]{done}/{len(problems)} {v.status.value} {p.id}[/]", markup=True)
         else:
             _print_line(p.id, v)
 
     try:
-        pairs = [(p, p.reference_proof or "") for p in problems]
-        verdicts = list(checking.check_many(pool, pairs, None, settings.checkers, on_verdict=show))
+        pairs = [(p, p.reference_proof or "") for p in todo]
+        verdicts_of_todo = checking.check_many(pool, pairs, None, settings.checkers, show)
+        new = dict(zip((p.id for p in todo), verdicts_of_todo, strict=True))
+    except KeyboardInterrupt:
+        if journal is not None:
+            _err.print(f"provebench: interrupted; {done} verdicts journalled in {args.journal}: run again to go on")
+        raise
     finally:
         pool.close()
+    verdicts = [earlier.get(p.id) or new[p.id] for p in problems]
     failures = [
         {"problem": p.id, **v.model_dump(mode="json")} for p, v in zip(problems, verdicts, strict=True) if not v.passed
     ]

@@ -228,6 +228,21 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == report["passed"] == 30 and report["failures"] == []
 
+    # A journalled selftest stopped mid-way (two verdicts and a torn line) goes on from its journal.
+    journal = tmp_path / "selftest.jsonl"
+    assert main(["suites", "selftest", "lean4-core", "--sample", "5", "--journal", str(journal), "--json"]) == 0
+    capsys.readouterr()
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 5 and all(json.loads(line)["verdict"]["status"] == "PASS" for line in lines)
+    journal.write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    assert main(["suites", "selftest", "lean4-core", "--sample", "5", "--journal", str(journal), "--json"]) == 0
+    out = capsys.readouterr()
+    assert "2 of 5 verdicts from" in out.err
+    assert [line.split()[0] for line in out.err.splitlines() if " PASS " in line] == ["3/5", "4/5", "5/5"]
+    assert json.loads(out.out)["checked"] == json.loads(out.out)["passed"] == 5
+    rows = [json.loads(line) for line in journal.read_text().splitlines() if line.endswith("}")]
+    assert sorted(r["problem"] for r in rows) == sorted(json.loads(line)["problem"] for line in lines)
+
 
 def test_a_run_of_a_lean_suite_journals_lean_verdicts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
