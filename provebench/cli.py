@@ -401,13 +401,21 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     if not problems:
         raise UserError(f"suite {suite.name} has no reference proofs to check")
     journal = checking.SelftestJournal(Path(args.journal), suite) if args.journal else None
-    earlier = journal.done() if journal else {}
+    _ensure_images(settings, {p.checker_image for p in problems})
+    pool = _pool(settings)
+    pool.plan(problems)
+    # Journalled verdicts count only when they came from the image that would check them now.
+    journalled = journal.done() if journal else {}
+    earlier = {
+        p.id: v
+        for p in problems
+        if (v := journalled.get(p.id)) is not None
+        and v.checker is not None
+        and v.checker.digest == pool.for_problem(p, prepare=False).checker.digest
+    }
     todo = [p for p in problems if p.id not in earlier]
     if earlier:
         _err.print(f"[dim]{len(problems) - len(todo)} of {len(problems)} verdicts from {args.journal}[/]")
-    if todo:
-        _ensure_images(settings, {p.checker_image for p in todo})
-    pool = _pool(settings)
     t0 = time.monotonic()
     done = len(problems) - len(todo)
 

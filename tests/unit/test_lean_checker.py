@@ -242,6 +242,11 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     assert json.loads(out.out)["checked"] == json.loads(out.out)["passed"] == 5
     rows = [json.loads(line) for line in journal.read_text().splitlines() if line.endswith("}")]
     assert sorted(r["problem"] for r in rows) == sorted(json.loads(line)["problem"] for line in lines)
+    # A verdict from another image does not count: that problem is checked again.
+    rows[0]["verdict"]["checker"]["digest"] = "sha256:another-build"
+    journal.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["suites", "selftest", "lean4-core", "--sample", "5", "--journal", str(journal), "--json"]) == 0
+    assert "4 of 5 verdicts from" in capsys.readouterr().err
 
 
 def test_a_run_of_a_lean_suite_journals_lean_verdicts(
