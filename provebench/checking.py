@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -167,8 +168,6 @@ def check_many(
     ranked = {id(p): n for n, p in enumerate(schedule([problem for problem, _ in items]))}
     order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
     contexts = list(dict.fromkeys(context_key(items[i][0]) for i in order))
-    results: dict[int, Verdict] = {}
-    ready = 0
 
     def one(item: tuple[Problem, str]) -> Verdict:
         try:
@@ -176,40 +175,69 @@ def check_many(
         except VerifierUnavailable as exc:
             return infrastructure_verdict(exc)
 
+    stopped = threading.Event()
+
     def run(indices: list[int]) -> list[tuple[int, Verdict]]:
         out = []
         for i in indices:
+            if stopped.is_set():
+                break
             verdict = one(items[i])
+            if stopped.is_set():
+                break  # the checker was stopped under it: not a verdict
             on_verdict(items[i][0], verdict)
             out.append((i, verdict))
         return out
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
-        for key in contexts:
-            indices = [i for i in order if context_key(items[i][0]) == key]
-            try:
-                pool.for_problem(items[indices[0]][0])  # load before the workers start, so loading is not raced
-            except VerifierUnavailable as exc:
-                for i in indices:
-                    results[i] = infrastructure_verdict(exc)
-                    on_verdict(items[i][0], results[i])
-            else:
-                # A template's items go to one worker, in order, so that its checker walks it once, forward,
-                # while other workers walk other templates.
-                runs: dict[object, list[int]] = {}
-                for i in indices:
-                    runs.setdefault(items[i][0].template or i, []).append(i)
-                for done in as_completed([executor.submit(run, r) for r in runs.values()]):
-                    for i, verdict in done.result():
-                        results[i] = verdict
-                    while ready in results:
-                        yield results.pop(ready)
-                        ready += 1
-            while ready in results:
-                yield results.pop(ready)
-                ready += 1
-            if len(contexts) > 1:
-                pool.close_context(key)
+        try:
+            yield from _in_order(pool, items, contexts, order, executor, run, on_verdict)
+        except BaseException:
+            # Ctrl-C, or the caller stopped reading: stop the checkers now, so that a worker blocked in a
+            # long check (or a walk through a template) returns at once instead of at its deadline.
+            stopped.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            pool.close()
+            raise
+
+
+def _in_order(
+    pool: VerifierPool,
+    items: list[tuple[Problem, str]],
+    contexts: list[tuple[str, str, str]],
+    order: list[int],
+    executor: ThreadPoolExecutor,
+    run: Callable[[list[int]], list[tuple[int, Verdict]]],
+    on_verdict: Callable[[Problem, Verdict], None],
+) -> Iterator[Verdict]:
+    """The body of ``check_many``: context by context, verdicts yielded in input order."""
+    results: dict[int, Verdict] = {}
+    ready = 0
+    for key in contexts:
+        indices = [i for i in order if context_key(items[i][0]) == key]
+        try:
+            pool.for_problem(items[indices[0]][0])  # load before the workers start, so loading is not raced
+        except VerifierUnavailable as exc:
+            for i in indices:
+                results[i] = infrastructure_verdict(exc)
+                on_verdict(items[i][0], results[i])
+        else:
+            # A template's items go to one worker, in order, so that its checker walks it once, forward,
+            # while other workers walk other templates.
+            runs: dict[object, list[int]] = {}
+            for i in indices:
+                runs.setdefault(items[i][0].template or i, []).append(i)
+            for done in as_completed([executor.submit(run, r) for r in runs.values()]):
+                for i, verdict in done.result():
+                    results[i] = verdict
+                while ready in results:
+                    yield results.pop(ready)
+                    ready += 1
+        while ready in results:
+            yield results.pop(ready)
+            ready += 1
+        if len(contexts) > 1:
+            pool.close_context(key)
 
 
 def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:
