@@ -474,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "submit":
             return cli_board.cmd_submit(args, _out, _err)
         if args.command == "leaderboard":
-            return cli_board.cmd_leaderboard(args, settings, _out, _err)
+            return cli_board.cmd_leaderboard(args, settings, _out, _err, _ensure_images)
         if args.command == "view":
             return cli_board.serve_report(args.rundir, args.port, _err)
         handler = {"check": _cmd_check, "images": _cmd_images, "suites": _cmd_suites}[args.command]

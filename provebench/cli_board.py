@@ -95,7 +95,13 @@ def cmd_submit(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-def cmd_leaderboard(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+def cmd_leaderboard(
+    args: argparse.Namespace,
+    settings: Settings,
+    out: Console,
+    err: Console,
+    ensure_images: Callable[[Settings, set[str]], None],
+) -> int:
     """``provebench leaderboard add|render``."""
     board = Board(Path(args.board))
     if args.leaderboard_command == "render":
@@ -108,7 +114,7 @@ def cmd_leaderboard(args: argparse.Namespace, settings: Settings, out: Console, 
                 Path(args.bundle),
                 board.path,
                 settings,
-                AddHooks(status=status, checked=checked),
+                AddHooks(status=status, checked=checked, images=lambda names: ensure_images(settings, names)),
                 sample_fraction=args.sample,
             )
         except EntryRefused as exc:

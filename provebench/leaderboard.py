@@ -249,6 +249,7 @@ class AddHooks:
 
     status: Callable[[str], None] = lambda _text: None
     checked: Callable[[int, int], None] = lambda _done, _total: None
+    images: Callable[[set[str]], None] = lambda _names: None  # build missing images, with progress
 
 
 def add_entry(
@@ -279,14 +280,16 @@ def add_entry(
     selected, others, seed = _selection(bundle, fraction)
     problems = {p.id: p for p in suite.problems}
 
+    to_check = [problems[r.problem] for r in selected] or list(suite.problems)
+    hooks.images({p.checker_image for p in to_check})
     pool = VerifierPool(
         settings,
         on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
         make=make_verifier,
     )
     try:
-        pool.plan([problems[r.problem] for r in selected] or list(suite.problems))
-        local = _local_checkers(pool, [problems[r.problem] for r in selected] or list(suite.problems))
+        pool.plan(to_check)
+        local = _local_checkers(pool, to_check)
         pins = config.checkers if config is not None else local
         for c in local:
             if c.digest not in {p.digest for p in pins}:

@@ -7,6 +7,7 @@ digest and hash pins, resumed re-verification, and the rendered pages' content.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -414,3 +415,28 @@ def test_cli_submit_add_render_and_errors(
     assert "not a run directory" in capsys.readouterr().err
     assert main(["report", str(run.path), "--html", "--out", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
+
+    # add and render through the CLI, the checker being the double (and no image to build).
+    from provebench import cli, cli_board
+
+    built: list[set[str]] = []
+    monkeypatch.setattr(cli, "_ensure_images", lambda _settings, names: built.append(names))
+    monkeypatch.setattr(cli_board, "add_entry", functools.partial(add_entry, make_verifier=_double()))
+    monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    board = tmp_path / "cli-board"
+    assert main(["leaderboard", "add", str(out), "--board", str(board), "--sample", "0.2"]) == 0
+    said = capsys.readouterr()
+    assert "added 'cli' to" in said.out and "all reproduced" in said.out and built == [{"hol-light"}]
+    assert main(["leaderboard", "render", "--board", str(board)]) == 0
+    assert (board / "index.html").is_file() and "| CLI |" in (board / "README.md").read_text()
+
+    forged = _rewrite(
+        out,
+        tmp_path / "cli-forged.tar.gz",
+        _edit_attempts(lambda rows: next(r for r in rows if r["status"] == "FAIL").update(status="PASS")),
+    )
+    forged = _rewrite(forged, forged, _edit_manifest(lambda m: m["submitter"].update(name="F")))  # type: ignore[attr-defined]
+    assert main(["leaderboard", "add", str(forged), "--board", str(board)]) == 1
+    err = capsys.readouterr().err
+    assert "refused: 1 of" in err and "claimed PASS, got FAIL" in err and "Traceback" not in err
+    assert [e.id for e in Board(board).entries()] == ["cli"]
