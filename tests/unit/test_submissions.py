@@ -274,6 +274,25 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
     assert "Baseline (test)" in html and "ci@example.org" not in html  # the contact is kept, not published
     assert f"| 1 | Baseline (test) | baseline | {entry.stats.solved}/50 |" in md
 
+    # A weaker second entry (its passes on add_* problems withheld) ranks below the first.
+    def weaker(members: dict[str, bytes]) -> None:
+        _edit_manifest(lambda m: m["submitter"].update(name="Weaker"))(members)  # type: ignore[attr-defined]
+        _edit_attempts(
+            lambda rows: [
+                r.update(status="FAIL", reason="tactic-failed") for r in rows if str(r["problem"]).startswith("add_")
+            ]
+        )(members)
+
+    second = add_entry(
+        _rewrite(packed, tmp_path / "w.tar.gz", weaker), board, settings, make_verifier=_double(), sample_fraction=0.0
+    )
+    assert 0 < second.stats.solved < entry.stats.solved
+    html, md = render_board(Board(board))
+    assert md.index("| 1 | Baseline (test) |") < md.index("| 2 | Weaker |")
+    assert html.count("<th>Weaker</th>") == 1 and html.count('class="solved"') == sum(
+        1 for e in (entry, second) for c in e.stats.by_problem.values() if c.c
+    )
+
 
 def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_path: Path, settings: Settings) -> None:
     # The submitter turned a failed attempt into a claimed PASS and fixed the hash to match.
