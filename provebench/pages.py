@@ -38,7 +38,13 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.globals["pct"] = _pct
+    env.filters["md"] = _md_cell
     return env
+
+
+def _md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell (a submitter's name may hold anything)."""
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def _prover_line(prover: dict[str, Any]) -> str:

@@ -294,6 +294,12 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
     )
 
 
+def test_markdown_cells_escape_what_a_submitter_names() -> None:
+    from provebench.pages import _md_cell
+
+    assert _md_cell("a|b\n<img src=x>") == "a\\|b &lt;img src=x>"
+
+
 def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_path: Path, settings: Settings) -> None:
     # The submitter turned a failed attempt into a claimed PASS and fixed the hash to match.
     def forge(rows: list[dict[str, object]]) -> None:
