@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +54,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         help="re-verify a submission and add it to a board",
         description="Validate a bundle, re-check every claimed PASS (and a seeded sample of the other verdicts) on "
         "this machine's pinned checkers, and write the entry under the board only if every verdict reproduces. "
-        "A new board pins the suite revision and checker images of its first entry. Interrupted re-verification "
-        "resumes when the same command is run again.",
+        "Checks run in parallel on --checkers warm checkers (default here: one per core, as the memory budget "
+        "allows). A new board pins the suite revision and checker images of its first entry. Interrupted "
+        "re-verification resumes when the same command is run again.",
     )
     a.add_argument("bundle", help="a submission bundle (.tar.gz)")
     a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
@@ -108,6 +110,9 @@ def cmd_leaderboard(
         return _render(board, settings, out)
     if args.sample is not None and not 0 <= args.sample <= 1:
         raise UserError("--sample is a fraction between 0 and 1")
+    if "checkers" not in settings.model_fields_set:
+        # Re-verification is the maintainer's batch job: one checker per core, as memory allows.
+        settings = settings.model_copy(update={"checkers": max(1, min(64, os.cpu_count() or 1))})
     with _progress(err) as (status, checked):
         try:
             entry = add_entry(
