@@ -146,7 +146,7 @@ class HolLightSession:
         nonce = secrets.token_hex(8)
         data = text.encode()
         self._send(f"PBSEEK {nonce} {len(data)}\n".encode() + data)
-        return self._ack(nonce, timeout_s, "loading a template")
+        return self._ack(nonce, timeout_s, "loading a template", while_printing=True)
 
     def hold(self, key: str) -> None:
         """Leave a holder at the current position, for checks that name ``key``."""
@@ -175,8 +175,8 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the check server could not end a walker: {ended.error}")
 
-    def _ack(self, nonce: str, timeout_s: float, doing: str) -> SeekReply:
-        payload = self._read_frame(b"PBACK", nonce, timeout_s, doing)
+    def _ack(self, nonce: str, timeout_s: float, doing: str, while_printing: bool = False) -> SeekReply:
+        payload = self._read_frame(b"PBACK", nonce, timeout_s, doing, while_printing)
         try:
             return SeekReply.model_validate_json(payload)
         except ValidationError:
@@ -206,13 +206,23 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the HOL Light checker is gone ({exc}); last output: {tail}") from None
 
-    def _read_frame(self, kind: bytes, nonce: str, timeout_s: float, doing: str) -> bytes:
-        r"""Wait for ``<kind> <nonce> <n>\\n`` and return the n bytes after it."""
+    def _read_frame(
+        self, kind: bytes, nonce: str, timeout_s: float, doing: str, while_printing: bool = False
+    ) -> bytes:
+        r"""Wait for ``<kind> <nonce> <n>\\n`` and return the n bytes after it.
+
+        With ``while_printing`` (trusted template text), the wait goes on as long as the
+        toplevel prints something at least every ``timeout_s``: a long file is slow, not hung.
+        """
         proc = self._proc
         assert proc is not None
         pattern = re.compile(re.escape(kind) + b" " + nonce.encode() + rb" (\d+)\n")
         try:
-            proc.expect(pattern, timeout=timeout_s)
+            printed = len(proc.buffer)
+            while proc.expect([pattern, pexpect.TIMEOUT], timeout=timeout_s) == 1:
+                if not while_printing or len(proc.buffer) == printed:
+                    raise pexpect.TIMEOUT("no reply")
+                printed = len(proc.buffer)
             assert proc.match is not None and not isinstance(proc.match, type(pexpect.EOF))
             size = int(proc.match.group(1))
             data = bytes(proc.buffer)
@@ -223,7 +233,8 @@ class HolLightSession:
             tail = self._tail()
             self.close()
             raise VerifierUnavailable(
-                f"HOL Light did not answer within {timeout_s:.0f} s while {doing}; last output: {tail}"
+                f"HOL Light {'printed nothing for' if while_printing else 'did not answer within'} {timeout_s:.0f} s "
+                f"while {doing}; last output: {tail}"
             ) from None
         except pexpect.EOF:
             tail = self._tail()
