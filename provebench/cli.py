@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -462,9 +464,23 @@ def _print_line(label: str, v: Verdict) -> None:
     _out.print(f"[{colour}]{v.status.value:8}[/] {label:28} {v.check_seconds * 1000:8.1f} ms  {first}")
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _build_parser().parse_args(argv)
+    with ExitStack() as restore:
+        if threading.current_thread() is threading.main_thread():
+            # `kill` and a closed terminal stop provebench as Ctrl-C does, so that its checker containers
+            # are removed on the way out instead of computing on after it.
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                restore.callback(signal.signal, sig, signal.signal(sig, _stop))
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
         if args.command == "run":

@@ -224,7 +224,15 @@ def main() -> None:
     ap.add_argument("--header-timeout", type=float, default=600.0)
     ap.add_argument("repl", nargs=argparse.REMAINDER, help="the REPL command")
     args = ap.parse_args()
-    driver = Driver(Repl(args.repl, args.memory_mb), args.max_uses, args.max_rss_mb, args.header_timeout)
+    repl = Repl(args.repl, args.memory_mb)
+    driver = Driver(repl, args.max_uses, args.max_rss_mb, args.header_timeout)
+
+    def stop(_signum: int, _frame: object) -> None:
+        # The REPL runs in a process group of its own: take it down too, or it outlives the driver.
+        repl.kill()
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
     for line in sys.stdin:
         if not line.strip():
             continue

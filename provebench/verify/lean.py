@@ -210,10 +210,14 @@ class LeanSession:
             except OSError:
                 pass
             try:
-                proc.wait(timeout=5)
+                proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                proc.terminate()  # the driver takes its REPL's process group down with it
+                try:
+                    proc.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         cleanup, self._cleanup = self._cleanup, None
         if cleanup is not None:
             cleanup()
@@ -348,6 +352,7 @@ class LeanVerifier(Verifier):
         self._load_timeout_s = load_timeout_s
         self._idle: queue.Queue[LeanSession | BaseException] = queue.Queue()
         self._sessions: list[LeanSession] = []
+        self._starting: set[LeanSession] = set()
         self._lock = threading.Lock()
         self.recycled = 0  # REPLs replaced after their uses (or above their memory cap)
         self._references: dict[str, list[dict[str, Any]]] = {}  # problem id -> the trusted statement's fingerprint
@@ -371,12 +376,19 @@ class LeanVerifier(Verifier):
 
     def _start_one(self) -> None:
         session = LeanSession(self._launcher, self._header, self._load_timeout_s)
+        with self._lock:
+            if self._closed:
+                return
+            self._starting.add(session)  # close() stops it too, even mid-load
         try:
             session.start()
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
             session.close()
             self._idle.put(exc)
             return
+        finally:
+            with self._lock:
+                self._starting.discard(session)
         with self._lock:
             if self._closed:
                 session.close()
@@ -584,7 +596,7 @@ class LeanVerifier(Verifier):
         """Stop every REPL."""
         with self._lock:
             self._closed = True
-            sessions, self._sessions = self._sessions, []
+            sessions, self._sessions = self._sessions + list(self._starting), []
         for s in sessions:
             s.close()
 
