@@ -206,9 +206,7 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the HOL Light checker is gone ({exc}); last output: {tail}") from None
 
-    def _read_frame(
-        self, kind: bytes, nonce: str, timeout_s: float, doing: str, while_printing: bool = False
-    ) -> bytes:
+    def _read_frame(self, kind: bytes, nonce: str, timeout_s: float, doing: str, while_printing: bool = False) -> bytes:
         r"""Wait for ``<kind> <nonce> <n>\\n`` and return the n bytes after it.
 
         With ``while_printing`` (trusted template text), the wait goes on as long as the
