@@ -146,6 +146,7 @@ class HolLightVerifier(Verifier):
         self._sessions: list[HolLightSession] = []
         self._walks: dict[HolLightSession, WalkState] = {}
         self._starting = 0
+        self._loading: set[HolLightSession] = set()  # sessions starting now: close() stops them too
         self._start_errors: list[BaseException] = []
         self._broken: dict[str, TemplateLoadError] = {}  # templates whose text does not load
         self._prepared = False
@@ -171,7 +172,11 @@ class HolLightVerifier(Verifier):
     def _start_one(self, index: int = 0) -> None:
         session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
         walk = WalkState()
+        with self._cond:
+            self._loading.add(session)
         try:
+            if self._closed:
+                raise VerifierUnavailable("the checkers were stopped")
             session.start()
             if self._templates is not None:  # walked to a first problem now, so that a warm checker is warm
                 # Checkers start on different templates: work comes template by template, and the next
@@ -186,11 +191,13 @@ class HolLightVerifier(Verifier):
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
             session.close()
             with self._cond:
+                self._loading.discard(session)
                 self._starting -= 1
                 self._start_errors.append(exc)
                 self._cond.notify_all()
             return
         with self._cond:
+            self._loading.discard(session)
             self._starting -= 1
             if self._closed:
                 session.close()
@@ -302,7 +309,7 @@ class HolLightVerifier(Verifier):
         """Stop all checkers."""
         with self._cond:
             self._closed = True
-            sessions, self._sessions, self._idle = self._sessions, [], []
+            sessions, self._sessions, self._idle = self._sessions + list(self._loading), [], []
             self._walks.clear()
         for s in sessions:
             s.close()

@@ -99,6 +99,7 @@ class HolLightSession:
         self.info: ServerInfo | None = None
         self.load_seconds = 0.0
         self.name = ""
+        self._stopped = False
 
     def start(self) -> ServerInfo:
         """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
@@ -106,6 +107,9 @@ class HolLightSession:
         launched = self._launcher.launch()
         self._cleanup = launched.cleanup
         self.name = launched.name
+        if self._stopped:  # closed while its container was being made: do not leave it behind
+            self.close()
+            raise VerifierUnavailable("the checker was stopped while it started")
         try:
             self._proc = pexpect.popen_spawn.PopenSpawn(
                 launched.argv,
@@ -248,7 +252,8 @@ class HolLightSession:
         return raw[-_TAIL_CHARS:].decode("utf-8", errors="replace").strip().replace("\n", " | ")
 
     def close(self) -> None:
-        """Stop the toplevel and remove its container; safe to call twice."""
+        """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""
+        self._stopped = True
         proc, self._proc = self._proc, None
         if proc is not None:
             try:

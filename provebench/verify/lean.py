@@ -112,11 +112,15 @@ class LeanSession:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.name = ""
         self.load_seconds = 0.0
+        self._stopped = False
 
     def start(self) -> None:
         """Start the driver; it loads the header before it says it is ready."""
         launched = self._launcher.launch()
         self._cleanup, self.name = launched.cleanup, launched.name
+        if self._stopped:  # closed while its container was being made: do not leave it behind
+            self.close()
+            raise VerifierUnavailable("the checker was stopped while it started")
         try:
             self._proc = subprocess.Popen(
                 launched.argv,
@@ -201,7 +205,8 @@ class LeanSession:
         return bool(reply.get("recycled"))
 
     def close(self) -> None:
-        """Stop the driver (and its REPL); safe to call twice."""
+        """Stop the driver (and its REPL); safe to call twice, and before start() is done."""
+        self._stopped = True
         proc, self._proc = self._proc, None
         if proc is not None:
             try:

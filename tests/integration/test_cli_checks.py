@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import docker
 import pytest
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -52,3 +55,30 @@ def test_single_check_json_from_stdin_and_exit_codes() -> None:
     assert VERDICT_KEYS <= set(verdict)
     assert (verdict["status"], verdict["reason"]) == ("PASS", "proved")
     assert verdict["checker"]["system"] == "hol-light"
+
+
+def _checker_containers() -> set[str]:
+    client = docker.from_env()
+    return {c.id for c in client.containers.list(filters={"label": "org.provebench.role=checker"})}
+
+
+def test_kill_while_a_checker_loads_removes_its_container(tmp_path: Path) -> None:
+    proof = tmp_path / "p.ml"
+    proof.write_text("MESON_TAC[]\n")
+    before = _checker_containers()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provebench.cli", "check", "--suite", "hol-light-core", "--problem", "gauss_sum"]
+        + [str(proof)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (_checker_containers() - before):
+        time.sleep(0.2)
+    started = _checker_containers() - before
+    assert started, "no checker container started"
+    proc.send_signal(signal.SIGTERM)  # HOL Light is still loading (about 100 s)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err, err
+    assert not (started & _checker_containers())  # removed, not left loading on its own
