@@ -12,6 +12,8 @@ import io
 import json
 import re
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -373,6 +375,23 @@ def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: P
     entry = add_entry(packed, board, settings, make_verifier=_double(counts), sample_fraction=0.2)
     assert len(again) == total - 3 and entry.reverification.checked == total
     assert not list((settings.cache_dir / "reverify").iterdir())  # progress is dropped once the entry is in
+
+
+def test_reverification_runs_on_every_warm_checker_at_once(packed: Path, tmp_path: Path, settings: Settings) -> None:
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def script(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return _arith_passes(problem, proof, call)
+
+    two = settings.model_copy(update={"checkers": 2})
+    add_entry(packed, tmp_path / "board", two, make_verifier=_double(script), sample_fraction=0.2)
+    assert most[0] == 2
 
 
 def test_reverification_keeps_a_shorter_run_timeout_and_caps_a_longer_one(tmp_path: Path, settings: Settings) -> None:
