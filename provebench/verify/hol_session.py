@@ -87,6 +87,11 @@ def _ocaml_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def spawn(argv: list[str], cwd: str | None, timeout_s: float) -> pexpect.popen_spawn.PopenSpawn:
+    """The toplevel's process, read through pexpect with a bounded search window (long outputs stay cheap)."""
+    return pexpect.popen_spawn.PopenSpawn(argv, cwd=cwd, timeout=timeout_s, maxread=65536, searchwindowsize=8192)
+
+
 class HolLightSession:
     """A loaded HOL Light toplevel serving checks; not thread-safe (the pool serializes)."""
 
@@ -111,13 +116,7 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable("the checker was stopped while it started")
         try:
-            self._proc = pexpect.popen_spawn.PopenSpawn(
-                launched.argv,
-                cwd=launched.cwd,
-                timeout=self._load_timeout_s,
-                maxread=65536,
-                searchwindowsize=8192,
-            )
+            self._proc = spawn(launched.argv, launched.cwd, self._load_timeout_s)
         except OSError as exc:
             self.close()
             raise VerifierUnavailable(f"cannot start the HOL Light toplevel: {exc}") from None
@@ -220,11 +219,11 @@ class HolLightSession:
         assert proc is not None
         pattern = re.compile(re.escape(kind) + b" " + nonce.encode() + rb" (\d+)\n")
         try:
-            printed = len(proc.buffer)
+            printed = 0  # bytes since the last reply (pexpect's `before`; its `buffer` is only the search window)
             while proc.expect([pattern, pexpect.TIMEOUT], timeout=timeout_s) == 1:
-                if not while_printing or len(proc.buffer) == printed:
+                if not while_printing or len(proc.before or b"") == printed:
                     raise pexpect.TIMEOUT("no reply")
-                printed = len(proc.buffer)
+                printed = len(proc.before or b"")
             assert proc.match is not None and not isinstance(proc.match, type(pexpect.EOF))
             size = int(proc.match.group(1))
             data = bytes(proc.buffer)

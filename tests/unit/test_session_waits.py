@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 
-import pexpect.popen_spawn
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.verify.hol_session import HolLightSession
+from provebench.verify.hol_session import HolLightSession, spawn
 
 # Reads one PBSEEK request, prints a line every 0.2 s for `busy` seconds (or stays silent), then acks.
 FAKE_SERVER = r"""
@@ -23,8 +22,8 @@ sys.stdin.buffer.read(size)
 busy, prints = float(sys.argv[1]), sys.argv[2] == "prints"
 end = time.monotonic() + busy
 while time.monotonic() < end:
-    if prints:
-        print("val LEMMA : thm = |- ...", flush=True)
+    if prints:  # theorems print long: more than pexpect's search window each time
+        print("val LEMMA : thm = |- " + "x" * 20000, flush=True)
     time.sleep(0.2)
 body = json.dumps({"ok": True, "seconds": busy}).encode()
 sys.stdout.buffer.write(b"PBACK " + nonce.encode() + b" " + str(len(body)).encode() + b"\n" + body)
@@ -34,7 +33,7 @@ sys.stdout.flush()
 
 def _session(busy: float, mode: str) -> HolLightSession:
     session = HolLightSession(launcher=None, context="", load_timeout_s=1.0)  # type: ignore[arg-type]
-    session._proc = pexpect.popen_spawn.PopenSpawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode])
+    session._proc = spawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode], None, 1.0)  # as start() does
     return session
 
 
