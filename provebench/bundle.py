@@ -31,7 +31,6 @@ from provebench.errors import UserError
 from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Status
 from provebench.run import RunDir, summarize_run
-from provebench.runconfig import build_config, read_config_file
 from provebench.stats import latest_records
 
 BUNDLE_FORMAT: Literal["provebench-submission"] = "provebench-submission"
@@ -202,7 +201,7 @@ def _attempt_for_bundle(r: AttemptRecord, open_data: OpenData) -> AttemptRecord:
 
 def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
     """Write the bundle of a finished run to ``out``; one-line errors for runs that cannot be submitted."""
-    config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
+    config = rundir.config()
     manifest = rundir.read_manifest()
     summary = summarize_run(rundir, config)
     if not summary.complete:
@@ -277,12 +276,10 @@ def write_tar(out: Path, members: dict[str, bytes]) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def _read_members(path: Path, limits: BundleLimits) -> dict[str, bytes]:
-    """The three members, refusing anything else in the archive."""
+def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, bytes]:
+    """The three members of the archive ``raw`` (read from ``path``), refusing anything else in it."""
     try:
-        tar = tarfile.open(path, "r:gz")
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+        tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise UserError(f"{path}: not a submission bundle (a .tar.gz): {_first_line(exc)}") from None
     out: dict[str, bytes] = {}
@@ -337,7 +334,7 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
         raise UserError(f"{path}: no such file") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    members = _read_members(path, limits)
+    members = _read_members(path, raw, limits)
     manifest_data = _json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
     _validate(MANIFEST_MEMBER, manifest_data, f"{path}: {MANIFEST_MEMBER}")
     manifest = BundleManifest.model_validate(manifest_data)

@@ -113,7 +113,7 @@ def cmd_leaderboard(
     if "checkers" not in settings.model_fields_set:
         # Re-verification is the maintainer's batch job: one checker per core, as memory allows.
         settings = settings.model_copy(update={"checkers": max(1, min(64, os.cpu_count() or 1))})
-    with _progress(err) as (status, checked):
+    with _AddProgress(err) as (status, checked):
         try:
             entry = add_entry(
                 Path(args.bundle),
@@ -147,7 +147,7 @@ def _render(board: Board, settings: Settings, out: Console) -> int:
     return EXIT_OK
 
 
-class _progress:
+class _AddProgress:
     """A progress bar on stderr for re-verification (status lines without a terminal)."""
 
     def __init__(self, err: Console) -> None:

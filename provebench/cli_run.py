@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,10 +196,6 @@ class _LiveProgress:
             self._progress = None
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_run(
     args: argparse.Namespace,
     settings: Settings,
@@ -230,8 +225,7 @@ def cmd_run(
     hooks = RunHooks(
         status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record
     )
-    previous_term = signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does
-    try:
+    try:  # `kill` reaches here as Ctrl-C does (cli.main maps SIGTERM and SIGHUP to KeyboardInterrupt)
         summary = execute(plan, rundir, prover, settings, hooks, resume=resume)
     except KeyboardInterrupt:
         live.stop()
@@ -247,7 +241,6 @@ def cmd_run(
         )
         return EXIT_INFRA
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
         live.stop()
         rundir.unlock()
     _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json, plan.suite.name)
@@ -272,7 +265,7 @@ def cmd_report(args: argparse.Namespace, out: Console) -> int:
 
         return write_report(args.rundir, args.out, out)
     rundir = RunDir.existing(Path(args.rundir))
-    config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
+    config = rundir.config()
     summary = summarize_run(rundir, config)
     manifest = rundir.read_manifest()
     suite = str(manifest["suite"]["name"])

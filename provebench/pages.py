@@ -15,7 +15,6 @@ from provebench import charts
 from provebench.errors import UserError
 from provebench.leaderboard import Board, Entry
 from provebench.run import RunDir, summarize_run
-from provebench.runconfig import build_config, read_config_file
 from provebench.settings import Settings
 from provebench.stats import latest_records
 from provebench.suites.load import find_suite
@@ -55,7 +54,7 @@ def _prover_line(prover: dict[str, Any]) -> str:
 
 def render_run_report(rundir: RunDir) -> str:
     """The HTML report of a run: summary, pass@k curve, categories, and every attempt with its details."""
-    config = build_config(read_config_file(rundir.config_path), {}, str(rundir.config_path))
+    config = rundir.config()
     manifest = rundir.read_manifest()
     summary = summarize_run(rundir, config)
     attempts = sorted(latest_records(rundir.records()).values(), key=lambda r: r.key)

@@ -28,7 +28,7 @@ from provebench.journal import AttemptRecord, Journal, read_journal
 from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
 from provebench.provers.api import Prover
-from provebench.runconfig import CONFIG_FILE, RunConfig, read_ids_file, write_config
+from provebench.runconfig import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
 from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb
 from provebench.stats import ProblemRef, Summary, summarize
 from provebench.suites.load import Suite, find_suite
@@ -161,6 +161,10 @@ class RunDir:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
+
+    def config(self) -> RunConfig:
+        """The run's own resolved config."""
+        return build_config(read_config_file(self.config_path), {}, str(self.config_path))
 
     def records(self) -> list[AttemptRecord]:
         """The journal's complete records."""

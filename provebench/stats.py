@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -132,6 +132,20 @@ def _pass_at_ks(counts: Sequence[tuple[int, int]], ks: Sequence[int]) -> dict[in
     return out
 
 
+def _sample_counts(
+    chains: dict[tuple[str, int], list[AttemptRecord]], passed: Callable[[AttemptRecord], bool]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per problem: samples with a verdict (n) and samples where ``passed`` holds for a round (c)."""
+    n_of: dict[str, int] = defaultdict(int)
+    c_of: dict[str, int] = defaultdict(int)
+    for (problem, _sample), chain in chains.items():
+        decided = [r for r in chain if r.status is not Status.ERROR]
+        if decided:
+            n_of[problem] += 1
+            c_of[problem] += any(passed(r) for r in decided)
+    return n_of, c_of
+
+
 def summarize(
     problems: Sequence[ProblemRef],
     records: Iterable[AttemptRecord],
@@ -148,18 +162,9 @@ def summarize(
     chains: dict[tuple[str, int], list[AttemptRecord]] = defaultdict(list)
     for r in latest.values():
         chains[(r.problem, r.sample)].append(r)
-    n_of: dict[str, int] = defaultdict(int)
-    c_of: dict[str, int] = defaultdict(int)
-    first_round_pass: set[str] = set()
-    for (problem, _sample), chain in chains.items():
-        decided = [r for r in chain if r.status is not Status.ERROR]
-        if not decided:
-            continue
-        n_of[problem] += 1
-        if any(r.status is Status.PASS for r in decided):
-            c_of[problem] += 1
-        if any(r.status is Status.PASS and r.round == 0 for r in decided):
-            first_round_pass.add(problem)
+    n_of, c_of = _sample_counts(chains, lambda r: r.status is Status.PASS)
+    _, first_of = _sample_counts(chains, lambda r: r.status is Status.PASS and r.round == 0)
+    first_round_pass = {problem for problem, c in first_of.items() if c}
     ks = sorted(k for k in set(ks) if 1 <= k <= samples)
     counts = {p.id: (n_of[p.id], c_of[p.id]) for p in problems}
     solved = sum(1 for n, c in counts.values() if c > 0)
@@ -213,13 +218,7 @@ def _benchmark_score(
     judged = [r for chain in chains.values() for r in chain if r.benchmark_pass is not None]
     if not judged:
         return None
-    n_of: dict[str, int] = defaultdict(int)
-    c_of: dict[str, int] = defaultdict(int)
-    for (problem, _sample), chain in chains.items():
-        decided = [r for r in chain if r.status is not Status.ERROR]
-        if decided:
-            n_of[problem] += 1
-            c_of[problem] += any(r.benchmark_pass for r in decided)
+    n_of, c_of = _sample_counts(chains, lambda r: bool(r.benchmark_pass))
     counts = [(n_of[p.id], c_of[p.id]) for p in problems]
     return BenchmarkScore(
         solved=sum(1 for _n, c in counts if c > 0),

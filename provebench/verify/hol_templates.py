@@ -290,8 +290,9 @@ class WalkState:
             if stop.position <= self.position or stop.position > target:
                 continue
             self._hold_here(session, route)  # leaving a problem's position: keep a holder there
-            # In chunks that end between phrases: the load limit is per request, and a proof file's own
-            # part can take many minutes (s2n-bignum's, proofs admitted: machine-code decoding).
+            # In chunks that end between phrases: a proof file's own part can take many minutes (s2n-bignum's,
+            # proofs admitted: machine-code decoding), and a chunk keeps each reply's output and a load
+            # error's line range small.
             for end in route.text_of.chunks(self.position, stop.position, CHUNK_LINES):
                 loaded = session.seek(route.text(self.position, end), load_timeout_s)
                 if not loaded.ok:

@@ -311,6 +311,15 @@ def split_answers(answer: str, slots: int) -> list[str] | None:
     return parts if len(parts) == slots else None
 
 
+def reference_answers(problem: Problem) -> list[tuple[str, str]] | None:
+    """Each answer slot of a fill-in problem with its reference answer, or None if there is none to judge by."""
+    from provebench.suites.combibench import solution_names
+
+    slots = solution_names(problem.id, problem.statement)
+    answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
+    return list(zip(slots, answers, strict=True)) if answers is not None else None
+
+
 def _first_info_json(answer: Answer) -> list[dict[str, Any]] | None:
     for m in answer.messages("info"):
         try:
@@ -423,14 +432,11 @@ class LeanVerifier(Verifier):
         """CombiBench's judge: the file with one answer example per slot appended compiles, without sorry."""
         text = candidate_body(proof, self._header_imports)
         if problem.kind is Kind.FILL_IN:
-            from provebench.suites.combibench import solution_names
-
-            slots = solution_names(problem.id, problem.statement)
-            answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
-            if answers is None:
+            pairs = reference_answers(problem)
+            if pairs is None:
                 return False
             closer = "try norm_num" if self._mathlib else "try decide"
-            for slot, answer in zip(slots, answers, strict=True):
+            for slot, answer in pairs:
                 text += f"\n\nexample: {slot} = {answer} := by\n  try rfl\n  {closer}\n"
         ran = session.run(text, "header", timeout_s)
         sorry = ran.response.get("sorries") or any("sorry" in str(m.get("data", "")) for m in ran.messages("warning"))
@@ -566,16 +572,13 @@ class LeanVerifier(Verifier):
         return None
 
     def _judge_answer(self, session: LeanSession, problem: Problem, ran: Answer) -> Verdict:
-        from provebench.suites.combibench import solution_names
-
-        slots = solution_names(problem.id, problem.statement)
-        answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
-        if answers is None:
+        pairs = reference_answers(problem)
+        if pairs is None:
             return self._verdict(
                 Status.FAIL, Reason.ANSWER_UNVERIFIED, "no reference answer to judge against", seconds=ran.seconds
             )
         templates = dict(problem.answer_checks)
-        for slot, answer in zip(slots, answers, strict=True):
+        for slot, answer in pairs:
             template = templates.get(slot)
             same = session.run(
                 answer_command(slot, answer, mathlib=self._mathlib, template=template), ran.env, TRUSTED_TIMEOUT_S
