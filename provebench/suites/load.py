@@ -40,6 +40,9 @@ class SuiteManifest(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
     memory_mb: int | None = Field(default=None, ge=256)  # one check's memory limit, unless the user sets one
+    # Every problem's timeout is multiplied by this: timeouts measured on a faster checker than this suite's
+    # (s2n-bignum-bench's come from its native build; provebench's image runs HOL Light's bytecode toplevel).
+    timeout_scale: float = Field(default=1.0, gt=0)
 
 
 class ProblemEntry(BaseModel):
@@ -141,7 +144,7 @@ def load_suite(folder: Path) -> Suite:
                 context=manifest.context,
                 informal=e.informal,
                 category=e.category,
-                timeout_s=e.timeout_s or manifest.default_timeout_s,
+                timeout_s=(e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale,
                 reference_proof=e.reference_proof,
                 answer=e.answer,
                 answer_statement=e.answer_statement,

@@ -21,6 +21,7 @@ from provebench.errors import UserError
 from provebench.suites.hol_source import SourceFile, TopTheorem, inline, scan_file
 from provebench.suites.s2n_bignum import (
     DEFAULT_TIMEOUT_S,
+    TIMEOUT_SCALE,
     ImportReport,
     categorize,
     goal_term,
@@ -55,6 +56,7 @@ def import_source(
     arches: tuple[str, ...] = ("arm", "x86"),
     progress: Callable[[str], None] = lambda _line: None,
     functions: tuple[str, ...] = (),
+    timeout_scale: float = TIMEOUT_SCALE,
 ) -> SourceImport:
     """Write a suite from an s2n-bignum checkout: every top-level theorem of every proof file.
 
@@ -167,7 +169,7 @@ def import_source(
             e["timeout_s"] = float(timeouts[e["id"]].timeout_s)
     metadata = {"s2n_bignum_commit": _git_commit(checkout) or "unknown", "imported_from": "source"}
     admitted = {rel: s.admitted().split("\n") for rel, s in scanned.items()}
-    write_suite(out, entries, admitted, checkout, metadata, template_includes=True)
+    write_suite(out, entries, admitted, checkout, metadata, template_includes=True, timeout_scale=timeout_scale)
     report = ImportReport(
         out=out,
         problems=len(entries),

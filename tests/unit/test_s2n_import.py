@@ -10,7 +10,7 @@ import pytest
 from provebench.cli import main
 from provebench.errors import UserError
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import import_artefacts, load_timeout_map, timeout_for
+from provebench.suites.s2n_bignum import TIMEOUT_SCALE, import_artefacts, load_timeout_map, timeout_for
 
 SHARED_MAP = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "s2n-bignum-bench" / "timeout-map.json"
 
@@ -77,7 +77,9 @@ def test_import_cuts_each_context_before_its_theorem(tmp_path: Path) -> None:
     by_id = {p.id: p for p in suite.problems}
     assert set(by_id) == {"arm.x.WORD_LEMMA", "arm.x.BIGNUM_ADD_CORRECT", "arm.x.DOUBLE.0", "arm.x.DOUBLE.1"}
     assert by_id["arm.x.DOUBLE.1"].statement == "!n. n + n = 2 * n"  # parentheses around the quotation go
-    assert by_id["arm.x.BIGNUM_ADD_CORRECT"].timeout_s == 1500 and by_id["arm.x.WORD_LEMMA"].timeout_s == 7200
+    # The benchmark's timeouts, for its native build, scaled for the bytecode toplevel that checks here.
+    assert by_id["arm.x.BIGNUM_ADD_CORRECT"].timeout_s == 1500 * TIMEOUT_SCALE
+    assert by_id["arm.x.WORD_LEMMA"].timeout_s == 7200 * TIMEOUT_SCALE
     for p in suite.problems:
         assert p.template is not None and p.template_line is not None
         lines = Path(p.template).read_text().split("\n")
@@ -158,6 +160,32 @@ def test_cli_import_then_suites_list(
     assert "s2n-bignum" in capsys.readouterr().out
     assert main(["suites", "import", "s2n-bignum", "--from", str(src)]) == 2
     assert "already exists and is not empty" in capsys.readouterr().err
+
+
+def test_cli_import_takes_a_timeout_scale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, out = _artefacts(tmp_path), tmp_path / "suite"
+    assert (
+        main(["suites", "import", "s2n-bignum", "--from", str(src), "--timeout-scale", "1.5", "--out", str(out)]) == 0
+    )
+    assert "each multiplied by 1.5" in capsys.readouterr().out
+    suite = load_suite(out)
+    assert suite.manifest.timeout_scale == 1.5
+    assert suite.problem("arm.x.WORD_LEMMA").timeout_s == 7200 * 1.5
+    assert main(["suites", "show", str(out)]) == 0
+    assert "multiplied by 1.5" in capsys.readouterr().out
+    bad = ["suites", "import", "s2n-bignum", "--from", str(src), "--timeout-scale", "0", "--out", str(tmp_path / "b")]
+    assert main(bad) == 2
+    assert "--timeout-scale must be a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+    assert main(["suites", "import", "combibench", "--from", str(src), "--timeout-scale", "2"]) == 2
+    assert "--timeout-scale is for s2n-bignum" in capsys.readouterr().err
+
+
+def test_the_timeout_scale_is_part_of_the_suite_hash(tmp_path: Path) -> None:
+    src = _artefacts(tmp_path)
+    import_artefacts(src, tmp_path / "a", timeout_scale=1.0)
+    import_artefacts(src, tmp_path / "b", timeout_scale=2.0)
+    assert load_suite(tmp_path / "a").content_hash != load_suite(tmp_path / "b").content_hash
 
 
 def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:

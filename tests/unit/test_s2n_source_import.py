@@ -10,7 +10,7 @@ import pytest
 from provebench.errors import UserError
 from provebench.suites.hol_source import inline
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import categorize
+from provebench.suites.s2n_bignum import TIMEOUT_SCALE, categorize
 from provebench.suites.s2n_source import import_source
 
 FILES = {
@@ -80,7 +80,7 @@ def test_a_second_theorem_of_a_name_numbers_both_and_the_timeout_map_picks_the_k
     by_id = {p.id: p for p in load_suite(tmp_path / "suite").problems}
     assert "arm.bignum_bar.DUP" not in by_id  # the benchmark kept bignum_foo's copy
     assert by_id["arm.bignum_foo.LEMMA.0"].statement == "!n. n + 0 = n"
-    assert by_id["arm.bignum_foo.LEMMA.0"].timeout_s == 1000  # min(10800, floor(5 * 200))
+    assert by_id["arm.bignum_foo.LEMMA.0"].timeout_s == 1000 * TIMEOUT_SCALE  # min(10800, floor(5 * 200)), scaled
     assert by_id["arm.bignum_foo.LEMMA.1"].statement == "!n. 0 + n = n"
 
 
