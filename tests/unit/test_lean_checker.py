@@ -249,6 +249,36 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     assert "4 of 5 verdicts from" in capsys.readouterr().err
 
 
+def test_a_selftest_leaves_out_problems_over_max_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import shutil
+
+    from provebench.cli import main
+
+    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
+    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    suite = tmp_path / "lean4-slow"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "problems" / "lean4-core", suite)
+    problems = suite / "problems.yaml"
+    # Two problems get a long timeout, as s2n-bignum's longest reference proofs have.
+    text = problems.read_text().replace("- id: pb_and_swap\n", "- id: pb_and_swap\n  timeout_s: 9000\n", 1)
+    problems.write_text(text.replace("- id: pb_or_swap\n", "- id: pb_or_swap\n  timeout_s: 9000\n", 1))
+    args = ["suites", "selftest", str(suite), "--sample", "30", "--json"]
+    assert main([*args, "--max-timeout", "600"]) == 0
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["checked"] == report["passed"] == 28 and report["left_out"] == ["pb_and_swap", "pb_or_swap"]
+    assert "left out (timeout over 600 s): pb_and_swap, pb_or_swap" in out.err
+    assert main(args) == 0  # without the limit, the same sample has all 30
+    assert "left_out" not in json.loads(capsys.readouterr().out)
+    assert main([*args, "--max-timeout", "10"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "provebench: error: every problem to check has a timeout over --max-timeout 10 s"
+    )
+
+
 def test_a_run_of_a_lean_suite_journals_lean_verdicts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
