@@ -478,7 +478,7 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     passed = sum(v.passed for v in verdicts)
     if args.json:
         report = {"suite": suite.name, "checked": len(verdicts), "passed": passed, "failures": failures}
-        print(json.dumps(report | {"left_out": left_out} if left_out else report))
+        print(json.dumps(report | {"left_out": left_out}))
     else:
         counts = Counter(v.status.value for v in verdicts)
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
