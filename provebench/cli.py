@@ -167,7 +167,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="X",
         help="s2n-bignum: multiply the benchmark's timeouts by X, which were set for its native build (default "
-        "4: reference proofs took 3.3-3.9 times as long in the bytecode toplevel of provebench's image)",
+        "4: reference proofs took 3.3-5.2 times as long in the bytecode toplevel of provebench's image)",
     )
     imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
     imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
