@@ -100,6 +100,8 @@ class Problem(BaseModel):
     template_root: str | None = None
     # The memory one check of this suite needs, when more than provebench's default (s2n-bignum: 6 GB).
     memory_mb: int | None = Field(default=None, ge=256)
+    # The memory its checker's loaded context needs beside one check, when more than provebench's default.
+    context_memory_mb: int | None = Field(default=None, ge=256)
 
     @classmethod
     def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:

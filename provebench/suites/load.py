@@ -40,6 +40,9 @@ class SuiteManifest(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
     memory_mb: int | None = Field(default=None, ge=256)  # one check's memory limit, unless the user sets one
+    # What a checker's loaded context holds besides its checks, when more than provebench's default headroom
+    # (s2n-bignum: the walkers' GBs): the memory each checker container reserves above one check's limit.
+    context_memory_mb: int | None = Field(default=None, ge=256)
     # Every problem's timeout is multiplied by this: timeouts measured on a faster checker than this suite's
     # (s2n-bignum-bench's come from its native build; provebench's image runs HOL Light's bytecode toplevel).
     timeout_scale: float = Field(default=1.0, gt=0)
@@ -154,6 +157,7 @@ def load_suite(folder: Path) -> Suite:
                 template_line=e.template_line,
                 template_root=str(folder.resolve() / "templates") if template and manifest.template_includes else None,
                 memory_mb=manifest.memory_mb,
+                context_memory_mb=manifest.context_memory_mb,
             )
         )
     if not problems:

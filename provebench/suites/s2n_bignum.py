@@ -37,6 +37,10 @@ DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.jso
 S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"
 # One check's memory limit: s2n-bignum's symbolic simulation of long programs needs GBs.
 MEMORY_MB = 6144
+# Beside a check, a checker holds the walker of the check's proof file (measured here: 3.0-3.8 GB resident),
+# the base.ml walker it forked from (about 1 GB) and a few holders; the check's child then copies the pages
+# its garbage collector marks, so a checker container needs about this much above one check's limit.
+CONTEXT_MEMORY_MB = 5120
 # The benchmark's timeouts are 2-5 times its native build's reference proof times; provebench checks in
 # HOL Light's bytecode toplevel, where the same proofs took 3.3-3.9 times as long on an idle machine here and
 # 3.9-5.2 times the CPU time on a busy one (benchmarks/s2n_timeout_scale.py): without a scale, reference proofs
@@ -226,6 +230,7 @@ def write_suite(
         else CHECKER_IMAGE,
         "default_timeout_s": DEFAULT_TIMEOUT_S,
         "memory_mb": MEMORY_MB,
+        "context_memory_mb": CONTEXT_MEMORY_MB,
         "timeout_scale": timeout_scale,
         # s2n-bignum's proofs read object files by paths relative to its root.
         "context": f'Sys.chdir "{S2N_ROOT_IN_IMAGE}";;',

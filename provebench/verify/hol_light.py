@@ -359,11 +359,29 @@ def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem
     first = problems[0]
     templates = TemplateForest(problems) if first.template is not None else None
     return make_hol_light_verifier(
-        settings.model_copy(update={"memory_mb": check_memory_mb(settings, problems)}),
+        sized_settings(settings, problems),
         first.context,
         templates=templates,
         image=first.checker_image,
     )
+
+
+def sized_settings(settings: Settings, problems: Sequence[Problem]) -> Settings:
+    """The settings of checkers for these problems: one check's memory limit and a checker's above it."""
+    return settings.model_copy(
+        update={
+            "memory_mb": check_memory_mb(settings, problems),
+            "container_headroom_mb": context_memory_mb(settings, problems),
+        }
+    )
+
+
+def context_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
+    """A checker's memory above one check's limit: the user's headroom, else the most the suite asks for."""
+    if "container_headroom_mb" in settings.model_fields_set:
+        return settings.container_headroom_mb
+    asked = (p.context_memory_mb for p in problems if p.context_memory_mb is not None)
+    return max(asked, default=settings.container_headroom_mb)
 
 
 def check_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:

@@ -220,3 +220,20 @@ def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path
 
     core = find_suite("hol-light-core", tmp_path / "no-user-suites")
     assert check_memory_mb(Settings(), core.problems) == Settings().memory_mb
+
+
+def test_a_checker_of_the_suite_reserves_memory_for_its_walkers(tmp_path: Path) -> None:
+    from provebench.settings import Settings, checker_memory_mb, checkers_in_budget
+    from provebench.suites.load import find_suite
+    from provebench.suites.s2n_bignum import CONTEXT_MEMORY_MB, MEMORY_MB
+    from provebench.verify.hol_light import context_memory_mb, sized_settings
+
+    import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
+    problems = load_suite(tmp_path / "suite").problems
+    assert context_memory_mb(Settings(), problems) == CONTEXT_MEMORY_MB > Settings().container_headroom_mb
+    assert context_memory_mb(Settings(container_headroom_mb=3000), problems) == 3000  # the user's wins
+    core = find_suite("hol-light-core", tmp_path / "no-user-suites").problems
+    assert context_memory_mb(Settings(), core) == Settings().container_headroom_mb
+    # As the group verifier sizes its checkers: 11 GB each, so a 20 GB budget keeps one warm, not two.
+    sized = sized_settings(Settings(checkers=2, memory_budget_mb=20_000), problems)
+    assert checker_memory_mb(sized) == MEMORY_MB + CONTEXT_MEMORY_MB and checkers_in_budget(sized) == 1
