@@ -167,12 +167,16 @@ def load_suite(folder: Path) -> Suite:
             if path.is_file():
                 rel = path.relative_to(folder).as_posix()
                 template_hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    # Defaults are left out, so that a field added to the model later does not change every suite's hash.
+    # Defaults are left out, so that a field added to the model later does not change every suite's hash; and
+    # so is the memory reserved for a checker's context, which sizes containers but does not decide verdicts.
+    unhashed = {"context_memory_mb"}
     digest = hashlib.sha256(
         json.dumps(
             {
-                "manifest": manifest.model_dump(mode="json", exclude_defaults=True),
-                "problems": [p.model_dump(mode="json", exclude={"template"}, exclude_defaults=True) for p in problems],
+                "manifest": manifest.model_dump(mode="json", exclude_defaults=True, exclude=unhashed),
+                "problems": [
+                    p.model_dump(mode="json", exclude={"template", *unhashed}, exclude_defaults=True) for p in problems
+                ],
                 "templates": template_hashes,
             },
             sort_keys=True,

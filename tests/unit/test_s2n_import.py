@@ -181,11 +181,17 @@ def test_cli_import_takes_a_timeout_scale(tmp_path: Path, capsys: pytest.Capture
     assert "--timeout-scale is for s2n-bignum" in capsys.readouterr().err
 
 
-def test_the_timeout_scale_is_part_of_the_suite_hash(tmp_path: Path) -> None:
+def test_the_timeout_scale_is_part_of_the_suite_hash_and_the_context_memory_is_not(tmp_path: Path) -> None:
     src = _artefacts(tmp_path)
     import_artefacts(src, tmp_path / "a", timeout_scale=1.0)
     import_artefacts(src, tmp_path / "b", timeout_scale=2.0)
-    assert load_suite(tmp_path / "a").content_hash != load_suite(tmp_path / "b").content_hash
+    a_hash = load_suite(tmp_path / "a").content_hash
+    assert a_hash != load_suite(tmp_path / "b").content_hash
+    # The memory reserved for walkers sizes containers; it does not decide verdicts.
+    manifest = tmp_path / "a" / "suite.yaml"
+    manifest.write_text(manifest.read_text().replace("context_memory_mb: 5120", "context_memory_mb: 9000"))
+    assert load_suite(tmp_path / "a").manifest.context_memory_mb == 9000
+    assert load_suite(tmp_path / "a").content_hash == a_hash
 
 
 def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
