@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -445,6 +446,24 @@ class DockerEngine:
         if docker_cli is None:
             raise VerifierUnavailable("the docker command-line client is not installed")
         return [docker_cli, "start", "--attach", "--interactive", container_id]
+
+    def out_of_memory_since(self, container_id: str, since: float) -> bool:
+        """Whether the container's memory limit killed any of its processes since ``since`` (Unix time).
+
+        The engine reports each such kill as an ``oom`` event. Its filters take whole seconds, so events
+        are asked for from the second before and kept by their nanosecond times; the search waits up to
+        a second for an event still on its way.
+        """
+        events = self.client.events(
+            since=int(since) - 1,
+            until=int(time.time()) + 1,
+            filters={"container": container_id, "event": "oom"},
+            decode=True,
+        )
+        try:
+            return any(e.get("timeNano", 0) >= since * 1e9 for e in events)
+        finally:
+            events.close()
 
     def remove(self, container_id: str) -> None:
         """Kill and remove a checker container; a missing one is fine."""

@@ -68,6 +68,7 @@ class Reason(str, Enum):
     BAD_CHILD_REPORT = "bad-child-report"
     SERVER_EXCEPTION = "server-exception"
     CHECKER_UNAVAILABLE = "checker-unavailable"
+    CHECKER_OUT_OF_MEMORY = "checker-out-of-memory"  # the container's limit, not the check's own, killed it
 
 
 class Problem(BaseModel):

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,7 +73,11 @@ class DockerLauncher:
             self._image, [f"{_HOL_DIR_IN_IMAGE}/ocaml-hol", "-init", "hol.ml"], _HOL_DIR_IN_IMAGE, self._limits
         )
         return LaunchedToplevel(
-            argv=self._engine.attach_argv(cid), cwd=None, cleanup=lambda: self._engine.remove(cid), name=cid
+            argv=self._engine.attach_argv(cid),
+            cwd=None,
+            cleanup=lambda: self._engine.remove(cid),
+            name=cid,
+            out_of_memory_since=lambda since: self._engine.out_of_memory_since(cid, since),
         )
 
 
@@ -277,7 +282,10 @@ class HolLightVerifier(Verifier):
         session = self._acquire(key, problem.template, position)
         try:
             at = self._reach(session, problem, key) if key is not None else None
+            started = time.time()
             reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=at)
+            if _killed(reply) and session.out_of_memory_since(started):
+                reply = _out_of_memory(reply, self._memory_mb)
         except TemplateLoadError as exc:
             self._broken[str(problem.template)] = exc
             self._release(session)
@@ -313,6 +321,21 @@ class HolLightVerifier(Verifier):
             self._walks.clear()
         for s in sessions:
             s.close()
+
+
+def _killed(reply: ServerReply) -> bool:
+    """The check's process was killed by a signal its own limits do not send (the server's wording)."""
+    return reply.status is Status.FAIL and reply.reason is Reason.CRASHED and "SIGKILL" in reply.detail
+
+
+def _out_of_memory(reply: ServerReply, check_memory_mb: int) -> ServerReply:
+    """A check killed by its container's memory limit: the checker's failure, not the proof's verdict."""
+    detail = (
+        f"the checker's container ran out of memory and the kernel killed the check ({reply.detail}); not the "
+        f"proof's verdict (the check's own limit is {check_memory_mb} MB): give checkers more room with "
+        "PROVEBENCH_CONTAINER_HEADROOM_MB"
+    )
+    return reply.model_copy(update={"status": Status.ERROR, "reason": Reason.CHECKER_OUT_OF_MEMORY, "detail": detail})
 
 
 def make_hol_light_verifier(

@@ -38,6 +38,8 @@ class LaunchedToplevel:
     cwd: str | None
     cleanup: Callable[[], None]
     name: str = "local"  # the container's ID, for operators (and tests that break one on purpose)
+    # Whether the sandbox's memory limit killed one of its processes since a Unix time (none on the host).
+    out_of_memory_since: Callable[[float], bool] = lambda _since: False
 
 
 class ToplevelLauncher(Protocol):
@@ -105,6 +107,7 @@ class HolLightSession:
         self.load_seconds = 0.0
         self.name = ""
         self._stopped = False
+        self.out_of_memory_since: Callable[[float], bool] = lambda _since: False
 
     def start(self) -> ServerInfo:
         """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
@@ -112,6 +115,7 @@ class HolLightSession:
         launched = self._launcher.launch()
         self._cleanup = launched.cleanup
         self.name = launched.name
+        self.out_of_memory_since = launched.out_of_memory_since
         if self._stopped:  # closed while its container was being made: do not leave it behind
             self.close()
             raise VerifierUnavailable("the checker was stopped while it started")

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from provebench.model import Reason, Status, System
+from provebench.settings import Settings
 from provebench.suites.load import Suite
 from provebench.verify.hol_light import HolLightVerifier
 
@@ -88,3 +89,32 @@ def test_async_checks_share_the_pool(hol_verifier: HolLightVerifier, core_suite:
         return [v.status for v in await asyncio.gather(*jobs)]
 
     assert asyncio.run(many()) == [Status.PASS] * 8
+
+
+def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
+    settings: Settings, core_suite: Suite
+) -> None:
+    """A container too small for the toplevel and a check is the checker's fault, never the proof's verdict."""
+    from provebench import containers
+    from provebench.model import CheckerInfo
+    from provebench.verify.hol_light import DockerLauncher
+
+    engine = containers.DockerEngine(settings)
+    built = engine.ensure_image(containers.recipe("hol-light"), lambda _line: None)
+    # The container (1 GB) is smaller than one check's own limit (4 GB): a check of 700 MB fills it.
+    launcher = DockerLauncher(engine, built, containers.SandboxLimits(memory_mb=1024, pids=settings.pids_limit))
+    info = CheckerInfo(image=built.tag, digest=built.digest, system=System.HOL_LIGHT, version=built.version)
+    verifier = HolLightVerifier(launcher, info, memory_mb=4096)
+    try:
+        add_comm = core_suite.problem("add_comm")
+        big = "let s = String.make 700000000 'x' in if String.length s > 1 then ARITH_TAC else ALL_TAC"
+        v = verifier.check(add_comm, big)
+        assert (v.status, v.reason) == (Status.ERROR, Reason.CHECKER_OUT_OF_MEMORY), v.messages
+        assert "ran out of memory" in v.messages[0] and "PROVEBENCH_CONTAINER_HEADROOM_MB" in v.messages[0]
+        # A check killed by SIGKILL with the container's memory to spare is still the proof's FAIL.
+        suicide = "let () = Unix.kill (Unix.getpid ()) Sys.sigkill in ARITH_TAC"
+        v = verifier.check_unvetted_for_tests(add_comm, suicide)
+        assert (v.status, v.reason) == (Status.FAIL, Reason.CRASHED) and "SIGKILL" in v.messages[0]
+        assert verifier.check(add_comm, "ARITH_TAC").status is Status.PASS  # the checker lives on
+    finally:
+        verifier.close()
