@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import signal
 import sys
@@ -22,6 +23,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from provebench import __version__, checking, cli_board, cli_run, containers
 from provebench.errors import UserError, VerifierUnavailable
@@ -499,9 +501,20 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+class _DimLines(logging.Handler):
+    """Progress notes of the library (walks through large templates) as dim lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _err.print(Text(self.format(record), style="dim"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = _build_parser().parse_args(argv)
+    notes = logging.getLogger("provebench")
+    if not any(isinstance(h, _DimLines) for h in notes.handlers):
+        notes.addHandler(_DimLines())
+        notes.setLevel(logging.INFO)
     with ExitStack() as restore:
         if threading.current_thread() is threading.main_thread():
             # `kill` and a closed terminal stop provebench as Ctrl-C does, so that its checker containers

@@ -16,6 +16,7 @@ the text before them, so one holder serves every template sharing that text.
 from __future__ import annotations
 
 import bisect
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from provebench.model import Problem
 
 ROOT_FORK = "root"
 CHUNK_LINES = 500  # template text sent to the checker per request
+# Walks of large templates take many minutes between verdicts; this says where they are (the CLI shows it).
+_log = logging.getLogger("provebench.checkers")
 
 
 class TemplateLoadError(VerifierUnavailable):
@@ -301,6 +304,12 @@ class WalkState:
                         f"{route.path}: lines {first}-{last} do not load in the checker: {loaded.error.strip()}"
                     )
                 self.position = end
+                _log.info(
+                    "%s: loaded to line %d on the way to line %d",
+                    route.path.rsplit("/templates/", 1)[-1],
+                    route.text_of.line(end) - 1,
+                    route.text_of.line(target),
+                )
             if stop.fork is not None and self.stack[-1][1] != stop.position:
                 session.walk()
                 self.stack.append((stop.fork, stop.position))

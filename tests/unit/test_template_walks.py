@@ -185,3 +185,36 @@ def test_long_stretches_are_sent_in_chunks_that_end_between_phrases(tmp_path: Pa
     assert chunks[-1] == 200 and all(c in t.cuts for c in chunks[:-1])
     assert all(0 < b - a <= 30 for a, b in zip([1, *chunks], chunks, strict=False))
     assert t.chunks(5, 9, 30) == [9]
+
+
+def test_a_walk_says_how_far_it_has_loaded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from provebench.verify import hol_templates
+
+    monkeypatch.setattr(hol_templates, "CHUNK_LINES", 60)
+    text = "".join(f"let L{i} = prove(`T`,\n  CHEAT_TAC);;\n" for i in range(100))
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "long.ml").write_text(text)
+    problem = _problems(tmp_path / "templates", {"long.ml": text})[-1]  # at line 199
+    forest, state, session = TemplateForest([problem]), WalkState(), ProcessTreeDouble()
+    with caplog.at_level(logging.INFO, logger="provebench.checkers"):
+        _reach(forest, state, session, problem)
+    notes = [r.getMessage() for r in caplog.records if r.name == "provebench.checkers"]
+    assert len(notes) >= 3 and notes[-1] == "long.ml: loaded to line 198 on the way to line 199"
+    reached = [int(n.split("loaded to line ")[1].split()[0]) for n in notes]
+    assert reached == sorted(reached) and all(n.endswith("on the way to line 199") for n in notes)
+
+
+def test_the_cli_shows_walk_notes_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from provebench.cli import main
+
+    assert main(["suites", "list"]) == 0
+    assert main(["suites", "list"]) == 0  # one handler however often main runs
+    capsys.readouterr()
+    logging.getLogger("provebench.checkers").info("long.ml: loaded to line 198 on the way to line 199")
+    assert capsys.readouterr().err == "long.ml: loaded to line 198 on the way to line 199\n"
