@@ -214,8 +214,8 @@ def _progress(line: str) -> None:
 def _pool(settings: Settings) -> checking.VerifierPool:
     def started(system: System) -> None:
         _err.print(
-            f"[dim]starting {settings.checkers} warm {system.value} checker(s) (fewer if memory is short); "
-            "loading takes a while...[/]"
+            f"[dim]starting up to {settings.checkers} warm {system.value} checker(s), as many as fit the memory "
+            "budget; loading takes a while...[/]"
         )
 
     return checking.VerifierPool(settings, on_start=started)

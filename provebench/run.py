@@ -253,7 +253,7 @@ def execute(
     verifier = verifier_factory(plan.problems, settings)
     journal = Journal(rundir.journal_path)
     try:
-        hooks.status(f"starting {settings.checkers} warm {plan.suite.manifest.system.value} checker(s)")
+        hooks.status(f"starting up to {settings.checkers} warm {plan.suite.manifest.system.value} checker(s)")
         verifier.prepare()
         manifest = _manifest(plan, prover, verifier, old)
         session = len(manifest["sessions"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -13,12 +14,13 @@ from pathlib import Path
 from provebench import containers
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.settings import Backend, Settings, checker_memory_mb, checkers_in_budget
+from provebench.settings import Backend, Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
 from provebench.verify.hol_vetting import LexicalError, check_brackets, find_violations, tokenize
 
+_log = logging.getLogger("provebench.checkers")
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
 _HOL_DIR_IN_IMAGE = "/usr/share/hol-light"
 _ALLOWED_CONTROL = frozenset("\t\n\r\f")
@@ -346,10 +348,11 @@ def make_hol_light_verifier(
     image: str = "hol-light",
 ) -> HolLightVerifier:
     """A HOL Light verifier on the configured backend (the image is built if missing)."""
+    warm = checkers_in_budget(settings)  # warm checkers are kept by memory, not by cores
     common = dict(
         templates=templates,
         context=context,
-        checkers=checkers_in_budget(settings),  # warm checkers are kept by memory, not by cores
+        checkers=warm,
         memory_mb=settings.memory_mb,
         max_proof_bytes=settings.max_proof_bytes,
         load_timeout_s=settings.load_timeout_s,
@@ -368,6 +371,14 @@ def make_hol_light_verifier(
     else:
         built = engine.ensure_image(r, say, revision)
     limits = containers.SandboxLimits(memory_mb=checker_memory_mb(settings), pids=settings.pids_limit)
+    if warm < settings.checkers:
+        _log.info(
+            "%d of the %d checkers asked for fit the memory budget (%d MB; each checker's container takes %d MB)",
+            warm,
+            settings.checkers,
+            memory_budget_mb(settings),
+            limits.memory_mb,
+        )
     info = CheckerInfo(image=built.tag, digest=built.digest, system=System.HOL_LIGHT, version=built.version)
     return HolLightVerifier(DockerLauncher(engine, built, limits), info, **common)  # type: ignore[arg-type]
 

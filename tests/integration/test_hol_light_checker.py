@@ -118,3 +118,17 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
         assert verifier.check(add_comm, "ARITH_TAC").status is Status.PASS  # the checker lives on
     finally:
         verifier.close()
+
+
+def test_fewer_checkers_than_asked_are_named(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from provebench.verify.hol_light import make_hol_light_verifier
+
+    small = settings.model_copy(update={"checkers": 4, "memory_budget_mb": 9000, "container_headroom_mb": 2048})
+    with caplog.at_level(logging.INFO, logger="provebench.checkers"):
+        verifier = make_hol_light_verifier(small)  # not prepared: no container starts
+    verifier.close()
+    assert "2 of the 4 checkers asked for fit the memory budget (9000 MB; each checker's container takes 4096 MB)" in [
+        r.getMessage() for r in caplog.records
+    ]
