@@ -207,6 +207,12 @@ def test_every_lean4_core_reference_proof_passes_and_its_statement_does_not(tmp_
     assert Status.PASS not in unproved
 
 
+def _use_the_repl_double(monkeypatch: pytest.MonkeyPatch) -> None:
+    """provebench commands in this test check Lean on the local backend, with the REPL double."""
+    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
+    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+
+
 def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -214,8 +220,7 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
 
     from provebench.cli import main
 
-    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
-    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    _use_the_repl_double(monkeypatch)
     monkeypatch.setenv("PROVEBENCH_SUITES_DIR", str(tmp_path / "suites"))
     proof = tmp_path / "proof.lean"
     proof.write_text("theorem pb_and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := ⟨h.2, h.1⟩\n")
@@ -257,8 +262,7 @@ def test_a_selftest_leaves_out_problems_over_max_timeout(
 
     from provebench.cli import main
 
-    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
-    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    _use_the_repl_double(monkeypatch)
     suite = tmp_path / "lean4-slow"
     shutil.copytree(Path(__file__).resolve().parents[2] / "problems" / "lean4-core", suite)
     problems = suite / "problems.yaml"
@@ -286,8 +290,7 @@ def test_a_run_of_a_lean_suite_journals_lean_verdicts(
 
     from provebench.cli import main
 
-    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
-    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    _use_the_repl_double(monkeypatch)
     answers = tmp_path / "answers.jsonl"
     right = "theorem pb_or_swap (p q : Prop) : p ∨ q → q ∨ p := fun h => h.elim Or.inr Or.inl\n"
     wrong = "abbrev pb_two_pow_ten_solution : Nat := 1000\n\n"
@@ -339,8 +342,7 @@ def test_the_combibench_protocol_reports_the_benchmarks_own_score_beside_provebe
 
     from provebench.cli import main
 
-    monkeypatch.setenv("PROVEBENCH_BACKEND", "local")
-    monkeypatch.setenv("PROVEBENCH_LEAN_REPL_COMMAND", " ".join(DOUBLE))
+    _use_the_repl_double(monkeypatch)
     answers = {
         "pb_or_swap": "theorem pb_or_swap (p q : Prop) : p ∨ q → q ∨ p := fun h => h.elim Or.inr Or.inl\n",
         # compiles, so CombiBench's judge accepts it; provebench refuses native_decide
