@@ -37,9 +37,9 @@ DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.jso
 S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"
 # One check's memory limit: s2n-bignum's symbolic simulation of long programs needs GBs.
 MEMORY_MB = 6144
-# Beside a check, a checker holds the walker of the check's proof file (measured here: 3.0-3.8 GB resident),
-# the base.ml walker it forked from (about 1 GB) and a few holders; the check's child then copies the pages
-# its garbage collector marks, so a checker container needs about this much above one check's limit.
+# Beside a check, a checker holds its chain of walkers (measured here: toplevel, base.ml, architecture and
+# proof-file walkers with 0.2, 0.4, 0.7 and 1.7 GB of private memory, each having rewritten the pages it
+# inherited as its garbage collector ran), so a checker container needs about this much above a check's limit.
 CONTEXT_MEMORY_MB = 5120
 # The benchmark's timeouts are 2-5 times its native build's reference proof times; provebench checks in
 # HOL Light's bytecode toplevel, where the same proofs took 3.3-3.9 times as long on an idle machine here and
