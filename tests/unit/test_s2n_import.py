@@ -189,7 +189,7 @@ def test_the_timeout_scale_is_part_of_the_suite_hash_and_the_context_memory_is_n
     assert a_hash != load_suite(tmp_path / "b").content_hash
     # The memory reserved for walkers sizes containers; it does not decide verdicts.
     manifest = tmp_path / "a" / "suite.yaml"
-    manifest.write_text(manifest.read_text().replace("context_memory_mb: 5120", "context_memory_mb: 9000"))
+    manifest.write_text(manifest.read_text().replace("context_memory_mb: 8192", "context_memory_mb: 9000"))
     assert load_suite(tmp_path / "a").manifest.context_memory_mb == 9000
     assert load_suite(tmp_path / "a").content_hash == a_hash
 
@@ -240,6 +240,6 @@ def test_a_checker_of_the_suite_reserves_memory_for_its_walkers(tmp_path: Path) 
     assert context_memory_mb(Settings(container_headroom_mb=3000), problems) == 3000  # the user's wins
     core = find_suite("hol-light-core", tmp_path / "no-user-suites").problems
     assert context_memory_mb(Settings(), core) == Settings().container_headroom_mb
-    # As the group verifier sizes its checkers: 11 GB each, so a 20 GB budget keeps one warm, not two.
+    # As the group verifier sizes its checkers: 14 GB each, so a 20 GB budget keeps one warm, not two.
     sized = sized_settings(Settings(checkers=2, memory_budget_mb=20_000), problems)
     assert checker_memory_mb(sized) == MEMORY_MB + CONTEXT_MEMORY_MB and checkers_in_budget(sized) == 1
