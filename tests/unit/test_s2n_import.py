@@ -10,7 +10,13 @@ import pytest
 from provebench.cli import main
 from provebench.errors import UserError
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import TIMEOUT_SCALE, import_artefacts, load_timeout_map, timeout_for
+from provebench.suites.s2n_bignum import (
+    CONTEXT_MEMORY_MB,
+    TIMEOUT_SCALE,
+    import_artefacts,
+    load_timeout_map,
+    timeout_for,
+)
 
 SHARED_MAP = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "s2n-bignum-bench" / "timeout-map.json"
 
@@ -189,8 +195,10 @@ def test_the_timeout_scale_is_part_of_the_suite_hash_and_the_context_memory_is_n
     assert a_hash != load_suite(tmp_path / "b").content_hash
     # The memory reserved for walkers sizes containers; it does not decide verdicts.
     manifest = tmp_path / "a" / "suite.yaml"
-    manifest.write_text(manifest.read_text().replace("context_memory_mb: 8192", "context_memory_mb: 9000"))
-    assert load_suite(tmp_path / "a").manifest.context_memory_mb == 9000
+    text = manifest.read_text()
+    assert f"context_memory_mb: {CONTEXT_MEMORY_MB}\n" in text
+    manifest.write_text(text.replace(f"context_memory_mb: {CONTEXT_MEMORY_MB}", "context_memory_mb: 99999"))
+    assert load_suite(tmp_path / "a").manifest.context_memory_mb == 99999
     assert load_suite(tmp_path / "a").content_hash == a_hash
 
 
