@@ -326,8 +326,8 @@ class HolLightVerifier(Verifier):
 
 
 def _killed(reply: ServerReply) -> bool:
-    """The check's process was killed by a signal its own limits do not send (the server's wording)."""
-    return reply.status is Status.FAIL and reply.reason is Reason.CRASHED and "SIGKILL" in reply.detail
+    """The check's process died of a signal its own limits do not send (an OOM kill is one)."""
+    return reply.status is Status.FAIL and reply.reason is Reason.CRASHED
 
 
 def _out_of_memory(reply: ServerReply, check_memory_mb: int) -> ServerReply:
