@@ -120,6 +120,18 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
         verifier.close()
 
 
+def test_a_check_is_the_kernels_first_choice_when_its_container_runs_out_of_memory(
+    hol_verifier: HolLightVerifier, core_suite: Suite
+) -> None:
+    """The check, not the loaded toplevel above it, is what an out-of-memory container loses."""
+    read_adj = (
+        'let ic = open_in "/proc/self/oom_score_adj" in let adj = input_line ic in close_in ic; '
+        'if adj = "1000" then ARITH_TAC else failwith ("oom_score_adj " ^ adj)'
+    )
+    v = hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), read_adj)
+    assert v.status is Status.PASS, v.messages
+
+
 def test_fewer_checkers_than_asked_are_named(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
