@@ -204,6 +204,23 @@ def image_tag(r: ImageRecipe, revision: str | None = None) -> str:
     return f"provebench/{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
+def build_failure(tag: str, error: str, output: list[str], settings: Settings) -> str:
+    """One line saying why a build failed: the step's own error lines rather than its whole command."""
+    # Docker's error repeats the step's full RUN command; the apt or shell error above it says more.
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in output]  # apt colours its errors
+    errors = [ln for ln in plain if re.match(r"(E:|ERROR|error:)", ln)]
+    code = re.search(r"returned a non-zero code: (\d+)", error)
+    why = "; ".join(errors[-2:]) if errors else " ".join(error.split())
+    if code and errors:
+        why += f" (exit {code.group(1)})"
+    if any("Release file" in ln and "expired" in ln for ln in errors) and not settings.apt_ignore_valid_until:
+        why += (
+            "; the mirror is a frozen snapshot whose Release file has expired: "
+            "set PROVEBENCH_APT_IGNORE_VALID_UNTIL=1 to accept it"
+        )
+    return f"building {tag} failed: {why}"
+
+
 class DockerEngine:
     """A connection to the Docker engine; construction does no I/O."""
 
@@ -324,12 +341,14 @@ class DockerEngine:
                 forcerm=True,
                 decode=True,
             )
+            output: list[str] = []
             for chunk in stream:
                 if "error" in chunk:
-                    raise UserError(f"building {tag} failed: {str(chunk['error']).strip()}")
+                    raise UserError(build_failure(tag, str(chunk["error"]), output, self.settings))
                 line = str(chunk.get("stream", "")).rstrip()
                 if line:
                     progress(line)
+                    output = [*output[-49:], line]
         image = self.client.images.get(tag)
         # The installed version is read back from the image, not assumed.
         version = self._read_version(tag, r)
