@@ -29,7 +29,7 @@ from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
 from provebench.provers.api import Prover
 from provebench.runconfig import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
-from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb
+from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb, sized_settings
 from provebench.stats import ProblemRef, Summary, summarize
 from provebench.suites.load import Suite, find_suite
 from provebench.verify.api import Verifier, context_key, make_group_verifier
@@ -47,8 +47,9 @@ def default_verifier(problems: Sequence[Problem], settings: Settings) -> Verifie
     """The pinned checker of the problems' proof system, loaded with their context (or one per template)."""
     if len({context_key(p) for p in problems}) == 1:
         return make_group_verifier(problems, settings)
-    # As many contexts stay warm as their checkers fit the memory budget.
-    per_context = checkers_in_budget(settings) * checker_memory_mb(settings)
+    # As many contexts stay warm as their checkers fit the memory budget, sized as their suite asks.
+    sized = sized_settings(settings, problems)
+    per_context = checkers_in_budget(sized) * checker_memory_mb(sized)
     return ContextRouter(problems, settings, max_warm=memory_budget_mb(settings) // per_context)
 
 

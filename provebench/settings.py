@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from provebench.model import Problem
 
 
 class Backend(str, Enum):
@@ -71,3 +77,28 @@ def checker_memory_mb(settings: Settings) -> int:
 def checkers_in_budget(settings: Settings) -> int:
     """How many of the requested warm checkers fit the memory budget (at least one)."""
     return max(1, min(settings.checkers, memory_budget_mb(settings) // checker_memory_mb(settings)))
+
+
+def sized_settings(settings: Settings, problems: Sequence[Problem]) -> Settings:
+    """The settings of checkers for these problems: one check's memory limit and a checker's above it."""
+    return settings.model_copy(
+        update={
+            "memory_mb": check_memory_mb(settings, problems),
+            "container_headroom_mb": context_memory_mb(settings, problems),
+        }
+    )
+
+
+def context_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
+    """A checker's memory above one check's limit: the user's headroom, else the most the suite asks for."""
+    if "container_headroom_mb" in settings.model_fields_set:
+        return settings.container_headroom_mb
+    asked = (p.context_memory_mb for p in problems if p.context_memory_mb is not None)
+    return max(asked, default=settings.container_headroom_mb)
+
+
+def check_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
+    """One check's memory limit: the user's, else what the suite asks for, else the default."""
+    if "memory_mb" in settings.model_fields_set:
+        return settings.memory_mb
+    return max((p.memory_mb for p in problems if p.memory_mb is not None), default=settings.memory_mb)

@@ -14,7 +14,14 @@ from pathlib import Path
 from provebench import containers
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.settings import Backend, Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb
+from provebench.settings import (
+    Backend,
+    Settings,
+    checker_memory_mb,
+    checkers_in_budget,
+    memory_budget_mb,
+    sized_settings,
+)
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
@@ -398,28 +405,3 @@ def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem
         templates=templates,
         image=first.checker_image,
     )
-
-
-def sized_settings(settings: Settings, problems: Sequence[Problem]) -> Settings:
-    """The settings of checkers for these problems: one check's memory limit and a checker's above it."""
-    return settings.model_copy(
-        update={
-            "memory_mb": check_memory_mb(settings, problems),
-            "container_headroom_mb": context_memory_mb(settings, problems),
-        }
-    )
-
-
-def context_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
-    """A checker's memory above one check's limit: the user's headroom, else the most the suite asks for."""
-    if "container_headroom_mb" in settings.model_fields_set:
-        return settings.container_headroom_mb
-    asked = (p.context_memory_mb for p in problems if p.context_memory_mb is not None)
-    return max(asked, default=settings.container_headroom_mb)
-
-
-def check_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
-    """One check's memory limit: the user's, else what the suite asks for, else the default."""
-    if "memory_mb" in settings.model_fields_set:
-        return settings.memory_mb
-    return max((p.memory_mb for p in problems if p.memory_mb is not None), default=settings.memory_mb)

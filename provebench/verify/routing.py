@@ -34,7 +34,7 @@ class ContextRouter(Verifier):
             self._groups[context_key(p)].append(p)
         self._settings = settings
         self._factory = factory
-        self._max_warm = max(1, max_warm)
+        self.max_warm = max(1, max_warm)
         self._warm: OrderedDict[tuple[str, str, str], Verifier] = OrderedDict()
         self._busy: dict[tuple[str, str, str], int] = defaultdict(int)
         self._lock = threading.Lock()
@@ -52,7 +52,7 @@ class ContextRouter(Verifier):
                 self._warm.move_to_end(key)
             else:
                 idle = [k for k in self._warm if self._busy[k] == 0]
-                while len(self._warm) >= self._max_warm and idle:
+                while len(self._warm) >= self.max_warm and idle:
                     self._warm.pop(idle.pop(0)).close()
                 verifier = self._factory(self._groups[key], self._settings)
                 verifier.prepare()

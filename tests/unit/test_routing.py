@@ -93,3 +93,15 @@ def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:
     assert checkers_in_budget(s2n.model_copy(update={"memory_budget_mb": 4096})) == 1  # one always starts
     assert checkers_in_budget(Settings(checkers=2, memory_budget_mb=100_000)) == 2  # never more than asked
     assert memory_budget_mb(Settings()) > 0
+
+
+def test_a_run_over_several_contexts_keeps_as_many_warm_as_fit_at_the_suites_sizes() -> None:
+    from provebench.run import default_verifier
+
+    big = [p.model_copy(update={"memory_mb": 6144, "context_memory_mb": 8192}) for p in IN_CONTEXTS]
+    budget = Settings(checkers=1, memory_budget_mb=30_000)
+    router = default_verifier(big, budget)  # nothing starts before the first check
+    assert isinstance(router, ContextRouter) and router.max_warm == 30_000 // (6144 + 8192) == 2
+    # The user's own sizes win over the suite's.
+    mine = Settings(checkers=1, memory_budget_mb=30_000, memory_mb=2048, container_headroom_mb=1024)
+    assert isinstance(r := default_verifier(big, mine), ContextRouter) and r.max_warm == 30_000 // 3072

@@ -221,8 +221,7 @@ def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
 
 def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path: Path) -> None:
     from provebench.containers import HOL_LIGHT_PIN
-    from provebench.settings import Settings
-    from provebench.verify.hol_light import check_memory_mb
+    from provebench.settings import Settings, check_memory_mb
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     suite = load_suite(tmp_path / "suite")
@@ -237,10 +236,9 @@ def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path
 
 
 def test_a_checker_of_the_suite_reserves_memory_for_its_walkers(tmp_path: Path) -> None:
-    from provebench.settings import Settings, checker_memory_mb, checkers_in_budget
+    from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, context_memory_mb, sized_settings
     from provebench.suites.load import find_suite
     from provebench.suites.s2n_bignum import CONTEXT_MEMORY_MB, MEMORY_MB
-    from provebench.verify.hol_light import context_memory_mb, sized_settings
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     problems = load_suite(tmp_path / "suite").problems
