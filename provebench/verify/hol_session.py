@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import pexpect
-import pexpect.popen_spawn
+import pexpect.fdpexpect
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from provebench.errors import VerifierUnavailable
@@ -28,6 +29,9 @@ from provebench.model import Reason, Status
 # Time a check may take beyond its own limit before the checker counts as hung.
 _REPLY_GRACE_S = 30.0
 _TAIL_CHARS = 2000
+_READ_BYTES = 1 << 16
+_HEADER_BYTES = 64  # longer than any frame header: KIND, a 16-hex-digit nonce, a length
+_KEPT_BYTES = max(_TAIL_CHARS, _HEADER_BYTES) * 4
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,86 @@ def _ocaml_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def spawn(argv: list[str], cwd: str | None, timeout_s: float) -> pexpect.popen_spawn.PopenSpawn:
-    """The toplevel's process, read through pexpect with a bounded search window (long outputs stay cheap)."""
-    return pexpect.popen_spawn.PopenSpawn(argv, cwd=cwd, timeout=timeout_s, maxread=65536, searchwindowsize=8192)
+class Toplevel:
+    """A started toplevel process; its output is read through pexpect, waiting in poll() (no busy loop)."""
+
+    def __init__(self, argv: list[str], cwd: str | None) -> None:
+        pipe = subprocess.PIPE
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=pipe, stdout=pipe, stderr=subprocess.STDOUT)
+        assert self.proc.stdout is not None
+        self._out = pexpect.fdpexpect.fdspawn(self.proc.stdout.fileno(), use_poll=True)
+
+    def send(self, data: bytes) -> None:
+        """Write all of ``data`` to the toplevel's stdin (OSError if it is gone)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read(self, timeout_s: float) -> bytes:
+        """What the toplevel printed next (pexpect.TIMEOUT after ``timeout_s`` of silence, pexpect.EOF at its end)."""
+        return bytes(self._out.read_nonblocking(_READ_BYTES, timeout=max(0.0, timeout_s)))
+
+    def stop(self) -> None:
+        """End the process: close its stdin, kill it if it is still running, and reap it."""
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def spawn(argv: list[str], cwd: str | None) -> Toplevel:
+    """Start a toplevel process."""
+    return Toplevel(argv, cwd)
+
+
+class FrameBuffer:
+    r"""A toplevel's output, searched for the reply frame ``KIND NONCE LENGTH\n`` followed by LENGTH bytes.
+
+    Everything else in the stream is the toplevel's own printing (template text's values, a
+    theorem's statement): megabytes during a long template load. The search goes on from
+    where the last one stopped, and only a tail of that printing is kept, for messages. A
+    frame's header is found wherever it falls in the data read (a read window, as pexpect's
+    searchwindowsize, misses the header of a reply longer than the window when it comes in one read).
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._scanned = 0  # bytes of _data searched without finding the header
+        self._header: tuple[bytes, int, int] | None = None  # (pattern, payload start, length) once found
+
+    def feed(self, chunk: bytes) -> None:
+        """Add output read from the toplevel."""
+        self._data += chunk
+
+    def take(self, kind: bytes, nonce: str) -> bytes | None:
+        """The payload of the ``kind``/``nonce`` frame once it is whole (and the output before it dropped)."""
+        pattern = re.escape(kind) + b" " + re.escape(nonce.encode()) + rb" (\d{1,15})\n"
+        if self._header is None or self._header[0] != pattern:
+            m = re.compile(pattern).search(self._data, max(0, self._scanned - _HEADER_BYTES))
+            if m is None:
+                self._scanned = len(self._data)
+                if self._scanned > 2 * _KEPT_BYTES:  # printing that can hold no header: keep a tail for messages
+                    del self._data[: self._scanned - _KEPT_BYTES]
+                    self._scanned = _KEPT_BYTES
+                return None
+            self._header = (pattern, m.end(), int(m.group(1)))
+        _, start, length = self._header
+        if len(self._data) < start + length:
+            return None
+        payload = bytes(self._data[start : start + length])
+        del self._data[: start + length]
+        self._header, self._scanned = None, 0
+        return payload
+
+    def tail(self) -> str:
+        """The end of what the toplevel printed since the last frame, on one line."""
+        raw = bytes(self._data[-_TAIL_CHARS:])
+        return raw.decode("utf-8", errors="replace").strip().replace("\n", " | ")
 
 
 class HolLightSession:
@@ -101,7 +182,8 @@ class HolLightSession:
         self._launcher = launcher
         self._context = context
         self._load_timeout_s = load_timeout_s
-        self._proc: pexpect.popen_spawn.PopenSpawn | None = None
+        self._proc: Toplevel | None = None
+        self._frames = FrameBuffer()
         self._cleanup: Callable[[], None] | None = None
         self.info: ServerInfo | None = None
         self.load_seconds = 0.0
@@ -120,7 +202,7 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable("the checker was stopped while it started")
         try:
-            self._proc = spawn(launched.argv, launched.cwd, self._load_timeout_s)
+            self._proc = spawn(launched.argv, launched.cwd)
         except OSError as exc:
             self.close()
             raise VerifierUnavailable(f"cannot start the HOL Light toplevel: {exc}") from None
@@ -214,45 +296,34 @@ class HolLightSession:
             raise VerifierUnavailable(f"the HOL Light checker is gone ({exc}); last output: {tail}") from None
 
     def _read_frame(self, kind: bytes, nonce: str, timeout_s: float, doing: str, while_printing: bool = False) -> bytes:
-        r"""Wait for ``<kind> <nonce> <n>\\n`` and return the n bytes after it.
+        r"""Wait for ``<kind> <nonce> <n>\n`` and return the n bytes after it.
 
         With ``while_printing`` (trusted template text), the wait goes on as long as the
         toplevel prints something at least every ``timeout_s``: a long file is slow, not hung.
         """
         proc = self._proc
         assert proc is not None
-        pattern = re.compile(re.escape(kind) + b" " + nonce.encode() + rb" (\d+)\n")
-        try:
-            printed = 0  # bytes since the last reply (pexpect's `before`; its `buffer` is only the search window)
-            while proc.expect([pattern, pexpect.TIMEOUT], timeout=timeout_s) == 1:
-                if not while_printing or len(proc.before or b"") == printed:
-                    raise pexpect.TIMEOUT("no reply")
-                printed = len(proc.before or b"")
-            assert proc.match is not None and not isinstance(proc.match, type(pexpect.EOF))
-            size = int(proc.match.group(1))
-            data = bytes(proc.buffer)
-            deadline = time.monotonic() + timeout_s
-            while len(data) < size:
-                data += proc.read_nonblocking(65536, timeout=max(0.1, deadline - time.monotonic()))
-        except pexpect.TIMEOUT:
-            tail = self._tail()
-            self.close()
-            raise VerifierUnavailable(
-                f"HOL Light {'printed nothing for' if while_printing else 'did not answer within'} {timeout_s:.0f} s "
-                f"while {doing}; last output: {tail}"
-            ) from None
-        except pexpect.EOF:
-            tail = self._tail()
-            self.close()
-            raise VerifierUnavailable(f"HOL Light exited while {doing}; last output: {tail}") from None
-        proc.buffer = data[size:]
-        return data[:size]
+        deadline = time.monotonic() + timeout_s
+        while (payload := self._frames.take(kind, nonce)) is None:
+            try:
+                self._frames.feed(proc.read(deadline - time.monotonic()))
+            except pexpect.TIMEOUT:
+                tail = self._frames.tail()
+                self.close()
+                waited = "printed nothing for" if while_printing else "did not answer within"
+                raise VerifierUnavailable(
+                    f"HOL Light {waited} {timeout_s:.0f} s while {doing}; last output: {tail}"
+                ) from None
+            except pexpect.EOF:
+                tail = self._frames.tail()
+                self.close()
+                raise VerifierUnavailable(f"HOL Light exited while {doing}; last output: {tail}") from None
+            if while_printing:
+                deadline = time.monotonic() + timeout_s
+        return payload
 
     def _tail(self) -> str:
-        if self._proc is None:
-            return ""
-        raw = bytes(self._proc.before or b"") + bytes(self._proc.buffer or b"")
-        return raw[-_TAIL_CHARS:].decode("utf-8", errors="replace").strip().replace("\n", " | ")
+        return self._frames.tail()
 
     def close(self) -> None:
         """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""
@@ -260,13 +331,7 @@ class HolLightSession:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.sendeof()
-            except OSError:
-                pass
-            if proc.proc.poll() is None:
-                proc.kill(9)
-            try:
-                proc.wait()
+                proc.stop()
             except Exception:  # noqa: BLE001 - best effort during teardown
                 pass
         cleanup, self._cleanup = self._cleanup, None

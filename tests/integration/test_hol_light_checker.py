@@ -132,6 +132,13 @@ def test_a_check_is_the_kernels_first_choice_when_its_container_runs_out_of_memo
     assert v.status is Status.PASS, v.messages
 
 
+def test_a_reply_longer_than_one_read_comes_through(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    """A proof that prints a lot (s2n-bignum's symbolic simulation does) makes a long reply, read whole."""
+    chatty = "let () = print_string (String.make 60000 'x') in ARITH_TAC"  # under the 64 KB output cap
+    v = hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), chatty)
+    assert v.status is Status.PASS, v.messages
+
+
 def test_fewer_checkers_than_asked_are_named(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.verify.hol_session import HolLightSession, spawn
+from provebench.verify.hol_session import FrameBuffer, HolLightSession, spawn
 
 # Reads one PBSEEK request, prints a line every 0.2 s for `busy` seconds (or stays silent), then acks.
 FAKE_SERVER = r"""
@@ -25,7 +25,11 @@ while time.monotonic() < end:
     if prints:  # theorems print long: more than pexpect's search window each time
         print("val LEMMA : thm = |- " + "x" * 20000, flush=True)
     time.sleep(0.2)
-body = json.dumps({"ok": True, "seconds": busy}).encode()
+reply = {"ok": True, "seconds": busy}
+if sys.argv[2] == "long-reply":  # a reply far longer than one read, written at once after a theorem's printing
+    reply["error"] = "goal: " + "x" * 300000
+    sys.stdout.buffer.write(b"val LEMMA : thm = |- T\n")
+body = json.dumps(reply).encode()
 sys.stdout.buffer.write(b"PBACK " + nonce.encode() + b" " + str(len(body)).encode() + b"\n" + body)
 sys.stdout.flush()
 """
@@ -33,7 +37,7 @@ sys.stdout.flush()
 
 def _session(busy: float, mode: str) -> HolLightSession:
     session = HolLightSession(launcher=None, context="", load_timeout_s=1.0)  # type: ignore[arg-type]
-    session._proc = spawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode], None, 1.0)  # as start() does
+    session._proc = spawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode], None)  # as start() does
     return session
 
 
@@ -48,3 +52,26 @@ def test_a_silent_template_load_stops_at_the_limit() -> None:
     session = _session(busy=5.0, mode="silent")
     with pytest.raises(VerifierUnavailable, match="printed nothing for 1 s while loading a template"):
         session.seek("let x = 1;;\n", timeout_s=1.0)
+
+
+def test_a_reply_longer_than_a_read_is_found_whole() -> None:
+    session = _session(busy=0.0, mode="long-reply")
+    reply = session.seek("let x = 1;;\n", timeout_s=5.0)
+    assert reply.ok and reply.error == "goal: " + "x" * 300000
+    session.close()
+
+
+def test_frames_are_found_across_reads_and_printing_is_not_kept_whole() -> None:
+    frames = FrameBuffer()
+    nonce = "0123456789abcdef"
+    printing = b"Stepping to state s1\n" * 50000  # a megabyte of a template's own printing
+    body = b'{"ok":true}'
+    stream = printing + b"PBACK " + nonce.encode() + b" " + str(len(body)).encode() + b"\n" + body + b"PBACK next"
+    got = None
+    for i in range(0, len(stream), 1000):  # the header is split across reads too
+        frames.feed(stream[i : i + 1000])
+        got = got or frames.take(b"PBACK", nonce)
+        assert len(frames._data) < 20000  # only a tail of the printing is kept
+    assert got == body
+    assert frames.take(b"PBACK", "fedcba9876543210") is None and frames.tail() == "PBACK next"
+    assert frames.take(b"PBRES", nonce) is None  # a frame of another kind or nonce is never taken
