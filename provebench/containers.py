@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,7 +205,7 @@ def image_tag(r: ImageRecipe, revision: str | None = None) -> str:
     return f"provebench/{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
-def build_failure(tag: str, error: str, output: list[str], settings: Settings) -> str:
+def build_failure(tag: str, error: str, output: Iterable[str], settings: Settings) -> str:
     """One line saying why a build failed: the step's own error lines rather than its whole command."""
     # Docker's error repeats the step's full RUN command; the apt or shell error above it says more.
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in output]  # apt colours its errors
@@ -341,14 +342,14 @@ class DockerEngine:
                 forcerm=True,
                 decode=True,
             )
-            output: list[str] = []
+            output: deque[str] = deque(maxlen=50)  # the last lines, for the message if the build fails
             for chunk in stream:
                 if "error" in chunk:
                     raise UserError(build_failure(tag, str(chunk["error"]), output, self.settings))
                 line = str(chunk.get("stream", "")).rstrip()
                 if line:
                     progress(line)
-                    output = [*output[-49:], line]
+                    output.append(line)
         image = self.client.images.get(tag)
         # The installed version is read back from the image, not assumed.
         version = self._read_version(tag, r)

@@ -291,7 +291,7 @@ class HolLightSession:
         try:
             self._proc.send(data)
         except OSError as exc:
-            tail = self._tail()
+            tail = self._frames.tail()
             self.close()
             raise VerifierUnavailable(f"the HOL Light checker is gone ({exc}); last output: {tail}") from None
 
@@ -321,9 +321,6 @@ class HolLightSession:
             if while_printing:
                 deadline = time.monotonic() + timeout_s
         return payload
-
-    def _tail(self) -> str:
-        return self._frames.tail()
 
     def close(self) -> None:
         """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""
