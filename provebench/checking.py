@@ -7,10 +7,11 @@ problems of one suite with ad-hoc goals still loads each context once.
 from __future__ import annotations
 
 import json
+import queue
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,13 +160,14 @@ def check_many(
 ) -> Iterator[Verdict]:
     """Verdicts in input order, each as soon as it and those before it are in.
 
-    Items are checked concurrently on the warm checkers in ``schedule`` order:
-    context by context (each context's checkers stopped before the next one
-    loads, so memory holds one at a time), template by template. ``on_verdict``
+    Items are checked concurrently on the warm checkers: context by context
+    (each context's checkers stopped before the next one loads, so memory
+    holds one at a time), template by template (see ``pick_run``). ``on_verdict``
     sees each verdict as it comes, for progress on long batches.
     """
-    pool.plan([problem for problem, _ in items])
-    ranked = {id(p): n for n, p in enumerate(schedule([problem for problem, _ in items]))}
+    scheduled = schedule([problem for problem, _ in items])
+    pool.plan(scheduled)  # in this order, so that checkers start on the templates handed out first
+    ranked = {id(p): n for n, p in enumerate(scheduled)}
     order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
     contexts = list(dict.fromkeys(context_key(items[i][0]) for i in order))
 
@@ -191,7 +193,7 @@ def check_many(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as executor:
         try:
-            yield from _in_order(pool, items, contexts, order, executor, run, on_verdict)
+            yield from _in_order(pool, items, contexts, order, executor, max(1, workers), run, on_verdict)
         except BaseException:
             # Ctrl-C, or the caller stopped reading: stop the checkers now, so that a worker blocked in a
             # long check (or a walk through a template) returns at once instead of at its deadline.
@@ -207,6 +209,7 @@ def _in_order(
     contexts: list[tuple[str, str, str]],
     order: list[int],
     executor: ThreadPoolExecutor,
+    workers: int,
     run: Callable[[list[int]], list[tuple[int, Verdict]]],
     on_verdict: Callable[[Problem, Verdict], None],
 ) -> Iterator[Verdict]:
@@ -227,8 +230,9 @@ def _in_order(
             runs: dict[object, list[int]] = {}
             for i in indices:
                 runs.setdefault(items[i][0].template or i, []).append(i)
-            for done in as_completed([executor.submit(run, r) for r in runs.values()]):
-                for i, verdict in done.result():
+            shared = pool.for_problem(items[indices[0]][0]).shared_loading
+            for done in _run_runs(list(runs.values()), [p for p, _ in items], shared, executor, workers, run):
+                for i, verdict in done:
                     results[i] = verdict
                 while ready in results:
                     yield results.pop(ready)
@@ -238,6 +242,72 @@ def _in_order(
             ready += 1
         if len(contexts) > 1:
             pool.close_context(key)
+
+
+SharedLoading = Callable[[Problem, Sequence[Problem]], list[int]]
+
+
+def pick_run(pending: Sequence[Problem], mine: Problem | None, others: Sequence[Problem], shared: SharedLoading) -> int:
+    """Which of the pending runs (each named by its first problem, in schedule order) a worker takes next.
+
+    The one whose context shares most loading with the run its checker did last
+    (the next template on from the same fork point); among equals, the one that
+    shares least with what the other workers are on (so that two checkers do
+    not load the same long text side by side); then the first in schedule order.
+    """
+    own = shared(mine, pending) if mine is not None else [0] * len(pending)
+    theirs = [0] * len(pending)
+    for other in others:
+        theirs = [max(a, b) for a, b in zip(theirs, shared(other, pending), strict=True)]
+    return max(range(len(pending)), key=lambda k: (own[k], -theirs[k], -k))
+
+
+def _run_runs(
+    runs: list[list[int]],
+    problems: Sequence[Problem],
+    shared: SharedLoading,
+    executor: ThreadPoolExecutor,
+    workers: int,
+    run: Callable[[list[int]], list[tuple[int, Verdict]]],
+) -> Iterator[list[tuple[int, Verdict]]]:
+    """Each run's verdicts as it ends; workers take runs by ``pick_run``, one worker per checker."""
+    lock = threading.Lock()
+    pending = list(runs)
+    last: dict[int, Problem] = {}
+    current: dict[int, Problem] = {}
+    out: queue.Queue[list[tuple[int, Verdict]] | BaseException | None] = queue.Queue()
+
+    def take(worker: int) -> list[int] | None:
+        with lock:
+            current.pop(worker, None)
+            if not pending:
+                return None
+            firsts = [problems[r[0]] for r in pending]
+            k = pick_run(firsts, last.get(worker), list(current.values()), shared)
+            chosen = pending.pop(k)
+            last[worker] = current[worker] = problems[chosen[0]]
+            return chosen
+
+    def work(worker: int) -> None:
+        try:
+            while (chosen := take(worker)) is not None:
+                out.put(run(chosen))
+            out.put(None)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            out.put(exc)
+
+    started = min(workers, len(runs))
+    for w in range(started):
+        executor.submit(work, w)
+    finished = 0
+    while finished < started:
+        item = out.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is None:
+            finished += 1
+        else:
+            yield item
 
 
 def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:

@@ -193,9 +193,10 @@ class HolLightVerifier(Verifier):
                 raise VerifierUnavailable("the checkers were stopped")
             session.start()
             if self._templates is not None:  # walked to a first problem now, so that a warm checker is warm
-                # Checkers start on different templates: work comes template by template, and the next
-                # template is then often walked already.
-                first = self._templates.paths[index % len(self._templates.paths)]
+                # Checkers start on templates far apart in text (the ones check_many hands out first), so
+                # that they do not load the same text twice.
+                starts = self._templates.spread(self._size)
+                first = starts[index % len(starts)]
                 route = self._templates.routes[first]
                 stop = next(s for s in route.stops if s.hold is not None)
                 try:
@@ -222,7 +223,7 @@ class HolLightVerifier(Verifier):
             self._cond.notify_all()
 
     def _acquire(self, key: str | None, template: str | None = None, position: int = 0) -> HolLightSession:
-        """A free checker: one that holds ``key``, else the one whose walker is nearest before it, else any."""
+        """A free checker: one that holds ``key``, else the one that has loaded most of the way there, else any."""
         with self._cond:
             while not self._idle:
                 if not self._sessions and not self._starting:
@@ -230,11 +231,13 @@ class HolLightVerifier(Verifier):
                     raise VerifierUnavailable(f"no HOL Light checker could start: {error}") from error
                 self._cond.wait()
             session = next((s for s in self._idle if key in self._walks[s].held), None)
+            if session is None and self._templates is not None and template is not None:
+                # The checker that has loaded most of the way there (its walker, or a fork point of a template
+                # sharing text with this one: s2n-bignum's base.ml, EC libraries); max() keeps the longest idle.
+                route = self._templates.routes[template]
+                session = max(self._idle, key=lambda s: self._walks[s].reusable(route, position))
             if session is None:
-                before = [
-                    s for s in self._idle if self._walks[s].template == template and self._walks[s].position <= position
-                ]
-                session = max(before, key=lambda s: self._walks[s].position, default=self._idle[0])
+                session = self._idle[0]
             self._idle.remove(session)
             return session
 
@@ -253,6 +256,13 @@ class HolLightVerifier(Verifier):
                 return
             self._starting += 1
         threading.Thread(target=self._start_one, daemon=True).start()
+
+    def shared_loading(self, problem: Problem, others: Sequence[Problem]) -> list[int]:
+        """Lines of template text each of ``others`` has in common with ``problem``'s template, from the start."""
+        if self._templates is None or problem.template is None:
+            return [0] * len(others)
+        shared = self._templates.shared_with(problem.template)
+        return [shared.get(o.template or "", 0) for o in others]
 
     @property
     def checker_names(self) -> list[str]:

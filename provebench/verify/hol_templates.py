@@ -144,9 +144,11 @@ class TemplateForest:
         self.paths = tuple(texts)  # in the order problems named them
         # Sorted by text, the templates sharing a prefix are neighbours, and the
         # common prefix of any two is the least of the neighbours' between them.
-        order = sorted(self.paths, key=lambda t: texts[t].lines)
-        self._index = {t: i for i, t in enumerate(order)}
-        self._adjacent = [_common_lines(texts[a].lines, texts[b].lines) for a, b in zip(order, order[1:], strict=False)]
+        self._order = sorted(self.paths, key=lambda t: texts[t].lines)
+        self._index = {t: i for i, t in enumerate(self._order)}
+        self._adjacent = [
+            _common_lines(texts[a].lines, texts[b].lines) for a, b in zip(self._order, self._order[1:], strict=False)
+        ]
         self._keys: dict[tuple[str, int], str] = {}
         self._positions: dict[tuple[str, int], int] = {}
         self.routes = {t: self._route(t, texts, positions) for t in self.paths}
@@ -154,6 +156,35 @@ class TemplateForest:
     def _common(self, a: str, b: str) -> int:
         i, j = sorted((self._index[a], self._index[b]))
         return min(self._adjacent[i:j]) if i != j else 1 << 62
+
+    def shared_with(self, template: str) -> dict[str, int]:
+        """How many leading lines each template has in common with ``template`` (all of its own for itself)."""
+        i = self._index[template]
+        out = {template: len(self.routes[template].text_of.lines)}
+        common = out[template]
+        for j in range(i - 1, -1, -1):  # the common prefix shrinks with distance in text order
+            common = min(common, self._adjacent[j])
+            out[self._order[j]] = common
+        common = out[template]
+        for j in range(i + 1, len(self._order)):
+            common = min(common, self._adjacent[j - 1])
+            out[self._order[j]] = common
+        return out
+
+    def spread(self, n: int) -> list[str]:
+        """Up to ``n`` templates far apart in text: the first named, then each sharing least with those before.
+
+        Checkers that start on these load little twice (s2n-bignum: one on arm, one on x86).
+        """
+        chosen = [self.paths[0]]
+        nearest = self.shared_with(chosen[0])
+        while len(chosen) < min(n, len(self.paths)):
+            # min() keeps the first of equals, so ties go to the template named first.
+            t = min((p for p in self.paths if p not in chosen), key=lambda p: nearest[p])
+            chosen.append(t)
+            shared = self.shared_with(t)
+            nearest = {p: max(c, shared[p]) for p, c in nearest.items()}
+        return chosen
 
     def _id(self, template: str, position: int) -> str:
         """Names the text before ``position``: the first template (in text order) that shares it, and where."""
@@ -258,6 +289,12 @@ class WalkState:
             self.stack.pop()
         self.held = {k: d for k, d in self.held.items() if d <= depth}
         self.template = None
+
+    def reusable(self, route: TemplateRoute, target: int) -> int:
+        """How far toward ``target`` in ``route`` this checker stands already: where a walk there goes on from."""
+        if self.template == route.path and self.position <= target:
+            return self.position
+        return max((pos for fork, pos in self.stack if route.forks.get(fork) == pos and pos <= target), default=1)
 
     def reach(
         self, session: WalkingSession, route: TemplateRoute, target: int, key: str, load_timeout_s: float

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,70 @@ def test_the_cli_shows_walk_notes_on_stderr(capsys: pytest.CaptureFixture[str]) 
     capsys.readouterr()
     logging.getLogger("provebench.checkers").info("long.ml: loaded to line 198 on the way to line 199")
     assert capsys.readouterr().err == "long.ml: loaded to line 198 on the way to line 199\n"
+
+
+def test_shared_with_is_the_common_leading_text_of_each_pair(tmp_path: Path) -> None:
+    from provebench.verify.hol_templates import TemplateText
+
+    texts = _templates(tmp_path)
+    problems = _problems(tmp_path, texts)
+    forest = TemplateForest(problems)
+    lines = {t: TemplateText.of(next(p for p in problems if p.template == t)).lines for t in forest.paths}
+    for t in forest.paths:
+        shared = forest.shared_with(t)
+        for u in forest.paths:
+            common = next((i for i, (x, y) in enumerate(zip(lines[t], lines[u], strict=False)) if x != y), None)
+            expected = min(len(lines[t]), len(lines[u])) if common is None else common
+            assert shared[u] == expected, (t, u)
+
+
+def test_checkers_start_on_templates_far_apart(tmp_path: Path) -> None:
+    texts = _templates(tmp_path)
+    forest = TemplateForest(_problems(tmp_path, texts))
+    name = {t: Path(t).name for t in forest.paths}
+    # d.ml shares nothing with a.ml; then c.ml shares 3 lines with a.ml, b.ml all six of BASE
+    assert [name[t] for t in forest.spread(3)] == ["a.ml", "d.ml", "c.ml"]
+    assert [name[t] for t in forest.spread(9)] == ["a.ml", "d.ml", "c.ml", "b.ml"]
+
+
+def test_a_checker_knows_how_far_toward_a_problem_it_has_loaded(tmp_path: Path) -> None:
+    texts = _templates(tmp_path)
+    problems = _problems(tmp_path, texts)
+    forest = TemplateForest(problems)
+    last = {Path(str(p.template)).name: p for p in problems}  # each template's last problem
+    last_a = last["a.ml"]
+    session, state = ProcessTreeDouble(), WalkState(max_holders=0)
+    _reach(forest, state, session, last_a)
+    route = {Path(t).name: forest.routes[t] for t in forest.paths}
+    base_end = len(BASE.split("\n"))  # a.ml and b.ml part after BASE, where the walk forked
+    assert state.reusable(route["a.ml"], forest.position(last_a)) == forest.position(last_a)
+    assert state.reusable(route["b.ml"], forest.position(last["b.ml"])) == base_end
+    assert state.reusable(route["d.ml"], forest.position(last["d.ml"])) == 1
+    # going on from there loads b.ml's own part only
+    before = session.seeked_lines
+    _reach(forest, state, session, last["b.ml"])
+    assert session.seeked_lines - before == forest.position(last["b.ml"]) - base_end
+
+
+def test_a_check_goes_to_the_checker_that_has_loaded_most_of_its_context(tmp_path: Path) -> None:
+    from provebench.model import CheckerInfo
+    from provebench.verify.hol_light import HolLightVerifier
+
+    texts = _templates(tmp_path)
+    problems = _problems(tmp_path, texts)
+    forest = TemplateForest(problems)
+    last = {Path(str(p.template)).name: p for p in problems}
+    info = CheckerInfo(image="hol-light", digest="sha256:x", system=System.HOL_LIGHT, version="x")
+    # White-box: idle checkers given as their walk states (the sessions themselves are not used here).
+    verifier: Any = HolLightVerifier(launcher=None, checker=info, templates=forest)  # type: ignore[arg-type]
+    walks = {}
+    for name in ("d.ml", "a.ml", "c.ml"):  # three idle checkers, d.ml's idle longest
+        session, state = ProcessTreeDouble(), WalkState(max_holders=0)
+        _reach(forest, state, session, last[name])
+        walks[name] = state
+    verifier._walks = walks
+    verifier._idle = list(walks)
+    b = last["b.ml"]
+    # a.ml's checker has BASE loaded (its walk forked where b.ml parts from it); c.ml's only half of it
+    assert verifier._acquire(forest.key(b), b.template, forest.position(b)) == "a.ml"
+    assert verifier._acquire(forest.key(b), b.template, forest.position(b)) == "c.ml"
