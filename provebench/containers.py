@@ -490,6 +490,14 @@ class DockerEngine:
                 f"cannot ask the Docker engine whether a killed check ran out of memory: {type(exc).__name__}"
             ) from None
 
+    def cpu_seconds(self, container_id: str) -> float | None:
+        """CPU time the container's processes have used so far (its cgroup's); None if the engine cannot say."""
+        try:
+            stats = self.client.api.stats(container_id, stream=False, one_shot=True)
+            return float(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+        except Exception:  # noqa: BLE001 - the SDK raises many kinds; unknown leaves the silence rule alone
+            return None
+
     def remove(self, container_id: str) -> None:
         """Kill and remove a checker container; a missing one is fine."""
         try:

@@ -87,6 +87,7 @@ class DockerLauncher:
             cleanup=lambda: self._engine.remove(cid),
             name=cid,
             out_of_memory_since=lambda since: self._engine.out_of_memory_since(cid, since),
+            cpu_seconds=lambda: self._engine.cpu_seconds(cid),
         )
 
 

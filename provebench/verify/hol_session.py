@@ -28,6 +28,9 @@ from provebench.model import Reason, Status
 
 # Time a check may take beyond its own limit before the checker counts as hung.
 _REPLY_GRACE_S = 30.0
+# A silent template load whose toplevel used at least this share of a core since the last look is
+# computing, not hung; two checkers on a busy machine each still get far more.
+_BUSY_SHARE = 0.1
 _TAIL_CHARS = 2000
 _READ_BYTES = 1 << 16
 _HEADER_BYTES = 64  # longer than any frame header: KIND, a 16-hex-digit nonce, a length
@@ -44,6 +47,8 @@ class LaunchedToplevel:
     name: str = "local"  # the container's ID, for operators (and tests that break one on purpose)
     # Whether the sandbox's memory limit killed one of its processes since a Unix time (none on the host).
     out_of_memory_since: Callable[[float], bool] = lambda _since: False
+    # CPU seconds the toplevel's processes have used so far, or None where that is not known (the host).
+    cpu_seconds: Callable[[], float | None] = lambda: None
 
 
 class ToplevelLauncher(Protocol):
@@ -190,6 +195,7 @@ class HolLightSession:
         self.name = ""
         self._stopped = False
         self.out_of_memory_since: Callable[[float], bool] = lambda _since: False
+        self.cpu_seconds: Callable[[], float | None] = lambda: None
 
     def start(self) -> ServerInfo:
         """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
@@ -198,6 +204,7 @@ class HolLightSession:
         self._cleanup = launched.cleanup
         self.name = launched.name
         self.out_of_memory_since = launched.out_of_memory_since
+        self.cpu_seconds = launched.cpu_seconds
         if self._stopped:  # closed while its container was being made: do not leave it behind
             self.close()
             raise VerifierUnavailable("the checker was stopped while it started")
@@ -216,7 +223,8 @@ class HolLightSession:
             + f"pb_serve {_ocaml_string(nonce)};;\n"
         )
         self._send(script.encode())
-        payload = self._read_frame(b"PBREADY", nonce, self._load_timeout_s, "loading HOL Light")
+        # Trusted text too (hol.ml, the suite's context): limited by silence without computing, as template loads.
+        payload = self._read_frame(b"PBREADY", nonce, self._load_timeout_s, "loading HOL Light", while_printing=True)
         try:
             self.info = ServerInfo.model_validate_json(payload)
         except ValidationError:
@@ -298,19 +306,24 @@ class HolLightSession:
     def _read_frame(self, kind: bytes, nonce: str, timeout_s: float, doing: str, while_printing: bool = False) -> bytes:
         r"""Wait for ``<kind> <nonce> <n>\n`` and return the n bytes after it.
 
-        With ``while_printing`` (trusted template text), the wait goes on as long as the
-        toplevel prints something at least every ``timeout_s``: a long file is slow, not hung.
+        With ``while_printing`` (trusted text: HOL Light, a context, a template), the wait goes on as long as the
+        toplevel prints something at least every ``timeout_s``, or computes: a long file is
+        slow, not hung (s2n-bignum's EC libraries prove for over 15 minutes without a word).
         """
         proc = self._proc
         assert proc is not None
         deadline = time.monotonic() + timeout_s
+        cpu_mark = (time.monotonic(), self.cpu_seconds()) if while_printing else (0.0, None)
         while (payload := self._frames.take(kind, nonce)) is None:
             try:
                 self._frames.feed(proc.read(deadline - time.monotonic()))
             except pexpect.TIMEOUT:
+                if while_printing and (busy := self._computing(cpu_mark)) is not None:
+                    cpu_mark, deadline = busy, time.monotonic() + timeout_s
+                    continue
                 tail = self._frames.tail()
                 self.close()
-                waited = "printed nothing for" if while_printing else "did not answer within"
+                waited = "printed nothing and computed little for" if while_printing else "did not answer within"
                 raise VerifierUnavailable(
                     f"HOL Light {waited} {timeout_s:.0f} s while {doing}; last output: {tail}"
                 ) from None
@@ -321,6 +334,13 @@ class HolLightSession:
             if while_printing:
                 deadline = time.monotonic() + timeout_s
         return payload
+
+    def _computing(self, mark: tuple[float, float | None]) -> tuple[float, float | None] | None:
+        """A new mark if the toplevel used CPU for at least a tenth of the time since ``mark``, else None."""
+        now, cpu = time.monotonic(), self.cpu_seconds()
+        if cpu is None or mark[1] is None or cpu - mark[1] < _BUSY_SHARE * (now - mark[0]):
+            return None
+        return now, cpu
 
     def close(self) -> None:
         """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""

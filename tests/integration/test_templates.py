@@ -197,3 +197,32 @@ def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_check
         (Status.PASS, Reason.PROVED),
         (Status.PASS, Reason.PROVED),
     ]
+
+
+def test_a_silent_load_that_computes_goes_on_and_one_that_sleeps_is_a_hung_checker(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The silence limit applies only while the toplevel does not compute (EC libraries prove silently for long)."""
+    root = tmp_path / "suite"
+    (root / "templates").mkdir(parents=True)
+    spin = "let SPUN = let t = Sys.time () in while Sys.time () -. t < 25.0 do () done;;\n"
+    (root / "templates" / "spins.ml").write_text(spin + "let AFTER_SPIN = prove(`1 + 1 = 2`, CHEAT_TAC);;\n")
+    sleep = "let SLEPT = Unix.sleep 25;;\n"
+    (root / "templates" / "sleeps.ml").write_text(sleep + "let AFTER_SLEEP = prove(`2 + 2 = 4`, CHEAT_TAC);;\n")
+    manifest = "name: silent-test\nsystem: hol-light\nversion: '1'\nchecker_image: hol-light\n"
+    (root / "suite.yaml").write_text(manifest + "problems_file: problems.jsonl\n")
+    rows = [  # the spinning one first (longer timeout): the sleeping one ends its checker
+        {"id": "spins", "statement": "1 + 1 = 2", "template": "templates/spins.ml", "timeout_s": 20},
+        {"id": "sleeps", "statement": "2 + 2 = 4", "template": "templates/sleeps.ml", "timeout_s": 10},
+    ]
+    (root / "problems.jsonl").write_text("".join(json.dumps({**r, "template_line": 2}) + "\n" for r in rows))
+    suite = load_suite(root)
+    # 8 s of silence allowed: the spinning phrase prints nothing for 25 s, loading HOL Light itself for longer.
+    pool = VerifierPool(settings.model_copy(update={"load_timeout_s": 8.0}))
+    try:
+        spins, sleeps = check_many(pool, [(p, "ARITH_TAC") for p in suite.problems], None, 1)
+    finally:
+        pool.close()
+    assert (spins.status, spins.reason) == (Status.PASS, Reason.PROVED)
+    assert sleeps.status is Status.ERROR and sleeps.reason is Reason.CHECKER_UNAVAILABLE
+    assert "printed nothing and computed little for 8 s while loading a template" in sleeps.messages[0]

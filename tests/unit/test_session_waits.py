@@ -6,7 +6,9 @@ wire only; the real server is tested in tests/integration).
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,8 @@ end = time.monotonic() + busy
 while time.monotonic() < end:
     if prints:  # theorems print long: more than pexpect's search window each time
         print("val LEMMA : thm = |- " + "x" * 20000, flush=True)
+    if sys.argv[2] == "computes":  # proving, silently
+        continue
     time.sleep(0.2)
 reply = {"ok": True, "seconds": busy}
 if sys.argv[2] == "long-reply":  # a reply far longer than one read, written at once after a theorem's printing
@@ -37,8 +41,17 @@ sys.stdout.flush()
 
 def _session(busy: float, mode: str) -> HolLightSession:
     session = HolLightSession(launcher=None, context="", load_timeout_s=1.0)  # type: ignore[arg-type]
-    session._proc = spawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode], None)  # as start() does
+    session._proc = proc = spawn([sys.executable, "-c", FAKE_SERVER, str(busy), mode], None)  # as start() does
+    session.cpu_seconds = lambda: _cpu_seconds(proc.proc.pid)  # as a container's cgroup counts it
     return session
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def test_a_template_load_that_keeps_printing_is_waited_for_past_the_limit() -> None:
@@ -48,9 +61,25 @@ def test_a_template_load_that_keeps_printing_is_waited_for_past_the_limit() -> N
     session.close()
 
 
-def test_a_silent_template_load_stops_at_the_limit() -> None:
+def test_a_silent_template_load_that_computes_is_waited_for_past_the_limit() -> None:
+    session = _session(busy=3.5, mode="computes")
+    reply = session.seek("let x = 1;;\n", timeout_s=1.0)
+    assert reply.ok and reply.seconds == 3.5
+    session.close()
+
+
+def test_a_silent_template_load_that_does_not_compute_stops_at_the_limit() -> None:
     session = _session(busy=5.0, mode="silent")
-    with pytest.raises(VerifierUnavailable, match="printed nothing for 1 s while loading a template"):
+    with pytest.raises(
+        VerifierUnavailable, match="printed nothing and computed little for 1 s while loading a template"
+    ):
+        session.seek("let x = 1;;\n", timeout_s=1.0)
+
+
+def test_without_cpu_figures_a_silent_load_stops_at_the_limit() -> None:
+    session = _session(busy=3.5, mode="computes")
+    session.cpu_seconds = lambda: None  # the host backend: the engine's figures are not there
+    with pytest.raises(VerifierUnavailable, match="printed nothing and computed little for 1 s"):
         session.seek("let x = 1;;\n", timeout_s=1.0)
 
 
