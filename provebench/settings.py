@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     memory_budget_mb: int | None = Field(
         default=None, ge=512, description="memory all warm checkers may reserve together (default: 80% of RAM)"
     )
-    load_timeout_s: float = Field(default=900.0, gt=0, description="time allowed to load a checker")
+    load_timeout_s: float = Field(default=900.0, gt=0, description="silence allowed while loading, if not computing")
     max_proof_bytes: int = Field(default=1_000_000, ge=1)
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"
