@@ -63,6 +63,36 @@ def test_allowed_modules_pass() -> None:
     assert rules("MAP_EVERY (fun t -> SPEC_TAC(t, t)) (List.rev [`x:num`])") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # from s2n-bignum's reference proofs: its own read_* and set_* definitions, formatting, arrays
+        "REPEAT GEN_TAC THEN REWRITE_TAC [read_REX_prefix] THEN BITMATCH_CASES_TAC",
+        "REWRITE_TAC[set_key_schedule; read_over_write; read_prefixes_eq_cons]",
+        'let s = Printf.sprintf "(word %d)" 15 in ARITH_TAC',
+        'let () = List.iter (fun t -> Printf.printf "assuming: %s\\n" t) [] in ARITH_TAC',
+        "let a = Array.init 32 (fun i -> Some (i > 3)) in ARITH_TAC",
+        "MP_TAC(ISPEC `set_of_list [1]` FINITE_SET_OF_LIST) THEN ARITH_TAC",
+    ],
+)
+def test_names_of_s2n_bignum_proofs_pass(text: str) -> None:
+    assert rules(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "let _ = read_line () in ARITH_TAC",
+        'let _ = file_of_string "/tmp/x" "y" in ARITH_TAC',
+        "let _ = set_basic_rewrites [] in ARITH_TAC",
+        "let _ = Array.unsafe_get [|1|] 0 in ARITH_TAC",
+        "let _ = Printf.printf in new_basic_definition `c = T`",
+    ],
+)
+def test_named_io_and_settings_stay_refused(text: str) -> None:
+    assert "forbidden-name" in rules(text)
+
+
 @pytest.mark.parametrize("text", ['ARITH_TAC "', "ARITH_TAC (* open", "ARITH_TAC `x", "{foo|never closed"])
 def test_unterminated_literals_are_lexical_errors(text: str) -> None:
     with pytest.raises(LexicalError):
