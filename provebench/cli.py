@@ -221,6 +221,15 @@ def _pool(settings: Settings) -> checking.VerifierPool:
     return checking.VerifierPool(settings, on_start=started)
 
 
+def _checker_digests(settings: Settings, problems: list[Problem]) -> dict[str, str]:
+    """The image digest each problem would be checked in now (no checker is started)."""
+    probe = checking.VerifierPool(settings)
+    try:
+        return {p.id: probe.for_problem(p, prepare=False).checker.digest for p in problems}
+    finally:
+        probe.close()
+
+
 def _ensure_images(settings: Settings, names: set[str]) -> None:
     """Build missing images with visible progress before a verifier needs them."""
     if settings.backend is Backend.LOCAL:
@@ -436,18 +445,15 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
         _err.print(f"left out (timeout over {args.max_timeout:g} s): {', '.join(left_out)}", markup=False)
     journal = checking.SelftestJournal(Path(args.journal), suite) if args.journal else None
     _ensure_images(settings, {p.checker_image for p in problems})
-    pool = _pool(settings)
-    pool.plan(problems)
     # Journalled verdicts count only when they came from the image that would check them now.
     journalled = journal.done() if journal else {}
-    earlier = {
-        p.id: v
-        for p in problems
-        if (v := journalled.get(p.id)) is not None
-        and v.checker is not None
-        and v.checker.digest == pool.for_problem(p, prepare=False).checker.digest
-    }
+    earlier = {p.id: v for p in problems if (v := journalled.get(p.id)) is not None and v.checker is not None}
+    if earlier:
+        digests = _checker_digests(settings, [p for p in problems if p.id in earlier])
+        earlier = {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.digest == digests[pid]}
     todo = [p for p in problems if p.id not in earlier]
+    pool = _pool(settings)
+    pool.plan(todo)  # only these: checkers start on (and walk) the templates of what is left to check
     if earlier:
         _err.print(f"[dim]{len(problems) - len(todo)} of {len(problems)} verdicts from {args.journal}[/]")
     t0 = time.monotonic()

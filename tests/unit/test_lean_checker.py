@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from provebench.checking import VerifierPool
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.suites.combibench import answer_check_template
 from provebench.verify.lean import LeanVerifier, LocalLeanLauncher, answer_command, candidate_body, split_answers
@@ -250,8 +251,13 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     # A verdict from another image does not count: that problem is checked again.
     rows[0]["verdict"]["checker"]["digest"] = "sha256:another-build"
     journal.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    planned: list[str] = []
+    plan = VerifierPool.plan
+    monkeypatch.setattr(VerifierPool, "plan", lambda pool, ps: (planned.extend(p.id for p in ps), plan(pool, ps))[1])
     assert main(["suites", "selftest", "lean4-core", "--sample", "5", "--journal", str(journal), "--json"]) == 0
     assert "4 of 5 verdicts from" in capsys.readouterr().err
+    # The checkers are planned for (and start on) what is left to check only.
+    assert set(planned) == {rows[0]["problem"]}
 
 
 def test_a_selftest_leaves_out_problems_over_max_timeout(
