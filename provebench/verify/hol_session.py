@@ -28,9 +28,10 @@ from provebench.model import Reason, Status
 
 # Time a check may take beyond its own limit before the checker counts as hung.
 _REPLY_GRACE_S = 30.0
-# A silent template load whose toplevel used at least this share of a core since the last look is
-# computing, not hung; two checkers on a busy machine each still get far more.
+# A silent load whose toplevel used at least this share of a core while watched (for up to _PROBE_S)
+# is computing, not hung; two checkers on a busy machine each still get far more.
 _BUSY_SHARE = 0.1
+_PROBE_S = 30.0
 _TAIL_CHARS = 2000
 _READ_BYTES = 1 << 16
 _HEADER_BYTES = 64  # longer than any frame header: KIND, a 16-hex-digit nonce, a length
@@ -313,34 +314,36 @@ class HolLightSession:
         proc = self._proc
         assert proc is not None
         deadline = time.monotonic() + timeout_s
-        cpu_mark = (time.monotonic(), self.cpu_seconds()) if while_printing else (0.0, None)
+        probe: tuple[float, float] | None = None  # when a silent spell's CPU watch began, and the CPU time then
         while (payload := self._frames.take(kind, nonce)) is None:
             try:
                 self._frames.feed(proc.read(deadline - time.monotonic()))
             except pexpect.TIMEOUT:
-                if while_printing and (busy := self._computing(cpu_mark)) is not None:
-                    cpu_mark, deadline = busy, time.monotonic() + timeout_s
+                # Silent for timeout_s: computing, or hung? The CPU time is asked for only now (it costs a
+                # call to the engine): watched for a while, at least a tenth of a core means computing.
+                now, cpu = time.monotonic(), (self.cpu_seconds() if while_printing else None)
+                if cpu is not None and probe is None:
+                    probe, deadline = (now, cpu), now + min(timeout_s, _PROBE_S)
+                    continue
+                if cpu is not None and probe is not None and cpu - probe[1] >= _BUSY_SHARE * (now - probe[0]):
+                    probe, deadline = None, now + timeout_s
                     continue
                 tail = self._frames.tail()
                 self.close()
-                waited = "printed nothing and computed little for" if while_printing else "did not answer within"
-                raise VerifierUnavailable(
-                    f"HOL Light {waited} {timeout_s:.0f} s while {doing}; last output: {tail}"
-                ) from None
+                if not while_printing:
+                    waited = f"did not answer within {timeout_s:.0f} s"
+                elif probe is None:
+                    waited = f"printed nothing for {timeout_s:.0f} s"
+                else:
+                    waited = f"printed nothing for {timeout_s:.0f} s, then computed little for {now - probe[0]:.0f} s,"
+                raise VerifierUnavailable(f"HOL Light {waited} while {doing}; last output: {tail}") from None
             except pexpect.EOF:
                 tail = self._frames.tail()
                 self.close()
                 raise VerifierUnavailable(f"HOL Light exited while {doing}; last output: {tail}") from None
             if while_printing:
-                deadline = time.monotonic() + timeout_s
+                probe, deadline = None, time.monotonic() + timeout_s
         return payload
-
-    def _computing(self, mark: tuple[float, float | None]) -> tuple[float, float | None] | None:
-        """A new mark if the toplevel used CPU for at least a tenth of the time since ``mark``, else None."""
-        now, cpu = time.monotonic(), self.cpu_seconds()
-        if cpu is None or mark[1] is None or cpu - mark[1] < _BUSY_SHARE * (now - mark[0]):
-            return None
-        return now, cpu
 
     def close(self) -> None:
         """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""

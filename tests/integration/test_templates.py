@@ -225,4 +225,4 @@ def test_a_silent_load_that_computes_goes_on_and_one_that_sleeps_is_a_hung_check
         pool.close()
     assert (spins.status, spins.reason) == (Status.PASS, Reason.PROVED)
     assert sleeps.status is Status.ERROR and sleeps.reason is Reason.CHECKER_UNAVAILABLE
-    assert "printed nothing and computed little for 8 s while loading a template" in sleeps.messages[0]
+    assert "printed nothing for 8 s, then computed little for 8 s, while loading a template" in sleeps.messages[0]

@@ -56,8 +56,17 @@ def _cpu_seconds(pid: int) -> float | None:
 
 def test_a_template_load_that_keeps_printing_is_waited_for_past_the_limit() -> None:
     session = _session(busy=2.5, mode="prints")
+    asked: list[float | None] = []
+    cpu = session.cpu_seconds
+
+    def counted() -> float | None:
+        asked.append(cpu())
+        return asked[-1]
+
+    session.cpu_seconds = counted
     reply = session.seek("let x = 1;;\n", timeout_s=1.0)
     assert reply.ok and reply.seconds == 2.5
+    assert asked == []  # the engine is asked for CPU time only after a silence, not per load
     session.close()
 
 
@@ -71,7 +80,7 @@ def test_a_silent_template_load_that_computes_is_waited_for_past_the_limit() -> 
 def test_a_silent_template_load_that_does_not_compute_stops_at_the_limit() -> None:
     session = _session(busy=5.0, mode="silent")
     with pytest.raises(
-        VerifierUnavailable, match="printed nothing and computed little for 1 s while loading a template"
+        VerifierUnavailable, match="printed nothing for 1 s, then computed little for 1 s, while loading a template"
     ):
         session.seek("let x = 1;;\n", timeout_s=1.0)
 
@@ -79,7 +88,7 @@ def test_a_silent_template_load_that_does_not_compute_stops_at_the_limit() -> No
 def test_without_cpu_figures_a_silent_load_stops_at_the_limit() -> None:
     session = _session(busy=3.5, mode="computes")
     session.cpu_seconds = lambda: None  # the host backend: the engine's figures are not there
-    with pytest.raises(VerifierUnavailable, match="printed nothing and computed little for 1 s"):
+    with pytest.raises(VerifierUnavailable, match="printed nothing for 1 s while loading a template"):
         session.seek("let x = 1;;\n", timeout_s=1.0)
 
 
