@@ -55,9 +55,10 @@ def main() -> None:
         t0 = time.perf_counter()
         warm = make_group_verifier([*sample, then], settings)
         warm.prepare()
-        warm_load = time.perf_counter() - t0
+        first_verdict = warm.check(sample[0], sample[0].reference_proof or "")  # the walk to it is loading
+        warm_load = time.perf_counter() - t0 - first_verdict.check_seconds
         t0 = time.perf_counter()
-        verdicts = [warm.check(p, p.reference_proof or "") for p in sample]
+        verdicts = [first_verdict] + [warm.check(p, p.reference_proof or "") for p in sample[1:]]
         warm_checks = time.perf_counter() - t0
         t0 = time.perf_counter()
         switched = warm.check(then, then.reference_proof or "")
@@ -69,8 +70,8 @@ def main() -> None:
             f"problem, loaded in {warm_load:.1f} s"
         )
         print(
-            f"  {len(sample)} reference checks in position order in {warm_checks:.1f} s (the walk on through the "
-            f"file included) = {len(sample) / warm_checks:.2f} checks/s; each check "
+            f"  {len(sample) - 1} more reference checks in position order in {warm_checks:.1f} s (the walk on "
+            f"through the file included) = {(len(sample) - 1) / warm_checks:.2f} checks/s; each check "
             f"median {sorted(v.check_seconds for v in verdicts)[len(verdicts) // 2] * 1000:.0f} ms; {passed} PASS"
         )
         print(
@@ -81,7 +82,8 @@ def main() -> None:
         t0 = time.perf_counter()
         alone = make_group_verifier([then], settings)
         alone.prepare()
-        then_cold = time.perf_counter() - t0
+        alone_verdict = alone.check(then, then.reference_proof or "")  # the walk through it is loading
+        then_cold = time.perf_counter() - t0 - alone_verdict.check_seconds
         alone.close()
         print(f"  {args.then} loaded on its own, as a new checker: {then_cold:.1f} s; ratio {then_cold / switch_s:.1f}")
 
@@ -94,7 +96,7 @@ def main() -> None:
             v.close()
             cold_times.append(time.perf_counter() - t0)
             print(f"per-problem path (load + one check): {p.id}: {cold_times[-1]:.1f} s, {verdict.status.value}")
-        per_attempt_warm = warm_checks / len(sample)
+        per_attempt_warm = warm_checks / (len(sample) - 1)
         per_attempt_cold = sum(cold_times) / len(cold_times)
         print(f"  ratio per attempt, per-problem path / warm: {per_attempt_cold / per_attempt_warm:.0f}")
 

@@ -166,7 +166,7 @@ def check_many(
     sees each verdict as it comes, for progress on long batches.
     """
     scheduled = schedule([problem for problem, _ in items])
-    pool.plan(scheduled)  # in this order, so that checkers start on the templates handed out first
+    pool.plan(scheduled)
     ranked = {id(p): n for n, p in enumerate(scheduled)}
     order = sorted(range(len(items)), key=lambda i: ranked[id(items[i][0])])
     contexts = list(dict.fromkeys(context_key(items[i][0]) for i in order))

@@ -168,23 +168,25 @@ class HolLightVerifier(Verifier):
         self._closed = False
 
     def prepare(self) -> None:
-        """Start every checker in parallel; raise if none could start (or no template loads)."""
+        """Start every checker in parallel (HOL Light and the context loaded); raise if none could start.
+
+        Templates are walked as checks need them, not here: a first walk can take an hour
+        (s2n-bignum's P-256 files), and other checkers should not wait for it.
+        """
         with self._cond:
             if self._prepared:
                 return
             self._prepared = True
             self._starting += self._size
-        threads = [threading.Thread(target=self._start_one, args=(i,), daemon=True) for i in range(self._size)]
+        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         if not self._sessions:
             raise self._start_errors[0] if self._start_errors else VerifierUnavailable("no checker started")
-        if self._templates is not None and all(t in self._broken for t in self._templates.paths):
-            raise self._broken[self._templates.paths[0]]
 
-    def _start_one(self, index: int = 0) -> None:
+    def _start_one(self) -> None:
         session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
         walk = WalkState()
         with self._cond:
@@ -193,17 +195,6 @@ class HolLightVerifier(Verifier):
             if self._closed:
                 raise VerifierUnavailable("the checkers were stopped")
             session.start()
-            if self._templates is not None:  # walked to a first problem now, so that a warm checker is warm
-                # Checkers start on templates far apart in text (the ones check_many hands out first), so
-                # that they do not load the same text twice.
-                starts = self._templates.spread(self._size)
-                first = starts[index % len(starts)]
-                route = self._templates.routes[first]
-                stop = next(s for s in route.stops if s.hold is not None)
-                try:
-                    walk.reach(session, route, stop.position, stop.hold or "", self._load_timeout_s)
-                except TemplateLoadError as exc:
-                    self._broken[first] = exc
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
             session.close()
             with self._cond:

@@ -171,21 +171,6 @@ class TemplateForest:
             out[self._order[j]] = common
         return out
 
-    def spread(self, n: int) -> list[str]:
-        """Up to ``n`` templates far apart in text: the first named, then each sharing least with those before.
-
-        Checkers that start on these load little twice (s2n-bignum: one on arm, one on x86).
-        """
-        chosen = [self.paths[0]]
-        nearest = self.shared_with(chosen[0])
-        while len(chosen) < min(n, len(self.paths)):
-            # min() keeps the first of equals, so ties go to the template named first.
-            t = min((p for p in self.paths if p not in chosen), key=lambda p: nearest[p])
-            chosen.append(t)
-            shared = self.shared_with(t)
-            nearest = {p: max(c, shared[p]) for p, c in nearest.items()}
-        return chosen
-
     def _id(self, template: str, position: int) -> str:
         """Names the text before ``position``: the first template (in text order) that shares it, and where."""
         i = self._index[template]

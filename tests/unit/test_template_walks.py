@@ -236,15 +236,6 @@ def test_shared_with_is_the_common_leading_text_of_each_pair(tmp_path: Path) -> 
             assert shared[u] == expected, (t, u)
 
 
-def test_checkers_start_on_templates_far_apart(tmp_path: Path) -> None:
-    texts = _templates(tmp_path)
-    forest = TemplateForest(_problems(tmp_path, texts))
-    name = {t: Path(t).name for t in forest.paths}
-    # d.ml shares nothing with a.ml; then c.ml shares 3 lines with a.ml, b.ml all six of BASE
-    assert [name[t] for t in forest.spread(3)] == ["a.ml", "d.ml", "c.ml"]
-    assert [name[t] for t in forest.spread(9)] == ["a.ml", "d.ml", "c.ml", "b.ml"]
-
-
 def test_a_checker_knows_how_far_toward_a_problem_it_has_loaded(tmp_path: Path) -> None:
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)
