@@ -279,7 +279,13 @@ class WalkState:
         """How far toward ``target`` in ``route`` this checker stands already: where a walk there goes on from."""
         if self.template == route.path and self.position <= target:
             return self.position
-        return max((pos for fork, pos in self.stack if route.forks.get(fork) == pos and pos <= target), default=1)
+        keep = self._deepest_fork(route, target)
+        return self.stack[keep][1] if keep >= 0 else 1
+
+    def _deepest_fork(self, route: TemplateRoute, target: int) -> int:
+        """The index in ``stack`` of the deepest walker started at a fork point of ``route`` not after ``target``."""
+        shared = [i for i, (fork, pos) in enumerate(self.stack) if route.forks.get(fork) == pos and pos <= target]
+        return max(shared, default=-1)
 
     def reach(
         self, session: WalkingSession, route: TemplateRoute, target: int, key: str, load_timeout_s: float
@@ -302,8 +308,7 @@ class WalkState:
 
     def _restart(self, session: WalkingSession, route: TemplateRoute, target: int) -> None:
         """A new walker from the deepest fork point of ``route`` at or before ``target`` (its parent waits there)."""
-        shared = [i for i, (fork, pos) in enumerate(self.stack) if route.forks.get(fork) == pos and pos <= target]
-        keep = max(shared, default=-1)
+        keep = self._deepest_fork(route, target)
         fork, start = self.stack[keep] if keep >= 0 else (ROOT_FORK, 1)
         self.pop_to(session, max(keep, 0))
         session.walk()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+import pytest
+
 from provebench.checking import VerifierPool, check_many, pick_run
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
@@ -105,9 +107,5 @@ def test_a_failing_worker_raises_in_the_caller() -> None:
         raise RuntimeError("a bug in a worker")
 
     pool = VerifierPool(Settings(), make=lambda _p, _s: ScriptedVerifierDouble(script))
-    try:
+    with pytest.raises(RuntimeError, match="^a bug in a worker$"):
         list(check_many(pool, [(p, "ARITH_TAC") for p in problems], None, 2))
-    except RuntimeError as exc:
-        assert str(exc) == "a bug in a worker"
-    else:
-        raise AssertionError("the worker's exception was lost")
