@@ -25,7 +25,13 @@ from provebench.settings import (
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
-from provebench.verify.hol_vetting import LexicalError, check_brackets, find_violations, tokenize
+from provebench.verify.hol_vetting import (
+    LexicalError,
+    check_brackets,
+    find_violations,
+    shield_own_bindings,
+    tokenize,
+)
 
 _log = logging.getLogger("provebench.checkers")
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
@@ -277,7 +283,7 @@ class HolLightVerifier(Verifier):
         refused = vet_proof(proof, self._max_proof_bytes)
         if refused is not None:
             return refused.model_copy(update={"checker": self.checker})
-        return self._check_on_checker(problem, proof, timeout_s)
+        return self._check_on_checker(problem, shield_own_bindings(proof), timeout_s)
 
     def check_unvetted_for_tests(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         """Skip static vetting, to test the checker's own layer. Never for untrusted input."""

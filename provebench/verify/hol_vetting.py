@@ -171,6 +171,11 @@ FORBIDDEN_PREFIXES = (
     "provebench",
 )
 
+# Prefixes whose names a proof may bind for itself (s2n-bignum's reference
+# proofs say `let new_facts = ... in`). Never the check server's own names.
+_BINDABLE_PREFIXES = tuple(p for p in FORBIDDEN_PREFIXES if p not in ("pb_", "provebench"))
+_BINDERS = frozenset({"let", "rec", "and", "fun"})
+
 ASSIGNMENT_OPERATORS = frozenset({":=", "<-"})
 
 _OPERATOR_CHARS = "!$%&*+-./:<=>?@^|~#"
@@ -315,10 +320,52 @@ def check_brackets(tokens: list[Token]) -> None:
         raise LexicalError(f"unclosed `{tok.text}` at line {tok.line}, column {tok.column}")
 
 
-def _name_violation(tok: Token, member: bool) -> str | None:
+def own_bindings(tokens: list[Token]) -> list[str]:
+    """Names of the refused families that the proof binds itself, right after ``let``, ``rec``, ``and`` or ``fun``.
+
+    Such a name is let through only because the check wraps the proof in
+    ``shield_own_bindings``: wherever the proof's own binding does not reach, the
+    name means ``()``, never HOL Light's function of that name. So no scoping
+    has to be worked out here, and a proof that binds ``new_definition`` in one
+    place cannot call the real one in another.
+    """
+    names: list[str] = []
+    for before, tok in zip(tokens, tokens[1:], strict=False):
+        if (
+            before.kind is TokenKind.KEYWORD
+            and before.text in _BINDERS
+            and tok.kind is TokenKind.IDENT
+            and tok.text.startswith(_BINDABLE_PREFIXES)
+            and tok.text not in FORBIDDEN_NAMES
+            and "unsafe" not in tok.text
+            and tok.text not in names
+        ):
+            names.append(tok.text)
+    return names
+
+
+def shield_own_bindings(proof: str) -> str:
+    """The text to check: the proof, with the names of ``own_bindings`` bound to ``()`` around it.
+
+    ``(fun new_facts -> (PROOF)) ()`` means PROOF wherever the proof binds
+    ``new_facts`` itself, and a unit value elsewhere. The wrapper goes on the
+    proof's first line, so HOL Light's messages keep their line numbers (columns
+    on the first line move by the wrapper's width).
+    """
+    names = own_bindings(tokenize(proof))
+    if not names:
+        return proof
+    return f"(fun {' '.join(names)} -> ({proof}\n)){' ()' * len(names)}"
+
+
+def _name_violation(tok: Token, member: bool, own: frozenset[str]) -> str | None:
     """Whether a name is refused; a ``member`` of an allowed module (Printf.printf) only if unsafe."""
     name = tok.text
-    if "unsafe" in name or (not member and (name in FORBIDDEN_NAMES or name.startswith(FORBIDDEN_PREFIXES))):
+    if "unsafe" in name:
+        return "forbidden-name"
+    if member or name in own:
+        return None
+    if name in FORBIDDEN_NAMES or name.startswith(FORBIDDEN_PREFIXES):
         return "forbidden-name"
     return None
 
@@ -342,6 +389,7 @@ def _is_member(tokens: list[Token], index: int) -> bool:
 def find_violations(tokens: list[Token]) -> list[Violation]:
     """Every integrity rule the token stream breaks, in text order."""
     found: list[Violation] = []
+    own = frozenset(own_bindings(tokens))
 
     def add(rule: str, tok: Token) -> None:
         found.append(Violation(rule, tok.text, tok.line, tok.column))
@@ -370,6 +418,6 @@ def find_violations(tokens: list[Token]) -> list[Violation]:
             )
             if is_module_path and tok.text not in ALLOWED_MODULES:
                 add("forbidden-module", tok)
-            elif (rule := _name_violation(tok, _is_member(tokens, index))) is not None:
+            elif (rule := _name_violation(tok, _is_member(tokens, index), own)) is not None:
                 add(rule, tok)
     return found

@@ -47,6 +47,18 @@ def test_wrong_proofs_fail_with_hol_lights_message(hol_verifier: HolLightVerifie
     assert "Unbound value NO_SUCH_TACTIC" in "\n".join(v.messages)
 
 
+def test_a_proof_may_bind_names_of_refused_families(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    """As s2n-bignum's proofs do (`let new_facts = ...`); the shield around it must still compile and prove."""
+    add_comm = core_suite.problem("add_comm")
+    v = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd new_facts)")
+    assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
+    # The shield does not move an error's line: it is where it is without one.
+    shielded = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
+    plain = hol_verifier.check(add_comm, "let facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
+    assert (shielded.status, shielded.reason) == (plain.status, plain.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
+    assert shielded.messages[0].splitlines()[0] == plain.messages[0].splitlines()[0], shielded.messages
+
+
 def test_proof_of_another_statement_is_cheating(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     v = hol_verifier.check(core_suite.problem("add_comm"), "fun g -> (([], null_inst), [], fun _ _ -> MULT_SYM)")
     assert (v.status, v.reason) == (Status.CHEATING, Reason.STATEMENT_MISMATCH)

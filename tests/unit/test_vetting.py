@@ -4,7 +4,15 @@ import pytest
 
 from provebench.model import Reason, Status
 from provebench.verify.hol_light import vet_proof
-from provebench.verify.hol_vetting import LexicalError, TokenKind, check_brackets, find_violations, tokenize
+from provebench.verify.hol_vetting import (
+    LexicalError,
+    TokenKind,
+    check_brackets,
+    find_violations,
+    own_bindings,
+    shield_own_bindings,
+    tokenize,
+)
 
 
 def rules(text: str) -> list[str]:
@@ -125,3 +133,33 @@ def test_vet_proof_verdicts() -> None:
 def test_injection_is_cheating_even_with_unbalanced_brackets() -> None:
     v = vet_proof("ARITH_TAC) : tactic));; let forged = new_axiom `F` in ((ARITH_TAC", 1000)
     assert v is not None and (v.status, v.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
+
+
+# From s2n-bignum's arm/proofs/mldsa_rej_uniform_eta2_VARIABLE_TIME.ml (abridged).
+S2N_OWN_BINDING = """(fun (asl, w) ->
+  let new_facts = List.concat (List.map (fun (_, h) -> CONJUNCTS (concl h)) asl) in
+  (MAP_EVERY ASSUME_TAC new_facts) (asl, w)) THEN ARITH_TAC"""
+
+
+def test_a_name_the_proof_binds_itself_passes_and_is_shielded() -> None:
+    assert rules(S2N_OWN_BINDING) == []
+    assert own_bindings(tokenize(S2N_OWN_BINDING)) == ["new_facts"]
+    assert shield_own_bindings(S2N_OWN_BINDING) == f"(fun new_facts -> ({S2N_OWN_BINDING}\n)) ()"
+    assert shield_own_bindings("ARITH_TAC") == "ARITH_TAC"
+    two = "let rec print_all x = x and the_rest = 1 in fun open_x -> ARITH_TAC open_x"
+    assert rules(two) == []
+    assert shield_own_bindings(two) == f"(fun print_all the_rest open_x -> ({two}\n)) () () ()"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "let new_axiom = 1 in ARITH_TAC",  # named exactly, so refused even when bound
+        "let pb_tactic_slot = 1 in ARITH_TAC",  # the check server's own names
+        "let new_unsafe_x = 1 in ARITH_TAC",
+        "let x = new_facts in ARITH_TAC",  # used, never bound
+        "let _ = List.map (fun x -> x) [] in new_definition `c = T`",
+    ],
+)
+def test_binding_exempts_only_bound_names_of_the_prefix_families(text: str) -> None:
+    assert "forbidden-name" in rules(text)
