@@ -18,11 +18,19 @@ image built from it.
 
     PROVEBENCH_S2N_BIGNUM_SRC=DIR .venv/bin/python benchmarks/s2n_timeout_scale.py \\
         --timeout-map ../shared/datasets/s2n-bignum-bench/timeout-map.json
+
+With ``--journal FILE`` it checks nothing and reads the PASS verdicts of a
+selftest's journal instead (``provebench suites selftest ... --journal FILE``),
+whose sample spans more proof sizes. Proofs of under a second natively are left
+out there: a check's fixed costs (forking, parsing the goal) dominate them, and
+their timeouts are at least 120 s times the scale anyway. It also prints the
+tightest headroom: the scaled timeout over the CPU time the check took.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -31,7 +39,7 @@ from pathlib import Path
 
 from provebench.settings import Settings
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import TIMEOUT_SCALE, load_timeout_map
+from provebench.suites.s2n_bignum import TIMEOUT_SCALE, TimeoutEntry, load_timeout_map
 from provebench.suites.s2n_source import import_source
 from provebench.verify.api import make_group_verifier
 
@@ -43,10 +51,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--timeout-map", required=True, type=Path, help="the benchmark's timeout-map.json")
     ap.add_argument("--function", action="append", help=f"an arm function (repeatable; default {', '.join(FUNCTIONS)})")
+    ap.add_argument("--journal", type=Path, help="read a selftest journal's PASS verdicts instead of checking")
     args = ap.parse_args()
+    native = load_timeout_map(args.timeout_map)
+    if args.journal is not None:
+        from_journal(args.journal, native)
+        return
     functions = tuple(args.function or FUNCTIONS)
     src = Path(os.environ["PROVEBENCH_S2N_BIGNUM_SRC"])
-    native = load_timeout_map(args.timeout_map)
     settings = Settings(memory_mb=6144, load_timeout_s=3600, apt_ignore_valid_until=True)
     with tempfile.TemporaryDirectory(prefix="provebench-bench-") as tmp:
         import_source(src, Path(tmp) / "suite", args.timeout_map, ("arm",), functions=functions)
@@ -69,11 +81,40 @@ def main() -> None:
                 f"native {prove_s:.1f} s; ratio {ratio:.2f}"
             )
         verifier.close()
+    summarize(ratios)
+
+
+def summarize(ratios: list[float]) -> None:
     if ratios:
         print(
             f"ratio to the benchmark's native times: median {statistics.median(ratios):.2f}, "
             f"largest {max(ratios):.2f} (provebench scales imported timeouts by {TIMEOUT_SCALE:g})"
         )
+
+
+def from_journal(path: Path, native: dict[str, TimeoutEntry]) -> None:
+    """Ratios and headroom of a selftest journal's PASS verdicts with a native time of 1 s or more."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            problem, verdict = str(row["problem"]), row["verdict"]
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by a kill
+        entry = native.get(problem)
+        if verdict.get("status") != "PASS" or entry is None or (entry.prove_seconds or 0.0) < 1.0:
+            continue
+        rows.append((entry.prove_seconds or 0.0, float(verdict["cpu_seconds"]), entry.timeout_s, problem))
+    ratios = []
+    headroom = []
+    for prove_s, cpu_s, timeout_s, problem in sorted(rows):
+        ratios.append(cpu_s / prove_s)
+        headroom.append((timeout_s * TIMEOUT_SCALE / cpu_s, problem))
+        print(f"  {problem}: CPU {cpu_s:.1f} s; native {prove_s:.1f} s; ratio {cpu_s / prove_s:.2f}")
+    summarize(ratios)
+    if headroom:
+        least, problem = min(headroom)
+        print(f"tightest headroom: the scaled timeout is {least:.1f} times the check's CPU time ({problem})")
 
 
 if __name__ == "__main__":
