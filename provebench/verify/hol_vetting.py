@@ -387,7 +387,11 @@ def _is_member(tokens: list[Token], index: int) -> bool:
 
 
 def find_violations(tokens: list[Token]) -> list[Violation]:
-    """Every integrity rule the token stream breaks, in text order."""
+    """Every integrity rule the token stream breaks, in text order.
+
+    The names of ``own_bindings`` are not refused: that is sound only because
+    what a checker is sent is ``shield_own_bindings`` of the proof.
+    """
     found: list[Violation] = []
     own = frozenset(own_bindings(tokens))
 
