@@ -94,7 +94,7 @@ def summarize(ratios: list[float]) -> None:
 
 def from_journal(path: Path, native: dict[str, TimeoutEntry]) -> None:
     """Ratios and headroom of a selftest journal's PASS verdicts with a native time of 1 s or more."""
-    rows = []
+    rows: dict[str, tuple[float, float, int, str]] = {}  # a problem checked again: its last verdict
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             row = json.loads(line)
@@ -104,10 +104,10 @@ def from_journal(path: Path, native: dict[str, TimeoutEntry]) -> None:
         entry = native.get(problem)
         if verdict.get("status") != "PASS" or entry is None or (entry.prove_seconds or 0.0) < 1.0:
             continue
-        rows.append((entry.prove_seconds or 0.0, float(verdict["cpu_seconds"]), entry.timeout_s, problem))
+        rows[problem] = (entry.prove_seconds or 0.0, float(verdict["cpu_seconds"]), entry.timeout_s, problem)
     ratios = []
     headroom = []
-    for prove_s, cpu_s, timeout_s, problem in sorted(rows):
+    for prove_s, cpu_s, timeout_s, problem in sorted(rows.values()):
         ratios.append(cpu_s / prove_s)
         headroom.append((timeout_s * TIMEOUT_SCALE / cpu_s, problem))
         print(f"  {problem}: CPU {cpu_s:.1f} s; native {prove_s:.1f} s; ratio {cpu_s / prove_s:.2f}")
