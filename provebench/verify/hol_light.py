@@ -32,6 +32,7 @@ from provebench.verify.hol_vetting import (
     shield_own_bindings,
     tokenize,
 )
+from provebench.verify.starters import Starters
 
 _log = logging.getLogger("provebench.checkers")
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
@@ -170,6 +171,7 @@ class HolLightVerifier(Verifier):
         self._loading: set[HolLightSession] = set()  # sessions starting now: close() stops them too
         self._start_errors: list[BaseException] = []
         self._broken: dict[str, TemplateLoadError] = {}  # templates whose text does not load
+        self._starters = Starters()  # close() waits for checkers still starting
         self._prepared = False
         self._closed = False
 
@@ -184,9 +186,7 @@ class HolLightVerifier(Verifier):
                 return
             self._prepared = True
             self._starting += self._size
-        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
-        for t in threads:
-            t.start()
+        threads = [self._starters.start(self._start_one) for _ in range(self._size)]
         for t in threads:
             t.join()
         if not self._sessions:
@@ -253,7 +253,7 @@ class HolLightVerifier(Verifier):
             if self._closed:
                 return
             self._starting += 1
-        threading.Thread(target=self._start_one, daemon=True).start()
+        self._starters.start(self._start_one)
 
     def shared_loading(self, problem: Problem, others: Sequence[Problem]) -> list[int]:
         """Lines of template text each of ``others`` has in common with ``problem``'s template, from the start."""
@@ -338,6 +338,7 @@ class HolLightVerifier(Verifier):
             self._walks.clear()
         for s in sessions:
             s.close()
+        self._starters.wait()
 
 
 def _killed(reply: ServerReply) -> bool:

@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,6 +196,10 @@ class HolLightSession:
         self.load_seconds = 0.0
         self.name = ""
         self._stopped = False
+        # close() may run in two threads at once: the caller's, and the loading thread's on the EOF the
+        # first one causes. The lock makes the second wait until the container is gone, so that no caller
+        # returns (and exits the process) while the other is still removing it.
+        self._lifecycle = threading.RLock()
         self.out_of_memory_since: Callable[[float], bool] = lambda _since: False
         self.cpu_seconds: Callable[[], float | None] = lambda: None
 
@@ -202,18 +207,19 @@ class HolLightSession:
         """Start the toplevel, load HOL Light, the context and the server; wait until ready."""
         t0 = time.monotonic()
         launched = self._launcher.launch()
-        self._cleanup = launched.cleanup
-        self.name = launched.name
-        self.out_of_memory_since = launched.out_of_memory_since
-        self.cpu_seconds = launched.cpu_seconds
-        if self._stopped:  # closed while its container was being made: do not leave it behind
-            self.close()
-            raise VerifierUnavailable("the checker was stopped while it started")
-        try:
-            self._proc = spawn(launched.argv, launched.cwd)
-        except OSError as exc:
-            self.close()
-            raise VerifierUnavailable(f"cannot start the HOL Light toplevel: {exc}") from None
+        with self._lifecycle:  # close() sees the container and its process, or start() sees close()
+            self._cleanup = launched.cleanup
+            self.name = launched.name
+            self.out_of_memory_since = launched.out_of_memory_since
+            self.cpu_seconds = launched.cpu_seconds
+            if self._stopped:  # closed while its container was being made: do not leave it behind
+                self.close()
+                raise VerifierUnavailable("the checker was stopped while it started")
+            try:
+                self._proc = spawn(launched.argv, launched.cwd)
+            except OSError as exc:
+                self.close()
+                raise VerifierUnavailable(f"cannot start the HOL Light toplevel: {exc}") from None
         nonce = secrets.token_hex(8)
         harness = self._launcher.harness_dir
         script = (
@@ -346,14 +352,15 @@ class HolLightSession:
         return payload
 
     def close(self) -> None:
-        """Stop the toplevel and remove its container; safe to call twice, and before start() is done."""
-        self._stopped = True
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                proc.stop()
-            except Exception:  # noqa: BLE001 - best effort during teardown
-                pass
-        cleanup, self._cleanup = self._cleanup, None
-        if cleanup is not None:
-            cleanup()
+        """Stop the toplevel and remove its container; safe to call twice (from two threads), and before start()."""
+        with self._lifecycle:
+            self._stopped = True
+            proc, self._proc = self._proc, None
+            if proc is not None:
+                try:
+                    proc.stop()
+                except Exception:  # noqa: BLE001 - best effort during teardown
+                    pass
+            cleanup, self._cleanup = self._cleanup, None
+            if cleanup is not None:
+                cleanup()

@@ -34,6 +34,7 @@ from provebench.settings import Settings
 from provebench.verify.api import Verifier
 from provebench.verify.hol_session import LaunchedToplevel
 from provebench.verify.lean_vetting import LeanLexicalError, flags
+from provebench.verify.starters import Starters
 
 T = TypeVar("T")
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -113,27 +114,30 @@ class LeanSession:
         self.name = ""
         self.load_seconds = 0.0
         self._stopped = False
+        # As HolLightSession's: a second close() (the reader's, on EOF) waits until the container is gone.
+        self._lifecycle = threading.RLock()
 
     def start(self) -> None:
         """Start the driver; it loads the header before it says it is ready."""
         launched = self._launcher.launch()
-        self._cleanup, self.name = launched.cleanup, launched.name
-        if self._stopped:  # closed while its container was being made: do not leave it behind
-            self.close()
-            raise VerifierUnavailable("the checker was stopped while it started")
-        try:
-            self._proc = subprocess.Popen(
-                launched.argv,
-                cwd=launched.cwd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="utf-8",
-            )
-        except OSError as exc:
-            self.close()
-            raise VerifierUnavailable(f"cannot start the Lean check driver: {exc}") from None
+        with self._lifecycle:  # close() sees the container and its process, or start() sees close()
+            self._cleanup, self.name = launched.cleanup, launched.name
+            if self._stopped:  # closed while its container was being made: do not leave it behind
+                self.close()
+                raise VerifierUnavailable("the checker was stopped while it started")
+            try:
+                self._proc = subprocess.Popen(
+                    launched.argv,
+                    cwd=launched.cwd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    encoding="utf-8",
+                )
+            except OSError as exc:
+                self.close()
+                raise VerifierUnavailable(f"cannot start the Lean check driver: {exc}") from None
         threading.Thread(target=self._read, daemon=True).start()
         t0 = time.monotonic()
         ready = self._ask({"op": "start", "header": self._header}, self._load_timeout_s, "loading the header")
@@ -205,27 +209,28 @@ class LeanSession:
         return bool(reply.get("recycled"))
 
     def close(self) -> None:
-        """Stop the driver (and its REPL); safe to call twice, and before start() is done."""
-        self._stopped = True
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            try:
-                if proc.stdin is not None:
-                    proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.terminate()  # the driver takes its REPL's process group down with it
+        """Stop the driver (and its REPL); safe to call twice (from two threads), and before start() is done."""
+        with self._lifecycle:
+            self._stopped = True
+            proc, self._proc = self._proc, None
+            if proc is not None:
                 try:
-                    proc.wait(timeout=3)
+                    if proc.stdin is not None:
+                        proc.stdin.close()
+                except OSError:
+                    pass
+                try:
+                    proc.wait(timeout=2)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-        cleanup, self._cleanup = self._cleanup, None
-        if cleanup is not None:
-            cleanup()
+                    proc.terminate()  # the driver takes its REPL's process group down with it
+                    try:
+                        proc.wait(timeout=3)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+            cleanup, self._cleanup = self._cleanup, None
+            if cleanup is not None:
+                cleanup()
 
 
 def candidate_body(proof: str, header_imports: Sequence[str]) -> str:
@@ -368,6 +373,7 @@ class LeanVerifier(Verifier):
         self._sessions: list[LeanSession] = []
         self._starting: set[LeanSession] = set()
         self._lock = threading.Lock()
+        self._starters = Starters()  # close() waits for checkers still starting
         self.recycled = 0  # REPLs replaced after their uses (or above their memory cap)
         self._references: dict[str, list[dict[str, Any]]] = {}  # problem id -> the trusted statement's fingerprint
         self._prepared = False
@@ -379,9 +385,7 @@ class LeanVerifier(Verifier):
             if self._prepared:
                 return
             self._prepared = True
-        threads = [threading.Thread(target=self._start_one, daemon=True) for _ in range(self._size)]
-        for t in threads:
-            t.start()
+        threads = [self._starters.start(self._start_one) for _ in range(self._size)]
         for t in threads:
             t.join()
         if not self._sessions:
@@ -464,7 +468,7 @@ class LeanVerifier(Verifier):
             with self._lock:
                 if got in self._sessions:
                     self._sessions.remove(got)
-            threading.Thread(target=self._start_one, daemon=True).start()
+            self._starters.start(self._start_one)
             raise
         self._idle.put(got)
         return result
@@ -607,6 +611,7 @@ class LeanVerifier(Verifier):
             sessions, self._sessions = self._sessions + list(self._starting), []
         for s in sessions:
             s.close()
+        self._starters.wait()
 
 
 _DRIVER_IN_IMAGE = "/opt/provebench/harness/lean/driver.py"
