@@ -343,9 +343,11 @@ class HolLightSession:
                 else:
                     waited = f"printed nothing for {timeout_s:.0f} s, then computed little for {now - probe[0]:.0f} s,"
                 raise VerifierUnavailable(f"HOL Light {waited} while {doing}; last output: {tail}") from None
-            except pexpect.EOF:
-                tail = self._frames.tail()
+            except (pexpect.EOF, OSError):  # OSError: close() in another thread shut its output
+                tail, stopped = self._frames.tail(), self._stopped
                 self.close()
+                if stopped:
+                    raise VerifierUnavailable(f"the checker was stopped while {doing}") from None
                 raise VerifierUnavailable(f"HOL Light exited while {doing}; last output: {tail}") from None
             if while_printing:
                 probe, deadline = None, time.monotonic() + timeout_s

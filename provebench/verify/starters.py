@@ -29,7 +29,7 @@ class Starters:
     def wait(self, timeout_s: float = STARTER_EXIT_S) -> None:
         """Wait up to ``timeout_s`` in all for the started threads to end (not for the calling one)."""
         with self._lock:
-            threads, self._threads = self._threads, []
+            threads = list(self._threads)
         deadline = time.monotonic() + timeout_s
         for t in threads:
             if t is not threading.current_thread():
