@@ -40,13 +40,13 @@ let pb_json_string (s : string) : string =
    memory or stack is told apart from one that does not compile. *)
 let pb_compile_tactic (proof : string) : (unit -> tactic) option =
   pb_tactic_slot := None;
-  let text = "pb_tactic_slot := Some (fun () -> ((\n" ^ proof ^ "\n) : tactic))" in
+  (* The line directive numbers the proof's first line 1 in messages (camlp5's parser counts lines
+     itself, from the start of the text: setting the lexbuf's line number has no effect). *)
+  let text = "pb_tactic_slot := Some (fun () -> ((\n# 1 \"proof\"\n" ^ proof ^ "\n) : tactic))" in
   let result =
     try
       let lexbuf = Lexing.from_string text in
       Lexing.set_filename lexbuf "proof";
-      (* The wrapper's first line is line 0, so line 1 is the proof's first. *)
-      lexbuf.Lexing.lex_curr_p <- { lexbuf.Lexing.lex_curr_p with Lexing.pos_lnum = 0 };
       Location.input_lexbuf := Some lexbuf;
       Location.input_name := "proof";
       match !Toploop.parse_use_file lexbuf with

@@ -42,9 +42,13 @@ def test_wrong_proofs_fail_with_hol_lights_message(hol_verifier: HolLightVerifie
     v = hol_verifier.check(core_suite.problem("le_square"), "ARITH_TAC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.TACTIC_FAILED)
     assert v.messages[0].startswith("Failure:")
-    v = hol_verifier.check(add_comm, "ARITH_TAC THEN NO_SUCH_TACTIC")
+    v = hol_verifier.check(add_comm, "ARITH_TAC THEN\n  NO_SUCH_TACTIC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
     assert "Unbound value NO_SUCH_TACTIC" in "\n".join(v.messages)
+    assert 'File "proof", line 2, characters 2-16' in v.messages[0]  # lines and columns of the proof as sent
+    v = hol_verifier.check(add_comm, "ARITH_TAC THEN\n\n  REWRITE_TAC[] THEN THEN ALL_TAC")
+    assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
+    assert 'File "proof", line 3' in v.messages[0], v.messages  # a parse error, as the parser counts
 
 
 def test_a_proof_may_bind_names_of_refused_families(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
@@ -52,11 +56,12 @@ def test_a_proof_may_bind_names_of_refused_families(hol_verifier: HolLightVerifi
     add_comm = core_suite.problem("add_comm")
     v = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd new_facts)")
     assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
-    # The shield does not move an error's line: it is where it is without one.
+    # The shield does not move an error's line: it is where it is without one, the proof's second.
     shielded = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
     plain = hol_verifier.check(add_comm, "let facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
     assert (shielded.status, shielded.reason) == (plain.status, plain.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
     assert shielded.messages[0].splitlines()[0] == plain.messages[0].splitlines()[0], shielded.messages
+    assert plain.messages[0].startswith('File "proof", line 2,'), plain.messages
 
 
 def test_proof_of_another_statement_is_cheating(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
