@@ -22,6 +22,10 @@ type limits = {
   output_bytes : int;    (* RLIMIT_FSIZE on the captured output file *)
 }
 
+(* What a report keeps of the captured output (its start), for messages: the child may print far
+   more than this (output_bytes) and still prove its goal. *)
+let kept_output_bytes = 65536
+
 type ending =
   | Reported of string          (* the child wrote a result *)
   | Wall_timeout
@@ -189,7 +193,7 @@ let run_on_spare ?(while_waiting = fun () -> ()) (s : spare) (l : limits) ~out_p
   (* Kill the whole process group: the child and anything it started. *)
   (try Unix.kill (-s.pid) Sys.sigkill with Unix.Unix_error _ -> ());
   (try Unix.kill s.pid Sys.sigkill with Unix.Unix_error _ -> ());
-  let output = read_file_prefix out_path l.output_bytes in
+  let output = read_file_prefix out_path (min l.output_bytes kept_output_bytes) in
   (try Sys.remove out_path with Sys_error _ -> ());
   match got with
   | `Result (cpu, payload) ->

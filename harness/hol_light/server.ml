@@ -144,7 +144,10 @@ let pb_child_work (body : string) : string =
   let proof = String.sub body (nl + 1 + goal_len) (String.length body - nl - 1 - goal_len) in
   pb_check_in_child goal proof;;
 
-let pb_output_cap = 65536;;
+(* What a check may print before it is stopped (output-limit). Tactics print progress: s2n-bignum's
+   CORE_INV_P256_CORRECT prints "Stepping to state" and "CPU time" lines past 64 KB and proves its goal.
+   The file is on the container's /tmp (256 MB tmpfs), charged to its memory. *)
+let pb_output_cap = 16 * 1024 * 1024;;
 let pb_spare : Pb_proc.spare option ref = ref None;;
 
 let pb_prepare_spare () =

@@ -51,6 +51,14 @@ def test_wrong_proofs_fail_with_hol_lights_message(hol_verifier: HolLightVerifie
     assert 'File "proof", line 3' in v.messages[0], v.messages  # a parse error, as the parser counts
 
 
+def test_a_proof_that_prints_much_and_proves_passes(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    """As s2n-bignum's long proofs, which print progress lines well past 64 KB; messages keep the start only."""
+    v = hol_verifier.check(core_suite.problem("add_comm"), "EVERY (replicate (time ALL_TAC) 5000) THEN ARITH_TAC")
+    assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
+    printed = "\n".join(v.messages)
+    assert printed.count("CPU time (user):") > 2000 and len(printed) <= 65536
+
+
 def test_a_proof_may_bind_names_of_refused_families(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     """As s2n-bignum's proofs do (`let new_facts = ...`); the shield around it must still compile and prove."""
     add_comm = core_suite.problem("add_comm")

@@ -1,0 +1,1 @@
+REPEAT (time ALL_TAC)
