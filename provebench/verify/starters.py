@@ -21,9 +21,9 @@ class Starters:
     def start(self, target: Callable[[], None]) -> threading.Thread:
         """Run ``target`` in a daemon thread (one still loading must not keep the process alive)."""
         thread = threading.Thread(target=target, daemon=True)
-        with self._lock:
+        with self._lock:  # started before wait() can see it: a thread not yet started cannot be joined
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+            thread.start()
         return thread
 
     def wait(self, timeout_s: float = STARTER_EXIT_S) -> None:
