@@ -7,6 +7,7 @@ as the Docker engine does. The real containers are tested in tests/integration/t
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -30,13 +31,14 @@ class SlowRemovalLauncher:
 
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.gate = gate
+        self._names = itertools.count()  # next() is atomic: two checkers start at once
         self.launched: list[str] = []
         self.removed: list[str] = []
 
     def launch(self) -> LaunchedToplevel:
         if self.gate is not None:
             self.gate.wait(10)  # the container is still being made
-        name = f"c{len(self.launched)}"
+        name = f"c{next(self._names)}"
         self.launched.append(name)
 
         def remove() -> None:
