@@ -38,6 +38,9 @@ _log = logging.getLogger("provebench.checkers")
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
 _HOL_DIR_IN_IMAGE = "/usr/share/hol-light"
 _ALLOWED_CONTROL = frozenset("\t\n\r\f")
+# A passing proof's printing kept in its verdict: s2n-bignum's tactics print progress lines, up to the
+# harness's 64 KB per check, which would go into every journal line of a PASS and tell nobody anything.
+_PASS_PRINTING_KEPT = 4096
 
 
 def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
@@ -320,15 +323,7 @@ class HolLightVerifier(Verifier):
         return self._walks[session].reach(session, route, self._templates.position(problem), key, self._load_timeout_s)
 
     def _verdict(self, reply: ServerReply) -> Verdict:
-        messages = tuple(m for m in (reply.detail.strip(), reply.output.strip()) if m)
-        return Verdict(
-            status=reply.status,
-            reason=reply.reason,
-            messages=messages,
-            check_seconds=round(reply.wall_seconds, 6),
-            cpu_seconds=round(reply.cpu_seconds, 6),
-            checker=self.checker,
-        )
+        return verdict_from_reply(reply, self.checker)
 
     def close(self) -> None:
         """Stop all checkers."""
@@ -413,4 +408,20 @@ def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem
         first.context,
         templates=templates,
         image=first.checker_image,
+    )
+
+
+def verdict_from_reply(reply: ServerReply, checker: CheckerInfo | None) -> Verdict:
+    """The verdict for a check server's reply; a passing proof's printing is cut to its start."""
+    printing = reply.output.strip()
+    if reply.status is Status.PASS and len(printing) > _PASS_PRINTING_KEPT:
+        cut = f"(printing cut: a PASS keeps its first {_PASS_PRINTING_KEPT} characters)"
+        printing = f"{printing[:_PASS_PRINTING_KEPT]}\n... {cut}"
+    return Verdict(
+        status=reply.status,
+        reason=reply.reason,
+        messages=tuple(m for m in (reply.detail.strip(), printing) if m),
+        check_seconds=round(reply.wall_seconds, 6),
+        cpu_seconds=round(reply.cpu_seconds, 6),
+        checker=checker,
     )
