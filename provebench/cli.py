@@ -113,6 +113,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     lst = isub.add_parser("list", help="list built checker images with their digests")
     lst.add_argument("--json", action="store_true")
+    prune = isub.add_parser(
+        "prune",
+        help="remove checker images that are no longer current (each provebench upgrade that changes a "
+        "checker builds a new one); images in use by a container are kept",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only list what would be removed")
 
     s = sub.add_parser("suites", help="list suites, check reference proofs")
     ssub = s.add_subparsers(dest="suites_command", required=True, parser_class=_Parser)
@@ -323,15 +329,44 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
                     info = engine.build_image(r, _progress, tree)
                 _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
         return EXIT_OK
+    if args.images_command == "prune":
+        return _prune_images(engine, dry_run=args.dry_run)
     images = engine.list_images()
     if args.json:
         print(json.dumps([vars(i) for i in images], indent=2))
         return EXIT_OK
-    table = Table("image", "tag", "digest", "version", "size", "current")
+    if not images:
+        _out.print("no checker images built yet (provebench images build)")
+        return EXIT_OK
+    # No borders and a short digest: a tag (it names the image) fits whole in 80 columns.
+    table = Table("tag", "digest", "size", "current", box=None, pad_edge=False, collapse_padding=True)
     for i in images:
-        current = "yes" if i.tag.startswith(containers.image_tag(containers.recipe(i.name))) else "no"
-        table.add_row(i.name, i.tag, i.digest[:19], i.version, f"{i.size_bytes / 1e9:.2f} GB", current)
-    _out.print(table if images else "no checker images built yet (provebench images build)")
+        current = "yes" if containers.is_current(i) else "no"
+        table.add_row(i.tag, i.digest.removeprefix("sha256:")[:12], f"{i.size_bytes / 1e9:.2f} GB", current)
+    _out.print(table)
+    versions = sorted({i.version for i in images})
+    _out.print(f"proof-system version{'s' if len(versions) > 1 else ''}: {', '.join(versions)} (--json: per image)")
+    return EXIT_OK
+
+
+def _prune_images(engine: containers.DockerEngine, dry_run: bool) -> int:
+    images = engine.list_images()
+    stale = [i for i in images if not containers.is_current(i)]
+    if not stale:
+        _out.print(f"no stale checker images ({len(images)} current)")
+        return EXIT_OK
+    before = 0 if dry_run else engine.layers_bytes()
+    kept = 0
+    for i in stale:
+        if dry_run:
+            _out.print(f"would remove {i.tag}  {i.digest[:19]}", markup=False)
+            continue
+        why = engine.remove_image(i)
+        kept += why is not None
+        _out.print(f"removed {i.tag}" if why is None else f"kept {i.tag}: {why}", markup=False)
+    if not dry_run:
+        freed = max(0, before - engine.layers_bytes())
+        _out.print(f"removed {len(stale) - kept} stale image(s), freed {freed / 1e9:.2f} GB; kept {kept} in use")
     return EXIT_OK
 
 

@@ -205,6 +205,11 @@ def image_tag(r: ImageRecipe, revision: str | None = None) -> str:
     return f"provebench/{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
+def is_current(info: ImageInfo) -> bool:
+    """Whether ``info`` is what its recipe builds now (from any revision of an outside source)."""
+    return info.tag.startswith(image_tag(recipe(info.name)))
+
+
 def build_failure(tag: str, error: str, output: Iterable[str], settings: Settings) -> str:
     """One line saying why a build failed: the step's own error lines rather than its whole command."""
     # Docker's error repeats the step's full RUN command; the apt or shell error above it says more.
@@ -302,6 +307,23 @@ class DockerEngine:
             if r is not None:
                 out.append(self._info(r, image))
         return sorted(out, key=lambda i: (i.name, i.tag))
+
+    def remove_image(self, info: ImageInfo) -> str | None:
+        """Remove a checker image: None once it is gone, else why the engine kept it (a container uses it)."""
+        try:
+            # By tag: layers that a current image was built on stay, only the tag goes.
+            self.client.images.remove(info.tag)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:
+                raise
+            return " ".join(str(exc.explanation or exc).split())
+        return None
+
+    def layers_bytes(self) -> int:
+        """The disk space of all image layers on this engine."""
+        return int(self.client.df().get("LayersSize") or 0)
 
     def build_image(self, r: ImageRecipe, progress: Progress, source: SourceTree | None = None) -> ImageInfo:
         """Build the image of ``r`` (and its base images if needed)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from provebench import containers
 from provebench.containers import build_failure
 from provebench.settings import Settings
 
@@ -37,3 +38,17 @@ def test_the_hint_is_left_out_when_the_setting_is_already_on() -> None:
 def test_without_error_lines_the_engines_error_is_kept_on_one_line() -> None:
     msg = build_failure("t", "COPY failed:\n  file not found", ["Step 3/9 : COPY x /x"], Settings())
     assert msg == "building t failed: COPY failed: file not found"
+
+
+def test_an_image_is_current_when_its_recipe_builds_that_tag_now() -> None:
+    r = containers.recipe("hol-light-s2n")
+    now = containers.image_tag(r, "ac31a43db309aaaa")
+
+    def info(tag: str) -> containers.ImageInfo:
+        return containers.ImageInfo(
+            name=r.name, tag=tag, digest="sha256:0", system="hol-light", version="v", size_bytes=0
+        )
+
+    assert containers.is_current(info(now))
+    assert containers.is_current(info(containers.image_tag(r, "0123456789ab")))  # any s2n-bignum commit
+    assert not containers.is_current(info("provebench/hol-light-s2n:000000000000-ac31a43db309"))
