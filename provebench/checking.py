@@ -1,4 +1,4 @@
-"""Checking proofs outside a run: one proof, a batch file, a suite's reference proofs.
+"""Checking proofs outside a run: one proof, a batch file, many proofs on warm checkers.
 
 Verifiers are shared per (proof system, context), so a batch that mixes
 problems of one suite with ad-hoc goals still loads each context once.
@@ -6,9 +6,7 @@ problems of one suite with ad-hoc goals still loads each context once.
 
 from __future__ import annotations
 
-import json
 import queue
-import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -310,58 +308,6 @@ def _run_runs(
             yield item
 
 
-def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:
-    """All problems with a reference proof, or a seeded random sample of them."""
-    with_ref = [p for p in suite.problems if p.reference_proof]
-    if sample is None or sample >= len(with_ref):
-        return with_ref
-    return sorted(random.Random(seed).sample(with_ref, sample), key=lambda p: with_ref.index(p))
-
-
 def load_suite_arg(name: str, settings: Settings) -> Suite:
     """A suite named on the command line."""
     return find_suite(name, settings.suites_dir)
-
-
-class SelftestJournal:
-    """Verdicts of a long selftest, one JSON line each, so that a stopped selftest resumes.
-
-    Lines of another suite revision are ignored; ERROR verdicts (no verdict) are checked again.
-    """
-
-    def __init__(self, path: Path, suite: Suite) -> None:
-        self.path = path
-        self.suite_hash = suite.content_hash
-
-    def done(self) -> dict[str, Verdict]:
-        """The verdicts already journalled for this suite revision (a torn last line is ignored)."""
-        out: dict[str, Verdict] = {}
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return out
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{self.path}: cannot read the selftest journal: {exc}") from None
-        for line in lines:
-            try:
-                row = json.loads(line)
-                verdict = Verdict.model_validate(row["verdict"])
-                if row["suite_hash"] == self.suite_hash and verdict.status is not Status.ERROR:
-                    out[str(row["problem"])] = verdict
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill: that problem is checked again
-        return out
-
-    def append(self, problem: Problem, verdict: Verdict) -> None:
-        """Journal one verdict, flushed at once."""
-        row = {"problem": problem.id, "suite_hash": self.suite_hash, "verdict": verdict.model_dump(mode="json")}
-        try:
-            with self.path.open("ab") as f:
-                if f.tell() > 0:
-                    with self.path.open("rb") as r:  # after a line torn by a kill, start a new one
-                        r.seek(-1, 2)
-                        if r.read(1) != b"\n":
-                            f.write(b"\n")
-                f.write((json.dumps(row) + "\n").encode("utf-8"))
-        except OSError as exc:
-            raise UserError(f"{self.path}: cannot write the selftest journal: {exc.strerror}") from None

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provebench import __version__, checking, cli_board, cli_run, containers
+from provebench import __version__, checking, cli_board, cli_run, containers, selftest
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem, Status, System, Verdict
 from provebench.settings import Backend, Settings
@@ -225,15 +225,6 @@ def _pool(settings: Settings) -> checking.VerifierPool:
         )
 
     return checking.VerifierPool(settings, on_start=started)
-
-
-def _checker_digests(settings: Settings, problems: list[Problem]) -> dict[str, str]:
-    """The image digest each problem would be checked in now (no checker is started)."""
-    probe = checking.VerifierPool(settings)
-    try:
-        return {p.id: probe.for_problem(p, prepare=False).checker.digest for p in problems}
-    finally:
-        probe.close()
 
 
 def _ensure_images(settings: Settings, names: set[str]) -> None:
@@ -468,31 +459,16 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
                 _out.print(f"{folder.name:24} (invalid: {exc})", markup=False)
         return EXIT_OK
     suite = checking.load_suite_arg(args.suite, settings)
-    sampled = checking.sample_problems(suite, args.sample, args.seed)
-    if not sampled:
-        raise UserError(f"suite {suite.name} has no reference proofs to check")
-    # Left out after sampling, so that the same seed names the same problems with or without the limit.
-    problems = [p for p in sampled if args.max_timeout is None or p.timeout_s <= args.max_timeout]
-    left_out = [p.id for p in sampled if args.max_timeout is not None and p.timeout_s > args.max_timeout]
-    if not problems:
-        raise UserError(f"every problem to check has a timeout over --max-timeout {args.max_timeout:g} s")
-    if left_out:
-        _err.print(f"left out (timeout over {args.max_timeout:g} s): {', '.join(left_out)}", markup=False)
-    journal = checking.SelftestJournal(Path(args.journal), suite) if args.journal else None
-    _ensure_images(settings, {p.checker_image for p in problems})
-    # Journalled verdicts count only when they came from the image that would check them now.
-    journalled = journal.done() if journal else {}
-    earlier = {p.id: v for p in problems if (v := journalled.get(p.id)) is not None and v.checker is not None}
+    plan = selftest.plan_selftest(suite, args.sample, args.seed, args.max_timeout)
+    if plan.left_out:
+        _err.print(f"left out (timeout over {args.max_timeout:g} s): {', '.join(plan.left_out)}", markup=False)
+    journal = selftest.SelftestJournal(Path(args.journal), suite) if args.journal else None
+    _ensure_images(settings, {p.checker_image for p in plan.problems})
+    earlier = selftest.still_valid(journal, plan.problems, settings) if journal else {}
     if earlier:
-        digests = _checker_digests(settings, [p for p in problems if p.id in earlier])
-        earlier = {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.digest == digests[pid]}
-    todo = [p for p in problems if p.id not in earlier]
-    pool = _pool(settings)
-    pool.plan(todo)  # only these: checkers start on (and walk) the templates of what is left to check
-    if earlier:
-        _err.print(f"[dim]{len(problems) - len(todo)} of {len(problems)} verdicts from {args.journal}[/]")
+        _err.print(f"[dim]{len(earlier)} of {len(plan.problems)} verdicts from {args.journal}[/]")
     t0 = time.monotonic()
-    done = len(problems) - len(todo)
+    done = len(earlier)
 
     def show(p: Problem, v: Verdict) -> None:  # as each comes: long selftests show their progress
         nonlocal done
@@ -500,36 +476,30 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
         if journal is not None:
             journal.append(p, v)
         if args.json:
-            _err.print(f"[dim]{done}/{len(problems)} {v.status.value} {p.id}[/]", markup=True)
+            _err.print(f"[dim]{done}/{len(plan.problems)} {v.status.value} {p.id}[/]", markup=True)
         else:
             _print_line(p.id, v)
 
+    pool = _pool(settings)
     try:
-        pairs = [(p, p.reference_proof or "") for p in todo]
-        verdicts_of_todo = checking.check_many(pool, pairs, None, settings.checkers, show)
-        new = dict(zip((p.id for p in todo), verdicts_of_todo, strict=True))
+        result = selftest.run_selftest(pool, suite, plan, earlier, settings.checkers, show)
     except KeyboardInterrupt:
         if journal is not None:
             _err.print(f"provebench: interrupted; {done} verdicts journalled in {args.journal}: run again to go on")
         raise
     finally:
         pool.close()
-    verdicts = [earlier.get(p.id) or new[p.id] for p in problems]
-    failures = [
-        {"problem": p.id, **v.model_dump(mode="json")} for p, v in zip(problems, verdicts, strict=True) if not v.passed
-    ]
-    passed = sum(v.passed for v in verdicts)
     if args.json:
-        report = {"suite": suite.name, "checked": len(verdicts), "passed": passed, "failures": failures}
-        print(json.dumps(report | {"left_out": left_out}))
+        print(json.dumps(result.as_json()))
     else:
-        counts = Counter(v.status.value for v in verdicts)
+        counts = Counter(v.status.value for v in result.verdicts)
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        left = f"; {len(plan.left_out)} left out by --max-timeout" if plan.left_out else ""
         _out.print(
-            f"[bold]{suite.name}: {passed}/{len(verdicts)} reference proofs pass[/] ({summary}) "
-            f"in {time.monotonic() - t0:.1f} s" + (f"; {len(left_out)} left out by --max-timeout" if left_out else "")
+            f"[bold]{suite.name}: {result.passed}/{len(result.verdicts)} reference proofs pass[/] ({summary}) "
+            f"in {time.monotonic() - t0:.1f} s{left}"
         )
-    return _exit_for(verdicts)
+    return _exit_for(result.verdicts)
 
 
 def _print_line(label: str, v: Verdict) -> None:

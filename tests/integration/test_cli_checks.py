@@ -57,6 +57,22 @@ def test_single_check_json_from_stdin_and_exit_codes() -> None:
     assert verdict["checker"]["system"] == "hol-light"
 
 
+def test_a_selftest_journals_real_verdicts_and_a_rerun_trusts_them_without_a_checker(tmp_path: Path) -> None:
+    journal = tmp_path / "selftest.jsonl"
+    args = ("suites", "selftest", "hol-light-core", "--sample", "3", "--json", "--journal", str(journal))
+    first = provebench(*args)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["checked"] == report["passed"] == 3 and report["failures"] == []
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert len(rows) == 3 and all(r["verdict"]["checker"]["digest"].startswith("sha256:") for r in rows)
+    # Every verdict came from the current image (the same digest a checker would have now): no checker starts.
+    again = provebench(*args)
+    assert again.returncode == 0, again.stderr
+    assert "3 of 3 verdicts from" in again.stderr and "starting up to" not in again.stderr
+    assert json.loads(again.stdout) == report
+
+
 def _checker_containers(every: bool = False) -> set[str]:
     """Running checker containers; with ``every``, also those made and not (or no longer) running."""
     client = docker.from_env()

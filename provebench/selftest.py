@@ -1,0 +1,155 @@
+"""Self-tests: a suite's reference proofs checked with its checker, to validate a built image.
+
+Long selftests (s2n-bignum's take hours) journal each verdict; a journalled verdict counts again
+only if it came from the image that would check that problem now.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from provebench.checking import VerifierPool, check_many
+from provebench.errors import UserError
+from provebench.model import Problem, Status, Verdict
+from provebench.settings import Settings
+from provebench.suites.load import Suite
+
+
+def sample_problems(suite: Suite, sample: int | None, seed: int) -> list[Problem]:
+    """All problems with a reference proof, or a seeded random sample of them."""
+    with_ref = [p for p in suite.problems if p.reference_proof]
+    if sample is None or sample >= len(with_ref):
+        return with_ref
+    return sorted(random.Random(seed).sample(with_ref, sample), key=lambda p: with_ref.index(p))
+
+
+@dataclass(frozen=True)
+class SelftestPlan:
+    """The problems to check, and the sampled ones left out for their long timeouts."""
+
+    problems: list[Problem]
+    left_out: list[str]
+
+
+def plan_selftest(suite: Suite, sample: int | None, seed: int, max_timeout_s: float | None) -> SelftestPlan:
+    """What a selftest checks; problems are left out after sampling, so a seed names the same sample."""
+    sampled = sample_problems(suite, sample, seed)
+    if not sampled:
+        raise UserError(f"suite {suite.name} has no reference proofs to check")
+    keep = [p for p in sampled if max_timeout_s is None or p.timeout_s <= max_timeout_s]
+    if not keep:
+        raise UserError(f"every problem to check has a timeout over --max-timeout {max_timeout_s:g} s")
+    return SelftestPlan(keep, [p.id for p in sampled if p not in keep])
+
+
+class SelftestJournal:
+    """Verdicts of a long selftest, one JSON line each, so that a stopped selftest resumes.
+
+    Lines of another suite revision are ignored; ERROR verdicts (no verdict) are checked again.
+    """
+
+    def __init__(self, path: Path, suite: Suite) -> None:
+        self.path = path
+        self.suite_hash = suite.content_hash
+
+    def done(self) -> dict[str, Verdict]:
+        """The verdicts already journalled for this suite revision (a torn last line is ignored)."""
+        out: dict[str, Verdict] = {}
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return out
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{self.path}: cannot read the selftest journal: {exc}") from None
+        for line in lines:
+            try:
+                row = json.loads(line)
+                verdict = Verdict.model_validate(row["verdict"])
+                if row["suite_hash"] == self.suite_hash and verdict.status is not Status.ERROR:
+                    out[str(row["problem"])] = verdict
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a kill: that problem is checked again
+        return out
+
+    def append(self, problem: Problem, verdict: Verdict) -> None:
+        """Journal one verdict, flushed at once."""
+        row = {"problem": problem.id, "suite_hash": self.suite_hash, "verdict": verdict.model_dump(mode="json")}
+        try:
+            with self.path.open("ab") as f:
+                if f.tell() > 0:
+                    with self.path.open("rb") as r:  # after a line torn by a kill, start a new one
+                        r.seek(-1, 2)
+                        if r.read(1) != b"\n":
+                            f.write(b"\n")
+                f.write((json.dumps(row) + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot write the selftest journal: {exc.strerror}") from None
+
+
+def still_valid(journal: SelftestJournal, problems: Sequence[Problem], settings: Settings) -> dict[str, Verdict]:
+    """The journalled verdicts that came from the image each problem would be checked in now."""
+    journalled = journal.done()
+    earlier = {p.id: v for p in problems if (v := journalled.get(p.id)) is not None and v.checker is not None}
+    if not earlier:
+        return {}
+    probe = VerifierPool(settings)  # its own pool: asking a verifier for its image starts no checker
+    try:
+        digests = {
+            pid: probe.for_problem(p, prepare=False).checker.digest for p in problems if (pid := p.id) in earlier
+        }
+    finally:
+        probe.close()
+    return {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.digest == digests[pid]}
+
+
+@dataclass(frozen=True)
+class SelftestResult:
+    """The verdict of every planned problem, journalled or new."""
+
+    suite: str
+    problems: list[Problem]
+    verdicts: list[Verdict]
+    left_out: list[str]
+
+    @property
+    def passed(self) -> int:
+        """How many verdicts are PASS."""
+        return sum(v.passed for v in self.verdicts)
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Each verdict other than PASS, as JSON, with its problem."""
+        pairs = zip(self.problems, self.verdicts, strict=True)
+        return [{"problem": p.id, **v.model_dump(mode="json")} for p, v in pairs if not v.passed]
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``--json`` report: at least ``checked``, ``passed`` and the failures."""
+        return {
+            "suite": self.suite,
+            "checked": len(self.verdicts),
+            "passed": self.passed,
+            "failures": self.failures(),
+            "left_out": self.left_out,
+        }
+
+
+def run_selftest(
+    pool: VerifierPool,
+    suite: Suite,
+    plan: SelftestPlan,
+    earlier: dict[str, Verdict],
+    checkers: int,
+    on_verdict: Callable[[Problem, Verdict], None],
+) -> SelftestResult:
+    """Check the reference proofs of the planned problems that have no ``earlier`` verdict."""
+    todo = [p for p in plan.problems if p.id not in earlier]
+    pool.plan(todo)  # only these: checkers start on (and walk) the templates of what is left to check
+    verdicts = check_many(pool, [(p, p.reference_proof or "") for p in todo], None, checkers, on_verdict)
+    new = dict(zip((p.id for p in todo), verdicts, strict=True))
+    return SelftestResult(
+        suite.name, plan.problems, [earlier.get(p.id) or new[p.id] for p in plan.problems], plan.left_out
+    )
