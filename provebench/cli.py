@@ -499,6 +499,12 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
             f"[bold]{suite.name}: {result.passed}/{len(result.verdicts)} reference proofs pass[/] ({summary}) "
             f"in {time.monotonic() - t0:.1f} s{left}"
         )
+        if (tight := result.tightest()) is not None:
+            _out.print(
+                f"closest to its timeout: {tight['problem']}, {tight['seconds']:.1f} s of {tight['timeout_s']:g} s "
+                f"({tight['share']:.0%})",
+                markup=False,
+            )
     return _exit_for(result.verdicts)
 
 

@@ -126,6 +126,20 @@ class SelftestResult:
         pairs = zip(self.problems, self.verdicts, strict=True)
         return [{"problem": p.id, **v.model_dump(mode="json")} for p, v in pairs if not v.passed]
 
+    def tightest(self) -> dict[str, Any] | None:
+        """The pass that came closest to its timeout (wall or CPU): whether timeouts leave room on this machine."""
+        passes = [(p, v) for p, v in zip(self.problems, self.verdicts, strict=True) if v.passed]
+        if not passes:
+            return None
+        p, v = max(passes, key=lambda pv: max(pv[1].check_seconds, pv[1].cpu_seconds) / pv[0].timeout_s)
+        used = max(v.check_seconds, v.cpu_seconds)
+        return {
+            "problem": p.id,
+            "seconds": round(used, 3),
+            "timeout_s": p.timeout_s,
+            "share": round(used / p.timeout_s, 4),
+        }
+
     def as_json(self) -> dict[str, Any]:
         """The ``--json`` report: at least ``checked``, ``passed`` and the failures."""
         return {
@@ -134,6 +148,7 @@ class SelftestResult:
             "passed": self.passed,
             "failures": self.failures(),
             "left_out": self.left_out,
+            "tightest": self.tightest(),
         }
 
 

@@ -64,6 +64,7 @@ def test_a_selftest_journals_real_verdicts_and_a_rerun_trusts_them_without_a_che
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["checked"] == report["passed"] == 3 and report["failures"] == []
+    assert 0 <= report["tightest"]["share"] < 1 and report["tightest"]["seconds"] < report["tightest"]["timeout_s"]
     rows = [json.loads(line) for line in journal.read_text().splitlines()]
     assert len(rows) == 3 and all(r["verdict"]["checker"]["digest"].startswith("sha256:") for r in rows)
     # Every verdict came from the current image (the same digest a checker would have now): no checker starts.

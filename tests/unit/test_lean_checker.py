@@ -233,6 +233,7 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     assert main(["suites", "selftest", "lean4-core", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == report["passed"] == 30 and report["failures"] == []
+    assert report["tightest"]["problem"].startswith("pb_") and 0 <= report["tightest"]["share"] < 1
 
     # A journalled selftest stopped mid-way (two verdicts and a torn line) goes on from its journal.
     journal = tmp_path / "selftest.jsonl"
