@@ -99,9 +99,7 @@ def still_valid(journal: SelftestJournal, problems: Sequence[Problem], settings:
         return {}
     probe = VerifierPool(settings)  # its own pool: asking a verifier for its image starts no checker
     try:
-        digests = {
-            pid: probe.for_problem(p, prepare=False).checker.digest for p in problems if (pid := p.id) in earlier
-        }
+        digests = {p.id: probe.for_problem(p, prepare=False).checker.digest for p in problems if p.id in earlier}
     finally:
         probe.close()
     return {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.digest == digests[pid]}
