@@ -126,16 +126,19 @@ class SelftestResult:
 
     def tightest(self) -> dict[str, Any] | None:
         """The pass that came closest to its timeout (wall or CPU): whether timeouts leave room on this machine."""
-        passes = [(p, v) for p, v in zip(self.problems, self.verdicts, strict=True) if v.passed]
-        if not passes:
+        used = [
+            (max(v.check_seconds, v.cpu_seconds), p)
+            for p, v in zip(self.problems, self.verdicts, strict=True)
+            if v.passed
+        ]
+        if not used:
             return None
-        p, v = max(passes, key=lambda pv: max(pv[1].check_seconds, pv[1].cpu_seconds) / pv[0].timeout_s)
-        used = max(v.check_seconds, v.cpu_seconds)
+        seconds, p = max(used, key=lambda sp: sp[0] / sp[1].timeout_s)
         return {
             "problem": p.id,
-            "seconds": round(used, 3),
+            "seconds": round(seconds, 3),
             "timeout_s": p.timeout_s,
-            "share": round(used / p.timeout_s, 4),
+            "share": round(seconds / p.timeout_s, 4),
         }
 
     def as_json(self) -> dict[str, Any]:
