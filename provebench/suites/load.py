@@ -21,6 +21,9 @@ from provebench.inputs import first_error, read_jsonl, read_yaml
 from provebench.model import Kind, Problem, System
 
 SUITE_FILE = "suite.yaml"
+# Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
+_UNHASHED_MANIFEST = {"context_memory_mb", "source"}
+_UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root"}
 
 
 class SuiteManifest(BaseModel):
@@ -169,13 +172,14 @@ def load_suite(folder: Path) -> Suite:
                 template_hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     # Defaults are left out, so that a field added to the model later does not change every suite's hash; and
     # so is the memory reserved for a checker's context, which sizes containers but does not decide verdicts.
-    unhashed = {"context_memory_mb"}
+    # Nothing about where the suite or its source lies is hashed (templates count by their path in the suite
+    # folder and their text), so a suite moved or imported into another folder keeps its hash.
     digest = hashlib.sha256(
         json.dumps(
             {
-                "manifest": manifest.model_dump(mode="json", exclude_defaults=True, exclude=unhashed),
+                "manifest": manifest.model_dump(mode="json", exclude_defaults=True, exclude=_UNHASHED_MANIFEST),
                 "problems": [
-                    p.model_dump(mode="json", exclude={"template", *unhashed}, exclude_defaults=True) for p in problems
+                    p.model_dump(mode="json", exclude=_UNHASHED_PROBLEM, exclude_defaults=True) for p in problems
                 ],
                 "templates": template_hashes,
             },

@@ -118,3 +118,19 @@ def test_cli_import_from_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as info:
         main(["suites", "import", "s2n-bignum", "--from-source", "x", "--from", "y"])
     assert info.value.code == 2
+
+
+def test_the_suite_hash_does_not_depend_on_where_the_suite_or_the_checkout_lies(tmp_path: Path) -> None:
+    one, two = tmp_path / "a", tmp_path / "b" / "deeper"
+    import_source(_checkout(one), one / "suite")
+    import_source(_checkout(two), two / "suite")
+    a, b = load_suite(one / "suite"), load_suite(two / "suite")
+    assert a.problems[0].template_root != b.problems[0].template_root  # the suites do lie apart
+    assert a.content_hash == b.content_hash
+    moved = tmp_path / "moved"
+    (one / "suite").rename(moved)
+    assert load_suite(moved).content_hash == a.content_hash
+    # What is checked still counts: a template's text and a timeout.
+    template = next(moved.glob("templates/**/bignum_foo.ml"))
+    template.write_text(template.read_text() + "\n(* changed *)\n")
+    assert load_suite(moved).content_hash != a.content_hash
