@@ -29,9 +29,13 @@ demo: env docker-engine
 	$(BIN)/provebench images build hol-light
 	$(BIN)/provebench run --suite hol-light-core --prover baseline -n 4
 
+# Two workers, one file each at a time (a file's tests share their warm checkers): most of the
+# time goes into loading HOL Light, which takes one core per checker.
+PYTEST_WORKERS ?= 2
+
 test: env docker-engine browser lint
 	$(BIN)/provebench images build hol-light
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: env
 	$(BIN)/pytest -q -m "not docker"

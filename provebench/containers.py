@@ -9,6 +9,7 @@ reachable, the Debian base image is made with ``debootstrap`` and imported.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -472,7 +473,12 @@ class DockerEngine:
             working_dir=workdir,
             stdin_open=True,
             host_config=host_config,
-            labels={f"{LABEL_PREFIX}.role": "checker", f"{LABEL_PREFIX}.recipe": image.name},
+            labels={
+                f"{LABEL_PREFIX}.role": "checker",
+                f"{LABEL_PREFIX}.recipe": image.name,
+                # Which process made it: a container left by a killed process can be told from a running one's.
+                f"{LABEL_PREFIX}.owner-pid": str(os.getpid()),
+            },
             network_disabled=True,
         )
         config["AttachStdin"] = True

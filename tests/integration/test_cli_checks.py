@@ -74,17 +74,18 @@ def test_a_selftest_journals_real_verdicts_and_a_rerun_trusts_them_without_a_che
     assert json.loads(again.stdout) == report
 
 
-def _checker_containers(every: bool = False) -> set[str]:
-    """Running checker containers; with ``every``, also those made and not (or no longer) running."""
+def _checker_containers(pid: int, every: bool = False) -> set[str]:
+    """Running checker containers made by process ``pid``; with ``every``, also those made and not (or no longer)
+    running. Other tests may run checkers at the same time."""
     client = docker.from_env()
-    return {c.id for c in client.containers.list(all=every, filters={"label": "org.provebench.role=checker"})}
+    labels = ["org.provebench.role=checker", f"org.provebench.owner-pid={pid}"]
+    return {c.id for c in client.containers.list(all=every, filters={"label": labels})}
 
 
 @pytest.mark.parametrize("attempt", range(4))  # a race: it lost the container in 10 of 50 kills
 def test_kill_while_a_checker_loads_removes_its_container(tmp_path: Path, attempt: int) -> None:
     proof = tmp_path / "p.ml"
     proof.write_text("MESON_TAC[]\n")
-    before = _checker_containers(every=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "provebench.cli", "check", "--suite", "hol-light-core", "--problem", "gauss_sum"]
         + [str(proof)],
@@ -93,11 +94,11 @@ def test_kill_while_a_checker_loads_removes_its_container(tmp_path: Path, attemp
         text=True,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (_checker_containers() - before):
+    while time.monotonic() < deadline and not _checker_containers(proc.pid):
         time.sleep(0.2)
-    assert _checker_containers() - before, "no checker container started"
+    assert _checker_containers(proc.pid), "no checker container started"
     proc.send_signal(signal.SIGTERM)  # HOL Light is still loading (about 100 s)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err, err
     # Removed by the time provebench exits, not left loading on its own (nor made and never started).
-    assert not (_checker_containers(every=True) - before)
+    assert not _checker_containers(proc.pid, every=True)
