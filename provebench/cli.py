@@ -318,7 +318,9 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
                 if info is None:
                     _err.print(f"[bold]building {name}[/]")
                     info = engine.build_image(r, _progress, tree)
-                _out.print(f"{info.name}  {info.tag}  {info.digest}  {info.version}", markup=False)
+                _out.print(
+                    f"{info.name}  {info.tag}  {info.digest}  {info.version}  packages {info.packages}", markup=False
+                )
         return EXIT_OK
     if args.images_command == "prune":
         return _prune_images(engine, dry_run=args.dry_run)
@@ -332,7 +334,7 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     # No borders and a short digest: a tag (it names the image) fits whole in 80 columns.
     table = Table("tag", "digest", "size", "current", box=None, pad_edge=False, collapse_padding=True)
     for i in images:
-        current = "yes" if containers.is_current(i) else "no"
+        current = "yes" if engine.is_current(i) else "no"
         table.add_row(i.tag, i.digest.removeprefix("sha256:")[:12], f"{i.size_bytes / 1e9:.2f} GB", current)
     _out.print(table)
     versions = sorted({i.version for i in images})
@@ -342,7 +344,7 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
 
 def _prune_images(engine: containers.DockerEngine, dry_run: bool) -> int:
     images = engine.list_images()
-    stale = [i for i in images if not containers.is_current(i)]
+    stale = [i for i in images if not engine.is_current(i)]
     if not stale:
         _out.print(f"no stale checker images ({len(images)} current)")
         return EXIT_OK

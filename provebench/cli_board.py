@@ -1,4 +1,4 @@
-"""``provebench submit``, ``leaderboard add|render``, ``report --html`` and ``view``: arguments and printing."""
+"""``provebench submit``, ``leaderboard add|republish|verify|render``, ``report --html``, ``view``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from provebench import bundle, pages
+from provebench.board_maintenance import MaintenanceHooks, audit, republish
 from provebench.errors import UserError
 from provebench.inputs import first_error
 from provebench.leaderboard import AddHooks, Board, EntryRefused, add_entry
@@ -46,7 +47,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "attempts), none (verdicts and counts only)",
     )
 
-    lb = sub.add_parser("leaderboard", help="add entries to a leaderboard and render it")
+    lb = sub.add_parser("leaderboard", help="add entries to a leaderboard, republish, audit and render it")
     lsub = lb.add_subparsers(dest="leaderboard_command", required=True, parser_class=type(lb))
     a = lsub.add_parser(
         "add",
@@ -66,6 +67,31 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FRACTION",
         help="fraction of non-PASS verdicts to re-check (default: the board's, 0.1 for a new board)",
     )
+    rp = lsub.add_parser(
+        "republish",
+        parents=[common],
+        help="re-verify a board's entries on this machine's checker and re-pin the board to it",
+        description="Move a board to the current checker (after a change to the checker's recipe, its proof-system "
+        "version or its packages): re-check every claimed PASS of every entry whose proofs the board publishes, and "
+        "the same seeded sample of its other verdicts where all its proofs are published, on this machine's "
+        "checker; re-pin the board to that checker's identity and render it again. Entries that publish no proofs, "
+        "or whose verdicts no longer reproduce, are kept but not ranked, and listed: they need resubmission. "
+        "Interrupted, the same command resumes; nothing under the board changes until every entry is checked.",
+    )
+    rp.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
+    ve = lsub.add_parser(
+        "verify",
+        parents=[common],
+        help="audit a board: re-check its published PASS proofs on this machine's checker",
+        description="Re-check the published PASS proofs of every entry (all, or a seeded sample) on this machine's "
+        "checker and print per entry how many reproduced. Writes nothing under the board. Exit 0 when every "
+        "checked proof passed again, 1 otherwise.",
+    )
+    ve.add_argument("--board", required=True, help="board folder")
+    ve.add_argument(
+        "--sample", type=float, metavar="FRACTION", default=1.0, help="fraction of each entry's PASS proofs (default 1)"
+    )
+    ve.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
     r = lsub.add_parser("render", help="write a board's index.html and README.md")
     r.add_argument("--board", required=True, help="board folder")
 
@@ -104,15 +130,19 @@ def cmd_leaderboard(
     err: Console,
     ensure_images: Callable[[Settings, set[str]], None],
 ) -> int:
-    """``provebench leaderboard add|render``."""
+    """``provebench leaderboard add|republish|verify|render``."""
     board = Board(Path(args.board))
     if args.leaderboard_command == "render":
         return _render(board, settings, out)
-    if args.sample is not None and not 0 <= args.sample <= 1:
-        raise UserError("--sample is a fraction between 0 and 1")
     if "checkers" not in settings.model_fields_set:
         # Re-verification is the maintainer's batch job: one checker per core, as memory allows.
         settings = settings.model_copy(update={"checkers": max(1, min(64, os.cpu_count() or 1))})
+    if args.leaderboard_command == "republish":
+        return _republish(board, settings, out, err, ensure_images)
+    if args.leaderboard_command == "verify":
+        return _verify(board, args, settings, out, err, ensure_images)
+    if args.sample is not None and not 0 <= args.sample <= 1:
+        raise UserError("--sample is a fraction between 0 and 1")
     with _AddProgress(err) as (status, checked):
         try:
             entry = add_entry(
@@ -135,6 +165,52 @@ def cmd_leaderboard(
         markup=False,
     )
     return EXIT_OK
+
+
+def _republish(
+    board: Board, settings: Settings, out: Console, err: Console, ensure_images: Callable[[Settings, set[str]], None]
+) -> int:
+    with _AddProgress(err) as (status, checked):
+        hooks = MaintenanceHooks(status, checked, lambda names: ensure_images(settings, names))
+        report = republish(board.path, settings, hooks)
+    for o in report.outcomes:
+        if o.skipped:
+            out.print(f"{o.entry}: {o.skipped}", markup=False)
+        else:
+            out.print(f"{o.entry}: {o.reproduced} of {o.checked} re-verified verdicts reproduced", markup=False)
+            for line in o.mismatches:
+                out.print(f"  {line}", markup=False)
+    pins = ", ".join(f"{c.recipe} {c.version} packages {c.packages}" for c in report.pins)
+    out.print(f"{board.path}: pinned to {pins}", markup=False)
+    waiting = [o.entry for o in report.resubmit] + [o.entry for o in report.not_reproduced]
+    if waiting:
+        out.print(f"need resubmission (kept, not ranked): {', '.join(waiting)}", markup=False)
+    return _render(board, settings, out)
+
+
+def _verify(
+    board: Board,
+    args: argparse.Namespace,
+    settings: Settings,
+    out: Console,
+    err: Console,
+    ensure_images: Callable[[Settings, set[str]], None],
+) -> int:
+    if not 0 < args.sample <= 1:
+        raise UserError("--sample is a fraction above 0, at most 1")
+    with _AddProgress(err) as (status, checked):
+        hooks = MaintenanceHooks(status, checked, lambda names: ensure_images(settings, names))
+        report = audit(board.path, settings, args.sample, args.seed, hooks)
+    if report.pin_note:
+        err.print(f"note: {report.pin_note}; verdicts may differ from the board's", markup=False)
+    for o in report.outcomes:
+        if o.skipped:
+            out.print(f"{o.entry}: {o.skipped}", markup=False)
+            continue
+        out.print(f"{o.entry}: {o.reproduced} of {o.checked} published PASS proofs reproduced", markup=False)
+        for line in o.mismatches:
+            out.print(f"  {line}", markup=False)
+    return EXIT_OK if report.all_reproduced else EXIT_REFUSED
 
 
 def _render(board: Board, settings: Settings, out: Console) -> int:

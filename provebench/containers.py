@@ -4,6 +4,11 @@ Images are built from recipes under ``containers/`` with the in-container code
 from ``harness/``. An image's tag carries a hash of its build context, so a
 changed harness or pin builds a new image on first use. When no registry is
 reachable, the Debian base image is made with ``debootstrap`` and imported.
+
+A checker's identity (``CheckerInfo``) is what any machine rebuilds from the same
+sources: the recipe hash, the proof-system version read back from the image, and a
+hash of the image's installed package list, recorded as labels when it is built.
+The image digest is not part of it: Debian's packages do not build bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import docker
 import docker.errors
 
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.model import System
+from provebench.model import CheckerInfo, System
 from provebench.settings import Settings
 
 Progress = Callable[[str], None]
@@ -151,6 +156,19 @@ class ImageInfo:
     version: str  # the installed proof-system version recorded at build time
     size_bytes: int
     source: str = ""  # name@revision of the outside source it was built from, if any
+    recipe: str = ""  # name:hash of the recipe it was built from (the hash its tag carries)
+    packages: str = ""  # sha256 of its installed package list, recorded at build time
+
+    def checker_info(self) -> CheckerInfo:
+        """The identity of the checker this image runs, as verdicts record it."""
+        return CheckerInfo(
+            image=self.tag,
+            digest=self.digest,
+            system=System(self.system),
+            version=self.version,
+            recipe=self.recipe,
+            packages=self.packages,
+        )
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,21 @@ class SandboxLimits:
     memory_mb: int
     pids: int
     tmpfs_mb: int = 256
+
+
+# Lists every installed package of an image, one "name version" line each, and the package lists that its
+# build stages left under /opt/provebench/build-packages/ (the s2n-bignum image's object files are built
+# in a stage of their own). The host sorts and hashes the lines.
+_PACKAGE_LIST_SCRIPT = (
+    "dpkg-query -W -f '${binary:Package} ${Version}\\n'; "
+    'for f in /opt/provebench/build-packages/*; do if [ -f "$f" ]; then cat "$f"; fi; done'
+)
+
+
+def package_list_hash(listing: str) -> str:
+    """``sha256:<hex>`` of a package listing, independent of line order and blank lines."""
+    lines = sorted({ln.strip() for ln in listing.splitlines() if ln.strip()})
+    return "sha256:" + hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
 
 
 def resource_root() -> Path:
@@ -179,8 +212,7 @@ def recipe(name: str) -> ImageRecipe:
         raise UserError(f"unknown checker image {name!r}; known: {', '.join(sorted(RECIPES))}") from None
 
 
-def _context_files(r: ImageRecipe) -> Iterator[tuple[str, Path]]:
-    root = resource_root()
+def _context_files(r: ImageRecipe, root: Path) -> Iterator[tuple[str, Path]]:
     yield "Dockerfile", root / r.dockerfile
     for d in r.context_dirs:
         for path in sorted((root / d).rglob("*")):
@@ -188,27 +220,22 @@ def _context_files(r: ImageRecipe) -> Iterator[tuple[str, Path]]:
                 yield str(path.relative_to(root)), path
 
 
-def recipe_hash(r: ImageRecipe) -> str:
-    """A hash of everything that goes into the image, for its tag."""
+def recipe_hash(r: ImageRecipe, root: Path | None = None) -> str:
+    """A hash of everything that goes into the image (recipes under ``root``, default provebench's own)."""
     h = hashlib.sha256()
-    for rel, path in _context_files(r):
+    for rel, path in _context_files(r, root or resource_root()):
         h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     for k, v in sorted(r.build_args.items()):
         h.update(f"{k}={v}\0".encode())
     return h.hexdigest()[:12]
 
 
-def image_tag(r: ImageRecipe, revision: str | None = None) -> str:
-    """The tag of the image this recipe builds now (from this revision of its outside source)."""
-    h = recipe_hash(r)
+def recipe_id(r: ImageRecipe, revision: str | None = None, root: Path | None = None) -> str:
+    """``name:hash`` of what this recipe builds now (from this revision of its outside source): its tag's tail."""
+    h = recipe_hash(r, root)
     if r.base is not None:  # a new base image means a new image
-        h = hashlib.sha256((h + recipe_hash(recipe(r.base))).encode()).hexdigest()[:12]
-    return f"provebench/{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
-
-
-def is_current(info: ImageInfo) -> bool:
-    """Whether ``info`` is what its recipe builds now (from any revision of an outside source)."""
-    return info.tag.startswith(image_tag(recipe(info.name)))
+        h = hashlib.sha256((h + recipe_hash(recipe(r.base), root)).encode()).hexdigest()[:12]
+    return f"{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
 def build_failure(tag: str, error: str, output: Iterable[str], settings: Settings) -> str:
@@ -236,6 +263,19 @@ class DockerEngine:
         self._client: docker.DockerClient | None = None
 
     @property
+    def root(self) -> Path:
+        """The folder whose ``containers/`` and ``harness/`` images are built from."""
+        return self.settings.recipe_root or resource_root()
+
+    def tag_for(self, r: ImageRecipe, revision: str | None = None) -> str:
+        """The tag of the image ``r`` builds now (from this revision of its outside source) in this namespace."""
+        return f"{self.settings.image_namespace}/{recipe_id(r, revision, self.root)}"
+
+    def is_current(self, info: ImageInfo) -> bool:
+        """Whether ``info`` is what its recipe builds now (from any revision of an outside source)."""
+        return info.recipe.startswith(recipe_id(recipe(info.name), None, self.root))
+
+    @property
     def client(self) -> docker.DockerClient:
         """The SDK client, connected on first use."""
         if self._client is None:
@@ -255,6 +295,7 @@ class DockerEngine:
 
     def _info(self, r: ImageRecipe, image: Any) -> ImageInfo:
         labels = image.labels or {}
+        recipe_hash_label = labels.get(f"{LABEL_PREFIX}.recipe-hash", "")
         return ImageInfo(
             name=r.name,
             tag=image.tags[0] if image.tags else image.id,
@@ -263,14 +304,23 @@ class DockerEngine:
             version=labels.get(f"{LABEL_PREFIX}.version", "unknown"),
             size_bytes=int(image.attrs.get("Size", 0)),
             source=labels.get(f"{LABEL_PREFIX}.source", ""),
+            recipe=f"{r.name}:{recipe_hash_label}" if recipe_hash_label else "",
+            packages=labels.get(f"{LABEL_PREFIX}.packages", ""),
         )
 
     def find_image(self, r: ImageRecipe, revision: str | None = None) -> ImageInfo | None:
         """The current image of ``r`` (from ``revision`` of its outside source) if it is built."""
+        tag = self.tag_for(r, revision)
         try:
-            return self._info(r, self.client.images.get(image_tag(r, revision)))
+            image = self.client.images.get(tag)
         except docker.errors.ImageNotFound:
             return None
+        info = self._info(r, image)
+        if not info.packages or info.version == "unknown":
+            # Built before images recorded their package list: record it now, as a build would have.
+            self._label_identity(tag, r)
+            info = self._info(r, self.client.images.get(tag))
+        return info
 
     def ensure_image(self, r: ImageRecipe, progress: Progress, revision: str | None = None) -> ImageInfo:
         """The current image of ``r``, built first if missing (an outside source must be built explicitly)."""
@@ -293,7 +343,7 @@ class DockerEngine:
             for i in self.list_images()
             if i.name == r.name
             and i.source.partition("@")[2].startswith(prefix.lower())
-            and i.tag == image_tag(r, i.source.partition("@")[2])
+            and i.tag == self.tag_for(r, i.source.partition("@")[2])
         ]
         if len(found) != 1:
             what = "no current image" if not found else "more than one image"
@@ -332,7 +382,7 @@ class DockerEngine:
             raise UserError(f"{r.name} is built from {r.source or 'nothing outside provebench'}")
         base = self.ensure_base_image(progress)
         revision = source.revision if source is not None else None
-        tag = image_tag(r, revision)
+        tag = self.tag_for(r, revision)
         args = dict(r.build_args)
         args["BASE_IMAGE"] = base
         args["APT_IGNORE_VALID_UNTIL"] = "1" if self.settings.apt_ignore_valid_until else "0"
@@ -347,7 +397,7 @@ class DockerEngine:
             args["S2N_BIGNUM_REVISION"] = source.revision
             labels[f"{LABEL_PREFIX}.source"] = f"{source.name}@{source.revision}"
         with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
-            for rel, path in _context_files(r):
+            for rel, path in _context_files(r, self.root):
                 dest = Path(ctx) / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
@@ -373,29 +423,30 @@ class DockerEngine:
                 if line:
                     progress(line)
                     output.append(line)
-        image = self.client.images.get(tag)
-        # The installed version is read back from the image, not assumed.
-        version = self._read_version(tag, r)
-        if r.version_arg and not version.startswith(r.build_args[r.version_arg]):
-            raise UserError(f"{tag} has {r.system.value} {version}, expected {r.build_args[r.version_arg]}")
-        self._tag_version(image, tag, version)
+        self._label_identity(tag, r)
         return self._info(r, self.client.images.get(tag))
 
-    def _read_version(self, tag: str, r: ImageRecipe) -> str:
-        out = self.client.containers.run(
-            tag, ["cat", f"/opt/provebench/{r.system.value}-version"], remove=True, network_mode="none"
-        )
-        return bytes(out).decode().strip()
+    def _run_in(self, tag: str, command: list[str]) -> str:
+        out = self.client.containers.run(tag, command, remove=True, network_mode="none")
+        return bytes(out).decode("utf-8", "replace")
 
-    def _tag_version(self, image: Any, tag: str, version: str) -> None:
-        """Record the version as a label by committing a no-op layer on top."""
+    def _label_identity(self, tag: str, r: ImageRecipe) -> None:
+        """Read the installed proof-system version and package list back from the image and label it with them.
+
+        Both are read, not assumed: they are what makes a rebuild elsewhere the same checker or not.
+        The labels go on by committing a no-op layer on top.
+        """
+        version = self._run_in(tag, ["cat", f"/opt/provebench/{r.system.value}-version"]).strip()
+        if r.version_arg and not version.startswith(r.build_args[r.version_arg]):
+            raise UserError(f"{tag} has {r.system.value} {version}, expected {r.build_args[r.version_arg]}")
+        packages = package_list_hash(self._run_in(tag, ["sh", "-c", _PACKAGE_LIST_SCRIPT]))
         container = self.client.containers.create(tag, ["true"], network_mode="none")
         try:
             repo, t = tag.rsplit(":", 1)
             container.commit(
                 repository=repo,
                 tag=t,
-                changes=[f'LABEL {LABEL_PREFIX}.version="{version}"'],
+                changes=[f'LABEL {LABEL_PREFIX}.version="{version}" {LABEL_PREFIX}.packages="{packages}"'],
             )
         finally:
             container.remove(force=True)

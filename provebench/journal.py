@@ -48,8 +48,10 @@ class AttemptRecord(BaseModel):
     messages: tuple[str, ...] = ()
     check_seconds: float = 0.0
     cpu_seconds: float = 0.0
-    checker_digest: str | None = None
+    checker_digest: str | None = None  # for information: a rebuild of the same checker gets another digest
     checker_version: str | None = None
+    checker_recipe: str | None = None  # with the version and package list: the checker's identity
+    checker_packages: str | None = None
     benchmark_pass: bool | None = None  # the benchmark's own judge, when the run asked for it
     prover_seconds: float = 0.0
     tokens_in: int = 0

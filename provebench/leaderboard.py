@@ -1,36 +1,37 @@
-"""Leaderboards: entries added only after their claims re-verify on the board's own pinned checkers.
+"""Leaderboards: entries added only after their claims re-verify on the board's own pinned checker.
 
 A board is a folder: ``board.yaml`` pins the suite (name, version, content
-hash) and the checker images (digests) that verdicts must come from; each
-entry lives in ``entries/<id>/`` as ``entry.json`` (stats, budget, settings,
-re-verification record) and ``attempts.jsonl`` (what the submitter's
-``open_data`` lets the board publish). A refused bundle writes nothing under
-the board. Re-verification progress is kept in the cache directory, keyed by
-the bundle's hash, so an interrupted ``leaderboard add`` resumes.
+hash) and the checkers that verdicts must come from, by identity (recipe,
+proof-system version, package list: what any machine rebuilds from the same
+sources); each entry lives in ``entries/<id>/`` as ``entry.json`` (stats,
+budget, settings, re-verification record) and ``attempts.jsonl`` (what the
+submitter's ``open_data`` lets the board publish). A refused bundle writes
+nothing under the board. Re-verification progress is kept in the cache
+directory, so an interrupted ``leaderboard add`` resumes. Republishing a board
+on a new checker is in ``board_maintenance``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from provebench import reverify
 from provebench.bundle import Budget, Bundle, Sampling, SuiteRef, read_bundle
-from provebench.checking import VerifierPool, check_many
+from provebench.checking import VerifierPool
 from provebench.errors import UserError
 from provebench.inputs import first_error, read_yaml
 from provebench.journal import AttemptRecord, read_journal
-from provebench.model import CheckerInfo, Problem, Reason, Status
+from provebench.model import CheckerInfo, Problem, Status
 from provebench.settings import Settings
 from provebench.stats import CategorySummary, ProblemCounts, ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
@@ -69,7 +70,7 @@ class EntryStats(BaseModel):
 
 
 class Reverification(BaseModel):
-    """What the board checked again before accepting the entry."""
+    """What the board checked again, on which checker, and when."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +81,18 @@ class Reverification(BaseModel):
     seed: int
     checked: int
     reproduced: int
+    on: list[CheckerInfo] = Field(default_factory=list)  # empty in entries made before checkers were recorded
+    at: str = ""
+
+
+class Stale(BaseModel):
+    """Why an entry is no longer verified on the board's current checker (it waits for resubmission)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: Literal["no-published-proofs", "not-reproduced"]
+    detail: str
+    since: str
 
 
 class Entry(BaseModel):
@@ -96,32 +109,20 @@ class Entry(BaseModel):
     bundle_sha256: str
     provebench_version: str
     suite: SuiteRef
-    checkers: list[CheckerInfo]
+    checkers: list[CheckerInfo]  # the run's own checkers
     prover: dict[str, Any]
     prompt_hashes: dict[str, str]
     sampling: Sampling
     budget: Budget
     stats: EntryStats
     reverification: Reverification
+    earlier_reverifications: list[Reverification] = Field(default_factory=list)
+    stale: Stale | None = None
 
-
-@dataclass(frozen=True)
-class Mismatch:
-    """A claimed verdict that did not reproduce."""
-
-    problem: str
-    sample: int
-    round: int
-    claimed: Status
-    got: Status
-    reason: Reason
-    message: str
-
-    def line(self) -> str:
-        """One line of the refusal report."""
-        why = f" ({self.reason.value}{': ' + self.message if self.message else ''})"
-        where = f"{self.problem} sample {self.sample} round {self.round}"
-        return f"{where}: claimed {self.claimed.value}, got {self.got.value}{why}"
+    @property
+    def verified_on(self) -> list[CheckerInfo]:
+        """The checkers the board last re-verified this entry on."""
+        return self.reverification.on or self.checkers
 
 
 class EntryRefused(UserError):
@@ -136,6 +137,11 @@ def entry_id(name: str) -> str:
     """A file-safe id from an entry's name."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
     return slug or "entry"
+
+
+def now() -> str:
+    """The time stamp boards record."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Board:
@@ -161,7 +167,7 @@ class Board:
             raise UserError(f"{self.config_path}: {where or '(top level)'}: {msg}") from None
 
     def entries(self) -> list[Entry]:
-        """Every entry, ranked: most solved first, then lower cost, then name."""
+        """Every entry, stale ones too, ranked: most solved first, then lower cost, then name."""
         out = []
         for f in sorted((self.path / ENTRIES_DIR).glob(f"*/{ENTRY_FILE}")):
             try:
@@ -171,12 +177,29 @@ class Board:
                 raise UserError(f"{f}: not a leaderboard entry: {where}: {msg}") from None
         return sorted(out, key=lambda e: (-e.stats.solved, e.budget.cost or 0.0, e.name))
 
+    def ranked(self) -> list[Entry]:
+        """The entries verified on the board's current checker, ranked."""
+        return [e for e in self.entries() if e.stale is None]
+
     def published_attempts(self, entry: Entry) -> list[AttemptRecord]:
         """The attempts an entry publishes."""
         return read_journal(self.path / ENTRIES_DIR / entry.id / PUBLISHED_ATTEMPTS)
 
+    def write_entry_file(self, entry: Entry) -> None:
+        """Replace an existing entry's ``entry.json`` atomically (its attempts stay)."""
+        target = self.path / ENTRIES_DIR / entry.id / ENTRY_FILE
+        tmp = target.with_name(ENTRY_FILE + ".tmp")
+        tmp.write_text(entry.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
 
-def _published(records: Sequence[AttemptRecord], open_data: str) -> list[AttemptRecord]:
+    def write_config(self, config: BoardConfig) -> None:
+        """Write ``board.yaml`` atomically."""
+        tmp = self.config_path.with_name(BOARD_FILE + ".tmp")
+        tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+        os.replace(tmp, self.config_path)
+
+
+def published(records: Sequence[AttemptRecord], open_data: str) -> list[AttemptRecord]:
     """What ``open_data`` lets the board publish of the attempts."""
     if open_data == "full":
         return list(records)
@@ -185,21 +208,27 @@ def _published(records: Sequence[AttemptRecord], open_data: str) -> list[Attempt
     return [r.model_copy(update={"proof": None, "raw_reply": None}) for r in records]
 
 
-def _suite_for(bundle: Bundle, board: BoardConfig | None, settings: Settings) -> Suite:
-    claimed = bundle.manifest.suite
-    if board is not None and board.suite.name != claimed.name:
-        raise UserError(f"{bundle.path}: a run of suite {claimed.name!r}; this board is for {board.suite.name!r}")
-    suite = find_suite(claimed.name, settings.suites_dir)
-    pinned = board.suite.content_hash if board is not None else suite.content_hash
-    if claimed.content_hash != pinned:
-        raise UserError(
-            f"{bundle.path}: suite hash {claimed.content_hash[:19]}... does not match the board's "
-            f"{pinned[:19]}... (the run used another revision of {claimed.name})"
-        )
+def board_suite(config: BoardConfig, settings: Settings) -> Suite:
+    """The board's suite revision, found locally; re-verification needs exactly it."""
+    suite = find_suite(config.suite.name, settings.suites_dir)
+    pinned = config.suite.content_hash
     if suite.content_hash != pinned:
         raise UserError(
             f"the local suite {suite.name} ({suite.content_hash[:19]}...) is not the board's revision "
             f"({pinned[:19]}...); re-verification needs the board's"
+        )
+    return suite
+
+
+def _suite_for(bundle: Bundle, board: BoardConfig | None, settings: Settings) -> Suite:
+    claimed = bundle.manifest.suite
+    if board is not None and board.suite.name != claimed.name:
+        raise UserError(f"{bundle.path}: a run of suite {claimed.name!r}; this board is for {board.suite.name!r}")
+    suite = board_suite(board, settings) if board is not None else find_suite(claimed.name, settings.suites_dir)
+    if claimed.content_hash != suite.content_hash:
+        raise UserError(
+            f"{bundle.path}: suite hash {claimed.content_hash[:19]}... does not match the board's "
+            f"{suite.content_hash[:19]}... (the run used another revision of {claimed.name})"
         )
     missing = sorted({p.id for p in suite.problems} - set(bundle.manifest.problems))
     extra = sorted(set(bundle.manifest.problems) - {p.id for p in suite.problems})
@@ -213,34 +242,31 @@ def _suite_for(bundle: Bundle, board: BoardConfig | None, settings: Settings) ->
     return suite
 
 
-def _check_digests(bundle: Bundle, pins: list[CheckerInfo]) -> None:
-    """Every verdict of the bundle came from an image the board pins."""
-    pinned = {c.digest for c in pins}
-    for c in bundle.manifest.checkers:
-        if c.digest not in pinned:
-            raise UserError(
-                f"{bundle.path}: checker {c.image} {c.digest[:19]}... is not the board's pinned image "
-                f"({', '.join(p.digest[:19] + '...' for p in pins)})"
-            )
+def _check_run_checkers(bundle: Bundle, suite: Suite, pins: list[CheckerInfo]) -> None:
+    """Every verdict of the bundle came from a checker with a pinned identity."""
+    refusal = reverify.pin_refusal(bundle.manifest.checkers, pins, "the run's", "in the run")
+    if refusal is not None:
+        raise UserError(f"{bundle.path}: {refusal.line}; re-run on the board's checker")
     for r in bundle.attempts:
-        if r.checker_digest is not None and r.checker_digest not in pinned:
-            raise UserError(f"{bundle.path}: attempt {r.key} was checked by {r.checker_digest[:19]}..., not pinned")
+        c = reverify.attempt_identity(r, suite.manifest.system)
+        if c is not None and not any(c.same_checker(p) for p in pins):
+            why = "; ".join(c.identity_differences(reverify.pin_for(c, pins) or pins[0], ("in the run", "pinned")))
+            raise UserError(f"{bundle.path}: attempt {r.key} was checked by another checker: {why}")
 
 
-def _selection(bundle: Bundle, fraction: float) -> tuple[list[AttemptRecord], int, int]:
-    """Every claimed PASS, and a sample of the other verdicts seeded by the bundle's hash."""
-    seed = int(bundle.sha256.removeprefix("sha256:")[:12], 16)
-    passes = [r for r in bundle.attempts if r.status is Status.PASS]
-    others = [r for r in bundle.attempts if r.status is not Status.PASS]
-    take = min(len(others), round(len(others) * fraction)) if others else 0
-    sampled = random.Random(seed).sample(others, take)
-    return passes + sorted(sampled, key=lambda r: r.key), len(others), seed
-
-
-def _reproduces(claimed: AttemptRecord, got_status: Status) -> bool:
-    # A PASS must be a PASS again; a refusal must be a refusal again (FAIL and TIMEOUT may trade
-    # places on a machine of another speed, but never with PASS).
-    return (claimed.status is Status.PASS) == (got_status is Status.PASS)
+def refuse_local_checkers(local: list[CheckerInfo], pins: list[CheckerInfo], board: Path) -> None:
+    """A one-line refusal if this machine's checker is not the board's pinned one, with what to do."""
+    refusal = reverify.pin_refusal(local, pins, "this machine's")
+    if refusal is None:
+        return
+    if refusal.parts == {"package list"}:
+        hint = "the same recipe built from other Debian packages: build it from the snapshot the board was pinned with"
+    else:
+        hint = (
+            f"the checker changed since the board was pinned: republish the board on it (provebench leaderboard "
+            f"republish --board {board}) or check with the pinned recipe"
+        )
+    raise UserError(f"{refusal.line}; {hint}")
 
 
 @dataclass
@@ -269,15 +295,16 @@ def add_entry(
     m = bundle.manifest
     eid = entry_id(m.submitter.name)
     for e in board.entries():
-        if e.bundle_sha256 == bundle.sha256:
+        if e.bundle_sha256 == bundle.sha256 and e.stale is None:
             raise UserError(f"{bundle_path}: already on the board as entry {e.id!r}")
-        if e.id == eid:
+        if e.id == eid and e.stale is None:
             raise UserError(f"the board already has an entry {eid!r}; submit under another --name")
     if sample_fraction is not None:
         fraction = sample_fraction
     else:
         fraction = config.sample_fraction if config is not None else DEFAULT_SAMPLE_FRACTION
-    selected, others, seed = _selection(bundle, fraction)
+    seed = reverify.seed_of(bundle.sha256)
+    selected, others = reverify.select(bundle.attempts, fraction, seed)
     problems = {p.id: p for p in suite.problems}
 
     to_check = [problems[r.problem] for r in selected] or list(suite.problems)
@@ -289,30 +316,30 @@ def add_entry(
     )
     try:
         pool.plan(to_check)
-        local = _local_checkers(pool, to_check)
+        local = reverify.local_checkers(pool, to_check)
         pins = config.checkers if config is not None else local
-        for c in local:
-            if c.digest not in {p.digest for p in pins}:
-                raise UserError(
-                    f"this machine's {c.image} image is {c.digest[:19]}..., not the board's pinned "
-                    f"{', '.join(p.digest[:19] + '...' for p in pins)}; build the pinned image to re-verify"
-                )
-        _check_digests(bundle, pins)
-        results = _reverify(bundle, selected, problems, pool, settings, hooks)
+        refuse_local_checkers(local, pins, board.path)
+        _check_run_checkers(bundle, suite, pins)
+        progress = reverify.progress_path(settings, bundle.sha256, local)
+        results = reverify.check_again(
+            selected,
+            problems,
+            pool,
+            settings,
+            progress,
+            m.sampling.timeout_s,
+            reverify.Hooks(hooks.status, hooks.checked),
+        )
     finally:
         pool.close()
 
-    errors = [r for r in selected if results[r.key][0] is Status.ERROR]
+    errors = reverify.errors(selected, results)
     if errors:
         raise UserError(
             f"{len(errors)} re-verification check(s) had no verdict (checker ERROR, first: {errors[0].problem}); "
             "run leaderboard add again to resume"
         )
-    mismatches = [
-        Mismatch(r.problem, r.sample, r.round, r.status, *results[r.key])
-        for r in selected
-        if not _reproduces(r, results[r.key][0])
-    ]
+    mismatches = reverify.mismatches(selected, results)
     if mismatches:
         raise EntryRefused(
             f"{bundle_path}: refused: {len(mismatches)} of {len(selected)} re-verified verdicts do not reproduce",
@@ -332,7 +359,7 @@ def add_entry(
         contact=m.submitter.contact,
         open_data=m.submitter.open_data,
         submitted_at=m.created_at,
-        added_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        added_at=now(),
         bundle_sha256=bundle.sha256,
         provebench_version=m.provebench_version,
         suite=m.suite,
@@ -350,99 +377,33 @@ def add_entry(
             seed=seed,
             checked=len(selected),
             reproduced=len(selected),
+            on=local,
+            at=now(),
         ),
     )
-    _write_entry(board, entry, _published(bundle.attempts, m.submitter.open_data), config, suite, pins, fraction)
-    _progress_file(settings, bundle).unlink(missing_ok=True)
+    _write_entry(board, entry, published(bundle.attempts, m.submitter.open_data))
+    if config is None:
+        suite_ref = SuiteRef(name=suite.name, version=suite.manifest.version, content_hash=suite.content_hash)
+        board.write_config(BoardConfig(suite=suite_ref, checkers=pins, sample_fraction=fraction))
+    progress.unlink(missing_ok=True)
     return entry
 
 
-def _local_checkers(pool: VerifierPool, problems: Sequence[Problem]) -> list[CheckerInfo]:
-    """The checkers this machine would re-verify with (known before any loads)."""
-    seen: dict[str, CheckerInfo] = {}
-    for p in problems:
-        c = pool.for_problem(p, prepare=False).checker
-        seen.setdefault(c.digest, c)
-    return list(seen.values())
-
-
-def _as_run(problem: Problem, run_timeout_s: float | None) -> Problem:
-    """The problem with the time limit the run had: its own, or the run's shorter override.
-
-    A shorter limit is the submitter's handicap and must be kept for refusals to reproduce;
-    a longer one is not the suite's rule, so claims get no more time than the problem allows.
-    """
-    if run_timeout_s is None or run_timeout_s >= problem.timeout_s:
-        return problem
-    return problem.model_copy(update={"timeout_s": run_timeout_s})
-
-
-def _progress_file(settings: Settings, bundle: Bundle) -> Path:
-    return settings.cache_dir / "reverify" / (bundle.sha256.removeprefix("sha256:")[:32] + ".jsonl")
-
-
-def _reverify(
-    bundle: Bundle,
-    selected: list[AttemptRecord],
-    problems: dict[str, Problem],
-    pool: VerifierPool,
-    settings: Settings,
-    hooks: AddHooks,
-) -> dict[tuple[str, int, int], tuple[Status, Reason, str]]:
-    """Check the selected attempts on the warm pool; results already journalled are reused."""
-    path = _progress_file(settings, bundle)
-    done: dict[tuple[str, int, int], tuple[Status, Reason, str]] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                d = json.loads(line)
-                done[(d["problem"], d["sample"], d["round"])] = (Status(d["status"]), Reason(d["reason"]), d["message"])
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line: that check runs again
-    todo = [r for r in selected if r.key not in done]
-    if len(done):
-        hooks.status(f"resuming re-verification: {len(selected) - len(todo)} of {len(selected)} already checked")
-    hooks.status(f"re-verifying {len(selected)} attempts ({len(todo)} to check)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = len(selected) - len(todo)
-    hooks.checked(count, len(selected))
-    with path.open("a", encoding="utf-8") as journal:
-        items = [(_as_run(problems[r.problem], bundle.manifest.sampling.timeout_s), r.proof or "") for r in todo]
-        for r, verdict in zip(todo, check_many(pool, items, None, settings.checkers), strict=True):
-            message = verdict.messages[0].splitlines()[0][:200] if verdict.messages else ""
-            done[r.key] = (verdict.status, verdict.reason, message)
-            if verdict.status is not Status.ERROR:  # an ERROR is checked again on the next try
-                row = {"problem": r.problem, "sample": r.sample, "round": r.round}
-                row.update(status=verdict.status.value, reason=verdict.reason.value, message=message)
-                journal.write(json.dumps(row) + "\n")
-                journal.flush()
-            count += 1
-            hooks.checked(count, len(selected))
-    return done
-
-
-def _write_entry(
-    board: Board,
-    entry: Entry,
-    published: list[AttemptRecord],
-    config: BoardConfig | None,
-    suite: Suite,
-    pins: list[CheckerInfo],
-    fraction: float,
-) -> None:
-    """Write the entry's folder whole (a temporary folder, then a rename), and the board file if new."""
+def _write_entry(board: Board, entry: Entry, attempts: list[AttemptRecord]) -> None:
+    """Write the entry's folder whole (a temporary folder, then a swap); a stale entry of its id is replaced."""
     entries = board.path / ENTRIES_DIR
     entries.mkdir(parents=True, exist_ok=True)
     tmp = entries / f".{entry.id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     (tmp / ENTRY_FILE).write_text(entry.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    (tmp / PUBLISHED_ATTEMPTS).write_text("".join(r.model_dump_json() + "\n" for r in published), encoding="utf-8")
-    os.replace(tmp, entries / entry.id)
-    if config is None:
-        new = BoardConfig(
-            suite=SuiteRef(name=suite.name, version=suite.manifest.version, content_hash=suite.content_hash),
-            checkers=pins,
-            sample_fraction=fraction,
-        )
-        board.config_path.write_text(yaml.safe_dump(new.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    (tmp / PUBLISHED_ATTEMPTS).write_text("".join(r.model_dump_json() + "\n" for r in attempts), encoding="utf-8")
+    target = entries / entry.id
+    if target.exists():  # only a stale entry gets here: the resubmission replaces it
+        old = entries / f".{entry.id}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, target)

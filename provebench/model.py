@@ -118,7 +118,13 @@ class Problem(BaseModel):
 
 
 class CheckerInfo(BaseModel):
-    """The pinned checker that produced a verdict."""
+    """The pinned checker that produced a verdict.
+
+    Its identity is what decides verdicts and what any machine reproduces from the same sources: the
+    proof system, the recipe (Dockerfile, harness sources and build arguments, as ``name:hash``), the
+    proof-system version and a hash of the image's installed package list. The image tag and digest are
+    kept for information only: a rebuild of the same recipe gets another digest.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -126,6 +132,38 @@ class CheckerInfo(BaseModel):
     digest: str
     system: System
     version: str
+    recipe: str = ""  # e.g. "hol-light:a1378df59036"; empty in records made before identities were kept
+    packages: str = ""  # "sha256:<hex>" of the image's sorted package list
+
+    def identity_differences(self, pinned: CheckerInfo, labels: tuple[str, str] = ("here", "pinned")) -> list[str]:
+        """Each part of the identity that differs from ``pinned``'s, as ``what (this one's, pinned's)``.
+
+        A part that either side did not record differs: an unknown identity is nobody's.
+        """
+        mine, theirs = self.identity_parts(), pinned.identity_parts()
+        return [
+            f"{what} ({_short(mine[what]) or 'not recorded'} {labels[0]}, "
+            f"{_short(theirs[what]) or 'not recorded'} {labels[1]})"
+            for what in mine
+            if mine[what] != theirs[what] or not mine[what]
+        ]
+
+    def identity_parts(self) -> dict[str, str]:
+        """The parts of the identity by name, in the order a refusal names them."""
+        return {
+            "proof system": self.system.value,
+            "recipe": self.recipe,
+            "proof-system version": self.version,
+            "package list": self.packages,
+        }
+
+    def same_checker(self, pinned: CheckerInfo) -> bool:
+        """Whether this checker has ``pinned``'s identity (and so gives its verdicts)."""
+        return not self.identity_differences(pinned)
+
+
+def _short(h: str) -> str:
+    return h[:19] + "..." if len(h) > 19 else h
 
 
 class Verdict(BaseModel):

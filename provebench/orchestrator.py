@@ -208,6 +208,8 @@ class Orchestrator:
             cpu_seconds=verdict.cpu_seconds,
             checker_digest=checker.digest if checker else None,
             checker_version=checker.version if checker else None,
+            checker_recipe=checker.recipe if checker else None,
+            checker_packages=checker.packages if checker else None,
             benchmark_pass=verdict.benchmark_pass,
             prover_seconds=round(out.seconds, 6),
             tokens_in=out.tokens_in,

@@ -38,7 +38,13 @@ def _env() -> jinja2.Environment:
     )
     env.globals["pct"] = _pct
     env.filters["md"] = _md_cell
+    env.filters["short"] = _short_hash
     return env
+
+
+def _short_hash(text: str) -> str:
+    """A hash cut to its first 12 hex digits, marked as cut only when it was."""
+    return text[:19] + "…" if len(text) > 19 else text
 
 
 def _md_cell(text: object) -> str:
@@ -111,7 +117,8 @@ def _cost_axis(entries: list[Entry]) -> tuple[str, list[float]]:
 def render_board(board: Board, suites_dir: Path | None = None) -> tuple[str, str]:
     """``index.html`` and ``README.md`` of a board (problem categories from the suite, when it is at hand)."""
     config = board.config()
-    entries = board.entries()
+    every = board.entries()
+    entries = [e for e in every if e.stale is None]
     if config is None:
         suite_name, version, content_hash, checkers = board.path.name, "", "", []
     else:
@@ -134,6 +141,7 @@ def render_board(board: Board, suites_dir: Path | None = None) -> tuple[str, str
         "content_hash": content_hash,
         "checkers": checkers,
         "entries": entries,
+        "stale": [e for e in every if e.stale is not None],
         "ks": ks,
         "categories": categories,
         "problems": problems,

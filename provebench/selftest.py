@@ -1,7 +1,7 @@
 """Self-tests: a suite's reference proofs checked with its checker, to validate a built image.
 
 Long selftests (s2n-bignum's take hours) journal each verdict; a journalled verdict counts again
-only if it came from the image that would check that problem now.
+only if it came from a checker with the identity of the one that would check that problem now.
 """
 
 from __future__ import annotations
@@ -92,17 +92,17 @@ class SelftestJournal:
 
 
 def still_valid(journal: SelftestJournal, problems: Sequence[Problem], settings: Settings) -> dict[str, Verdict]:
-    """The journalled verdicts that came from the image each problem would be checked in now."""
+    """The journalled verdicts that came from the checker (by identity) each problem would be checked by now."""
     journalled = journal.done()
     earlier = {p.id: v for p in problems if (v := journalled.get(p.id)) is not None and v.checker is not None}
     if not earlier:
         return {}
     probe = VerifierPool(settings)  # its own pool: asking a verifier for its image starts no checker
     try:
-        digests = {p.id: probe.for_problem(p, prepare=False).checker.digest for p in problems if p.id in earlier}
+        now = {p.id: probe.for_problem(p, prepare=False).checker for p in problems if p.id in earlier}
     finally:
         probe.close()
-    return {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.digest == digests[pid]}
+    return {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.same_checker(now[pid])}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         default=None, description="check in the image built from this commit of the suite's outside source"
     )
     base_image: str = "debian:sid"
+    image_namespace: str = Field(
+        default="provebench",
+        pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$",
+        description="the repository part of checker image tags (<namespace>/<recipe>:<hash>)",
+    )
+    recipe_root: Path | None = Field(
+        default=None,
+        description="build checker images from the containers/ and harness/ under this folder instead of "
+        "provebench's own (for developing a checker; its images get the recipe hash of these sources)",
+    )
     debian_mirror: str = "http://deb.debian.org/debian"
     apt_ignore_valid_until: bool = Field(
         default=False, description="accept an expired Release file (frozen mirror snapshots)"

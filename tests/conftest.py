@@ -72,7 +72,7 @@ class SharedVerifier(Verifier):
         pass  # the session fixture closes the real checker
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Sequence[Problem], Settings], Verifier]:
     """A run's verifier factory that hands out the session's warm checker."""
     return lambda _problems, _settings: SharedVerifier(hol_verifier)

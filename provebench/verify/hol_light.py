@@ -370,7 +370,15 @@ def make_hol_light_verifier(
     )
     if settings.backend is Backend.LOCAL:
         launcher = LocalLauncher(settings.hol_light_dir, settings.cache_dir)
-        info = CheckerInfo(image="local", digest="local", system=System.HOL_LIGHT, version=_local_version())
+        # The host's own HOL Light: an identity no board pins (it is not a sandbox).
+        info = CheckerInfo(
+            image="local",
+            digest="local",
+            system=System.HOL_LIGHT,
+            version=_local_version(),
+            recipe="local",
+            packages="local",
+        )
         return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
     engine = containers.DockerEngine(settings)
     r, revision = containers.parse_image_ref(image)
@@ -390,7 +398,7 @@ def make_hol_light_verifier(
             memory_budget_mb(settings),
             limits.memory_mb,
         )
-    info = CheckerInfo(image=built.tag, digest=built.digest, system=System.HOL_LIGHT, version=built.version)
+    info = built.checker_info()
     return HolLightVerifier(DockerLauncher(engine, built, limits), info, **common)  # type: ignore[arg-type]
 
 

@@ -661,12 +661,14 @@ def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) ->
             memory_mb=settings.lean_memory_mb,
             max_uses=settings.lean_max_uses,
         )
-        info = CheckerInfo(image="local", digest="local", system=System.LEAN4, version="local")
+        info = CheckerInfo(
+            image="local", digest="local", system=System.LEAN4, version="local", recipe="local", packages="local"
+        )
         return LeanVerifier(launcher, info, **common)
     engine = containers.DockerEngine(settings)
     r, revision = containers.parse_image_ref(first.checker_image)
     built = engine.ensure_image(r, lambda _line: None, revision)
     limits = containers.SandboxLimits(memory_mb=checker_memory_mb(sized), pids=settings.pids_limit)
     docker_launcher = DockerLeanLauncher(engine, built, limits, settings.lean_memory_mb, settings.lean_max_uses)
-    info = CheckerInfo(image=built.tag, digest=built.digest, system=System.LEAN4, version=built.version)
+    info = built.checker_info()
     return LeanVerifier(docker_launcher, info, **common)

@@ -12,7 +12,14 @@ from provebench.errors import VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.verify.api import Verifier
 
-DOUBLE_CHECKER = CheckerInfo(image="double", digest="sha256:double", system=System.HOL_LIGHT, version="double")
+DOUBLE_CHECKER = CheckerInfo(
+    image="double",
+    digest="sha256:double",
+    system=System.HOL_LIGHT,
+    version="double",
+    recipe="double:0",
+    packages="sha256:0",
+)
 
 Script = Callable[[Problem, str, int], Verdict | VerifierUnavailable]
 

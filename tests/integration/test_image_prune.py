@@ -36,7 +36,7 @@ def _ours(engine: containers.DockerEngine, tag: str) -> list[containers.ImageInf
 def test_an_image_in_use_is_kept_and_removed_once_free(stale_image: str, settings: Settings) -> None:
     engine = containers.DockerEngine(settings)
     (info,) = _ours(engine, stale_image)
-    assert not containers.is_current(info)
+    assert not engine.is_current(info)
     user = engine.client.containers.create(stale_image, ["true"], network_mode="none")
     try:
         why = engine.remove_image(info)
@@ -52,7 +52,7 @@ def test_an_image_in_use_is_kept_and_removed_once_free(stale_image: str, setting
 def test_prune_lists_then_removes_stale_images_only(
     stale_image: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    current = containers.image_tag(containers.recipe("hol-light"))
+    current = containers.DockerEngine(settings).tag_for(containers.recipe("hol-light"))
     real_list = containers.DockerEngine.list_images
 
     def stale_and_current(self: containers.DockerEngine) -> list[containers.ImageInfo]:

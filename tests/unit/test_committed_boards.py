@@ -1,4 +1,5 @@
-"""The boards committed under leaderboards/ are consistent with their entries and rendered from them."""
+"""The boards committed under leaderboards/ are pinned to main's checkers, agree with their entries, and are
+rendered from them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from provebench import containers
 from provebench.leaderboard import Board
 from provebench.model import Status
 from provebench.pages import render_board
@@ -26,10 +28,17 @@ def test_a_committed_board(path: Path, tmp_path: Path) -> None:
     assert config is not None
     suite = find_suite(config.suite.name, tmp_path)
     assert suite.content_hash == config.suite.content_hash, "the suite changed: its board needs new entries"
-    entries = board.entries()
+    # The pins are what main's recipes build now: a change to a checker without a republish fails here.
+    for pin in config.checkers:
+        name, _, tail = pin.recipe.partition(":")
+        revision = tail.partition("-")[2] or None  # the outside source's commit, for images built from one
+        assert pin.recipe == containers.recipe_id(containers.recipe(name), revision), "republish the board"
+        assert pin.packages.startswith("sha256:") and pin.version
+    entries = board.ranked()
     assert entries and any(e.prover.get("name") == "baseline" for e in entries)
     for entry in entries:
-        assert entry.suite == config.suite and {c.digest for c in entry.checkers} <= {c.digest for c in config.checkers}
+        assert entry.suite == config.suite
+        assert all(any(c.same_checker(p) for p in config.checkers) for c in entry.verified_on)
         published = board.published_attempts(entry)
         n = entry.sampling.samples_per_problem
         assert {(r.problem, r.sample) for r in published if r.round == 0} == {

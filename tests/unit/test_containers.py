@@ -1,6 +1,9 @@
-"""Messages of failed image builds (the build stream as this machine's Docker engine sent it)."""
+"""Messages of failed image builds (the build stream as this machine's Docker engine sent it); recipe identity."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 from provebench import containers
 from provebench.containers import build_failure
@@ -42,13 +45,37 @@ def test_without_error_lines_the_engines_error_is_kept_on_one_line() -> None:
 
 def test_an_image_is_current_when_its_recipe_builds_that_tag_now() -> None:
     r = containers.recipe("hol-light-s2n")
-    now = containers.image_tag(r, "ac31a43db309aaaa")
+    engine = containers.DockerEngine(Settings())
+    now = containers.recipe_id(r, "ac31a43db309aaaa")
+    assert engine.tag_for(r, "ac31a43db309aaaa") == f"provebench/{now}"
 
-    def info(tag: str) -> containers.ImageInfo:
+    def info(recipe: str) -> containers.ImageInfo:
         return containers.ImageInfo(
-            name=r.name, tag=tag, digest="sha256:0", system="hol-light", version="v", size_bytes=0
+            name=r.name, tag="t", digest="sha256:0", system="hol-light", version="v", size_bytes=0, recipe=recipe
         )
 
-    assert containers.is_current(info(now))
-    assert containers.is_current(info(containers.image_tag(r, "0123456789ab")))  # any s2n-bignum commit
-    assert not containers.is_current(info("provebench/hol-light-s2n:000000000000-ac31a43db309"))
+    assert engine.is_current(info(now))
+    assert engine.is_current(info(containers.recipe_id(r, "0123456789ab")))  # any s2n-bignum commit
+    assert not engine.is_current(info("hol-light-s2n:000000000000-ac31a43db309"))
+    assert not engine.is_current(info(""))  # built before images recorded their recipe
+
+
+def test_the_recipe_hash_follows_the_recipe_sources_and_the_namespace_only_the_tag(tmp_path: Path) -> None:
+    r = containers.recipe("hol-light")
+    root = containers.resource_root()
+    for d in ("containers", "harness"):
+        shutil.copytree(root / d, tmp_path / d)
+    assert containers.recipe_id(r, root=tmp_path) == containers.recipe_id(r)
+    engine = containers.DockerEngine(Settings(recipe_root=tmp_path, image_namespace="pbtest"))
+    assert engine.tag_for(r) == "pbtest/" + containers.recipe_id(r)
+    server = tmp_path / "harness" / "hol_light" / "server.ml"
+    server.write_text(server.read_text() + "(* a comment *)\n")
+    assert containers.recipe_id(r, root=tmp_path) != containers.recipe_id(r)
+    assert engine.tag_for(r) == "pbtest/" + containers.recipe_id(r, root=tmp_path)
+
+
+def test_the_package_list_hash_ignores_order_and_blank_lines_but_not_a_version() -> None:
+    a = containers.package_list_hash("libc6 2.41-1\nhol-light 1:3.1.0\n")
+    assert a == containers.package_list_hash("\nhol-light 1:3.1.0\nlibc6 2.41-1")
+    assert a != containers.package_list_hash("libc6 2.41-2\nhol-light 1:3.1.0\n")
+    assert a.startswith("sha256:") and len(a) == 71

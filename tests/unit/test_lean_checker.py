@@ -249,8 +249,10 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     assert json.loads(out.out)["checked"] == json.loads(out.out)["passed"] == 5
     rows = [json.loads(line) for line in journal.read_text().splitlines() if line.endswith("}")]
     assert sorted(r["problem"] for r in rows) == sorted(json.loads(line)["problem"] for line in lines)
-    # A verdict from another image does not count: that problem is checked again.
-    rows[0]["verdict"]["checker"]["digest"] = "sha256:another-build"
+    # A verdict from another checker (another recipe) does not count: that problem is checked again. One from
+    # another build of the same checker (another image digest, the same identity) does.
+    rows[0]["verdict"]["checker"]["recipe"] = "lean4-mathlib:another-recipe"
+    rows[1]["verdict"]["checker"]["digest"] = "sha256:another-build"
     journal.write_text("".join(json.dumps(r) + "\n" for r in rows))
     planned: list[str] = []
     plan = VerifierPool.plan

@@ -24,7 +24,7 @@ from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, 
 from provebench.cli import main
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.leaderboard import Board, EntryRefused, add_entry
-from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
 from provebench.pages import render_board, render_run_report
 from provebench.provers.api import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
@@ -318,7 +318,7 @@ def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_p
     assert _board_is_empty(board)
 
 
-def test_suite_hash_and_image_digest_must_match_the_board(packed: Path, tmp_path: Path, settings: Settings) -> None:
+def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_path: Path, settings: Settings) -> None:
     board = tmp_path / "board"
     wrong_hash = _rewrite(
         packed,
@@ -330,26 +330,60 @@ def test_suite_hash_and_image_digest_must_match_the_board(packed: Path, tmp_path
     assert _board_is_empty(board)
 
     add_entry(packed, board, settings, make_verifier=_double(), sample_fraction=0.0)
-    other = CheckerInfo(image="double", digest="sha256:rebuilt", system=System.HOL_LIGHT, version="double")
-
-    class Rebuilt(ScriptedVerifierDouble):
-        checker = other
-
     second = _rewrite(
         packed,
         tmp_path / "s.tar.gz",
         _edit_manifest(lambda m: m["submitter"].update(name="Second")),  # type: ignore[attr-defined]
     )
-    with pytest.raises(UserError, match="this machine's double image is sha256:rebuilt"):
-        add_entry(second, board, settings, make_verifier=lambda _p, _s: Rebuilt(_arith_passes))
+
+    def checked_by(checker: CheckerInfo) -> Factory:
+        class Other(ScriptedVerifierDouble):
+            pass
+
+        Other.checker = checker
+        return lambda _p, _s: Other(_arith_passes)
+
+    # Another build of the same checker (only the image digest differs) is the board's checker.
+    rebuilt = DOUBLE_CHECKER.model_copy(update={"digest": "sha256:rebuilt", "image": "double:elsewhere"})
+    add_entry(second, board, settings, make_verifier=checked_by(rebuilt), sample_fraction=0.0)
+    # Each part of the identity that differs is named in one line.
+    for change, named in (
+        ({"recipe": "double:1"}, "recipe (double:1 here, double:0 pinned)"),
+        ({"packages": "sha256:1"}, "package list (sha256:1 here, sha256:0 pinned)"),
+        ({"version": "2"}, "proof-system version (2 here, double pinned)"),
+    ):
+        third = _rewrite(
+            packed,
+            tmp_path / "t.tar.gz",
+            _edit_manifest(lambda m: m["submitter"].update(name="Third")),  # type: ignore[attr-defined]
+        )
+        with pytest.raises(UserError) as exc:
+            add_entry(third, board, settings, make_verifier=checked_by(DOUBLE_CHECKER.model_copy(update=change)))
+        message = str(exc.value)
+        assert message.startswith("this machine's double checker differs from the board's pin in its " + named)
+        assert "\n" not in message
+        parts = ("recipe (", "package list (", "proof-system version (")
+        assert [part for part in parts if part in message] == [part for part in parts if named.startswith(part)]
+        hint = "build it from the snapshot" if "packages" in change else "leaderboard republish --board"
+        assert hint in message
 
     def relabel(members: dict[str, bytes]) -> None:
+        other = DOUBLE_CHECKER.model_copy(update={"recipe": "double:1"})
         _edit_manifest(lambda m: m.update(checkers=[other.model_dump(mode="json")]))(members)
         _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
 
-    with pytest.raises(UserError, match="checker double sha256:rebuilt... is not the board's pinned image"):
+    with pytest.raises(UserError, match=r"the run's double checker differs from the board's pin in its recipe"):
         add_entry(_rewrite(packed, tmp_path / "d.tar.gz", relabel), board, settings, make_verifier=_double())
-    assert len(Board(board).entries()) == 1
+
+    def relabel_one_attempt(members: dict[str, bytes]) -> None:
+        _edit_attempts(lambda rows: rows[0].update(checker_packages="sha256:1"))(members)
+        _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
+
+    with pytest.raises(UserError, match=r"attempt .* was checked by another checker: package list \(sha256:1"):
+        add_entry(
+            _rewrite(packed, tmp_path / "e.tar.gz", relabel_one_attempt), board, settings, make_verifier=_double()
+        )
+    assert len(Board(board).entries()) == 2
 
 
 def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: Path, settings: Settings) -> None:
