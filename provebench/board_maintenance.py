@@ -89,28 +89,6 @@ def _selection(entry: Entry, attempts: list[AttemptRecord], fraction: float) -> 
     return selected
 
 
-def _prepare(
-    board: Board, settings: Settings, hooks: MaintenanceHooks, make_verifier: VerifierFactory
-) -> tuple[BoardConfig, dict[str, Problem], VerifierPool, list[CheckerInfo]]:
-    config = board.config()
-    if config is None:
-        raise UserError(f"{board.path}: not a board (no board.yaml)")
-    suite = board_suite(config, settings)
-    problems = {p.id: p for p in suite.problems}
-    hooks.images({p.checker_image for p in suite.problems})
-    pool = VerifierPool(
-        settings,
-        on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
-        make=make_verifier,
-    )
-    pool.plan(list(suite.problems))
-    try:
-        return config, problems, pool, reverify.local_checkers(pool, list(suite.problems))
-    except BaseException:
-        pool.close()
-        raise
-
-
 @dataclass(frozen=True)
 class _Checking:
     """What checking an entry again needs: the suite's problems, the warm pool and its checkers' identity."""
@@ -121,6 +99,29 @@ class _Checking:
     local: list[CheckerInfo]
     hooks: MaintenanceHooks
     command: str  # named in the message that says how to resume
+
+
+def _prepare(
+    board: Board, settings: Settings, hooks: MaintenanceHooks, make_verifier: VerifierFactory, command: str
+) -> tuple[BoardConfig, _Checking]:
+    """The board's pins, and what checking its entries again needs (the pool starts no checker yet)."""
+    config = board.config()
+    if config is None:
+        raise UserError(f"{board.path}: not a board (no board.yaml)")
+    suite = board_suite(config, settings)
+    hooks.images({p.checker_image for p in suite.problems})
+    pool = VerifierPool(
+        settings,
+        on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
+        make=make_verifier,
+    )
+    pool.plan(list(suite.problems))
+    try:
+        local = reverify.local_checkers(pool, list(suite.problems))
+    except BaseException:
+        pool.close()
+        raise
+    return config, _Checking({p.id: p for p in suite.problems}, pool, settings, local, hooks, command)
 
 
 def _progress(entry: Entry, c: _Checking) -> Path:
@@ -158,10 +159,10 @@ def republish(
     hooks = hooks or MaintenanceHooks()
     board = Board(board_path)
     entries = board.entries()
-    config, problems, pool, local = _prepare(board, settings, hooks, make_verifier)
+    config, checking = _prepare(board, settings, hooks, make_verifier, "republish")
+    local = checking.local
     outcomes: list[EntryOutcome] = []
     updated: list[Entry] = []
-    checking = _Checking(problems, pool, settings, local, hooks, "republish")
     try:
         for entry in entries:
             outcome = EntryOutcome(entry.id)
@@ -180,7 +181,7 @@ def republish(
             bad = _check_entry(entry, selected, outcome, checking)
             updated.append(_reverified(entry, selected, attempts, fraction, local, bad))
     finally:
-        pool.close()
+        checking.pool.close()
     for entry in updated:
         board.write_entry_file(entry)
     board.write_config(config.model_copy(update={"checkers": local}))
@@ -246,10 +247,9 @@ def audit(
     hooks = hooks or MaintenanceHooks()
     board = Board(board_path)
     entries = board.entries()
-    config, problems, pool, local = _prepare(board, settings, hooks, make_verifier)
-    refusal = reverify.pin_refusal(local, config.checkers, "this machine's")
+    config, checking = _prepare(board, settings, hooks, make_verifier, "verify")
+    refusal = reverify.pin_refusal(checking.local, config.checkers, "this machine's")
     outcomes = []
-    checking = _Checking(problems, pool, settings, local, hooks, "verify")
     try:
         for entry in entries:
             outcome = EntryOutcome(entry.id)
@@ -262,7 +262,7 @@ def audit(
             chosen = sorted(random.Random(seed).sample(passes, take), key=lambda r: r.key)
             _check_entry(entry, chosen, outcome, checking)
     finally:
-        pool.close()
+        checking.pool.close()
     for entry in entries:  # complete: the next audit checks again
         _progress(entry, checking).unlink(missing_ok=True)
     return AuditReport(outcomes, refusal.line if refusal is not None else "")
