@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from provebench import __version__, checking, cli_board, cli_run, containers, selftest
+from provebench import __version__, checking, cli_board, cli_import, cli_run, containers, selftest, sources
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem, Status, System, Verdict
 from provebench.settings import Backend, Settings
@@ -144,41 +144,7 @@ def _build_parser() -> argparse.ArgumentParser:
     show = ssub.add_parser("show", help="what a suite holds: problems by kind and category")
     show.add_argument("suite", help="suite name or folder")
     show.add_argument("--json", action="store_true")
-    imp = ssub.add_parser(
-        "import",
-        help="import an upstream benchmark as a suite",
-        description="Import CombiBench from its dataset JSONL or a CombiBench checkout; or s2n-bignum-bench from "
-        "its published artefacts (problems.json and ml_files/), or straight from an s2n-bignum checkout (every "
-        "top-level theorem of every proof file; slow: minutes). The suite is written to the user's suite folder "
-        "(or --out), never into provebench: the statements are the benchmark's.",
-    )
-    imp.add_argument("benchmark", choices=["combibench", "s2n-bignum"], help="which benchmark")
-    src = imp.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--from",
-        dest="source",
-        metavar="PATH",
-        help="combibench: the dataset JSONL or a checkout; s2n-bignum: folder with problems.json and ml_files/",
-    )
-    src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="s2n-bignum: an s2n-bignum checkout")
-    imp.add_argument("--arch", choices=["arm", "x86", "all"], default="all", help="with --from-source (default all)")
-    imp.add_argument(
-        "--function",
-        action="append",
-        default=[],
-        help="with --from-source: only this function's proof file and what it loads (repeatable)",
-    )
-    imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
-    imp.add_argument(
-        "--timeout-scale",
-        type=float,
-        default=None,
-        metavar="X",
-        help="s2n-bignum: multiply the benchmark's timeouts by X, which were set for its native build (default "
-        "4: reference proofs took 3.3-5.2 times as long in the bytecode toplevel of provebench's image)",
-    )
-    imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
-    imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
+    cli_import.add_parser(ssub)
     cli_run.add_parsers(sub, common)
     cli_board.add_parsers(sub, common)
     return p
@@ -251,7 +217,9 @@ def _print_verdict(verdict: Verdict, label: str) -> None:
     )
     if verdict.checker is not None:
         c = verdict.checker
-        _out.print(f"checker: {c.image} {c.digest} {c.system.value} {c.version}", markup=False)
+        _out.print(f"checker: {c.recipe or c.image} {c.version} packages {c.packages} ({c.digest})", markup=False)
+    if verdict.computed_goal is not None:
+        _out.print(f"computed goal: {verdict.computed_goal}", markup=False)
     for m in verdict.messages:
         _out.print(m, markup=False)
 
@@ -306,10 +274,10 @@ def _cmd_images(args: argparse.Namespace, settings: Settings) -> int:
         with ExitStack() as stack:
             source = None
             if args.s2n_bignum_src:
-                source = containers.SourceTree.from_checkout("s2n-bignum", Path(args.s2n_bignum_src))
+                source = sources.SourceTree.from_checkout("s2n-bignum", Path(args.s2n_bignum_src))
             elif args.s2n_bignum or "hol-light-s2n" in args.names:
                 ref = args.s2n_bignum or containers.DEFAULT_SOURCES["s2n-bignum"]
-                source = stack.enter_context(containers.fetched_source("s2n-bignum", ref, _progress))
+                source = stack.enter_context(sources.fetched_source("s2n-bignum", ref, _progress))
             names = args.names or sorted(n for n, r in containers.RECIPES.items() if r.source is None or source)
             for name in names:
                 r = containers.recipe(name)
@@ -363,55 +331,6 @@ def _prune_images(engine: containers.DockerEngine, dry_run: bool) -> int:
     return EXIT_OK
 
 
-def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    if args.benchmark == "combibench":
-        if args.timeout_scale is not None:
-            raise UserError("--timeout-scale is for s2n-bignum, whose timeouts were set for a native build")
-        return _import_combibench(args, settings)
-    from provebench.suites import s2n_bignum
-
-    out = Path(args.out) if args.out else settings.suites_dir / s2n_bignum.SUITE_NAME
-    timeout_map = Path(args.timeout_map) if args.timeout_map else None
-    scale = s2n_bignum.TIMEOUT_SCALE if args.timeout_scale is None else args.timeout_scale
-    if not scale > 0:
-        raise UserError("--timeout-scale must be a positive number")
-    if args.from_source:
-        arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
-        from provebench.suites.s2n_source import import_source
-
-        found = import_source(Path(args.from_source), out, timeout_map, arches, _progress, tuple(args.function), scale)
-        report = found.report
-        dropped = ", ".join(f"{n} {why}" for why, n in sorted(found.dropped.items())) or "none"
-        _err.print(f"left out as the benchmark does: {dropped}", markup=False)
-        for skipped in found.skipped_files:
-            _err.print(f"skipped {skipped}", markup=False)
-    else:
-        metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
-        report = s2n_bignum.import_artefacts(Path(args.source), out, timeout_map, metadata, scale)
-    cats = ", ".join(f"{n} {c}" for c, n in sorted(report.by_category.items()))
-    _out.print(
-        f"imported {report.problems} problems ({cats}) with {report.templates} templates into {report.out}; "
-        f"{report.timeouts_from_map} timeouts from the map, each multiplied by {scale:g} (--timeout-scale)",
-        markup=False,
-    )
-    return EXIT_OK
-
-
-def _import_combibench(args: argparse.Namespace, settings: Settings) -> int:
-    from provebench.suites import combibench
-
-    if args.source is None:
-        raise UserError("combibench is imported --from its dataset JSONL or a CombiBench checkout")
-    out = Path(args.out) if args.out else settings.suites_dir / combibench.SUITE_NAME
-    report = combibench.import_combibench(Path(args.source), out)
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.by_kind.items()))
-    _out.print(
-        f"imported {report.problems} problems ({kinds}) of CombiBench {report.revision[:12]} into {report.out}",
-        markup=False,
-    )
-    return EXIT_OK
-
-
 def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     suite = checking.load_suite_arg(args.suite, settings)
     by_kind = Counter(p.kind.value for p in suite.problems)
@@ -451,7 +370,7 @@ def _cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     if args.suites_command == "show":
         return _cmd_show(args, settings)
     if args.suites_command == "import":
-        return _cmd_import(args, settings)
+        return cli_import.cmd_import(args, settings, _out, _err)
     if args.suites_command == "list":
         for folder in list_suites(settings.suites_dir):
             try:
@@ -551,7 +470,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.command == "report":
             return cli_run.cmd_report(args, _out)
         if args.command == "submit":
-            return cli_board.cmd_submit(args, _out, _err)
+            return cli_board.cmd_submit(args, settings, _out, _err)
         if args.command == "leaderboard":
             return cli_board.cmd_leaderboard(args, settings, _out, _err, _ensure_images)
         if args.command == "view":

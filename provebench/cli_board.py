@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from provebench import bundle, pages
+from provebench import bundle, exports, pages
 from provebench.board_maintenance import MaintenanceHooks, audit, republish
 from provebench.errors import UserError
 from provebench.inputs import first_error
@@ -36,15 +36,25 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "and verdict, validated against the submission schema shipped with provebench.",
     )
     s.add_argument("rundir", help="a finished run directory")
-    s.add_argument("-o", "--out", help="bundle to write (default: RUNDIR/submission.tar.gz)")
-    s.add_argument("--name", required=True, help="the entry's name on the board, e.g. 'My prover v2'")
-    s.add_argument("--contact", required=True, help="how maintainers reach you (kept in the entry, not rendered)")
+    s.add_argument(
+        "--format",
+        choices=exports.FORMATS,
+        default="provebench",
+        help="provebench: a bundle for `leaderboard add` (default); s2n-bignum-bench: the zip of one CSV "
+        "(problem_id, category, query, answer) that the s2n-bignum-bench leaderboard asks for (a run of n = 1)",
+    )
+    s.add_argument(
+        "-o",
+        "--out",
+        help="file to write (default: RUNDIR/submission.tar.gz, or RUNDIR/answers.zip for s2n-bignum-bench)",
+    )
+    s.add_argument("--name", help="the entry's name on the board, e.g. 'My prover v2' (provebench format)")
+    s.add_argument("--contact", help="how maintainers reach you (kept in the entry, not rendered; provebench format)")
     s.add_argument(
         "--open-data",
         choices=["full", "partial", "none"],
-        required=True,
         help="what the board may publish: full (every proof and raw reply), partial (proofs of passing "
-        "attempts), none (verdicts and counts only)",
+        "attempts), none (verdicts and counts only) (provebench format)",
     )
 
     lb = sub.add_parser("leaderboard", help="add entries to a leaderboard, republish, audit and render it")
@@ -104,9 +114,21 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
 
-def cmd_submit(args: argparse.Namespace, out: Console, err: Console) -> int:
+def cmd_submit(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
     """``provebench submit``."""
     rundir = RunDir.existing(Path(args.rundir))
+    if args.format == "s2n-bignum-bench":
+        if args.name or args.contact or args.open_data:
+            raise UserError(
+                "--name, --contact and --open-data are for provebench bundles, not --format s2n-bignum-bench"
+            )
+        target = Path(args.out) if args.out else rundir.path / "answers.zip"
+        rows = exports.write_s2n_bignum_bench_zip(rundir, target, settings.suites_dir)
+        out.print(f"wrote {target}: {rows} answers in the s2n-bignum-bench leaderboard's CSV, zipped", markup=False)
+        return EXIT_OK
+    missing = [f"--{n.replace('_', '-')}" for n in ("name", "contact", "open_data") if not getattr(args, n)]
+    if missing:
+        raise UserError(f"a submission bundle needs {', '.join(missing)}")
     target = Path(args.out) if args.out else rundir.path / "submission.tar.gz"
     try:
         submitter = bundle.Submitter(name=args.name, contact=args.contact, open_data=args.open_data)

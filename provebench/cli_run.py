@@ -243,16 +243,16 @@ def cmd_run(
     finally:
         live.stop()
         rundir.unlock()
-    _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json, plan.suite.name)
+    _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json)
     err.print(f"run directory: {rundir.path}", markup=False)
     return EXIT_INFRA if summary.by_status.get(Status.ERROR.value) else EXIT_OK
 
 
-def _print_summary(summary: Summary, title: str, out: Console, as_json: bool, suite: str) -> None:
+def _print_summary(summary: Summary, title: str, out: Console, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary.model_dump(mode="json"), indent=2))
         return
-    for table in summary_tables(summary, title, suite):
+    for table in summary_tables(summary, title):
         out.print(table)
 
 
@@ -269,5 +269,5 @@ def cmd_report(args: argparse.Namespace, out: Console) -> int:
     summary = summarize_run(rundir, config)
     manifest = rundir.read_manifest()
     suite = str(manifest["suite"]["name"])
-    _print_summary(summary, f"{suite} / {manifest['prover'].get('name', '?')}", out, args.json, suite)
+    _print_summary(summary, f"{suite} / {manifest['prover'].get('name', '?')}", out, args.json)
     return EXIT_OK

@@ -22,7 +22,6 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ import docker.errors
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, System
 from provebench.settings import Settings
+from provebench.sources import SourceTree
 
 Progress = Callable[[str], None]
 
@@ -96,44 +96,6 @@ RECIPES: dict[str, ImageRecipe] = {
         version_arg="LEAN_TOOLCHAIN",
     ),
 }
-
-
-@dataclass(frozen=True)
-class SourceTree:
-    """An outside source tree an image is built from, at a known revision."""
-
-    name: str
-    path: Path
-    revision: str
-
-    @classmethod
-    def from_checkout(cls, name: str, path: Path) -> SourceTree:
-        """A git checkout; its revision is its HEAD commit."""
-        if not path.is_dir():
-            raise UserError(f"{path}: not a folder")
-        done = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
-        if done.returncode != 0 or not done.stdout.strip():
-            raise UserError(f"{path}: not a git checkout, so its {name} revision is unknown")
-        return cls(name=name, path=path, revision=done.stdout.strip())
-
-
-@contextmanager
-def fetched_source(name: str, ref: str, progress: Progress) -> Iterator[SourceTree]:
-    """A clone of ``URL@COMMIT`` in a temporary folder, for as long as the build needs it."""
-    url, sep, commit = ref.rpartition("@")
-    if not sep or not url or not re.fullmatch(r"[0-9a-fA-F]{7,40}", commit):
-        raise UserError(f"--{name} wants URL@COMMIT (a commit hash), got {ref!r}")
-    with tempfile.TemporaryDirectory(prefix=f"provebench-{name}-") as tmp:
-        progress(f"fetching {name} {commit} from {url}")
-        for step in (
-            ["git", "clone", "--quiet", "--no-checkout", url, tmp],
-            ["git", "-C", tmp, "checkout", "-q", commit],
-        ):
-            done = subprocess.run(step, capture_output=True, text=True)
-            if done.returncode != 0:
-                why = (done.stderr.strip().splitlines() or ["git failed"])[-1]
-                raise UserError(f"cannot fetch {name} {commit} from {url}: {why} (air-gapped: --{name}-src CHECKOUT)")
-        yield SourceTree.from_checkout(name, Path(tmp))
 
 
 def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:

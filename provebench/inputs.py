@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,3 +69,27 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
     """Where the first validation error is (dotted path, may be empty) and what it says."""
     err = exc.errors()[0]
     return ".".join(str(part) for part in err["loc"]), str(err["msg"]).removeprefix("Value error, ")
+
+
+def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:
+    """The one CSV of a zip (as benchmark leaderboards take answers); one-line errors for anything else in it."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UserError(f"{path}: not a zip file") from None
+    with z:
+        members = [m for m in z.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        csvs = [m for m in members if m.filename.lower().endswith(".csv")]
+        if len(members) != 1 or len(csvs) != 1:
+            names = ", ".join(m.filename for m in members[:4]) or "nothing"
+            raise UserError(f"{path}: the zip must hold a single CSV file (it holds {names})")
+        if csvs[0].file_size > max_bytes:
+            raise UserError(f"{path}: {csvs[0].filename} is {csvs[0].file_size} bytes, too large for answers")
+        try:
+            with z.open(csvs[0]) as f:
+                out = f.read(max_bytes + 1)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise UserError(f"{path}: damaged zip: {exc}") from None
+        if len(out) > max_bytes:
+            raise UserError(f"{path}: {csvs[0].filename} is too large for answers")
+        return out

@@ -53,6 +53,7 @@ class AttemptRecord(BaseModel):
     checker_recipe: str | None = None  # with the version and package list: the checker's identity
     checker_packages: str | None = None
     benchmark_pass: bool | None = None  # the benchmark's own judge, when the run asked for it
+    computed_goal: str | None = None  # the goal a statement expression computed in the checker
     prover_seconds: float = 0.0
     tokens_in: int = 0
     tokens_out: int = 0

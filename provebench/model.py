@@ -81,6 +81,10 @@ class Problem(BaseModel):
     system: System
     kind: Kind = Kind.THEOREM
     statement: str
+    # HOL Light: ``statement`` is an OCaml expression whose value, in the problem's context, is the goal term
+    # (s2n-bignum-bench computes some goals, e.g. ``(rand o concl o CONV) `...```); the checker evaluates it.
+    statement_is_expression: bool = False
+    original_statement: str | None = None  # the statement as the upstream benchmark words it, when kept
     context: str = ""
     informal: str = ""
     category: str = "uncategorized"
@@ -177,6 +181,8 @@ class Verdict(BaseModel):
     check_seconds: float = 0.0
     cpu_seconds: float = 0.0
     checker: CheckerInfo | None = None
+    # The goal checked, when the problem's statement is an expression computing it in the checker.
+    computed_goal: str | None = None
     # Whether the benchmark's own, laxer judge would accept the proof, when a run asks for it
     # (CombiBench: the file with answer examples appended compiles without errors or sorry).
     benchmark_pass: bool | None = None

@@ -211,6 +211,7 @@ class Orchestrator:
             checker_recipe=checker.recipe if checker else None,
             checker_packages=checker.packages if checker else None,
             benchmark_pass=verdict.benchmark_pass,
+            computed_goal=verdict.computed_goal,
             prover_seconds=round(out.seconds, 6),
             tokens_in=out.tokens_in,
             tokens_out=out.tokens_out,

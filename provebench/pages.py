@@ -94,6 +94,7 @@ def render_run_report(rundir: RunDir) -> str:
             cards=cards,
             ks=list(summary.pass_at_k),
             by_category=summary.by_category,
+            layout=summary.layout,
             pass_at_k_svg=charts.pass_at_k_curve({title: summary.pass_at_k}),
             category_svg=charts.category_bars(
                 cats, {title: [c.solved / c.problems if c.problems else 0.0 for c in summary.by_category.values()]}

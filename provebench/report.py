@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from provebench.layouts import LayoutView
 from provebench.stats import Summary
 
 
@@ -11,11 +12,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-# s2n-bignum-bench's own verdict words for provebench's statuses.
-S2N_BENCH_TERMS = {"PASS": "OK", "FAIL": "FAIL", "CHEATING": "CHEATING", "TIMEOUT": "TIMEOUT", "ERROR": "ERROR"}
-
-
-def summary_tables(summary: Summary, title: str, suite: str = "") -> list[Table]:
+def summary_tables(summary: Summary, title: str) -> list[Table]:
     """The headline, pass@k, per-category and totals tables."""
     lo, hi = summary.solved_interval_95
     head = Table(title=title, show_header=False, title_justify="left")
@@ -28,11 +25,6 @@ def summary_tables(summary: Summary, title: str, suite: str = "") -> list[Table]
     head.add_row("samples per problem", str(summary.samples_per_problem))
     head.add_row("attempts", str(summary.attempts) + ("" if summary.complete else "  (run incomplete)"))
     head.add_row("verdicts", ", ".join(f"{n} {s}" for s, n in summary.by_status.items()) or "none")
-    if suite == "s2n-bignum":
-        head.add_row(
-            "in s2n-bignum-bench terms",
-            ", ".join(f"{n} {S2N_BENCH_TERMS[s]}" for s, n in summary.by_status.items()) or "none",
-        )
     if summary.benchmark is not None:
         b = summary.benchmark
         head.add_row(
@@ -64,4 +56,20 @@ def summary_tables(summary: Summary, title: str, suite: str = "") -> list[Table]
         *(_pct(summary.pass_at_k[k]) for k in ks),
         style="bold",
     )
-    return [head, cats]
+    return [head, cats] + ([layout_table(summary.layout)] if summary.layout is not None else [])
+
+
+def layout_table(view: LayoutView) -> Table:
+    """Solved counts in the benchmark's own columns, and its verdict names with provebench's beside them."""
+    cols = [*view.columns, view.overall]
+    table = Table("", *(c.label for c in cols), title=f"as {view.name} lays it out", title_justify="left")
+    table.add_row("solved", *(str(c.solved) for c in cols), style="bold")
+    table.add_row("problems", *(str(c.problems) for c in cols))
+    table.add_row("% solved", *(_pct(c.solved / c.problems if c.problems else 0.0) for c in cols))
+    verdicts = Table(f"{view.name} verdict", "samples", "provebench's verdicts", title_justify="left")
+    for name, ours in view.verdicts.items():
+        verdicts.add_row(name, str(sum(ours.values())), ", ".join(f"{n} {v}" for v, n in ours.items()))
+    outer = Table.grid(padding=(1, 0))
+    outer.add_row(table)
+    outer.add_row(verdicts)
+    return outer

@@ -25,6 +25,7 @@ from typing import IO, Any
 from provebench import __version__
 from provebench.errors import RunStopped, UserError
 from provebench.journal import AttemptRecord, Journal, read_journal
+from provebench.layouts import BenchmarkLayout
 from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
 from provebench.provers.api import Prover
@@ -181,7 +182,15 @@ def summarize_run(rundir: RunDir, config: RunConfig) -> Summary:
     for r in records:
         last_at[r.session] = max(last_at.get(r.session, 0.0), r.finished_at)
     wall = sum(max(0.0, last_at[s["index"]] - s["started_at"]) for s in manifest["sessions"] if s["index"] in last_at)
-    return summarize(problems, records, config.n, config.ks, wall_seconds=wall)
+    layout = manifest["suite"].get("benchmark_layout")
+    return summarize(
+        problems,
+        records,
+        config.n,
+        config.ks,
+        wall_seconds=wall,
+        layout=BenchmarkLayout.model_validate(layout) if layout else None,
+    )
 
 
 @dataclass
@@ -218,6 +227,9 @@ def _manifest(plan: RunPlan, prover: Prover, verifier: Verifier, old: dict[str, 
             "content_hash": plan.suite.content_hash,
             "path": str(plan.suite.path),
             "system": plan.suite.manifest.system.value,
+            "benchmark_layout": layout.model_dump(mode="json")
+            if (layout := plan.suite.manifest.benchmark_layout)
+            else None,
         },
         "checkers": checkers,
         "prover": prover.describe(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from provebench.journal import AttemptRecord
+from provebench.layouts import BenchmarkLayout, LayoutView, layout_view
 from provebench.model import Status
 
 
@@ -111,6 +112,7 @@ class Summary(BaseModel):
     by_problem: dict[str, ProblemCounts]
     totals: Totals
     benchmark: BenchmarkScore | None = None
+    layout: LayoutView | None = None  # the results in the benchmark's own columns and verdict names
 
 
 def latest_records(records: Iterable[AttemptRecord]) -> dict[tuple[str, int, int], AttemptRecord]:
@@ -152,6 +154,7 @@ def summarize(
     samples: int,
     ks: Sequence[int],
     wall_seconds: float = 0.0,
+    layout: BenchmarkLayout | None = None,
 ) -> Summary:
     """Aggregate journal records of a run over ``problems`` with ``samples`` samples each.
 
@@ -208,6 +211,14 @@ def summarize(
         by_problem={pid: ProblemCounts(n=n, c=c) for pid, (n, c) in counts.items()},
         totals=totals,
         benchmark=_benchmark_score(problems, chains, ks),
+        layout=None
+        if layout is None
+        else layout_view(
+            layout,
+            {cat: c.problems for cat, c in by_category.items()},
+            {cat: c.solved for cat, c in by_category.items()},
+            all_records,
+        ),
     )
 
 

@@ -4,7 +4,9 @@
    Protocol on stdin/stdout (the parent's channels; a check never writes to
    them because its child's output is redirected to a capture file):
      request : "PBREQ <nonce> <wall_ms> <memory_mb> <goal_bytes> <proof_bytes>\n"
-               followed by the goal text and the proof text, raw.
+               followed by the goal text and the proof text, raw; the goal text's
+               first line says what it is ("term", or "expression" for a goal computed
+               at run time).
      response: "PBRES <nonce> <n>\n" followed by n bytes of JSON.
    The nonce is chosen per request by the client, so nothing a proof prints
    can be taken for a response. The client adds this folder to the load path
@@ -58,12 +60,49 @@ let pb_compile_tactic (proof : string) : (unit -> tactic) option =
   Format.pp_print_flush Format.err_formatter ();
   result;;
 
-let pb_result status reason detail = status ^ " " ^ reason ^ "\n" ^ detail;;
+(* A child's report: "<status> <reason> <goal bytes>\n<goal><detail>", the goal being the computed one. *)
+let pb_result ?(goal = "") status reason detail =
+  status ^ " " ^ reason ^ " " ^ string_of_int (String.length goal) ^ "\n" ^ goal ^ detail;;
 
+let pb_goal_slot : term option ref = ref None;;
+
+(* A goal computed at run time (s2n-bignum-bench's "(rand o concl o CONV) `...`"): the suite's trusted
+   OCaml expression of type term, evaluated in the child, so that whatever it does ends with the child,
+   and before any of the proof is read. *)
+let pb_eval_goal_expression (text : string) : term =
+  pb_goal_slot := None;
+  let src = "pb_goal_slot := Some ((\n# 1 \"goal\"\n" ^ text ^ "\n) : term)" in
+  let b = Buffer.create 256 in
+  let f = Format.formatter_of_buffer b in
+  let ok =
+    try
+      let lexbuf = Lexing.from_string src in
+      Location.input_lexbuf := Some lexbuf;
+      Location.input_name := "goal";
+      List.for_all (fun ph -> Toploop.execute_phrase false f ph) (!Toploop.parse_use_file lexbuf)
+    with e -> (try Location.report_exception f e with _ -> Format.pp_print_string f (Printexc.to_string e)); false in
+  Format.pp_print_flush f ();
+  match ok, !pb_goal_slot with
+  | true, Some tm -> tm
+  | _ -> failwith ("the goal expression gave no term: " ^ String.trim (Buffer.contents b));;
+
+(* The goal's text comes after a line saying what it is: "term" (a term's text) or "expression". *)
 let pb_parse_goal (text : string) : term =
-  let tm = parse_term text in
-  if type_of tm <> bool_ty then failwith "the goal is not a boolean term";
+  let kind, body =
+    match String.index_opt text '\n' with
+    | Some i -> String.sub text 0 i, String.sub text (i + 1) (String.length text - i - 1)
+    | None -> "", text in
+  let tm =
+    match kind with
+    | "term" -> parse_term body
+    | "expression" -> pb_eval_goal_expression body
+    | _ -> failwith ("unknown kind of goal " ^ String.escaped kind) in
+  if type_of tm <> bool_ty then failwith ("the goal is not a boolean term: " ^ string_of_term tm);
   tm;;
+
+(* The goal as the child saw it, reported for goals computed at run time (a verdict records it). *)
+let pb_computed_goal (text : string) (goal : term) : string =
+  if String.length text >= 11 && String.sub text 0 11 = "expression\n" then string_of_term goal else "";;
 
 (* The toplevel values bound before any template text: theorems a template
    binds later are the ones a template problem's duplicate-location hole is about. *)
@@ -104,6 +143,7 @@ let pb_check_in_child (goal_text : string) (proof : string) : string =
   match (try Ok (pb_parse_goal goal_text) with Failure m -> Error m | e -> Error (Printexc.to_string e)) with
   | Error msg -> pb_result "ERROR" "bad-goal" msg
   | Ok goal ->
+  let pb_result = pb_result ~goal:(pb_computed_goal goal_text goal) in
   (* Fail closed: if the equal earlier theorems cannot be hidden, nothing is checked. *)
   match (if !pb_in_template then (try pb_shadow_equivalents goal; None with e -> Some (Printexc.to_string e))
          else None) with
@@ -167,22 +207,28 @@ let pb_handle (wall_ms : int) (memory_mb : int) (goal : string) (proof : string)
       ("pb-check-" ^ string_of_int spare.Pb_proc.pid ^ ".out") in
   let body = string_of_int (String.length goal) ^ "\n" ^ goal ^ proof in
   let r = Pb_proc.run_on_spare ~while_waiting:pb_prepare_spare spare limits ~out_path ~body in
-  let status, reason, detail =
+  let status, reason, goal, detail =
     match r.Pb_proc.ending with
     | Pb_proc.Reported payload ->
       (match String.index_opt payload '\n' with
        | Some i ->
          (match String.split_on_char ' ' (String.sub payload 0 i) with
-          | [s; rs] -> s, rs, String.sub payload (i + 1) (String.length payload - i - 1)
-          | _ -> "ERROR", "bad-child-report", payload)
-       | None -> "ERROR", "bad-child-report", payload)
-    | Pb_proc.Wall_timeout -> "TIMEOUT", "wall-timeout", ""
-    | Pb_proc.Cpu_timeout -> "TIMEOUT", "cpu-timeout", ""
-    | Pb_proc.Output_limit -> "FAIL", "output-limit", ""
-    | Pb_proc.Signalled name -> "FAIL", "crashed", "killed by " ^ name
+          | [s; rs; gl] ->
+            (match int_of_string_opt gl with
+             | Some n when n >= 0 && i + 1 + n <= String.length payload ->
+               s, rs, String.sub payload (i + 1) n,
+               String.sub payload (i + 1 + n) (String.length payload - i - 1 - n)
+             | _ -> "ERROR", "bad-child-report", "", payload)
+          | _ -> "ERROR", "bad-child-report", "", payload)
+       | None -> "ERROR", "bad-child-report", "", payload)
+    | Pb_proc.Wall_timeout -> "TIMEOUT", "wall-timeout", "", ""
+    | Pb_proc.Cpu_timeout -> "TIMEOUT", "cpu-timeout", "", ""
+    | Pb_proc.Output_limit -> "FAIL", "output-limit", "", ""
+    | Pb_proc.Signalled name -> "FAIL", "crashed", "", "killed by " ^ name
     | Pb_proc.Exited_silently c ->
-      "FAIL", "no-result", "exited with code " ^ string_of_int c ^ " before reporting" in
+      "FAIL", "no-result", "", "exited with code " ^ string_of_int c ^ " before reporting" in
   "{\"status\":" ^ pb_json_string status ^ ",\"reason\":" ^ pb_json_string reason
+  ^ ",\"goal\":" ^ pb_json_string goal
   ^ ",\"detail\":" ^ pb_json_string detail ^ ",\"output\":" ^ pb_json_string r.Pb_proc.output
   ^ ",\"wall_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.wall_used
   ^ ",\"cpu_seconds\":" ^ Printf.sprintf "%.6f" r.Pb_proc.cpu_used ^ "}";;

@@ -1,10 +1,11 @@
 """The replay prover: answers from a file, so externally generated proofs can be checked at scale.
 
 Formats: CSV with a header holding at least ``problem_id`` and ``answer`` (other
-columns, such as s2n-bignum-bench's ``category`` and ``query``, are ignored), or
+columns, such as s2n-bignum-bench's ``category`` and ``query``, are ignored; a
+``.zip`` holding one such CSV is read as the leaderboard's submissions are), or
 JSONL with ``problem`` (or ``problem_id``) and ``answer`` (or ``proof``) per
 line. Several answers for one problem are its samples, in file order; a sample
-with no answer is a FAIL ``no-proof`` that costs no check.
+with no answer, or a blank one, is a FAIL ``no-proof`` that costs no check.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from provebench.errors import UserError
-from provebench.inputs import decode_text
+from provebench.inputs import csv_from_zip, decode_text
 from provebench.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 
@@ -45,6 +46,8 @@ def _read_text(path: Path) -> str:
         raise UserError(f"{path}: answers file not found") from None
     except IsADirectoryError:
         raise UserError(f"{path}: is a directory, not an answers file") from None
+    if path.suffix.lower() == ".zip":  # a leaderboard's submission: one CSV, zipped
+        data = csv_from_zip(path, data, _MAX_FILE_BYTES)
     return decode_text(data, str(path), "an answers file").removeprefix("\ufeff")  # spreadsheets write a BOM
 
 
@@ -132,7 +135,7 @@ class ReplayProver(Prover):
         if self._answers is None:
             raise RuntimeError("replay prover used before prepare()")
         given = self._answers.get(problem.id, [])
-        if history or sample >= len(given):
+        if history or sample >= len(given) or not given[sample].strip():  # a blank answer is no answer
             return ProverOutput(proof=None, raw_reply=None)
         return ProverOutput(proof=given[sample], raw_reply=None)
 

@@ -112,7 +112,7 @@ def _bindings(phrase: list[Token]) -> list[list[Token]]:
     return out
 
 
-def _theorem(binding: list[Token], starts: list[int], line: int) -> TopTheorem | None:
+def _theorem(binding: list[Token], starts: list[int], line: int, text: str) -> TopTheorem | None:
     """``NAME = [time] prove (GOAL, TACTIC)`` as one binding of a top-level let."""
     if len(binding) < 7 or binding[0].kind is not TokenKind.IDENT or binding[1].text != "=":
         return None
@@ -139,8 +139,8 @@ def _theorem(binding: list[Token], starts: list[int], line: int) -> TopTheorem |
     def at(t: Token) -> int:
         return starts[t.line - 1] + t.column - 1
 
-    goal_tokens = body[2:comma]
-    goal = " ".join(t.text for t in goal_tokens) if len(goal_tokens) != 1 else goal_tokens[0].text
+    # The goal as written (what the benchmark shows as its query), from its first token to its last.
+    goal = text[body[2].offset : body[comma - 1].offset + len(body[comma - 1].text)]
     return TopTheorem(
         name=binding[0].text,
         line=line,
@@ -171,7 +171,7 @@ def scan_source(text: str, where: str) -> SourceFile:
             includes.append(inc)
             continue
         for binding in _bindings(phrase):
-            if (th := _theorem(binding, starts, phrase[0].line)) is not None:
+            if (th := _theorem(binding, starts, phrase[0].line, text)) is not None:
                 theorems.append(th)
     return SourceFile(
         text=text,

@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
 from provebench.inputs import first_error, read_jsonl, read_yaml
+from provebench.layouts import BenchmarkLayout
 from provebench.model import Kind, Problem, System
 
 SUITE_FILE = "suite.yaml"
 # Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
-_UNHASHED_MANIFEST = {"context_memory_mb", "source"}
+_UNHASHED_MANIFEST = {"context_memory_mb", "source", "benchmark_layout"}
 _UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root"}
 
 
@@ -49,6 +50,8 @@ class SuiteManifest(BaseModel):
     # Every problem's timeout is multiplied by this: timeouts measured on a faster checker than this suite's
     # (s2n-bignum-bench's come from its native build; provebench's image runs HOL Light's bytecode toplevel).
     timeout_scale: float = Field(default=1.0, gt=0)
+    # How the benchmark lays out its results (columns, verdict names), for reports beside its published tables.
+    benchmark_layout: BenchmarkLayout | None = None
 
 
 class ProblemEntry(BaseModel):
@@ -58,6 +61,10 @@ class ProblemEntry(BaseModel):
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._'-]*$")  # HOL Light names may end in '
     statement: str = Field(min_length=1)
+    # HOL Light: the statement is an OCaml expression whose value, in the problem's context, is the goal term.
+    statement_is_expression: bool = False
+    # The statement as the upstream benchmark words it (s2n-bignum-bench's query), when kept.
+    original_statement: str | None = None
     kind: Kind = Kind.THEOREM
     category: str = "uncategorized"
     timeout_s: float | None = Field(default=None, gt=0)
@@ -132,6 +139,8 @@ def load_suite(folder: Path) -> Suite:
         if e.id in seen:
             raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
         seen.add(e.id)
+        if e.statement_is_expression and manifest.system is not System.HOL_LIGHT:
+            raise UserError(f"{problems_path}: {label}: a statement computed by an expression is for HOL Light only")
         if (e.kind is Kind.FILL_IN) != (e.answer is not None):
             raise UserError(f"{problems_path}: {label}: a fill-in problem has an answer, and only a fill-in problem")
         for slot, check in e.answer_checks.items():
@@ -147,6 +156,8 @@ def load_suite(folder: Path) -> Suite:
                 system=manifest.system,
                 kind=e.kind,
                 statement=e.statement,
+                statement_is_expression=e.statement_is_expression,
+                original_statement=e.original_statement,
                 context=manifest.context,
                 informal=e.informal,
                 category=e.category,

@@ -33,7 +33,32 @@ CATEGORIES = (
     "bit_vector",
     "generic",
 )
-DEFAULT_TIMEOUT_S = 7200.0  # the benchmark's per-category default (timeouts.json)
+# How the benchmark's leaderboard lays out results: its columns, and its verdict names for provebench's (its
+# harness says OK, FAIL for a tactic's Failure, ERROR for any other exception or an answer that does not
+# compile, TIMEOUT, and CHEATING for a changed axiom list).
+LAYOUT = {
+    "name": "s2n-bignum-bench",
+    "columns": [
+        ["functional_correctness_arm", "ARM FC"],
+        ["functional_correctness_x86", "x86 FC"],
+        ["program_state", "Prog State"],
+        ["bit_vector", "Bit Vector"],
+        ["generic", "Generic"],
+    ],
+    "verdicts": {
+        "PASS": "OK",
+        "FAIL": "ERROR",
+        "FAIL/tactic-failed": "FAIL",
+        "FAIL/unsolved-goals": "FAIL",
+        "TIMEOUT": "TIMEOUT",
+        "CHEATING": "CHEATING",
+        "ERROR": "ERROR",
+    },
+}
+# The benchmark's per-category defaults (its timeouts.json, the same since March 2026), for problems its timeout
+# map does not list: it takes the map's timeout, else the category's.
+CATEGORY_TIMEOUTS_S = {c: 7200.0 for c in CATEGORIES}
+DEFAULT_TIMEOUT_S = max(CATEGORY_TIMEOUTS_S.values())  # the suite's default, for a category it does not know
 S2N_ROOT_IN_IMAGE = "/opt/s2n-bignum"
 # One check's memory limit: s2n-bignum's symbolic simulation of long programs needs GBs.
 MEMORY_MB = 6144
@@ -165,8 +190,8 @@ def import_artefacts(
         category, query, record = item.get("category"), item.get("query"), item.get("json")
         if category not in CATEGORIES:
             raise UserError(f"{where}: unknown category {category!r}")
-        if not isinstance(query, str) or (statement := goal_term(query)) is None:
-            raise UserError(f"{where}: the query is not a backquoted HOL Light term")
+        if not isinstance(query, str) or goal_term(query) is None:
+            raise UserError(f"{where}: the query holds no backquoted HOL Light term")
         if not isinstance(record, dict) or not isinstance(record.get("theorem_name"), str):
             raise UserError(f"{where}: json.theorem_name is missing")
         locations = item.get("inlined_locations")
@@ -181,9 +206,9 @@ def import_artefacts(
             raise UserError(f"{where}: no `let {record['theorem_name']} =` near line {near} of {rel}")
         entry: dict[str, Any] = {
             "id": pid,
-            "statement": statement,
+            **statement_fields(query),
             "category": category,
-            "timeout_s": DEFAULT_TIMEOUT_S,
+            "timeout_s": CATEGORY_TIMEOUTS_S[category],
             "template": f"templates/{rel}",
             "template_line": line,
         }
@@ -239,8 +264,26 @@ def write_suite(
         "source": str(src.resolve()),
         "metadata": {**metadata, "hol_light_version": HOL_LIGHT_PIN},
         "template_includes": template_includes,
+        "benchmark_layout": LAYOUT,
     }
     (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+
+
+def timeouts_line(report: ImportReport, scale: float) -> str:
+    """One line saying how an import chose its timeouts, and how to pass the benchmark's map if it had none."""
+    defaults = sorted({f"{t:g}" for t in CATEGORY_TIMEOUTS_S.values()})
+    default = f"its category's default from the benchmark's timeouts.json ({', '.join(defaults)} s)"
+    scaled = f"times {scale:g} (--timeout-scale)"
+    if report.timeouts_from_map == report.problems:
+        return f"timeouts: every problem's own from the benchmark's timeout map, {scaled}"
+    if report.timeouts_from_map == 0:
+        return (
+            f"timeouts: no timeout map, so every problem has {default}, {scaled}: "
+            f"{max(CATEGORY_TIMEOUTS_S.values()) * scale:g} s; the benchmark's per-problem timeouts (2 to 5 times "
+            "each reference proof's time) come with --timeout-map timeout-map.json, or with --revision"
+        )
+    rest = report.problems - report.timeouts_from_map
+    return f"timeouts: {report.timeouts_from_map} from the timeout map, the other {rest} {default}; {scaled}"
 
 
 # ----- the benchmark's category rule ----------------------------------------
@@ -260,11 +303,28 @@ def _mentions(words: tuple[str, ...], goal: str) -> bool:
     return False
 
 
+def is_expression(goal: str) -> bool:
+    """Whether a goal is computed at run time: anything but one backquoted term (in parentheses or not).
+
+    The benchmark keeps such goals (``(rand o concl o CONV) `...```) and evaluates them when it checks.
+    """
+    quoted = goal.strip()
+    while quoted.startswith("(") and quoted.endswith(")"):
+        quoted = quoted[1:-1].strip()
+    return not (quoted.startswith("`") and quoted.endswith("`") and quoted.count("`") == 2)
+
+
+def statement_fields(query: str) -> dict[str, Any]:
+    """A problem's statement fields for a benchmark query: its term, or the expression that computes it."""
+    if is_expression(query):
+        return {"statement": query.strip(), "statement_is_expression": True, "original_statement": query}
+    return {"statement": goal_term(query), "original_statement": query}
+
+
 def categorize(name: str, goal: str, arch: str) -> tuple[str | None, str]:
     """(category, "") for a kept theorem, or (None, why) for one the benchmark leaves out."""
-    quoted = goal.strip().strip("()").strip()
-    if goal_term(goal) is None or not (quoted.startswith("`") and quoted.endswith("`") and quoted.count("`") == 2):
-        return None, "the goal is computed at run time"
+    if goal_term(goal) is None:
+        return None, "the goal has no quoted term"
     if "_EQUIV" in name or "SUBROUTINE_SAFE" in name:
         return None, "not about functional correctness"
     if "SUBROUTINE_CORRECT" in name:

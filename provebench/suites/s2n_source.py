@@ -20,12 +20,12 @@ from typing import Any
 from provebench.errors import UserError
 from provebench.suites.hol_source import SourceFile, TopTheorem, inline, scan_file
 from provebench.suites.s2n_bignum import (
-    DEFAULT_TIMEOUT_S,
+    CATEGORY_TIMEOUTS_S,
     TIMEOUT_SCALE,
     ImportReport,
     categorize,
-    goal_term,
     load_timeout_map,
+    statement_fields,
     write_suite,
 )
 
@@ -57,6 +57,7 @@ def import_source(
     progress: Callable[[str], None] = lambda _line: None,
     functions: tuple[str, ...] = (),
     timeout_scale: float = TIMEOUT_SCALE,
+    metadata: dict[str, str] | None = None,
 ) -> SourceImport:
     """Write a suite from an s2n-bignum checkout: every top-level theorem of every proof file.
 
@@ -154,9 +155,9 @@ def import_source(
         entries.append(
             {
                 "id": pid,
-                "statement": goal_term(theorem.goal),
+                **statement_fields(theorem.goal),
                 "category": category,
-                "timeout_s": DEFAULT_TIMEOUT_S,
+                "timeout_s": CATEGORY_TIMEOUTS_S[category],
                 "reference_proof": theorem.tactic(scanned[rel].text),
                 "template": f"templates/{root}",
                 "template_line": line_no,
@@ -167,9 +168,9 @@ def import_source(
     for e in entries:  # after naming: an id may have gained its .0 late
         if e["id"] in timeouts:
             e["timeout_s"] = float(timeouts[e["id"]].timeout_s)
-    metadata = {"s2n_bignum_commit": _git_commit(checkout) or "unknown", "imported_from": "source"}
+    recorded = {"s2n_bignum_commit": _git_commit(checkout) or "unknown", "imported_from": "source", **(metadata or {})}
     admitted = {rel: s.admitted().split("\n") for rel, s in scanned.items()}
-    write_suite(out, entries, admitted, checkout, metadata, template_includes=True, timeout_scale=timeout_scale)
+    write_suite(out, entries, admitted, checkout, recorded, template_includes=True, timeout_scale=timeout_scale)
     report = ImportReport(
         out=out,
         problems=len(entries),

@@ -303,7 +303,7 @@ class HolLightVerifier(Verifier):
         try:
             at = self._reach(session, problem, key) if key is not None else None
             started = time.time()
-            reply = session.check(problem.statement, proof, wall_s, self._memory_mb, key=at)
+            reply = session.check(goal_text(problem), proof, wall_s, self._memory_mb, key=at)
             if _killed(reply) and session.out_of_memory_since(started):
                 reply = _out_of_memory(reply, self._memory_mb)
         except TemplateLoadError as exc:
@@ -419,6 +419,11 @@ def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem
     )
 
 
+def goal_text(problem: Problem) -> str:
+    """The goal as the check server reads it: a line saying what it is, then a term or the expression computing it."""
+    return ("expression\n" if problem.statement_is_expression else "term\n") + problem.statement
+
+
 def verdict_from_reply(reply: ServerReply, checker: CheckerInfo | None) -> Verdict:
     """The verdict for a check server's reply; a passing proof's printing is cut to its start."""
     printing = reply.output.strip()
@@ -432,4 +437,5 @@ def verdict_from_reply(reply: ServerReply, checker: CheckerInfo | None) -> Verdi
         check_seconds=round(reply.wall_seconds, 6),
         cpu_seconds=round(reply.cpu_seconds, 6),
         checker=checker,
+        computed_goal=reply.goal or None,
     )

@@ -70,6 +70,7 @@ class ServerReply(BaseModel):
 
     status: Status
     reason: Reason
+    goal: str = ""  # the goal a run-time expression computed, as the checker printed it
     detail: str = ""
     output: str = ""
     wall_seconds: float = 0.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench import containers
+from provebench import containers, sources
 from provebench.checking import VerifierPool, check_many
 from provebench.model import Reason, Status
 from provebench.settings import Settings
@@ -38,7 +38,7 @@ THEOREM = "arm.bignum_add.BIGNUM_ADD_CORRECT"
 
 @pytest.fixture(scope="module")
 def s2n_suite(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Suite:
-    source = containers.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
+    source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
     engine = containers.DockerEngine(settings)
     r = containers.recipe("hol-light-s2n")
     if engine.find_image(r, source.revision) is None:
@@ -92,8 +92,43 @@ def test_the_benchmark_harness_holes_do_not_pass_here(pool: VerifierPool, s2n_su
 def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Settings) -> None:
     from provebench.cli import main
 
-    source = containers.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
+    source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
     # The checkout as the URL: the same commit gives the same image, already built by the fixture above.
     assert main(["images", "build", "hol-light-s2n", "--s2n-bignum", f"{SRC}@{source.revision}"]) == 0
     engine = containers.DockerEngine(settings)
     assert engine.find_image(containers.recipe("hol-light-s2n"), source.revision) is not None
+
+
+COMPUTED = "x86.mlkem_rej_uniform_VARIABLE_TIME.lemma1a"
+
+
+@pytest.fixture(scope="module")
+def computed_suite(s2n_suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> Suite:
+    """A proof file whose goals the benchmark computes at run time: ``(rand o concl o CONV) `...```."""
+    out = tmp_path_factory.mktemp("s2n-computed") / "suite"
+    import_source(Path(str(SRC)), out, arches=("x86",), functions=("mlkem_rej_uniform_VARIABLE_TIME",))
+    return load_suite(out)
+
+
+def test_a_goal_computed_at_run_time_is_checked_against_the_computed_term(
+    computed_suite: Suite, settings: Settings
+) -> None:
+    problem = computed_suite.problem(COMPUTED)
+    assert problem.statement_is_expression and problem.statement.startswith("(rand o concl o")
+    pool = VerifierPool(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
+    try:
+        pool.plan([problem])
+        items = [
+            (problem, problem.reference_proof or ""),
+            (problem, "ALL_TAC"),
+            (problem, "ACCEPT_TAC(mk_thm([], `T`))"),
+        ]
+        passed, left, cheat = check_many(pool, items, None, 1)
+    finally:
+        pool.close()
+    assert (passed.status, passed.reason) == (Status.PASS, Reason.PROVED), passed.messages
+    # The verdict records the goal the checker computed: the cases expanded, no conversion left.
+    assert passed.computed_goal is not None and "word_subword" in passed.computed_goal
+    assert "rand" not in passed.computed_goal and "!i" not in passed.computed_goal
+    assert (left.status, left.reason) == (Status.FAIL, Reason.UNSOLVED_GOALS)
+    assert (cheat.status, cheat.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)

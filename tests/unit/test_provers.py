@@ -129,6 +129,12 @@ def test_prompt_templates_render_statement_and_repair_history() -> None:
     previous = PreviousAttempt(proof="ARITH_TAC", status="FAIL", reason="tactic-failed", messages=("no progress",))
     repair = templates.render(_problem(), (previous,))
     assert "Attempt 1 was:" in repair.user and "ARITH_TAC" in repair.user and "no progress" in repair.user
+    # A goal computed at run time is shown as the expression it is, not quoted as a term.
+    expression = "(rand o concl o NUM_REDUCE_CONV) `2 + 2 = 4`"
+    computed = templates.render(
+        _problem().model_copy(update={"statement": expression, "statement_is_expression": True}), ()
+    )
+    assert f"```ocaml\n{expression}\n```" in computed.user and f"`{expression}`" not in computed.user
 
 
 def test_a_prompt_folder_with_a_broken_template_is_a_one_line_error(tmp_path: Path) -> None:

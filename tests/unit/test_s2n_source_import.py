@@ -22,7 +22,8 @@ FILES = {
     "let BIGNUM_FOO_SUBROUTINE_CORRECT = prove(`!pc. ensures arm P Q R'`, ARM_ADD_RETURN_TAC);;\n"
     "let LEMMA = prove(`!n. n + 0 = n`, ARITH_TAC);;\n"
     "let LEMMA = prove(`!n. 0 + n = n`, ARITH_TAC);;\n"
-    "let RUNTIME = prove(mk_eq(`1`, `1`), REFL_TAC);;\n",
+    "let RUNTIME = prove(mk_eq(`1`, `1`), REFL_TAC);;\n"
+    "let NOQUOTE = prove(mk_eq(one, one), REFL_TAC);;\n",
     "arm/proofs/bignum_bar.ml": 'needs "arm/proofs/base.ml";;\nlet DUP = prove(`!n.   n + 0 = n`, ARITH_TAC);;\n',
     # the functions whose proof files are templates (simulator.ml has no function: it is not one)
     "arm/generic/bignum_foo.S": "",
@@ -51,14 +52,23 @@ def test_ids_categories_templates_and_context_cuts(tmp_path: Path) -> None:
         "arm.bignum_bar.DUP",
         "arm.bignum_foo.BIGNUM_FOO_CORRECT",
         "arm.bignum_foo.LEMMA",
+        "arm.bignum_foo.RUNTIME",
     }
-    assert result.dropped == {"a subroutine wrapper of a _CORRECT theorem": 1, "the goal is computed at run time": 1}
+    # The benchmark keeps a goal computed at run time when it quotes a term, and leaves out one that quotes none.
+    assert result.dropped == {"a subroutine wrapper of a _CORRECT theorem": 1, "the goal has no quoted term": 1}
+    runtime = by_id["arm.bignum_foo.RUNTIME"]
+    assert runtime.statement_is_expression and runtime.statement == "mk_eq(`1`, `1`)"
+    assert runtime.original_statement == "mk_eq(`1`, `1`)" and runtime.category == "generic"
+    lemma = by_id["arm.bignum_foo.LEMMA"]
+    assert not lemma.statement_is_expression and lemma.statement == "!n. 0 + n = n"
+    assert lemma.original_statement == "`!n. 0 + n = n`"
     assert {p.id: p.category for p in suite.problems} == {
         "common.overlap.NONOVERLAPPING_LEMMA": "program_state",
         "arm.base.WORD_ADD_LEMMA": "bit_vector",
         "arm.bignum_bar.DUP": "generic",
         "arm.bignum_foo.BIGNUM_FOO_CORRECT": "functional_correctness_arm",
         "arm.bignum_foo.LEMMA": "generic",
+        "arm.bignum_foo.RUNTIME": "generic",
     }
     assert by_id["arm.bignum_foo.BIGNUM_FOO_CORRECT"].reference_proof == "ARM_SIM_TAC"
     assert by_id["common.overlap.NONOVERLAPPING_LEMMA"].template.endswith("templates/arm/proofs/bignum_bar.ml")
@@ -114,7 +124,7 @@ def test_cli_import_from_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = tmp_path / "suite"
     assert main(["suites", "import", "s2n-bignum", "--from-source", str(_checkout(tmp_path)), "--out", str(out)]) == 0
     captured = capsys.readouterr()
-    assert "imported 5 problems" in captured.out and "left out as the benchmark does" in captured.err
+    assert "imported 6 problems" in captured.out and "left out as the benchmark does" in captured.err
     with pytest.raises(SystemExit) as info:
         main(["suites", "import", "s2n-bignum", "--from-source", "x", "--from", "y"])
     assert info.value.code == 2

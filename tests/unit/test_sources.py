@@ -1,4 +1,5 @@
-"""Outside sources of checker images: fetched as URL@COMMIT into a temporary clone."""
+"""Outside sources (checker images, benchmark revisions): fetched as URL@COMMIT into a temporary clone, or
+checked out from a local clone with history without changing it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.containers import fetched_source
 from provebench.errors import UserError
+from provebench.sources import checkout_at, fetched_source, file_at
 
 
 def _repo(tmp_path: Path) -> tuple[Path, str, str]:
@@ -66,3 +67,21 @@ def test_an_unreachable_source_or_commit_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cannot fetch s2n-bignum abcdef0"):
         with fetched_source("s2n-bignum", f"{repo}@abcdef0", lambda _l: None):
             pass
+
+
+def test_a_commit_is_checked_out_from_a_local_clone_without_changing_it(tmp_path: Path) -> None:
+    repo, first, second = _repo(tmp_path)
+    head = (repo / "x.ml").read_text()
+    lines: list[str] = []
+    with checkout_at("s2n-bignum", first, lines.append, clone=repo) as tree:
+        assert tree.revision == first and (tree.path / "x.ml").read_text() == "first\n"
+    assert (repo / "x.ml").read_text() == head == "second\n" and "checking out s2n-bignum" in lines[0]
+    assert file_at("s2n-bignum", repo, first, "x.ml") == b"first\n"
+    with pytest.raises(UserError, match=r"has no commit abcdef012345 of s2n-bignum; fetch it: git -C .* fetch https"):
+        with checkout_at("s2n-bignum", "abcdef0123456789", lines.append, url="https://x", clone=repo):
+            pass
+    with pytest.raises(UserError, match="not a git clone"):
+        with checkout_at("s2n-bignum", first, lines.append, clone=tmp_path):
+            pass
+    with pytest.raises(UserError, match="cannot read nope.ml of s2n-bignum"):
+        file_at("s2n-bignum", repo, first, "nope.ml")

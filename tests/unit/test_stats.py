@@ -90,18 +90,43 @@ def test_summary_of_a_run_with_no_records() -> None:
     assert s.totals.cost is None
 
 
-def test_s2n_bignum_summaries_also_speak_the_benchmark_terms() -> None:
+def test_a_benchmark_layout_gives_its_columns_and_verdict_names_beside_provebenchs() -> None:
     from rich.console import Console
 
+    from provebench.layouts import BenchmarkLayout
     from provebench.report import summary_tables
+    from provebench.suites.s2n_bignum import LAYOUT
 
-    s = summarize([ProblemRef("a", "generic")], [_rec("a", 0, Status.PASS)], samples=1, ks=[1])
+    layout = BenchmarkLayout.model_validate(LAYOUT)
+    problems = [ProblemRef("a", "generic"), ProblemRef("b", "generic"), ProblemRef("c", "bit_vector")]
+    problems += [ProblemRef("d", "functional_correctness_arm"), ProblemRef("e", "program_state")]
+    verdicts = [
+        ("a", Status.PASS, Reason.PROVED),
+        ("b", Status.FAIL, Reason.COMPILE_ERROR),
+        ("c", Status.FAIL, Reason.TACTIC_FAILED),
+        ("d", Status.TIMEOUT, Reason.WALL_TIMEOUT),
+        ("e", Status.ERROR, Reason.CHECKER_UNAVAILABLE),  # no verdict: counted nowhere
+    ]
+    records = [AttemptRecord(problem=p, sample=0, round=0, status=st, reason=r) for p, st, r in verdicts]
+    s = summarize(problems, records, samples=1, ks=[1], layout=layout)
+    assert s.layout is not None
+    assert [(c.label, c.problems, c.solved) for c in s.layout.columns] == [
+        ("ARM FC", 1, 0),
+        ("x86 FC", 0, 0),
+        ("Prog State", 1, 0),
+        ("Bit Vector", 1, 0),
+        ("Generic", 2, 1),
+    ]
+    assert (s.layout.overall.problems, s.layout.overall.solved) == (5, 1)
+    assert s.layout.verdicts == {
+        "ERROR": {"FAIL compile-error": 1},
+        "FAIL": {"FAIL tactic-failed": 1},
+        "OK": {"PASS proved": 1},
+        "TIMEOUT": {"TIMEOUT wall-timeout": 1},
+    }
     console = Console(record=True, width=200)
-    for table in summary_tables(s, "t", "s2n-bignum"):
+    for table in summary_tables(s, "t"):
         console.print(table)
     text = console.export_text()
-    assert "in s2n-bignum-bench terms" in text and "1 OK" in text
-    console = Console(record=True, width=200)
-    for table in summary_tables(s, "t", "hol-light-core"):
-        console.print(table)
-    assert "1 OK" not in console.export_text()
+    assert "as s2n-bignum-bench lays it out" in text and "ARM FC" in text and "FAIL compile-error" in text
+    assert summarize(problems, records, samples=1, ks=[1]).layout is None  # a suite without a layout
