@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # expired; accepting it is provebench's opt-in setting (off by default).
 export PROVEBENCH_APT_IGNORE_VALID_UNTIL ?= 1
 
-.PHONY: demo test test-fast lint env docker-engine browser clean
+.PHONY: demo test test-fast lint env docker-engine browser kimina-client clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ docker-engine:
 browser:
 	./scripts/ensure-chromium.sh
 
+# The real kimina-client (PyPI) for the Kimina API tests: it needs Python 3.12+, so it has a venv of its own.
+kimina-client:
+	./scripts/ensure-kimina-client.sh .venv-kimina
+
 demo: env docker-engine
 	$(BIN)/provebench images build hol-light
 	$(BIN)/provebench run --suite hol-light-core --prover baseline -n 4
@@ -33,11 +37,13 @@ demo: env docker-engine
 # time goes into loading HOL Light, which takes one core per checker.
 PYTEST_WORKERS ?= 2
 
-test: env docker-engine browser lint
+# Commands the tests start take one checker each (the default is one per core): the two workers already
+# use both cores.
+test: env docker-engine browser kimina-client lint
 	$(BIN)/provebench images build hol-light
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	PROVEBENCH_CHECKERS=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
-test-fast: env
+test-fast: env kimina-client
 	$(BIN)/pytest -q -m "not docker"
 
 lint: env
@@ -46,4 +52,4 @@ lint: env
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-kimina .pytest_cache .ruff_cache .mypy_cache

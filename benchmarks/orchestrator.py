@@ -20,7 +20,8 @@ from pathlib import Path
 
 from provebench.journal import AttemptRecord, Journal
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, make_prover
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput
+from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config
 from provebench.settings import Settings
@@ -51,9 +52,6 @@ class InstantVerifier(Verifier):
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         return Verdict(status=Status.PASS, reason=Reason.PROVED, checker=INSTANT)
 
-    async def acheck(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
-        return self.check(problem, proof, timeout_s)
-
     def close(self) -> None:
         pass
 
@@ -83,7 +81,7 @@ def _run(
 
     factory = (lambda _p, _s: verifier) if verifier is not None else None
     rundir = RunDir.create(out, "bench", p.name)
-    kwargs = {"verifier_factory": factory} if factory is not None else {}
+    kwargs = {"make_verifier": factory} if factory is not None else {}
     summary = execute(plan, rundir, p, settings, RunHooks(started=started), **kwargs)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - t_ready
     return elapsed, summary.attempts, summary

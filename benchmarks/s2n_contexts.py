@@ -26,7 +26,7 @@ from provebench.model import Status
 from provebench.settings import Settings
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_source import import_source
-from provebench.verify.api import make_group_verifier
+from provebench.verify.registry import make_group_verifier
 
 
 def main() -> None:

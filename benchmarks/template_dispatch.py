@@ -20,11 +20,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from provebench.checking import VerifierPool, check_many
+from provebench.engine import Engine
 from provebench.model import Problem, Status
 from provebench.settings import Settings
 from provebench.suites.load import Suite, load_suite
-from provebench.verify.api import Verifier, make_group_verifier
+from provebench.verify.api import Verifier
+from provebench.verify.registry import make_group_verifier
 
 FAMILIES = {"a": (90, 80), "b": (70, 60)}  # family -> its templates' timeouts: schedule order a1, a2, b1, b2
 
@@ -65,12 +66,12 @@ def _schedule_order(problems: Sequence[Problem], settings: Settings) -> Verifier
 
 
 def _batch(suite: Suite, settings: Settings, by_loading: bool) -> float:
-    pool = VerifierPool(settings, make=make_group_verifier if by_loading else _schedule_order)
+    engine = Engine(settings, make=make_group_verifier if by_loading else _schedule_order)
     t0 = time.perf_counter()
     try:
-        verdicts = list(check_many(pool, [(p, "ARITH_TAC") for p in suite.problems], None, settings.checkers))
+        verdicts = list(engine.map([(p, "ARITH_TAC") for p in suite.problems], None, settings.checkers))
     finally:
-        pool.close()
+        engine.close()
     wall = time.perf_counter() - t0
     if any(v.status is not Status.PASS for v in verdicts):
         raise SystemExit(f"a check did not pass: {[(v.status.value, v.messages) for v in verdicts]}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provebench import reverify
-from provebench.checking import VerifierPool
+from provebench.engine import Engine, starting_line
 from provebench.errors import UserError
 from provebench.journal import AttemptRecord
 from provebench.leaderboard import (
@@ -35,7 +35,7 @@ from provebench.leaderboard import (
 )
 from provebench.model import CheckerInfo, Problem, Status
 from provebench.settings import Settings
-from provebench.verify.api import make_group_verifier
+from provebench.verify.registry import make_group_verifier
 
 
 @dataclass
@@ -91,10 +91,10 @@ def _selection(entry: Entry, attempts: list[AttemptRecord], fraction: float) -> 
 
 @dataclass(frozen=True)
 class _Checking:
-    """What checking an entry again needs: the suite's problems, the warm pool and its checkers' identity."""
+    """What checking an entry again needs: the suite's problems, the engine and its checkers' identity."""
 
     problems: dict[str, Problem]
-    pool: VerifierPool
+    engine: Engine
     settings: Settings
     local: list[CheckerInfo]
     hooks: MaintenanceHooks
@@ -104,24 +104,24 @@ class _Checking:
 def _prepare(
     board: Board, settings: Settings, hooks: MaintenanceHooks, make_verifier: VerifierFactory, command: str
 ) -> tuple[BoardConfig, _Checking]:
-    """The board's pins, and what checking its entries again needs (the pool starts no checker yet)."""
+    """The board's pins, and what checking its entries again needs (no checker starts yet)."""
     config = board.config()
     if config is None:
         raise UserError(f"{board.path}: not a board (no board.yaml)")
     suite = board_suite(config, settings)
     hooks.images({p.checker_image for p in suite.problems})
-    pool = VerifierPool(
+    engine = Engine(
         settings,
-        on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
+        on_start=lambda system: hooks.status(starting_line(settings, system)),
         make=make_verifier,
     )
-    pool.plan(list(suite.problems))
+    engine.plan(list(suite.problems))
     try:
-        local = reverify.local_checkers(pool, list(suite.problems))
+        local = reverify.local_checkers(engine, list(suite.problems))
     except BaseException:
-        pool.close()
+        engine.close()
         raise
-    return config, _Checking({p.id: p for p in suite.problems}, pool, settings, local, hooks, command)
+    return config, _Checking({p.id: p for p in suite.problems}, engine, settings, local, hooks, command)
 
 
 def _progress(entry: Entry, c: _Checking) -> Path:
@@ -137,7 +137,9 @@ def _check_entry(
     c.hooks.status(f"entry {entry.id}")
     progress = _progress(entry, c)
     hooks = reverify.Hooks(c.hooks.status, c.hooks.checked)
-    results = reverify.check_again(selected, c.problems, c.pool, c.settings, progress, entry.sampling.timeout_s, hooks)
+    results = reverify.check_again(
+        selected, c.problems, c.engine, c.settings, progress, entry.sampling.timeout_s, hooks
+    )
     if errors := reverify.errors(selected, results):
         raise UserError(
             f"{len(errors)} check(s) of entry {entry.id} had no verdict (checker ERROR, first: "
@@ -181,7 +183,7 @@ def republish(
             bad = _check_entry(entry, selected, outcome, checking)
             updated.append(_reverified(entry, selected, attempts, fraction, local, bad))
     finally:
-        checking.pool.close()
+        checking.engine.close()
     for entry in updated:
         board.write_entry_file(entry)
     board.write_config(config.model_copy(update={"checkers": local}))
@@ -262,7 +264,7 @@ def audit(
             chosen = sorted(random.Random(seed).sample(passes, take), key=lambda r: r.key)
             _check_entry(entry, chosen, outcome, checking)
     finally:
-        checking.pool.close()
+        checking.engine.close()
     for entry in entries:  # complete: the next audit checks again
         _progress(entry, checking).unlink(missing_ok=True)
     return AuditReport(outcomes, refusal.line if refusal is not None else "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,94 +23,6 @@ from provebench.settings import Settings
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 REPORT_FILE = "report.html"
-
-
-def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``submit``, ``leaderboard`` and ``view``; ``report`` gets ``--html`` from cli_run."""
-    s = sub.add_parser(
-        "submit",
-        help="pack a finished run as a leaderboard submission",
-        description="Pack a finished run into a submission bundle (.tar.gz): a manifest (suite hash, checker "
-        "digests, prover and sampling settings, prompt hashes, compute budget) and every attempt with its proof "
-        "and verdict, validated against the submission schema shipped with provebench.",
-    )
-    s.add_argument("rundir", help="a finished run directory")
-    s.add_argument(
-        "--format",
-        choices=exports.FORMATS,
-        default="provebench",
-        help="provebench: a bundle for `leaderboard add` (default); s2n-bignum-bench: the zip of one CSV "
-        "(problem_id, category, query, answer) that the s2n-bignum-bench leaderboard asks for (a run of n = 1)",
-    )
-    s.add_argument(
-        "-o",
-        "--out",
-        help="file to write (default: RUNDIR/submission.tar.gz, or RUNDIR/answers.zip for s2n-bignum-bench)",
-    )
-    s.add_argument("--name", help="the entry's name on the board, e.g. 'My prover v2' (provebench format)")
-    s.add_argument("--contact", help="how maintainers reach you (kept in the entry, not rendered; provebench format)")
-    s.add_argument(
-        "--open-data",
-        choices=["full", "partial", "none"],
-        help="what the board may publish: full (every proof and raw reply), partial (proofs of passing "
-        "attempts), none (verdicts and counts only) (provebench format)",
-    )
-
-    lb = sub.add_parser("leaderboard", help="add entries to a leaderboard, republish, audit and render it")
-    lsub = lb.add_subparsers(dest="leaderboard_command", required=True, parser_class=type(lb))
-    a = lsub.add_parser(
-        "add",
-        parents=[common],
-        help="re-verify a submission and add it to a board",
-        description="Validate a bundle, re-check every claimed PASS (and a seeded sample of the other verdicts) on "
-        "this machine's pinned checkers, and write the entry under the board only if every verdict reproduces. "
-        "Checks run in parallel on --checkers warm checkers (default here: one per core, as the memory budget "
-        "allows). A new board pins the suite revision and checker images of its first entry. Interrupted "
-        "re-verification resumes when the same command is run again.",
-    )
-    a.add_argument("bundle", help="a submission bundle (.tar.gz)")
-    a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
-    a.add_argument(
-        "--sample",
-        type=float,
-        metavar="FRACTION",
-        help="fraction of non-PASS verdicts to re-check (default: the board's, 0.1 for a new board)",
-    )
-    rp = lsub.add_parser(
-        "republish",
-        parents=[common],
-        help="re-verify a board's entries on this machine's checker and re-pin the board to it",
-        description="Move a board to the current checker (after a change to the checker's recipe, its proof-system "
-        "version or its packages): re-check every claimed PASS of every entry whose proofs the board publishes, and "
-        "the same seeded sample of its other verdicts where all its proofs are published, on this machine's "
-        "checker; re-pin the board to that checker's identity and render it again. Entries that publish no proofs, "
-        "or whose verdicts no longer reproduce, are kept but not ranked, and listed: they need resubmission. "
-        "Interrupted, the same command resumes; nothing under the board changes until every entry is checked.",
-    )
-    rp.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
-    ve = lsub.add_parser(
-        "verify",
-        parents=[common],
-        help="audit a board: re-check its published PASS proofs on this machine's checker",
-        description="Re-check the published PASS proofs of every entry (all, or a seeded sample) on this machine's "
-        "checker and print per entry how many reproduced. Writes nothing under the board. Exit 0 when every "
-        "checked proof passed again, 1 otherwise.",
-    )
-    ve.add_argument("--board", required=True, help="board folder")
-    ve.add_argument(
-        "--sample", type=float, metavar="FRACTION", default=1.0, help="fraction of each entry's PASS proofs (default 1)"
-    )
-    ve.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    r = lsub.add_parser("render", help="write a board's index.html and README.md")
-    r.add_argument("--board", required=True, help="board folder")
-
-    v = sub.add_parser(
-        "view",
-        help="serve a run's HTML report on localhost",
-        description="Serve the HTML report of a run on 127.0.0.1 (re-rendered as the journal grows) until Ctrl-C.",
-    )
-    v.add_argument("rundir", help="a run directory")
-    v.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
@@ -156,9 +67,6 @@ def cmd_leaderboard(
     board = Board(Path(args.board))
     if args.leaderboard_command == "render":
         return _render(board, settings, out)
-    if "checkers" not in settings.model_fields_set:
-        # Re-verification is the maintainer's batch job: one checker per core, as memory allows.
-        settings = settings.model_copy(update={"checkers": max(1, min(64, os.cpu_count() or 1))})
     if args.leaderboard_command == "republish":
         return _republish(board, settings, out, err, ensure_images)
     if args.leaderboard_command == "verify":

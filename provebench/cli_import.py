@@ -13,64 +13,6 @@ from provebench.errors import UserError
 EXIT_OK = 0
 
 
-def add_parser(ssub: Any) -> None:
-    """Add ``suites import``."""
-    imp = ssub.add_parser(
-        "import",
-        help="import an upstream benchmark as a suite",
-        description="Import CombiBench from its dataset JSONL or a CombiBench checkout; or s2n-bignum-bench as "
-        "published (--revision: the problem set of the paper, or of the leaderboard's April 2026 results, "
-        "reproduced from s2n-bignum's history), from its published artefacts (problems.json and ml_files/), or "
-        "straight from any s2n-bignum checkout (every top-level theorem of every proof file; slow: minutes). The "
-        "suite is written to the user's suite folder (or --out), never into provebench: the statements are the "
-        "benchmark's.",
-    )
-    imp.add_argument("benchmark", choices=["combibench", "s2n-bignum"], help="which benchmark")
-    src = imp.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--from",
-        dest="source",
-        metavar="PATH",
-        help="combibench: the dataset JSONL or a checkout; s2n-bignum: folder with problems.json and ml_files/",
-    )
-    src.add_argument("--from-source", metavar="S2N_CHECKOUT", help="s2n-bignum: an s2n-bignum checkout, at its HEAD")
-    src.add_argument(
-        "--revision",
-        metavar="NAME",
-        help="s2n-bignum: a published problem set: paper (2,284 problems), leaderboard-2026-04 (2,301) or "
-        "refresh-2026-08 (2,622); the counts are checked",
-    )
-    imp.add_argument(
-        "--s2n-bignum-src",
-        metavar="CLONE",
-        help="with --revision: a clone of s2n-bignum with its history (default: cloned from GitHub)",
-    )
-    imp.add_argument(
-        "--bench-src",
-        metavar="CLONE",
-        help="with --revision: a clone of s2n-bignum-bench with its history, for the revision's timeout map "
-        "(or give the map with --timeout-map; default: cloned from GitHub)",
-    )
-    imp.add_argument("--arch", choices=["arm", "x86", "all"], default="all", help="with --from-source (default all)")
-    imp.add_argument(
-        "--function",
-        action="append",
-        default=[],
-        help="with --from-source: only this function's proof file and what it loads (repeatable)",
-    )
-    imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
-    imp.add_argument(
-        "--timeout-scale",
-        type=float,
-        default=None,
-        metavar="X",
-        help="s2n-bignum: multiply the benchmark's timeouts by X, which were set for its native build (default "
-        "4: reference proofs took 3.3-5.2 times as long in the bytecode toplevel of provebench's image)",
-    )
-    imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
-    imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")
-
-
 def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Console) -> int:
     """``provebench suites import``."""
     if args.benchmark == "combibench":

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from provebench.errors import RunStopped, UserError
 from provebench.journal import AttemptRecord
 from provebench.model import Status
-from provebench.provers.api import PROVERS, make_prover
+from provebench.provers.registry import make_prover
 from provebench.report import summary_tables
 from provebench.run import RunDir, RunHooks, RunPlan, execute, plan_run, summarize_run
 from provebench.runconfig import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
@@ -25,62 +25,11 @@ from provebench.stats import Summary
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add the ``run`` and ``report`` subcommands."""
-    r = sub.add_parser(
-        "run",
-        parents=[common],
-        help="run a prover against a whole suite",
-        description="Run a prover over every problem of a suite (n samples each, optional repair rounds), check "
-        "every proof on warm pinned checkers, journal every attempt, and print pass@k. Flags override --config. "
-        "A run directory (--out, default runs/<time>-<suite>-<prover>) holds config.yaml, manifest.json, "
-        "attempts.jsonl and summary.json; --resume RUNDIR continues an interrupted run.",
-    )
-    r.add_argument("--config", metavar="FILE", help="run config (YAML); flags given here override it")
-    r.add_argument("--resume", metavar="RUNDIR", help="continue an interrupted run (its own config is used)")
-    r.add_argument("--suite", help="suite name or folder")
-    r.add_argument("--prover", choices=sorted(PROVERS), help="where proofs come from (default: baseline)")
-    r.add_argument("--model", help="model name (openai prover)")
-    r.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (openai prover)")
-    r.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
-    r.add_argument("--answers", metavar="FILE", help="answers file, CSV (problem_id, answer) or JSONL (replay)")
-    r.add_argument("-n", "--samples", dest="n", type=int, help="attempts per problem (default 1; 16 for combibench)")
-    r.add_argument(
-        "--protocol",
-        choices=["provebench", "combibench"],
-        help="combibench: also judge each proof as CombiBench's harness does (answer examples appended, "
-        "compiled together) and report that score beside provebench's; n defaults to 16",
-    )
-    r.add_argument("-k", dest="k", help="pass@k values to report, comma-separated (default 1..n)")
-    r.add_argument("--repair-rounds", type=int, help="feed checker messages back this many times (default 0)")
-    r.add_argument("--prover-connections", type=int, help="prover calls at once (default 8)")
-    r.add_argument("--timeout", dest="timeout_s", type=float, help="seconds per check (default: each problem's)")
-    r.add_argument("--infra-retries", type=int, help="retries of a check whose checker failed (default 2)")
-    r.add_argument("--category", dest="categories", action="append", help="only this category (repeatable)")
-    r.add_argument("--problem", dest="problems", action="append", help="only this problem id (repeatable)")
-    r.add_argument("--problems-file", help="only the problem ids listed in this file, one per line")
-    r.add_argument("--out", help="run directory to create (default runs/<time>-<suite>-<prover>)")
-    r.add_argument("--json", action="store_true", help="print the summary as JSON at the end")
-    r.add_argument("--no-progress", action="store_true", help="no live progress bar")
-
-    rep = sub.add_parser(
-        "report",
-        help="print a run's summary again, or write its HTML report",
-        description="Summarize a run directory from its journal. --html writes a self-contained HTML report "
-        "(summary, pass@k curve, per-category chart, a filterable table of attempts whose rows open the proof, "
-        "the prover's raw reply and the checker's messages); `provebench view RUNDIR` serves it on localhost.",
-    )
-    rep.add_argument("rundir", help="a run directory")
-    form = rep.add_mutually_exclusive_group()
-    form.add_argument("--json", action="store_true", help="print the summary as JSON")
-    form.add_argument("--html", action="store_true", help="write the HTML report (default RUNDIR/report.html)")
-    rep.add_argument("--out", help="with --html: the file to write")
-
-
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Only the flags the user gave, in config terms."""
     out: dict[str, Any] = {}
-    keys = ("suite", "n", "repair_rounds", "prover_connections", "timeout_s", "infra_retries", "categories", "protocol")
+    keys: tuple[str, ...] = ("suite", "n", "repair_rounds", "prover_connections", "timeout_s", "infra_retries")
+    keys += ("categories", "protocol", "limit", "seed")
     for key in keys:
         if getattr(args, key) is not None:
             out[key] = getattr(args, key)
@@ -211,7 +160,14 @@ def cmd_run(
     prover = make_prover(config.prover.name, config.prover.settings())
     if config.repair_rounds and not prover.can_repair:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
+    if args.dry_run:  # before the prover opens anything (a dry run needs no API key)
+        return _print_plan(config, plan, settings, out)
     prover.prepare(plan.suite.problems)
+    try:
+        prover.preflight()  # before any checker loads: a dead endpoint is said in seconds
+    except RunStopped as exc:
+        err.print(f"provebench: run not started: {exc}", markup=False)
+        return EXIT_INFRA
     resume = rundir is not None
     if rundir is not None:
         rundir.lock()
@@ -246,6 +202,47 @@ def cmd_run(
     _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json)
     err.print(f"run directory: {rundir.path}", markup=False)
     return EXIT_INFRA if summary.by_status.get(Status.ERROR.value) else EXIT_OK
+
+
+def _print_plan(config: RunConfig, plan: RunPlan, settings: Settings, out: Console) -> int:
+    """``run --dry-run``: the resolved config and what the run would do; nothing starts."""
+    import yaml
+
+    from provebench.engine import plan_contexts
+    from provebench.settings import memory_budget_mb
+
+    out.print("[bold]config[/] (resolved)")
+    out.print(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip(), markup=False)
+    by_category: dict[str, int] = {}
+    for p in plan.problems:
+        by_category[p.category] = by_category.get(p.category, 0) + 1
+    chosen = f"{len(plan.problems)} of {len(plan.suite.problems)} problems"
+    if config.limit is not None:
+        chosen += f" (a random {config.limit}, seed {config.seed})"
+    out.print(f"[bold]plan[/]: suite {plan.suite.name} ({plan.suite.content_hash[:19]}), {chosen}", highlight=False)
+    out.print("  by category: " + ", ".join(f"{c} {n}" for c, n in sorted(by_category.items())), markup=False)
+    out.print(f"  {config.n} sample(s) each: {len(plan.problems) * config.n} attempts", markup=False)
+    contexts = plan_contexts(settings, plan.problems)
+    if settings.server is not None:
+        out.print(f"  checked through the service at {settings.server} (no checker starts here)", markup=False)
+    else:
+        total = sum(c.memory_mb for c in contexts)
+        out.print(
+            f"  {len(contexts)} context(s) to load, up to {settings.checkers} checker(s) each "
+            f"(as many as fit {memory_budget_mb(settings)} MB); the first reserves {contexts[0].memory_mb} MB, "
+            f"all {total} MB (the least recently used make room)",
+            markup=False,
+        )
+        for c in contexts[:10]:
+            lines = c.key[2].count("\n")
+            out.print(
+                f"    {c.key[1]}: {c.problems} problems, {c.checkers} checker(s), {c.memory_mb} MB, "
+                f"context of {lines} lines",
+                markup=False,
+            )
+        if len(contexts) > 10:
+            out.print(f"    ... and {len(contexts) - 10} more", markup=False)
+    return EXIT_OK
 
 
 def _print_summary(summary: Summary, title: str, out: Console, as_json: bool) -> None:

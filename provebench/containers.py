@@ -31,6 +31,7 @@ import docker.errors
 
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, System
+from provebench.names import DEFAULT_S2N_BIGNUM
 from provebench.settings import Settings
 from provebench.sources import SourceTree
 
@@ -51,7 +52,7 @@ LEAN_REPL_PIN = "v4.24.0"
 # its author's fork at 5e0fc782, which is not always reachable; upstream's head of
 # that month loads cleanly with the pinned HOL Light, and imported suites record
 # whichever commit they come from.
-DEFAULT_SOURCES = {"s2n-bignum": "https://github.com/awslabs/s2n-bignum@ac31a43db30953037abd1b64b540e65cf31f4c67"}
+DEFAULT_SOURCES = {"s2n-bignum": DEFAULT_S2N_BIGNUM}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from provebench.errors import UserError
 from provebench.model import Problem
+from provebench.names import SUBMISSION_FORMATS
 from provebench.run import RunDir
 from provebench.stats import latest_records
 from provebench.suites.load import find_suite
 
-FORMATS = ("provebench", "s2n-bignum-bench")
+FORMATS = SUBMISSION_FORMATS
 CSV_COLUMNS = ("problem_id", "category", "query", "answer")
 CSV_MEMBER = "answers.csv"
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed, so that the same answers give the same bytes

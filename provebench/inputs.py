@@ -55,16 +55,6 @@ def read_jsonl(path: Path, what: str = "file") -> Iterator[tuple[str, Any]]:
             raise UserError(f"{where}: invalid JSON: {exc.msg}") from None
 
 
-def decode_text(data: bytes, name: str, what: str) -> str:
-    """UTF-8 text, or a one-line error for binary data or bad encoding."""
-    if b"\0" in data:
-        raise UserError(f"{name}: binary data, not {what}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{name}: not UTF-8 text (byte {exc.start})") from None
-
-
 def first_error(exc: ValidationError) -> tuple[str, str]:
     """Where the first validation error is (dotted path, may be empty) and what it says."""
     err = exc.errors()[0]

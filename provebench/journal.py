@@ -1,9 +1,8 @@
-"""The append-only attempts journal of a run (``attempts.jsonl``).
+"""Append-only JSON-lines journals: a run's attempts, selftests' verdicts, re-verification's checks.
 
-One JSON object per line, written whole and flushed per record, so a run
-killed at any point loses at most the attempts in flight. A torn last line
-(the process died mid-write, or the disk filled up) is cut off before
-appending again.
+One JSON object per line, written whole and flushed per record, so that a process killed at any
+point loses at most the lines in flight. A torn last line (the process died mid-write, or the disk
+filled up) is never read, and is cut off before appending again.
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ class AttemptRecord(BaseModel):
     checker_version: str | None = None
     checker_recipe: str | None = None  # with the version and package list: the checker's identity
     checker_packages: str | None = None
+    checker_service: str | None = None  # the checker service that checked (--server), if any
     benchmark_pass: bool | None = None  # the benchmark's own judge, when the run asked for it
     computed_goal: str | None = None  # the goal a statement expression computed in the checker
     prover_seconds: float = 0.0
@@ -70,21 +70,23 @@ class AttemptRecord(BaseModel):
         return (self.problem, self.sample, self.round)
 
 
-def read_journal(path: Path) -> list[AttemptRecord]:
-    """Every complete record; a torn last line is ignored, any other bad line is an error."""
+def complete_lines(path: Path) -> list[tuple[int, bytes]]:
+    """Each complete, non-blank line with its number; a torn last line (no newline after it) is left out."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    elif lines:
-        lines.pop()  # no newline after it: torn by a kill mid-write
+    lines.pop()  # after the last newline: empty, or a line torn by a kill mid-write
+    return [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def read_journal(path: Path) -> list[AttemptRecord]:
+    """Every complete record; a torn last line is ignored, any other bad line is an error."""
     records = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for n, line in complete_lines(path):
         try:
             records.append(AttemptRecord.model_validate_json(line))
         except ValidationError as exc:
@@ -93,7 +95,7 @@ def read_journal(path: Path) -> list[AttemptRecord]:
     return records
 
 
-def _cut_torn_tail(path: Path) -> None:
+def cut_torn_tail(path: Path) -> None:
     """Truncate after the last newline, so the next record starts on a line of its own."""
     try:
         size = path.stat().st_size
@@ -114,8 +116,8 @@ def _cut_torn_tail(path: Path) -> None:
             f.truncate(end)
 
 
-class Journal:
-    """Appends records to ``attempts.jsonl``; one writer per run (the run holds a lock)."""
+class Lines:
+    """Appends JSON lines to one file; a torn last line is cut off first. One writer at a time."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -123,15 +125,22 @@ class Journal:
 
     def open(self) -> None:
         """Open for appending, first cutting off a torn last line."""
-        _cut_torn_tail(self.path)
+        cut_torn_tail(self.path)
         self._file = self.path.open("a", encoding="utf-8")
 
-    def append(self, record: AttemptRecord) -> None:
-        """Write one record as one line and flush it to the OS."""
+    def write(self, line: str) -> None:
+        """One line (JSON without newlines), flushed to the OS."""
         if self._file is None:
-            raise RuntimeError("journal is not open")
-        self._file.write(record.model_dump_json() + "\n")
+            raise RuntimeError(f"{self.path} is not open")
+        self._file.write(line + "\n")
         self._file.flush()
+
+    def __enter__(self) -> Lines:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Flush to disk and close."""
@@ -142,3 +151,11 @@ class Journal:
             finally:
                 self._file.close()
                 self._file = None
+
+
+class Journal(Lines):
+    """A run's ``attempts.jsonl``; one writer per run (the run holds a lock)."""
+
+    def append(self, record: AttemptRecord) -> None:
+        """Write one record as one line and flush it to the OS."""
+        self.write(record.model_dump_json())

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench import reverify
 from provebench.bundle import Budget, Bundle, Sampling, SuiteRef, read_bundle
-from provebench.checking import VerifierPool
+from provebench.engine import Engine, starting_line
 from provebench.errors import UserError
 from provebench.inputs import first_error, read_yaml
 from provebench.journal import AttemptRecord, read_journal
@@ -35,7 +35,8 @@ from provebench.model import CheckerInfo, Problem, Status
 from provebench.settings import Settings
 from provebench.stats import CategorySummary, ProblemCounts, ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier, make_group_verifier
+from provebench.verify.api import Verifier
+from provebench.verify.registry import make_group_verifier
 
 BOARD_FILE = "board.yaml"
 ENTRIES_DIR = "entries"
@@ -309,14 +310,14 @@ def add_entry(
 
     to_check = [problems[r.problem] for r in selected] or list(suite.problems)
     hooks.images({p.checker_image for p in to_check})
-    pool = VerifierPool(
+    engine = Engine(
         settings,
-        on_start=lambda system: hooks.status(f"starting warm {system.value} checker(s); loading takes a while"),
+        on_start=lambda system: hooks.status(starting_line(settings, system)),
         make=make_verifier,
     )
     try:
-        pool.plan(to_check)
-        local = reverify.local_checkers(pool, to_check)
+        engine.plan(to_check)
+        local = reverify.local_checkers(engine, to_check)
         pins = config.checkers if config is not None else local
         refuse_local_checkers(local, pins, board.path)
         _check_run_checkers(bundle, suite, pins)
@@ -324,14 +325,14 @@ def add_entry(
         results = reverify.check_again(
             selected,
             problems,
-            pool,
+            engine,
             settings,
             progress,
             m.sampling.timeout_s,
             reverify.Hooks(hooks.status, hooks.checked),
         )
     finally:
-        pool.close()
+        engine.close()
 
     errors = reverify.errors(selected, results)
     if errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +20,9 @@ class Kind(str, Enum):
 
     THEOREM = "theorem"
     FILL_IN = "fill-in"
+    # A whole Lean file whose own theorems are the claim (Kimina Lean Server's snippets): no trusted
+    # statement to compare with, so every other layer applies (flags, errors, sorry, axioms of each theorem).
+    FILE = "file"
 
 
 class Status(str, Enum):
@@ -109,6 +113,26 @@ class Problem(BaseModel):
     context_memory_mb: int | None = Field(default=None, ge=256)
 
     @classmethod
+    def lean_file(cls, code: str, timeout_s: float, checker_image: str, name: str = "snippet") -> Problem:
+        """A whole Lean file as its own claim: its imports are the context (checkers are warm per import list)."""
+        imports = []
+        for line in code.split("\n"):  # only the leading imports: Lean refuses any later one
+            if line.strip().startswith("import "):
+                imports.append(line.strip())
+            elif line.strip():
+                break
+        return cls(
+            id=name,
+            suite="snippets",
+            system=System.LEAN4,
+            kind=Kind.FILE,
+            statement="",
+            context="\n".join(imports),
+            timeout_s=timeout_s,
+            checker_image=checker_image,
+        )
+
+    @classmethod
     def adhoc(cls, system: System, statement: str, timeout_s: float, checker_image: str) -> Problem:
         """A problem made from a goal given on the command line."""
         return cls(
@@ -186,6 +210,11 @@ class Verdict(BaseModel):
     # Whether the benchmark's own, laxer judge would accept the proof, when a run asks for it
     # (CombiBench: the file with answer examples appended compiles without errors or sorry).
     benchmark_pass: bool | None = None
+    # The proof system's own reply to the candidate (Lean: the REPL's JSON), for whole-file checks
+    # only: Kimina's API reports it.
+    system_response: dict[str, Any] | None = None
+    # The checker service that checked (its URL), when a command checked through one (``--server``).
+    service: str | None = None
 
     @property
     def passed(self) -> bool:

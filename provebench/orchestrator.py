@@ -14,22 +14,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from provebench.errors import RunStopped, VerifierUnavailable
+from provebench.engine import Engine
+from provebench.errors import RunStopped
 from provebench.journal import AttemptRecord, Journal
 from provebench.model import Problem, Reason, Status, Verdict
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
 from provebench.stats import latest_records
-from provebench.verify.api import Verifier, context_key, schedule
+from provebench.verify.api import context_key, schedule
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How much runs at once, and how hard infrastructure failures are retried."""
+    """How much runs at once (the engine retries infrastructure failures)."""
 
     prover_connections: int = 8
     checks: int = 1
-    infra_retries: int = 2
-    infra_backoff_s: float = 1.0
     timeout_s: float | None = None  # overrides every problem's own timeout
 
 
@@ -90,12 +89,12 @@ OnRecord = Callable[[AttemptRecord, bool], None]
 
 
 class Orchestrator:
-    """Runs chains on a prover and a verifier, journalling every attempt."""
+    """Runs chains on a prover and the engine, journalling every attempt."""
 
     def __init__(
         self,
         prover: Prover,
-        verifier: Verifier,
+        engine: Engine,
         journal: Journal,
         *,
         limits: Limits,
@@ -104,7 +103,7 @@ class Orchestrator:
         on_record: OnRecord = lambda _r, _done: None,
     ) -> None:
         self._prover = prover
-        self._verifier = verifier
+        self._engine = engine
         self._journal = journal
         self._limits = limits
         self._rounds = repair_rounds if prover.can_repair else 0
@@ -112,6 +111,10 @@ class Orchestrator:
         self._on_record = on_record
         self._prover_slots = asyncio.Semaphore(limits.prover_connections)
         self._check_slots = asyncio.Semaphore(limits.checks)
+        # Set once the first checker is ready: prover calls go out before, checks wait for it (a checker
+        # that cannot start then stops the run before any check is spent, and no ERROR is journalled).
+        self.checkers_ready = asyncio.Event()
+        self.checkers_ready.set()
 
     async def run(self, chains: Sequence[Chain]) -> None:
         """Run every chain; raise ``RunStopped`` if the prover or the journal fails for good."""
@@ -172,22 +175,11 @@ class Orchestrator:
         return self._record(problem, sample, rnd, out, verdict, retries)
 
     async def _check(self, problem: Problem, proof: str) -> tuple[Verdict, int]:
-        """A verdict, retrying infrastructure failures a bounded number of times."""
-        last: Verdict | None = None
-        for retry in range(self._limits.infra_retries + 1):
-            if retry:
-                await asyncio.sleep(self._limits.infra_backoff_s * 2 ** (retry - 1))
-            try:
-                async with self._check_slots:
-                    verdict = await self._verifier.acheck(problem, proof, self._limits.timeout_s)
-            except VerifierUnavailable as exc:
-                last = Verdict(status=Status.ERROR, reason=Reason.CHECKER_UNAVAILABLE, messages=(str(exc),))
-                continue
-            if verdict.status is not Status.ERROR:
-                return verdict, retry
-            last = verdict
-        assert last is not None
-        return last, self._limits.infra_retries
+        """A verdict from the engine, which retries infrastructure failures (their number comes back with it)."""
+        await self.checkers_ready.wait()
+        async with self._check_slots:
+            checked = await self._engine.acheck(problem, proof, self._limits.timeout_s)
+        return checked.verdict, checked.retries
 
     def _record(
         self, problem: Problem, sample: int, rnd: int, out: ProverOutput, verdict: Verdict, infra_retries: int
@@ -210,6 +202,7 @@ class Orchestrator:
             checker_version=checker.version if checker else None,
             checker_recipe=checker.recipe if checker else None,
             checker_packages=checker.packages if checker else None,
+            checker_service=verdict.service,
             benchmark_pass=verdict.benchmark_pass,
             computed_goal=verdict.computed_goal,
             prover_seconds=round(out.seconds, 6),

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from provebench.checking import VerifierPool, check_many
-from provebench.journal import AttemptRecord
+from provebench.engine import Engine
+from provebench.journal import AttemptRecord, Lines, complete_lines
 from provebench.model import CheckerInfo, Problem, Reason, Status, System
 from provebench.settings import Settings
 
@@ -146,11 +146,11 @@ def attempt_identity(r: AttemptRecord, system: System) -> CheckerInfo | None:
     )
 
 
-def local_checkers(pool: VerifierPool, problems: Sequence[Problem]) -> list[CheckerInfo]:
+def local_checkers(engine: Engine, problems: Sequence[Problem]) -> list[CheckerInfo]:
     """The checkers this machine would check these problems with (known before any loads)."""
     seen: dict[tuple[str, str, str], CheckerInfo] = {}
     for p in problems:
-        c = pool.for_problem(p, prepare=False).checker
+        c = engine.checker(p)
         seen.setdefault((c.recipe, c.version, c.packages), c)
     return list(seen.values())
 
@@ -171,11 +171,7 @@ def progress_path(settings: Settings, subject: str, checkers: Sequence[CheckerIn
 
 def _done(path: Path) -> dict[Key, tuple[str, Result]]:
     out: dict[Key, tuple[str, Result]] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return out
-    for line in lines:
+    for _n, line in complete_lines(path):
         try:
             d = json.loads(line)
             result = Result(Status(d["status"]), Reason(d["reason"]), str(d["message"]))
@@ -207,13 +203,13 @@ def as_run(problem: Problem, run_timeout_s: float | None) -> Problem:
 def check_again(
     selected: Sequence[AttemptRecord],
     problems: dict[str, Problem],
-    pool: VerifierPool,
+    engine: Engine,
     settings: Settings,
     progress: Path,
     run_timeout_s: float | None,
     hooks: Hooks,
 ) -> dict[Key, Result]:
-    """Check the selected attempts on the warm pool; results kept in ``progress`` for the same proofs are reused.
+    """Check the selected attempts on the engine; results kept in ``progress`` for the same proofs are reused.
 
     An ERROR (no verdict) is returned but not kept, so the next try checks it again.
     """
@@ -231,19 +227,16 @@ def check_again(
     hooks.checked(count, len(selected))
     if not todo:
         return results
-    with progress.open("a", encoding="utf-8") as journal:
-        if journal.tell() > 0 and not progress.read_bytes().endswith(b"\n"):
-            journal.write("\n")  # after a line torn by a kill, start a new one
+    with Lines(progress) as journal:
         items = [(as_run(problems[r.problem], run_timeout_s), r.proof or "") for r in todo]
-        for r, verdict in zip(todo, check_many(pool, items, None, settings.checkers), strict=True):
+        for r, verdict in zip(todo, engine.map(items, None, settings.checkers), strict=True):
             message = verdict.messages[0].splitlines()[0][:200] if verdict.messages else ""
             results[r.key] = Result(verdict.status, verdict.reason, message)
             if verdict.status is not Status.ERROR:
                 row = {"problem": r.problem, "sample": r.sample, "round": r.round}
                 row.update(proof_sha256=_proof_hash(r.proof or ""), status=verdict.status.value)
                 row.update(reason=verdict.reason.value, message=message)
-                journal.write(json.dumps(row) + "\n")
-                journal.flush()
+                journal.write(json.dumps(row))
             count += 1
             hooks.checked(count, len(selected))
     return results

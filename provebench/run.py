@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import platform
+import random
 import socket
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from provebench import __version__
+from provebench.engine import Engine, starting_line
 from provebench.errors import RunStopped, UserError
 from provebench.journal import AttemptRecord, Journal, read_journal
 from provebench.layouts import BenchmarkLayout
@@ -30,11 +32,11 @@ from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
 from provebench.provers.api import Prover
 from provebench.runconfig import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
-from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb, sized_settings
+from provebench.settings import Settings
 from provebench.stats import ProblemRef, Summary, summarize
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier, context_key, make_group_verifier
-from provebench.verify.routing import ContextRouter
+from provebench.verify.api import Verifier
+from provebench.verify.registry import make_group_verifier
 
 MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
@@ -42,16 +44,6 @@ SUMMARY_FILE = "summary.json"
 MANIFEST_SCHEMA_VERSION = 1
 
 VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
-
-
-def default_verifier(problems: Sequence[Problem], settings: Settings) -> Verifier:
-    """The pinned checker of the problems' proof system, loaded with their context (or one per template)."""
-    if len({context_key(p) for p in problems}) == 1:
-        return make_group_verifier(problems, settings)
-    # As many contexts stay warm as their checkers fit the memory budget, sized as their suite asks.
-    sized = sized_settings(settings, problems)
-    per_context = checkers_in_budget(sized) * checker_memory_mb(sized)
-    return ContextRouter(problems, settings, max_warm=memory_budget_mb(settings) // per_context)
 
 
 @dataclass(frozen=True)
@@ -83,6 +75,9 @@ def plan_run(config: RunConfig, settings: Settings) -> RunPlan:
         problems = [p for p in problems if p.id in chosen]
     if not problems:
         raise UserError(f"no problems of suite {suite.name} match the selection")
+    if config.limit is not None and config.limit < len(problems):
+        picked = set(random.Random(config.seed).sample(range(len(problems)), config.limit))
+        problems = [p for i, p in enumerate(problems) if i in picked]  # in the suite's order
     return RunPlan(config=config, suite=suite, problems=tuple(problems))
 
 
@@ -211,12 +206,13 @@ def _host() -> dict[str, Any]:
     }
 
 
-def _manifest(plan: RunPlan, prover: Prover, verifier: Verifier, old: dict[str, Any] | None) -> dict[str, Any]:
-    checker = verifier.checker.model_dump(mode="json")
+def _manifest(plan: RunPlan, prover: Prover, engine: Engine, old: dict[str, Any] | None) -> dict[str, Any]:
     sessions = list(old["sessions"]) if old else []
     checkers = list(old.get("checkers", [])) if old else []
-    if checker not in checkers:
-        checkers.append(checker)
+    for problem in plan.problems:  # every context's checker, known without loading it
+        checker = engine.checker(problem).model_dump(mode="json")
+        if checker not in checkers:
+            checkers.append(checker)
     return {
         "schema_version": MANIFEST_SCHEMA_VERSION,
         "provebench_version": __version__,
@@ -235,6 +231,12 @@ def _manifest(plan: RunPlan, prover: Prover, verifier: Verifier, old: dict[str, 
         "prover": prover.describe(),
         "prompt_templates": prover.template_hashes(),
         "problems": [{"id": p.id, "category": p.category} for p in plan.problems],
+        "selection": {
+            "of": len(plan.suite.problems),
+            "categories": plan.config.categories,
+            "limit": plan.config.limit,
+            "seed": plan.config.seed if plan.config.limit is not None else None,
+        },
         "host": _host(),
         "sessions": sessions,
     }
@@ -246,7 +248,7 @@ def execute(
     prover: Prover,
     settings: Settings,
     hooks: RunHooks,
-    verifier_factory: VerifierFactory = default_verifier,
+    make_verifier: VerifierFactory = make_group_verifier,
     resume: bool = False,
 ) -> Summary:
     """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early."""
@@ -263,12 +265,12 @@ def execute(
     started_at = time.time()
     if config.protocol == "combibench":
         settings = settings.model_copy(update={"benchmark_judge": True})
-    verifier = verifier_factory(plan.problems, settings)
+    engine = Engine(settings, make_verifier, infra_retries=config.infra_retries)
+    engine.plan(plan.problems)
     journal = Journal(rundir.journal_path)
     try:
-        hooks.status(f"starting up to {settings.checkers} warm {plan.suite.manifest.system.value} checker(s)")
-        verifier.prepare()
-        manifest = _manifest(plan, prover, verifier, old)
+        hooks.status(starting_line(settings, plan.suite.manifest.system))
+        manifest = _manifest(plan, prover, engine, old)  # checker identities are known before any load
         session = len(manifest["sessions"])
         manifest["sessions"].append(
             {
@@ -276,6 +278,7 @@ def execute(
                 "started_at": started_at,
                 "ready_at": time.time(),
                 "pid": os.getpid(),
+                "service": settings.server,  # the checker service this session checked through, if any
             }
         )
         rundir.write_json(rundir.manifest_path, manifest)
@@ -283,22 +286,22 @@ def execute(
         hooks.started(len(plan.problems) * config.n, len(chains), done)
         orchestrator = Orchestrator(
             prover,
-            verifier,
+            engine,
             journal,
             limits=Limits(
                 prover_connections=config.prover_connections,
                 checks=settings.checkers,
-                infra_retries=config.infra_retries,
                 timeout_s=config.timeout_s,
             ),
             repair_rounds=config.repair_rounds,
             session=session,
             on_record=hooks.on_record,
         )
-        asyncio.run(_run_chains(orchestrator, prover, verifier, chains, settings.checkers))
+        first = chains[0].problem if chains else plan.problems[0]
+        asyncio.run(_run_chains(orchestrator, prover, engine, chains, settings.checkers, first))
     finally:
         journal.close()
-        verifier.close()
+        engine.close()
         if rundir.manifest_path.exists():
             summary = summarize_run(rundir, config)
             rundir.write_json(rundir.summary_path, summary.model_dump(mode="json"))
@@ -306,16 +309,33 @@ def execute(
 
 
 async def _run_chains(
-    orchestrator: Orchestrator, prover: Prover, verifier: Verifier, chains: list[Chain], checkers: int
+    orchestrator: Orchestrator, prover: Prover, engine: Engine, chains: list[Chain], checkers: int, first: Problem
 ) -> None:
+    """The chains, prover calls going out while the first context loads.
+
+    A checker that cannot start stops the run at once (its chains cancelled before their checks give
+    up), the journal kept.
+    """
     # Checks block a thread each; give the loop enough threads for every checker.
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=checkers + 4))
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=checkers + 5))
+    orchestrator.checkers_ready.clear()
+    run = asyncio.create_task(orchestrator.run(chains))
+    warming = asyncio.create_task(asyncio.to_thread(engine.warm, first))
     try:
-        await orchestrator.run(chains)
+        await asyncio.wait({run, warming}, return_when=asyncio.FIRST_COMPLETED)
+        if warming.done():
+            if warming.exception() is not None:
+                run.cancel()
+                await asyncio.gather(run, return_exceptions=True)
+                raise warming.exception()  # type: ignore[misc]
+            orchestrator.checkers_ready.set()
+        await run  # done early only if the prover stopped it (RunStopped) or there was nothing to check
     except (asyncio.CancelledError, RunStopped):
         # Stop the checkers now, so that threads blocked in a long check return at once
         # instead of holding the shutdown until their deadline.
-        verifier.close()
+        engine.close()
         raise
     finally:
+        if not warming.done():
+            warming.cancel()
         await prover.aclose()

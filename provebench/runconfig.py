@@ -47,6 +47,8 @@ class RunConfig(BaseModel):
     categories: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
     problems_file: Path | None = None
+    limit: int | None = Field(default=None, ge=1, description="a seeded random subset of this many problems")
+    seed: int = Field(default=0, description="seed of that subset")
     out: Path | None = None
     # combibench: also judge every proof as CombiBench's own harness does, and report both scores.
     protocol: Literal["provebench", "combibench"] = "provebench"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provebench.checking import VerifierPool, check_many
+from provebench.engine import Engine
 from provebench.errors import UserError
+from provebench.journal import Lines, complete_lines
 from provebench.model import Problem, Status, Verdict
 from provebench.settings import Settings
 from provebench.suites.load import Suite
@@ -60,33 +61,22 @@ class SelftestJournal:
     def done(self) -> dict[str, Verdict]:
         """The verdicts already journalled for this suite revision (a torn last line is ignored)."""
         out: dict[str, Verdict] = {}
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return out
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{self.path}: cannot read the selftest journal: {exc}") from None
-        for line in lines:
+        for _n, line in complete_lines(self.path):
             try:
                 row = json.loads(line)
                 verdict = Verdict.model_validate(row["verdict"])
                 if row["suite_hash"] == self.suite_hash and verdict.status is not Status.ERROR:
                     out[str(row["problem"])] = verdict
             except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill: that problem is checked again
+                continue  # a line torn by a kill (older journals kept them): that problem is checked again
         return out
 
     def append(self, problem: Problem, verdict: Verdict) -> None:
         """Journal one verdict, flushed at once."""
         row = {"problem": problem.id, "suite_hash": self.suite_hash, "verdict": verdict.model_dump(mode="json")}
         try:
-            with self.path.open("ab") as f:
-                if f.tell() > 0:
-                    with self.path.open("rb") as r:  # after a line torn by a kill, start a new one
-                        r.seek(-1, 2)
-                        if r.read(1) != b"\n":
-                            f.write(b"\n")
-                f.write((json.dumps(row) + "\n").encode("utf-8"))
+            with Lines(self.path) as lines:
+                lines.write(json.dumps(row))
         except OSError as exc:
             raise UserError(f"{self.path}: cannot write the selftest journal: {exc.strerror}") from None
 
@@ -97,9 +87,9 @@ def still_valid(journal: SelftestJournal, problems: Sequence[Problem], settings:
     earlier = {p.id: v for p in problems if (v := journalled.get(p.id)) is not None and v.checker is not None}
     if not earlier:
         return {}
-    probe = VerifierPool(settings)  # its own pool: asking a verifier for its image starts no checker
+    probe = Engine(settings)  # asking for a checker's identity starts no checker
     try:
-        now = {p.id: probe.for_problem(p, prepare=False).checker for p in problems if p.id in earlier}
+        now = {p.id: probe.checker(p) for p in problems if p.id in earlier}
     finally:
         probe.close()
     return {pid: v for pid, v in earlier.items() if v.checker is not None and v.checker.same_checker(now[pid])}
@@ -154,7 +144,7 @@ class SelftestResult:
 
 
 def run_selftest(
-    pool: VerifierPool,
+    engine: Engine,
     suite: Suite,
     plan: SelftestPlan,
     earlier: dict[str, Verdict],
@@ -163,8 +153,8 @@ def run_selftest(
 ) -> SelftestResult:
     """Check the reference proofs of the planned problems that have no ``earlier`` verdict."""
     todo = [p for p in plan.problems if p.id not in earlier]
-    pool.plan(todo)  # only these: checkers start on (and walk) the templates of what is left to check
-    verdicts = check_many(pool, [(p, p.reference_proof or "") for p in todo], None, checkers, on_verdict)
+    engine.plan(todo)  # only these: checkers start on (and walk) the templates of what is left to check
+    verdicts = engine.map([(p, p.reference_proof or "") for p in todo], None, checkers, on_verdict)
     new = dict(zip((p.id for p in todo), verdicts, strict=True))
     return SelftestResult(
         suite.name, plan.problems, [earlier.get(p.id) or new[p.id] for p in plan.problems], plan.left_out

@@ -29,7 +29,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROVEBENCH_", extra="ignore")
 
     backend: Backend = Backend.DOCKER
-    checkers: int = Field(default=1, ge=1, le=64, description="warm checkers per context")
+    checkers: int = Field(
+        default_factory=lambda: max(1, min(64, os.cpu_count() or 1)),
+        ge=1,
+        le=64,
+        description="warm checkers per context (default: one per core; as many of them as fit the memory budget)",
+    )
     memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
     lean_memory_mb: int = Field(default=12288, ge=512, description="address-space limit of one Lean REPL")
     lean_max_uses: int = Field(default=200, ge=1, description="commands before a Lean REPL is recycled")
@@ -48,7 +53,13 @@ class Settings(BaseSettings):
         default=None, ge=512, description="memory all warm checkers may reserve together (default: 80% of RAM)"
     )
     load_timeout_s: float = Field(default=900.0, gt=0, description="silence allowed while loading, if not computing")
+    infra_retries: int = Field(default=2, ge=0, le=20, description="retries of a check whose checker failed")
+    infra_backoff_s: float = Field(default=1.0, ge=0, description="first wait before such a retry (then doubling)")
     max_proof_bytes: int = Field(default=1_000_000, ge=1)
+    server: str | None = Field(
+        default=None, description="check through the provebench service at this URL instead of local checkers"
+    )
+    server_token: str | None = Field(default=None, description="the bearer token of that service, if it wants one")
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"
     )

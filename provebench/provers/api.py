@@ -53,6 +53,12 @@ class Prover(ABC):
     def prepare(self, suite_problems: Sequence[Problem]) -> None:  # noqa: B027 - optional hook
         """Load data files, open clients, validate against the suite's problems; idempotent."""
 
+    def preflight(self) -> None:  # noqa: B027 - optional hook
+        """Fail within seconds, with one line (``RunStopped``), if the prover cannot answer at all.
+
+        Runs before any checker loads: a dead endpoint, a refused key or an unknown model is said at once.
+        """
+
     @abstractmethod
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         """A candidate proof of ``problem`` for sample ``sample``; ``history`` holds earlier failed rounds."""
@@ -70,36 +76,6 @@ class Prover(ABC):
 
 
 ProverFactory = Callable[[Mapping[str, Any]], Prover]
-
-
-def _baseline() -> ProverFactory:
-    from provebench.provers.baseline import BaselineProver
-
-    return BaselineProver.from_settings
-
-
-def _replay() -> ProverFactory:
-    from provebench.provers.replay import ReplayProver
-
-    return ReplayProver.from_settings
-
-
-def _openai() -> ProverFactory:
-    from provebench.provers.openai_chat import OpenAIChatProver
-
-    return OpenAIChatProver.from_settings
-
-
-PROVERS: dict[str, Callable[[], ProverFactory]] = {"baseline": _baseline, "replay": _replay, "openai": _openai}
-
-
-def make_prover(name: str, settings: Mapping[str, Any]) -> Prover:
-    """The prover ``name`` configured by ``settings``; one-line errors for bad settings."""
-    try:
-        factory = PROVERS[name]()
-    except KeyError:
-        raise UserError(f"unknown prover {name!r}; known provers: {', '.join(sorted(PROVERS))}") from None
-    return factory(settings)
 
 
 def validate_settings(model: type[BaseModel], name: str, settings: Mapping[str, Any]) -> Any:

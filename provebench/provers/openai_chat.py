@@ -17,7 +17,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from provebench.errors import UserError
+from provebench.errors import RunStopped, UserError
 from provebench.journal import ApiRetry
 from provebench.model import Problem, System
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable, validate_settings
@@ -51,6 +51,9 @@ class OpenAISettings(BaseModel):
     prices: Prices | None = None
     prompt_dir: Path | None = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+PREFLIGHT_TIMEOUT_S = 8.0  # a run against a dead endpoint fails within 10 s, before any checker loads
 
 
 class MalformedReply(Exception):
@@ -134,6 +137,37 @@ class OpenAIChatProver(Prover):
                 max_retries=0,  # retries are ours, so that each one is journalled
                 timeout=self.settings.request_timeout_s,
             )
+
+    def preflight(self) -> None:
+        """One quick request (the model list, else a one-token completion) before any checker loads."""
+        s = self.settings
+        where = s.base_url or "https://api.openai.com/v1"
+        key_env = s.api_key_env
+        client = openai.OpenAI(
+            api_key=os.environ.get(key_env, "") if key_env else "unused",
+            base_url=s.base_url,
+            max_retries=0,
+            timeout=PREFLIGHT_TIMEOUT_S,
+        )
+        try:
+            try:
+                served = [m.id for m in client.models.list()]
+            except openai.NotFoundError:  # some servers have no model list: ask the model itself
+                client.chat.completions.create(
+                    model=s.model, messages=[{"role": "user", "content": "ping"}], max_tokens=1
+                )
+                return
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise RunStopped(f"prover openai: {where} refused the key in {key_env}: {_describe(exc)}") from None
+        except openai.NotFoundError as exc:
+            raise RunStopped(f"prover openai: {where} does not serve model {s.model!r}: {_describe(exc)}") from None
+        except openai.APIError as exc:
+            raise RunStopped(f"prover openai: {where} does not answer: {_describe(exc)}") from None
+        finally:
+            client.close()
+        if served and s.model not in served:
+            listed = ", ".join(served[:5]) + (", ..." if len(served) > 5 else "")
+            raise RunStopped(f"prover openai: {where} does not serve model {s.model!r} (it serves: {listed})")
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

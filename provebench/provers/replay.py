@@ -21,9 +21,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from provebench.errors import UserError
-from provebench.inputs import csv_from_zip, decode_text
+from provebench.inputs import csv_from_zip
 from provebench.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
+from provebench.texts import decode_text
 
 _MAX_FILE_BYTES = 2 << 30
 

@@ -250,6 +250,7 @@ class HolLightVerifier(Verifier):
     def _replace(self, dead: HolLightSession) -> None:
         dead.close()
         with self._cond:
+            self.restarts += 1
             if dead in self._sessions:
                 self._sessions.remove(dead)
             self._walks.pop(dead, None)

@@ -18,7 +18,8 @@ import yaml
 from provebench.model import CheckerInfo, Status, System
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.lean import LeanVerifier, LocalLeanLauncher
+from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_session import LocalLeanLauncher
 
 CORPUS = Path(__file__).parent / "lean"
 SPEC: dict[str, Any] = yaml.safe_load((CORPUS / "cases.yaml").read_text())

@@ -95,6 +95,16 @@ class OpenAIApiDouble:
                 body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
                 self._send(status, json.dumps(body).encode(), headers)
 
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if self.path.rstrip("/") != "/v1/models":  # GET /v1/models: the list of models, as OpenAI's
+                    self._error(404, f"no route {self.path}", "invalid_request_error")
+                    return
+                if self.headers.get("Authorization") != f"Bearer {API_KEY}":
+                    self._error(401, "Incorrect API key provided.", "invalid_request_error")
+                    return
+                model = {"id": double.model, "object": "model", "created": 0, "owned_by": "double"}
+                self._send(200, json.dumps({"object": "list", "data": [model]}).encode())
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", "0"))
                 request = json.loads(self.rfile.read(length) or b"{}")

@@ -62,8 +62,5 @@ class ScriptedVerifierDouble(Verifier):
             raise out
         return out
 
-    async def acheck(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
-        return self.check(problem, proof, timeout_s)
-
     def close(self) -> None:
         self.closed = True

@@ -22,7 +22,7 @@ from provebench.errors import UserError
 from provebench.leaderboard import Board, add_entry
 from provebench.model import Problem, Status
 from provebench.pages import render_board
-from provebench.provers.api import make_prover
+from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config
 from provebench.settings import Settings

@@ -65,3 +65,18 @@ def test_combibench_statements_compile_and_sorry_is_not_a_proof(tmp_path: Path) 
         assert verifier.check(problem, "import Mathlib\n\n" + problem.statement).reason is Reason.SORRY
     finally:
         verifier.close()
+
+
+def test_kimina_client_through_the_service_on_the_real_image() -> None:
+    """Kimina's API on the real Lean REPL, read by the real kimina-client (the double: test_kimina_api.py)."""
+    from provebench.engine import Engine
+    from provebench.model import System
+    from provebench.service.app import create_app
+    from provebench.service.state import ServiceState
+    from tests.service_support import served
+    from tests.unit.test_kimina_api import NATIVE, PROVED, SORRY, kimina
+
+    state = ServiceState(engine=Engine(SETTINGS), systems=(System.LEAN4,), token="kimina-key")
+    with served(create_app(state)) as url:
+        answers = kimina(url, "sync", {"proved": PROVED, "sorry": SORRY, "native": NATIVE}, timeout=600)
+    assert {a["id"]: a["status"] for a in answers} == {"proved": "valid", "sorry": "lean_error", "native": "lean_error"}

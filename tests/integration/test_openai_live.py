@@ -14,7 +14,8 @@ import os
 import pytest
 
 from provebench.model import Problem, System
-from provebench.provers.api import ProverOutput, make_prover
+from provebench.provers.api import ProverOutput
+from provebench.provers.registry import make_prover
 
 pytestmark = pytest.mark.live_api
 

@@ -19,7 +19,7 @@ import pytest
 from provebench import cli, containers
 from provebench.journal import read_journal
 from provebench.model import Problem, Reason, Status
-from provebench.provers.api import make_prover
+from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config, read_config_file
 from provebench.settings import Settings

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from provebench import containers, sources
-from provebench.checking import VerifierPool, check_many
+from provebench.engine import Engine
 from provebench.model import Reason, Status
 from provebench.settings import Settings
 from provebench.suites.load import Suite, load_suite
@@ -49,14 +49,14 @@ def s2n_suite(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> S
 
 
 @pytest.fixture(scope="module")
-def pool(s2n_suite: Suite, settings: Settings) -> Iterator[VerifierPool]:
-    pool = VerifierPool(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
+def pool(s2n_suite: Suite, settings: Settings) -> Iterator[Engine]:
+    pool = Engine(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
     pool.plan([s2n_suite.problem(THEOREM)])
     yield pool
     pool.close()
 
 
-def test_the_reference_proof_passes_and_cheats_do_not(pool: VerifierPool, s2n_suite: Suite) -> None:
+def test_the_reference_proof_passes_and_cheats_do_not(pool: Engine, s2n_suite: Suite) -> None:
     problem = s2n_suite.problem(THEOREM)
     assert problem.category == "functional_correctness_arm"
     items = [
@@ -65,21 +65,21 @@ def test_the_reference_proof_passes_and_cheats_do_not(pool: VerifierPool, s2n_su
         (problem, "CHEAT_TAC"),
         (problem, "ACCEPT_TAC(mk_thm([], `" + problem.statement + "`))"),
     ]
-    got = [(v.status, v.reason) for v in check_many(pool, items, None, 1)]
+    got = [(v.status, v.reason) for v in pool.map(items, None, 1)]
     assert got[0] == (Status.PASS, Reason.PROVED)
     assert got[1][0] is Status.FAIL
     assert got[2:] == [(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)] * 2
 
 
-def test_the_benchmark_harness_holes_do_not_pass_here(pool: VerifierPool, s2n_suite: Suite) -> None:
+def test_the_benchmark_harness_holes_do_not_pass_here(pool: Engine, s2n_suite: Suite) -> None:
     """The three holes measured in s2n-bignum-bench's own harness, against a real s2n-bignum context."""
     problem = s2n_suite.problem(THEOREM)
     forged = f"let th : thm = Obj.magic ([], `{problem.statement}`) in ACCEPT_TAC th"
     verdict_file = 'let oc = open_out "verdict.txt" in let () = output_string oc "OK" in let () = exit 0 in ALL_TAC'
     spin = "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0"
-    got = [(v.status, v.reason) for v in check_many(pool, [(problem, forged), (problem, verdict_file)], None, 1)]
+    got = [(v.status, v.reason) for v in pool.map([(problem, forged), (problem, verdict_file)], None, 1)]
     assert got == [(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)] * 2
-    verifier = pool.for_problem(problem)
+    verifier = pool.loaded_verifier(problem)
     assert isinstance(verifier, HolLightVerifier)
     # Past static vetting, the checker itself: exiting is no verdict, and the kill lands through `with _ ->`.
     exited = verifier.check_unvetted_for_tests(problem, 'let () = print_string "OK" in let () = exit 0 in ALL_TAC')
@@ -115,7 +115,7 @@ def test_a_goal_computed_at_run_time_is_checked_against_the_computed_term(
 ) -> None:
     problem = computed_suite.problem(COMPUTED)
     assert problem.statement_is_expression and problem.statement.startswith("(rand o concl o")
-    pool = VerifierPool(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
+    pool = Engine(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
     try:
         pool.plan([problem])
         items = [
@@ -123,7 +123,7 @@ def test_a_goal_computed_at_run_time_is_checked_against_the_computed_term(
             (problem, "ALL_TAC"),
             (problem, "ACCEPT_TAC(mk_thm([], `T`))"),
         ]
-        passed, left, cheat = check_many(pool, items, None, 1)
+        passed, left, cheat = pool.map(items, None, 1)
     finally:
         pool.close()
     assert (passed.status, passed.reason) == (Status.PASS, Reason.PROVED), passed.messages

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provebench.checking import VerifierPool, check_many
+from provebench.engine import Engine
 from provebench.model import Reason, Status
 from provebench.settings import Settings
 from provebench.suites.load import Suite, load_suite
@@ -62,19 +62,19 @@ def template_suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
 
 
 @pytest.fixture(scope="module")
-def pool(settings: Settings, template_suite: Suite) -> Iterator[VerifierPool]:
-    pool = VerifierPool(settings)
+def pool(settings: Settings, template_suite: Suite) -> Iterator[Engine]:
+    pool = Engine(settings)
     pool.plan(template_suite.problems)
     yield pool
     pool.close()
 
 
-def _check(pool: VerifierPool, suite: Suite, items: list[tuple[str, str]]) -> list[tuple[Status, Reason]]:
+def _check(pool: Engine, suite: Suite, items: list[tuple[str, str]]) -> list[tuple[Status, Reason]]:
     pairs = [(suite.problem(pid), proof) for pid, proof in items]
-    return [(v.status, v.reason) for v in check_many(pool, pairs, None, 1)]
+    return [(v.status, v.reason) for v in pool.map(pairs, None, 1)]
 
 
-def test_each_problem_sees_exactly_the_context_before_it(pool: VerifierPool, template_suite: Suite) -> None:
+def test_each_problem_sees_exactly_the_context_before_it(pool: Engine, template_suite: Suite) -> None:
     got = _check(
         pool,
         template_suite,
@@ -99,7 +99,7 @@ def test_each_problem_sees_exactly_the_context_before_it(pool: VerifierPool, tem
     ]
 
 
-def test_attempts_are_isolated_and_limits_hold_from_a_holder(pool: VerifierPool, template_suite: Suite) -> None:
+def test_attempts_are_isolated_and_limits_hold_from_a_holder(pool: Engine, template_suite: Suite) -> None:
     got = _check(
         pool,
         template_suite,
@@ -113,7 +113,7 @@ def test_attempts_are_isolated_and_limits_hold_from_a_holder(pool: VerifierPool,
     assert got[1:] == [(Status.PASS, Reason.PROVED), (Status.PASS, Reason.PROVED)]
 
 
-def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: VerifierPool, template_suite: Suite) -> None:
+def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: Engine, template_suite: Suite) -> None:
     got = _check(
         pool,
         template_suite,
@@ -169,7 +169,7 @@ def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_check
         "arm.quad.QUAD_TRIPLE",
     }
     assert len({p.template for p in suite.problems}) == 2
-    pool = VerifierPool(settings)
+    pool = Engine(settings)
     pool.plan(suite.problems)
     try:
         items = [
@@ -184,7 +184,7 @@ def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_check
         ]
         # One at a time and in this order, so that the checker walks back and forth between the templates.
         got = [_check(pool, suite, [item])[0] for item in items]
-        verifier = pool.for_problem(suite.problems[0])
+        verifier = pool.loaded_verifier(suite.problems[0])
         assert isinstance(verifier, HolLightVerifier) and len(verifier.checker_names) == 1
     finally:
         pool.close()
@@ -218,9 +218,9 @@ def test_a_silent_load_that_computes_goes_on_and_one_that_sleeps_is_a_hung_check
     (root / "problems.jsonl").write_text("".join(json.dumps({**r, "template_line": 2}) + "\n" for r in rows))
     suite = load_suite(root)
     # 8 s of silence allowed: the spinning phrase prints nothing for 25 s, loading HOL Light itself for longer.
-    pool = VerifierPool(settings.model_copy(update={"load_timeout_s": 8.0}))
+    pool = Engine(settings.model_copy(update={"load_timeout_s": 8.0}))
     try:
-        spins, sleeps = check_many(pool, [(p, "ARITH_TAC") for p in suite.problems], None, 1)
+        spins, sleeps = pool.map([(p, "ARITH_TAC") for p in suite.problems], None, 1)
     finally:
         pool.close()
     assert (spins.status, spins.reason) == (Status.PASS, Reason.PROVED)

@@ -20,7 +20,7 @@ from provebench.errors import UserError, VerifierUnavailable
 from provebench.leaderboard import Board, add_entry
 from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
 from provebench.pages import render_board
-from provebench.provers.api import make_prover
+from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config
 from provebench.settings import Settings
@@ -61,7 +61,7 @@ def double(script: Script, checker: CheckerInfo = DOUBLE_CHECKER, calls: list[st
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    return Settings(cache_dir=tmp_path / "cache", suites_dir=tmp_path / "suites")
+    return Settings(cache_dir=tmp_path / "cache", suites_dir=tmp_path / "suites", infra_backoff_s=0)
 
 
 def _run(tmp_path: Path, settings: Settings, name: str = "run") -> RunDir:
@@ -180,9 +180,9 @@ def test_a_resubmission_replaces_the_stale_entry(board: Path, tmp_path: Path, se
 def test_verify_reports_a_tampered_published_proof_per_entry(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench import cli, cli_board
+    from provebench import cli_board, cli_check
 
-    monkeypatch.setattr(cli, "_ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(cli_board, "audit", functools.partial(audit, make_verifier=double(arith_passes())))
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(settings.cache_dir))
     assert main(["leaderboard", "verify", "--board", str(board)]) == 0
@@ -222,9 +222,9 @@ def test_verify_reports_a_tampered_published_proof_per_entry(
 def test_cli_republish_prints_each_entry_and_renders(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench import cli, cli_board
+    from provebench import cli_board, cli_check
 
-    monkeypatch.setattr(cli, "_ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(
         cli_board,
         "republish",

@@ -1,4 +1,4 @@
-"""check_many stops its checkers when interrupted, instead of waiting out a long check."""
+"""A batch on the engine stops its checkers when interrupted, instead of waiting out a long check."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench.checking import VerifierPool, check_many
+from provebench.engine import Engine
 from provebench.errors import VerifierUnavailable
 from provebench.model import Problem, Reason, Status, Verdict
 from provebench.settings import Settings
@@ -39,9 +39,9 @@ def test_ctrl_c_during_a_long_check_stops_the_checkers_at_once(tmp_path: object)
         return VerifierUnavailable("the container was stopped")
 
     problems = find_suite("hol-light-core", Settings().suites_dir).problems[:3]
-    pool = VerifierPool(Settings(), make=lambda _p, _s: Stoppable(script))
+    engine = Engine(Settings(), make=lambda _p, _s: Stoppable(script), infra_retries=0)
     seen: list[Verdict] = []
-    verdicts = check_many(pool, [(p, "ARITH_TAC") for p in problems], None, 1, lambda _p, v: seen.append(v))
+    verdicts = engine.map([(p, "ARITH_TAC") for p in problems], None, 1, lambda _p, v: seen.append(v))
     assert next(verdicts).status is Status.PASS
 
     def interrupt() -> None:

@@ -102,4 +102,6 @@ def test_batch_input_is_validated_before_checking(
 def test_suites_list_shows_bundled_suite(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "suites", "list")
     assert code == 0
-    assert "hol-light-core" in out and "hol-light" in out
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.strip()}
+    assert rows["hol-light-core"] == ["hol-light", "50", "problems"]  # name, proof system, size
+    assert rows["lean4-core"][0] == "lean4"

@@ -94,3 +94,68 @@ def test_a_run_directory_in_use_is_refused(tmp_path: Path, capsys: pytest.Captur
         fcntl.flock(held, fcntl.LOCK_EX)
         _fails(capsys, ["run", "--resume", str(rundir)], "another provebench process is running this run")
     assert set(os.listdir(rundir)) == {".lock", "config.yaml"}  # nothing was started or written
+
+
+def test_limit_takes_a_seeded_subset_in_suite_order() -> None:
+    from provebench.run import plan_run
+    from provebench.runconfig import build_config
+    from provebench.settings import Settings
+
+    def ids(**config: object) -> list[str]:
+        plan = plan_run(build_config({"suite": "hol-light-core", **config}, {}, "test"), Settings())
+        return [p.id for p in plan.problems]
+
+    every = ids()
+    five = ids(limit=5, seed=3)
+    assert len(five) == 5 and five == ids(limit=5, seed=3) and five != ids(limit=5, seed=4)
+    assert five == [pid for pid in every if pid in five]  # the suite's order
+    logic = ids(categories=["logic"], limit=3)
+    assert len(logic) == 3 and set(logic) <= set(ids(categories=["logic"]))
+    assert ids(limit=500) == every
+
+
+def test_dry_run_prints_the_plan_and_starts_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    argv = [
+        "run",
+        "--suite",
+        "hol-light-core",
+        "--limit",
+        "4",
+        "--seed",
+        "1",
+        "-n",
+        "2",
+        "--dry-run",
+        "--out",
+        str(out),
+    ]
+    assert main(["--checkers", "2", *argv]) == 0
+    said = capsys.readouterr().out
+    assert "limit: 4" in said and "seed: 1" in said  # the resolved config
+    assert "4 of 50 problems (a random 4, seed 1)" in said and "8 attempts" in said
+    assert "1 context(s) to load, up to 2 checker(s) each" in said
+    assert not out.exists()
+    # a dry run of the openai prover needs no key
+    os.environ.pop("NO_SUCH_KEY", None)
+    argv = ["run", "--suite", "hol-light-core", "--prover", "openai", "--model", "m", "--api-key-env", "NO_SUCH_KEY"]
+    assert main([*argv, "--dry-run"]) == 0
+
+
+def test_suites_show_lists_problem_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["suites", "show", "hol-light-core", "--problems", "--category", "logic"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 8 and lines[0].split() == ["excluded_middle", "logic", "30", "s"]
+    assert main(["suites", "show", "hol-light-core", "--problems", "--json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 50 and rows[0] == {
+        "id": "excluded_middle",
+        "category": "logic",
+        "kind": "theorem",
+        "timeout_s": 30.0,
+    }
+    _fails(
+        capsys, ["suites", "show", "hol-light-core", "--problems", "--category", "poetry"], "has no category 'poetry'"
+    )

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from provebench.checking import VerifierPool
+from provebench.engine import Engine
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.suites.combibench import answer_check_template
-from provebench.verify.lean import LeanVerifier, LocalLeanLauncher, answer_command, candidate_body, split_answers
+from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_commands import answer_command, candidate_body, split_answers
+from provebench.verify.lean_session import LocalLeanLauncher
 from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
 
 DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
@@ -255,8 +257,8 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
     rows[1]["verdict"]["checker"]["digest"] = "sha256:another-build"
     journal.write_text("".join(json.dumps(r) + "\n" for r in rows))
     planned: list[str] = []
-    plan = VerifierPool.plan
-    monkeypatch.setattr(VerifierPool, "plan", lambda pool, ps: (planned.extend(p.id for p in ps), plan(pool, ps))[1])
+    plan = Engine.plan
+    monkeypatch.setattr(Engine, "plan", lambda engine, ps: (planned.extend(p.id for p in ps), plan(engine, ps))[1])
     assert main(["suites", "selftest", "lean4-core", "--sample", "5", "--journal", str(journal), "--json"]) == 0
     assert "4 of 5 verdicts from" in capsys.readouterr().err
     # The checkers are planned for (and start on) what is left to check only.

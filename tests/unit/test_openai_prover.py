@@ -7,13 +7,18 @@ in tests/integration/test_openai_live.py and runs only when one is configured.
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from provebench.errors import RunStopped
 from provebench.model import Problem, System
-from provebench.provers.api import ProverOutput, ProverUnavailable, make_prover
+from provebench.provers.api import ProverOutput, ProverUnavailable
 from provebench.provers.openai_chat import OpenAIChatProver
+from provebench.provers.registry import make_prover
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
@@ -74,7 +79,10 @@ def test_transient_faults_are_retried_and_recorded() -> None:
         assert errors[0].startswith("HTTP 429") and errors[1].startswith("HTTP 500")
         assert errors[2].startswith("APITimeoutError") and errors[3].startswith("MalformedReply")
         assert out.api_retries[0].wait_seconds == pytest.approx(0.3)  # Retry-After honoured
-        assert all(r.wait_seconds <= 0.05 for r in out.api_retries[1:])  # exponential backoff, capped
+        # Exponential backoff from 0.01 s with up to 0.01 s of jitter, capped at 0.05 s: the n-th retry waits
+        # 0.01 * 2**(n-1) plus jitter, so the three after the Retry-After one wait 0.02-0.03, 0.04-0.05, 0.05.
+        waits = [r.wait_seconds for r in out.api_retries[1:]]
+        assert 0.02 <= waits[0] <= 0.03 and 0.04 <= waits[1] <= 0.05 and waits[2] == pytest.approx(0.05)
 
 
 def test_a_reply_without_a_code_block_has_no_proof() -> None:
@@ -122,3 +130,53 @@ def test_the_manifest_description_names_the_key_variable_not_the_key() -> None:
         described = str(prover.describe())
         assert "DOUBLE_API_KEY" in described and API_KEY not in described
         assert set(prover.template_hashes()) == {"hol-light/system.j2", "hol-light/user.j2"}
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"model": "no-such-model"}, "does not serve model 'no-such-model' (it serves: double-model)"),
+        ({"api_key_env": "WRONG_KEY"}, "refused the key in WRONG_KEY: HTTP 401"),
+    ],
+)
+def test_preflight_names_a_refused_key_or_an_unknown_model_at_once(
+    change: dict[str, str], said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong")
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as double:
+        _prover(double).preflight()  # the right model and key: nothing to say
+        with pytest.raises(RunStopped, match=re.escape(said)):
+            _prover(double, **change).preflight()
+        assert double.requests == []  # a model list, not a completion: no tokens spent
+
+
+def test_a_run_against_a_dead_endpoint_fails_in_seconds_before_any_checker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from provebench.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    started = time.monotonic()
+    code = main(
+        [
+            "run",
+            "--suite",
+            "hol-light-core",
+            "--prover",
+            "openai",
+            "--model",
+            "m",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--out",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 3 and time.monotonic() - started < 10
+    assert err.strip().splitlines() == [
+        "provebench: run not started: prover openai: http://127.0.0.1:9/v1 does not answer: APIConnectionError: "
+        "Connection error."
+    ]
+    assert not (tmp_path / "run").exists()  # nothing made, no checker started

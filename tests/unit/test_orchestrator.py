@@ -8,11 +8,13 @@ tests/integration/test_run.py.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from provebench.engine import Engine
 from provebench.errors import RunStopped, VerifierUnavailable
 from provebench.journal import Journal, read_journal
 from provebench.model import Problem, Reason, Status, System
@@ -24,7 +26,7 @@ from provebench.settings import Settings
 from provebench.suites.load import find_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if, verdict
 
-SETTINGS = Settings(checkers=1)
+SETTINGS = Settings(checkers=1, infra_backoff_s=0)
 
 
 class ScriptedProver(Prover):
@@ -32,14 +34,17 @@ class ScriptedProver(Prover):
 
     name = "scripted"
 
-    def __init__(self, die_after: int | None = None) -> None:
+    def __init__(self, die_after: int | None = None, delay_s: float = 0.0) -> None:
         self.calls = 0
         self.die_after = die_after
+        self.delay_s = delay_s
         self.histories: list[tuple[PreviousAttempt, ...]] = []
 
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         self.calls += 1
-        if self.die_after is not None and self.calls > self.die_after:
+        call = self.calls
+        await asyncio.sleep(self.delay_s * call)  # later calls answer later
+        if self.die_after is not None and call > self.die_after:
             raise ProverUnavailable("connection refused")
         self.histories.append(history)
         if problem.id.startswith("nothing"):
@@ -73,8 +78,8 @@ def test_repair_rounds_feed_the_checker_messages_back(tmp_path: Path) -> None:
     ]
     repaired = [h for h in prover.histories if h]
     assert repaired and repaired[0][0].proof == "wrong" and "scripted failure" in repaired[0][0].messages[0]
-    summary = rundir.summary_path.read_text()
-    assert '"solved": 3' in summary and '"solved_first_round": 0' in summary
+    summary = json.loads(rundir.summary_path.read_text())
+    assert (summary["solved"], summary["solved_first_round"]) == (3, 0)
 
 
 def test_without_repair_rounds_a_failed_sample_stays_failed(tmp_path: Path) -> None:
@@ -103,17 +108,17 @@ def test_a_checker_that_stays_down_gives_error_records_that_a_resume_redoes(tmp_
     rundir = _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(down_for_one_problem))  # type: ignore[arg-type]
     errors = [r for r in read_journal(rundir.journal_path) if r.status is Status.ERROR]
     assert len(errors) == 2 and all(r.infra_retries == 2 for r in errors)
-    assert '"solved": 2' in rundir.summary_path.read_text()  # the errored problem has no verdict, not a failure
+    assert json.loads(rundir.summary_path.read_text())["solved"] == 2  # the errored problem: no verdict, not a FAIL
 
     _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(passes_if("wrong")), resume=True)
     records = read_journal(rundir.journal_path)
     assert len(records) == 8  # the 2 ERROR records stay; their redo supersedes them
-    assert '"solved": 3' in rundir.summary_path.read_text()
+    assert json.loads(rundir.summary_path.read_text())["solved"] == 3
 
 
 def test_a_dead_prover_stops_the_run_keeps_the_journal_and_resume_finishes_it(tmp_path: Path) -> None:
     with pytest.raises(RunStopped, match="prover scripted unavailable: connection refused"):
-        _run(tmp_path, ScriptedProver(die_after=4), ScriptedVerifierDouble(passes_if("wrong")))
+        _run(tmp_path, ScriptedProver(die_after=4, delay_s=0.05), ScriptedVerifierDouble(passes_if("wrong")))
     rundir = RunDir(tmp_path / "run")
     first = read_journal(rundir.journal_path)
     assert 1 <= len(first) <= 4 and rundir.summary_path.exists()
@@ -128,7 +133,8 @@ def test_no_proof_costs_no_check(tmp_path: Path) -> None:
     verifier = ScriptedVerifierDouble(passes_if("wrong"))
     journal = Journal(tmp_path / "attempts.jsonl")
     journal.open()
-    orchestrator = Orchestrator(ScriptedProver(), verifier, journal, limits=Limits(), repair_rounds=1)
+    engine = Engine(SETTINGS, make=lambda _p, _s: verifier)
+    orchestrator = Orchestrator(ScriptedProver(), engine, journal, limits=Limits(), repair_rounds=1)
     asyncio.run(orchestrator.run(pending_chains([problem], 1, 1, True, [])))
     journal.close()
     records = read_journal(journal.path)
@@ -143,7 +149,8 @@ def test_a_full_disk_stops_the_run_with_a_clear_error() -> None:
     problem = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
     journal = Journal(Path("/dev/full"))  # every write fails with ENOSPC
     journal.open()
-    orchestrator = Orchestrator(ScriptedProver(), ScriptedVerifierDouble(passes_if("wrong")), journal, limits=Limits())
+    engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(passes_if("wrong")))
+    orchestrator = Orchestrator(ScriptedProver(), engine, journal, limits=Limits())
     with pytest.raises(RunStopped, match="cannot write the journal /dev/full: No space left on device"):
         asyncio.run(orchestrator.run(pending_chains([problem], 1, 0, True, [])))
 
@@ -168,3 +175,45 @@ def test_pending_chains_skip_finished_samples_and_continue_repair_chains() -> No
     assert [(c.problem.id, c.sample, len(c.history)) for c in chains] == [("a", 1, 1), ("b", 1, 0)]
     chains = pending_chains([p("a"), p("b")], 2, 0, True, done)
     assert [(c.problem.id, c.sample) for c in chains] == [("b", 1)]
+
+
+class SlowToLoad(ScriptedVerifierDouble):
+    """A checker that takes a while to load (or never does), recording when it was ready."""
+
+    def __init__(self, load_s: float, fails: bool = False) -> None:
+        super().__init__(passes_if("right"))
+        self.load_s, self.fails, self.ready_at = load_s, fails, 0.0
+
+    def prepare(self) -> None:
+        import time
+
+        time.sleep(self.load_s)
+        if self.fails:
+            raise VerifierUnavailable("the checker image is missing")
+        self.ready_at = time.monotonic()
+        super().prepare()
+
+
+class TimedProver(ScriptedProver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_call_at = 0.0
+
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        import time
+
+        self.first_call_at = self.first_call_at or time.monotonic()
+        return await super().attempt(problem, sample, history)
+
+
+def test_prover_calls_begin_while_the_checker_loads(tmp_path: Path) -> None:
+    prover, checker = TimedProver(), SlowToLoad(0.5)
+    rundir = _run(tmp_path, prover, checker)
+    assert 0 < prover.first_call_at < checker.ready_at  # the prover was asked before the checker was ready
+    assert len(read_journal(rundir.journal_path)) == 6
+
+
+def test_a_checker_that_cannot_start_stops_the_run_without_error_records(tmp_path: Path) -> None:
+    with pytest.raises(VerifierUnavailable, match="image is missing"):
+        _run(tmp_path, ScriptedProver(), SlowToLoad(0.2, fails=True))
+    assert read_journal(tmp_path / "run" / "attempts.jsonl") == []

@@ -9,9 +9,10 @@ import pytest
 
 from provebench.errors import UserError
 from provebench.model import Problem, System
-from provebench.provers.api import PreviousAttempt, make_prover
+from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineProver
 from provebench.provers.prompting import PromptTemplates, extract_last_code_block
+from provebench.provers.registry import make_prover
 from provebench.provers.replay import ReplayProver
 
 

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from provebench.checking import VerifierPool, check_many, pick_run
+from provebench.engine import Engine
+from provebench.engine.batches import pick_run
 from provebench.model import Problem, Reason, Status, System, Verdict
 from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
@@ -89,8 +90,8 @@ def test_two_checkers_take_one_family_each() -> None:
             x86_done.set()
         return verdict(Status.PASS, Reason.PROVED)
 
-    pool = VerifierPool(Settings(), make=lambda _p, _s: Double(script))
-    verdicts = list(check_many(pool, [(p, "ARITH_TAC") for p in problems], None, 2))
+    engine = Engine(Settings(), make=lambda _p, _s: Double(script))
+    verdicts = list(engine.map([(p, "ARITH_TAC") for p in problems], None, 2))
     assert [v.status for v in verdicts] == [Status.PASS] * len(problems)
     # One checker starts on arm, the other on x86 (not on arm/base/a2, next in schedule order) and stays
     # there while x86 work is left; with x86 done it helps with arm.
@@ -106,6 +107,6 @@ def test_a_failing_worker_raises_in_the_caller() -> None:
     def script(problem: Problem, proof: str, call: int) -> Verdict:
         raise RuntimeError("a bug in a worker")
 
-    pool = VerifierPool(Settings(), make=lambda _p, _s: ScriptedVerifierDouble(script))
+    engine = Engine(Settings(), make=lambda _p, _s: ScriptedVerifierDouble(script))
     with pytest.raises(RuntimeError, match="^a bug in a worker$"):
-        list(check_many(pool, [(p, "ARITH_TAC") for p in problems], None, 2))
+        list(engine.map([(p, "ARITH_TAC") for p in problems], None, 2))

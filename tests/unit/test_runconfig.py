@@ -59,7 +59,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_the_example_config_is_valid() -> None:
-    from provebench.provers.api import make_prover
+    from provebench.provers.registry import make_prover
 
     f = Path(__file__).resolve().parents[2] / "examples" / "run-openai.yaml"
     c = build_config(read_config_file(f), {}, str(f))

@@ -16,7 +16,7 @@ import pytest
 from provebench.cli import main
 from provebench.errors import UserError
 from provebench.model import Problem, Reason, Status, Verdict
-from provebench.provers.api import make_prover
+from provebench.provers.registry import make_prover
 from provebench.provers.replay import load_answers
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config

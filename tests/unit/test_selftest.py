@@ -51,3 +51,19 @@ def test_a_plan_samples_before_it_leaves_out_long_timeouts() -> None:
     bare = Suite(manifest, (_problem("x", 60, None),), Path("."), "sha256:0")
     with pytest.raises(UserError, match="suite s has no reference proofs to check"):
         plan_selftest(bare, None, 0, None)
+
+
+def test_the_selftest_journal_ignores_and_cuts_a_torn_line_as_a_runs_journal_does(tmp_path: Path) -> None:
+    from provebench.selftest import SelftestJournal
+
+    manifest = SuiteManifest(name="s", system=System.HOL_LIGHT, version="1", checker_image="hol-light")
+    suite = Suite(manifest, (_problem("a", 60), _problem("b", 60)), Path("."), "sha256:0")
+    journal = SelftestJournal(tmp_path / "selftest.jsonl", suite)
+    journal.append(suite.problem("a"), _passed(1, 1))
+    with journal.path.open("a") as f:
+        f.write('{"problem": "b", "suite_hash": "sha256:0", "verd')  # killed mid-write
+    assert set(journal.done()) == {"a"}
+    journal.append(suite.problem("b"), _passed(2, 2))
+    lines = journal.path.read_text().splitlines()
+    assert len(lines) == 2 and all(line.startswith('{"problem"') for line in lines)  # the torn line is gone
+    assert set(journal.done()) == {"a", "b"}

@@ -1,19 +1,15 @@
-"""Routing checks to one verifier per context, with a bound on warm verifiers; the order of work.
+"""The order of work (context by context, template by template) and what each context reserves.
 
-The verifiers are scripted doubles: this is about which verifier gets which
-check and when verifiers start and stop; tests/integration/test_templates.py
-runs template contexts on the real checker.
+The verifiers are scripted doubles; tests/unit/test_engine.py covers loading and stopping contexts,
+and tests/integration/test_templates.py runs template contexts on the real checker.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from provebench.model import Problem, Reason, Status, System
 from provebench.orchestrator import pending_chains
 from provebench.settings import Settings
 from provebench.verify.api import Verifier, schedule
-from provebench.verify.routing import ContextRouter
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 
@@ -33,26 +29,6 @@ def _p(pid: str, template: str | None, line: int | None = None, context: str = "
 
 PROBLEMS = [_p("a1", "A.ml", 3), _p("b1", "B.ml", 5), _p("a2", "A.ml", 9)]
 IN_CONTEXTS = [_p("a1", None, context="A"), _p("b1", None, context="B"), _p("a2", None, context="A")]
-
-
-def test_checks_go_to_the_verifier_of_their_context_and_idle_ones_are_stopped() -> None:
-    made: list[tuple[list[str], ScriptedVerifierDouble]] = []
-
-    def factory(problems: Sequence[Problem], _settings: Settings) -> Verifier:
-        v = ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
-        made.append(([p.id for p in problems], v))
-        return v
-
-    router = ContextRouter(IN_CONTEXTS, Settings(), factory, max_warm=1)
-    router.prepare()
-    assert [ids for ids, _ in made] == [["a1", "a2"]] and made[0][1].prepared
-    assert router.checker.image == "double"
-    router.check(IN_CONTEXTS[2], "x")
-    router.check(IN_CONTEXTS[1], "y")  # B starts; A, idle, is stopped to stay within max_warm
-    assert [ids for ids, _ in made] == [["a1", "a2"], ["b1"]] and made[0][1].closed
-    assert made[0][1].calls == [("a2", "x")] and made[1][1].calls == [("b1", "y")]
-    router.close()
-    assert made[1][1].closed
 
 
 def test_a_run_orders_its_work_template_by_template() -> None:
@@ -95,13 +71,20 @@ def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:
     assert memory_budget_mb(Settings()) > 0
 
 
-def test_a_run_over_several_contexts_keeps_as_many_warm_as_fit_at_the_suites_sizes() -> None:
-    from provebench.run import default_verifier
+def test_each_context_reserves_what_its_suite_asks_for_and_the_users_sizes_win() -> None:
+    from provebench.engine import Engine
 
     big = [p.model_copy(update={"memory_mb": 6144, "context_memory_mb": 8192}) for p in IN_CONTEXTS]
-    budget = Settings(checkers=1, memory_budget_mb=30_000)
-    router = default_verifier(big, budget)  # nothing starts before the first check
-    assert isinstance(router, ContextRouter) and router.max_warm == 30_000 // (6144 + 8192) == 2
-    # The user's own sizes win over the suite's.
+    engine = Engine(Settings(checkers=1, memory_budget_mb=30_000), make=lambda _p, _s: _passes())
+    engine.checker(big[0])  # nothing starts before the first check
+    assert [s.memory_mb for s in engine.status()] == [0]
+    engine.check(big[0], "x")
+    assert [s.memory_mb for s in engine.status() if s.state == "warm"] == [6144 + 8192]
     mine = Settings(checkers=1, memory_budget_mb=30_000, memory_mb=2048, container_headroom_mb=1024)
-    assert isinstance(r := default_verifier(big, mine), ContextRouter) and r.max_warm == 30_000 // 3072
+    engine = Engine(mine, make=lambda _p, _s: _passes())
+    engine.check(big[0], "x")
+    assert [s.memory_mb for s in engine.status() if s.state == "warm"] == [3072]
+
+
+def _passes() -> Verifier:
+    return ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))

@@ -1,0 +1,58 @@
+"""``provebench check --server URL`` of one proof: a request to the service and its verdict printed.
+
+This path imports only the standard library (and provebench's own light modules), so that the whole
+command, process start included, takes a small fraction of a second: the checkers are already warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from provebench.errors import UserError
+from provebench.service.client import TOKEN_ENV, ServiceClient, server_url
+from provebench.texts import read_proof
+from provebench.verdict_text import verdict_lines
+
+EXIT_OK, EXIT_VERDICT, EXIT_INFRA = 0, 1, 3
+DEFAULT_MAX_PROOF_BYTES = 1_000_000  # settings.Settings.max_proof_bytes; the service enforces its own too
+_COLOURS = {"PASS": "32", "FAIL": "31", "TIMEOUT": "33"}
+
+
+def _target(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """What to check against, and the label printed with the verdict."""
+    if args.suite:
+        if not args.problem:
+            raise UserError("--suite needs --problem (or use --batch)")
+        folder = Path(args.suite)
+        suite = str(folder.resolve()) if folder.is_dir() else args.suite  # the service finds a folder by its path
+        return {"suite": suite, "problem": args.problem}, args.problem
+    if args.system and args.goal is not None:
+        return {"system": args.system, "goal": args.goal}, "goal"
+    raise UserError("say what to prove: --suite NAME --problem ID, or --system SYSTEM --goal TERM")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check one proof through the service; print its verdict as a local check does; exit by its status."""
+    url = server_url(args.server)
+    assert url is not None
+    target, label = _target(args)
+    limit = int(os.environ.get("PROVEBENCH_MAX_PROOF_BYTES", DEFAULT_MAX_PROOF_BYTES))
+    proof = read_proof(args.proof, limit, lambda: sys.stdin.buffer.read())
+    client = ServiceClient(url, os.environ.get(TOKEN_ENV) or None)
+    verdict = client.check({**target, "id": label, "proof": proof}, args.timeout)["verdict"]
+    if args.json:
+        print(json.dumps({"id": label, **verdict}))
+    else:
+        first, *rest = verdict_lines(verdict, label)
+        if sys.stdout.isatty():
+            status, _, tail = first.partition(" ")
+            first = f"\x1b[1;{_COLOURS.get(status, '35')}m{status}\x1b[0m {tail}"
+        print("\n".join([first, *rest]))
+    if verdict["status"] == "ERROR":
+        return EXIT_INFRA
+    return EXIT_OK if verdict["status"] == "PASS" else EXIT_VERDICT

@@ -1,0 +1,285 @@
+"""The checker service: the engine behind a versioned JSON API on a maintained ASGI stack (FastAPI).
+
+``create_app(state)`` builds the application from an explicit ``ServiceState`` (no module
+globals): ``/v1/health``, ``/v1/checkers``, ``/v1/warm``, ``/v1/check`` (one proof, or a batch
+whole or streamed as NDJSON), ``/metrics`` (Prometheus text) and Kimina Lean Server's routes, with
+the OpenAPI schema FastAPI serves. Every error is one line of JSON (``{"error": ...}``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator, Generator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import iterate_in_threadpool
+
+from provebench import __version__
+from provebench.checking import adhoc_problem
+from provebench.engine import Checked
+from provebench.errors import UserError, VerifierUnavailable
+from provebench.inputs import first_error
+from provebench.model import Problem
+from provebench.service.kimina import kimina_router
+from provebench.service.models import (
+    Checkers,
+    CheckItem,
+    CheckReply,
+    CheckRequest,
+    CheckResult,
+    ErrorReply,
+    Health,
+    Identity,
+    Target,
+    WarmContext,
+)
+from provebench.service.remote import problem_hash
+from provebench.service.state import ApiError, ServiceState, check_size
+from provebench.settings import memory_budget_mb
+from provebench.suites.load import Suite, find_suite
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one-line JSON body of every error."""
+    return JSONResponse(ErrorReply(error=message).model_dump(), status_code=status, headers=headers)
+
+
+def suite_named(state: ServiceState, name: str) -> Suite:
+    """A suite by name or folder, loaded once and planned whole (a template context holds all its problems)."""
+    if name not in state.suites:
+        try:
+            suite = find_suite(name, state.engine.settings.suites_dir)
+        except UserError as exc:
+            raise ApiError(404, str(exc)) from None
+        state.engine.plan(suite.problems)
+        state.suites[name] = suite
+    return state.suites[name]
+
+
+def resolve(state: ServiceState, target: Target, timeout_s: float | None) -> tuple[Problem, float]:
+    """The problem a target names, and its time limit (the request's, capped by the problem's own)."""
+    if target.suite is not None:
+        suite = suite_named(state, target.suite)
+        try:
+            problem = suite.problem(str(target.problem))
+        except UserError as exc:
+            raise ApiError(404, str(exc)) from None
+        if target.problem_hash is not None and target.problem_hash != problem_hash(problem):
+            raise ApiError(409, f"problem {problem.id} of suite {suite.name} differs here from the client's")
+    else:
+        assert target.system is not None and target.goal is not None
+        try:
+            problem = adhoc_problem(target.system, target.goal, timeout_s)
+        except UserError as exc:
+            raise ApiError(422, str(exc)) from None
+        state.engine.plan([problem])
+    if problem.system not in state.systems:
+        served = ", ".join(s.value for s in state.systems)
+        raise ApiError(422, f"this service checks {served}, not {problem.system.value}")
+    limit = problem.timeout_s if timeout_s is None else min(timeout_s, problem.timeout_s)
+    return problem, limit
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON, refused over ``limit`` bytes (413) or when it is not JSON (400)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the request body is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the request body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"the request body is not JSON: {exc}") from None
+
+
+def _parse(data: Any) -> tuple[CheckRequest, bool]:
+    """The request, and whether it was one proof (its fields at top level) rather than a batch."""
+    try:
+        if isinstance(data, dict) and "items" not in data:
+            top = dict(data)
+            timeout_s = top.pop("timeout_s", None)
+            return CheckRequest(items=[CheckItem.model_validate(top)], timeout_s=timeout_s), True
+        return CheckRequest.model_validate(data), False
+    except ValidationError as exc:
+        where, message = first_error(exc)
+        raise ApiError(422, f"{where or 'request'}: {message}") from None
+
+
+def create_app(state: ServiceState) -> FastAPI:
+    """The ASGI application of the checker service."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.draining = True
+        await asyncio.to_thread(state.engine.close)  # every checker container is removed
+
+    app = FastAPI(
+        title="provebench checker service",
+        version=__version__,
+        description="Checks proofs on warm, sandboxed, pinned checkers: the same verdicts as local checks.",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+        return error_response(422, f"{where or 'request'}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(VerifierUnavailable)
+    async def unavailable(_request: Request, exc: VerifierUnavailable) -> JSONResponse:
+        return error_response(503, f"checker unavailable: {exc}", {"Retry-After": "30"})
+
+    @app.exception_handler(UserError)
+    async def cannot(_request: Request, exc: UserError) -> JSONResponse:
+        # What the request named was fine (those are 4xx above); the service cannot set up its checker.
+        return error_response(503, f"the service cannot check this: {exc}")
+
+    @app.middleware("http")
+    async def authorize(request: Request, call_next: Any) -> Response:
+        if state.token is not None and request.url.path not in ("/openapi.json", "/docs"):
+            given = request.headers.get("authorization", "")
+            if not secrets.compare_digest(given.encode(), f"Bearer {state.token}".encode()):
+                return error_response(401, "a bearer token is needed (Authorization: Bearer TOKEN)")
+        response: Response = await call_next(request)
+        return response
+
+    @app.get("/v1/health", response_model=Health)
+    async def health() -> Health:
+        return Health(status="draining" if state.draining else "ok", version=__version__, systems=list(state.systems))
+
+    @app.get("/v1/checkers", response_model=Checkers)
+    async def checkers() -> Checkers:
+        contexts = [
+            WarmContext(
+                system=s.key[0],
+                checker_image=s.key[1],
+                context_lines=s.key[2].count("\n") + (1 if s.key[2] else 0),
+                problems=s.problems,
+                suites=list(s.suites),
+                state=s.state,
+                busy=s.busy,
+                memory_mb=s.memory_mb,
+                load_seconds=s.load_seconds,
+                checks=s.checks,
+                restarts=s.restarts,
+                checker=s.checker,
+            )
+            for s in state.engine.status()
+        ]
+        return Checkers(
+            contexts=contexts,
+            memory_budget_mb=memory_budget_mb(state.engine.settings),
+            memory_reserved_mb=sum(c.memory_mb for c in contexts),
+            queue_depth=state.queued,
+        )
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        body, content_type = state.metrics.render()
+        return Response(body, media_type=content_type)
+
+    def identity(target: Target, problem: Problem) -> Identity:
+        suite = state.suites.get(target.suite) if target.suite is not None else None
+        return Identity(
+            checker=state.engine.checker(problem),
+            suite_hash=suite.content_hash if suite is not None else None,
+            service=state.name,
+        )
+
+    @app.post("/v1/identity", response_model=Identity, responses={404: {"model": ErrorReply}})
+    async def identify(target: Target) -> Identity:
+        """The checker that would check the target (no checker starts)."""
+        problem, _ = resolve(state, target, None)
+        return identity(target, problem)
+
+    @app.post("/v1/warm", response_model=Identity, responses={404: {"model": ErrorReply}, 503: {"model": ErrorReply}})
+    async def warm(target: Target) -> Identity:
+        """Load the target's context now (it stays warm while the memory budget allows)."""
+        problem, _ = resolve(state, target, None)
+        await asyncio.to_thread(state.engine.warm, problem)
+        return identity(target, problem)
+
+    @app.post(
+        "/v1/check",
+        response_model=CheckReply | CheckResult,
+        responses={
+            400: {"model": ErrorReply},
+            404: {"model": ErrorReply},
+            413: {"model": ErrorReply},
+            422: {"model": ErrorReply},
+            429: {"model": ErrorReply},
+        },
+    )
+    async def check(request: Request) -> Response:
+        """One proof (a CheckItem's fields at top level) or a batch (``items``); see CheckRequest."""
+        req, single = _parse(await read_json(request, state.limits.max_body_bytes))
+        if len(req.items) > state.limits.max_batch:
+            raise ApiError(413, f"a batch of {len(req.items)} proofs is over the limit of {state.limits.max_batch}")
+        for item in req.items:
+            check_size(state, item.proof)
+        resolved = [resolve(state, item, req.timeout_s) for item in req.items]
+        if req.stream and not single:
+            # Taken into the queue when the stream starts: a client gone before then leaves no count behind.
+            state.has_room(len(req.items))
+            lines = (r.model_dump_json().encode() + b"\n" async for r in _results(state, req, resolved))
+            return StreamingResponse(lines, media_type="application/x-ndjson")
+        state.admit(len(req.items))
+        if single:
+            (problem, limit), item = resolved[0], req.items[0]
+            try:
+                checked = await state.engine.acheck(problem, item.proof, limit)
+            except BaseException:
+                state.queued -= 1
+                raise
+            state.answered(checked)
+            result = CheckResult(id=item.id, verdict=state.stamped(checked), retries=checked.retries)
+            return JSONResponse(result.model_dump(mode="json"))
+        results = [r async for r in _results(state, req, resolved, admitted=True)]
+        return JSONResponse(CheckReply(results=results).model_dump(mode="json"))
+
+    app.include_router(kimina_router(state))
+    return app
+
+
+async def _results(
+    state: ServiceState, req: CheckRequest, resolved: list[tuple[Problem, float]], admitted: bool = False
+) -> AsyncIterator[CheckResult]:
+    """Each item's result in input order, from the engine's batch (each at its own time limit)."""
+    pairs = [(p, item.proof) for (p, _), item in zip(resolved, req.items, strict=True)]
+    if not admitted:
+        state.admit(len(pairs))
+    # The service's checkers serve other requests too: a client that goes away stops only its batch.
+    iterator: Generator[Checked, None, None] = state.engine.map_checked(
+        pairs, None, timeouts=[t for _, t in resolved], close_on_abort=False
+    )
+    n = 0
+    try:
+        async for checked in iterate_in_threadpool(iterator):
+            state.answered(checked)
+            yield CheckResult(id=req.items[n].id, verdict=state.stamped(checked), retries=checked.retries)
+            n += 1
+    finally:
+        state.queued -= len(pairs) - n
+        try:
+            iterator.close()  # check_in_order stops taking this batch's items
+        except ValueError:
+            pass  # still running in its thread: it ends with the batch

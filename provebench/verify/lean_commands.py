@@ -1,0 +1,131 @@
+"""The text provebench sends the Lean REPL: the candidate's body, and the trusted commands that judge it."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Sequence
+from typing import Any
+
+from provebench.model import Problem
+from provebench.verify.lean_session import Answer
+from provebench.verify.lean_wire import Message
+
+IMPORT_LINE = re.compile(r"^\s*import\s+(\S+)\s*$")
+
+
+_DECLARATION = re.compile(
+    r"^(?:@\[[^\]]*\]\s*)?(?:(?:noncomputable|private|protected|nonrec)\s+)*"
+    r"(?:theorem|lemma|def|abbrev)\s+([^\s:({\[]+)",
+    re.MULTILINE,
+)
+
+
+def candidate_body(proof: str, header_imports: Sequence[str]) -> str:
+    """The candidate without its leading imports of the header's modules (which the REPL already has)."""
+    lines = proof.split("\n")
+    i = 0
+    while i < len(lines):
+        m = IMPORT_LINE.match(lines[i])
+        if lines[i].strip() and not (m and m.group(1) in header_imports):
+            break
+        i += 1
+    return "\n" * i + "\n".join(lines[i:])  # line numbers kept for messages
+
+
+def declared_names(statement: str) -> list[str]:
+    """The theorems and definitions a trusted statement declares, in order."""
+    return list(dict.fromkeys(_DECLARATION.findall(statement)))
+
+
+def fingerprint_command(names: Sequence[str]) -> str:
+    """A trusted command printing each declaration's kind, elaborated type, value (definitions) and axioms."""
+    listed = ", ".join(f"`{n}" for n in names)
+    return f"""open Lean Elab Command in
+#eval show CommandElabM Unit from do
+  -- provebench_fingerprint [{", ".join(names)}]
+  let env ← getEnv
+  let mut out : Array Json := #[]
+  for n in ([{listed}] : List Name) do
+    match env.find? n with
+    | none => out := out.push (Json.mkObj [("name", Json.str n.toString), ("missing", Json.bool true)])
+    | some ci =>
+      let axs ← Lean.collectAxioms n
+      let kind := match ci with
+        | .thmInfo _ => "theorem"
+        | .defnInfo _ => "def"
+        | .axiomInfo _ => "axiom"
+        | _ => "other"
+      let value : Json := match ci with
+        | .defnInfo d => Json.str (toString d.value)
+        | _ => Json.null
+      out := out.push (Json.mkObj [("name", Json.str n.toString), ("kind", Json.str kind),
+        ("type", Json.str (toString ci.type)), ("value", value),
+        ("axioms", Json.arr (axs.map fun a => Json.str a.toString))])
+  logInfo (Json.arr out).compress
+"""
+
+
+def answer_command(
+    slot: str, answer: str, negate: bool = False, mathlib: bool = True, template: str | None = None
+) -> str:
+    """A trusted check that the candidate's answer equals (or, negated, differs from) the reference answer.
+
+    CombiBench's answer-judging tactics in turn: rfl, norm_num (with Mathlib), decide, simp. A problem's
+    own template (binders, functions, sets) also tries extensionality before simp.
+    """
+    op = "≠" if negate else "="
+    norm_num = f" | norm_num [{slot}]" if mathlib else ""
+    tactics = f"first | rfl{norm_num} | decide | simp [{slot}]"
+    if template is None:
+        return f"example : ({slot}) {op} ({answer}) := by {tactics}\n"
+    if not negate:
+        tactics += f" | (ext; simp [{slot}])"
+    return string.Template(template).safe_substitute(solution=slot, answer=answer, op=op, tactics=tactics) + "\n"
+
+
+def split_answers(answer: str, slots: int) -> list[str] | None:
+    """One reference answer per slot: the answer itself, or a ``[a, b, c]`` list with one per slot."""
+    if slots == 1:
+        return [answer]
+    text = answer.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    parts, depth, current = [], 0, ""
+    for c in text[1:-1]:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if c == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += c
+    parts.append(current.strip())
+    return parts if len(parts) == slots else None
+
+
+def reference_answers(problem: Problem) -> list[tuple[str, str]] | None:
+    """Each answer slot of a fill-in problem with its reference answer, or None if there is none to judge by."""
+    from provebench.suites.combibench import solution_names
+
+    slots = solution_names(problem.id, problem.statement)
+    answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
+    return list(zip(slots, answers, strict=True)) if answers is not None else None
+
+
+def first_info_json(answer: Answer) -> list[dict[str, Any]] | None:
+    """The first info message that is a JSON list (what the trusted fingerprint command prints)."""
+    for m in answer.messages("info"):
+        try:
+            value = json.loads(m.data)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, dict)]
+    return None
+
+
+def describe_messages(messages: list[Message], limit: int = 5) -> tuple[str, ...]:
+    """The first messages as verdict lines: ``line N: text``."""
+    return tuple(f"line {m.pos.line if m.pos else '?'}: {m.data.strip()}" for m in messages[:limit])

@@ -1,0 +1,155 @@
+"""Kimina Lean Server's API as provebench serves it, read by the real, unmodified ``kimina-client`` from PyPI.
+
+kimina-client cannot import on Python 3.11 (its models use ``typing.TypedDict``, which pydantic refuses
+before 3.12), so it runs in a venv of its own (``make kimina-client``: .venv-kimina) through
+tests/kimina_probe.py. No Lean toolchain runs here: the service's Lean checkers talk to
+tests/doubles/lean_repl.py (a DOUBLE of the Lean REPL speaking its JSON protocol) through the real
+driver and verifier. The same against the real Lean image is in tests/integration/test_lean_image.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provebench.engine import Engine
+from provebench.model import System
+from provebench.service.app import create_app
+from provebench.service.state import ServiceState
+from provebench.settings import Backend, Settings
+from tests.service_support import served
+
+ROOT = Path(__file__).resolve().parents[2]
+DOUBLE = f"{sys.executable} {ROOT / 'tests' / 'doubles' / 'lean_repl.py'}"
+KIMINA_PYTHON = Path(os.environ.get("PROVEBENCH_KIMINA_PYTHON", ROOT / ".venv-kimina" / "bin" / "python"))
+HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\n"
+PROVED = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
+SORRY = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  sorry\n"
+NATIVE = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  native_decide\n"
+AXIOM = HEADER + "axiom cheat : (1 : ℕ) + 1 = 2\n\ntheorem two : (1 : ℕ) + 1 = 2 := cheat\n"
+WRONG = HEADER + "theorem two : (1 : ℕ) + 1 = 3 := by\n  -- double: error unsolved goals\n  norm_num\n"
+SLOW = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  -- double: hang\n  norm_num\n"
+SNIPPETS = {"proved": PROVED, "sorry": SORRY, "native": NATIVE, "axiom": AXIOM, "wrong": WRONG}
+KEY = "kimina-key"
+
+
+def kimina(url: str, client: str, snippets: dict[str, str] | None = None, timeout: int = 20, key: str = KEY) -> Any:
+    """What the real kimina-client makes of the service's answers."""
+    if not KIMINA_PYTHON.exists():
+        pytest.skip(f"kimina-client needs Python 3.12+ in {KIMINA_PYTHON} (`make kimina-client` makes it)")
+    ask = {"url": url, "key": key, "client": client, "timeout": timeout}
+    ask["snippets"] = [{"id": k, "code": v} for k, v in (snippets or {}).items()]
+    done = subprocess.run(
+        [str(KIMINA_PYTHON), str(ROOT / "tests" / "kimina_probe.py")],
+        input=json.dumps(ask),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"kimina-client failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # the client logs to stdout before it
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    settings = Settings(backend=Backend.LOCAL, lean_repl_command=DOUBLE, checkers=2, infra_backoff_s=0)
+    state = ServiceState(engine=Engine(settings), systems=(System.LEAN4,), token=KEY)
+    with served(create_app(state)) as base:
+        yield base
+
+
+def _post(url: str, path: str, body: dict[str, Any], key: str | None = KEY) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
+    request = urllib.request.Request(url + path, json.dumps(body).encode(), headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_kimina_client_counts_only_the_honest_proof_as_valid(url: str) -> None:
+    status = {r["id"]: r["status"] for r in kimina(url, "sync", SNIPPETS)}
+    assert status == {
+        "proved": "valid",
+        "sorry": "lean_error",
+        "native": "lean_error",
+        "axiom": "lean_error",
+        "wrong": "lean_error",
+    }
+
+
+def test_a_check_over_its_timeout_is_kimina_s_timeout_error(url: str) -> None:
+    (slow,) = kimina(url, "sync", {"slow": SLOW}, timeout=2)
+    assert slow["status"] == "timeout_error" and "timed out" in slow["error"]
+
+
+def test_the_async_client_gets_the_same_answers(url: str) -> None:
+    answers = kimina(url, "async", {"proved": PROVED, "native": NATIVE})
+    assert sorted((r["id"], r["status"]) for r in answers) == [("native", "lean_error"), ("proved", "valid")]
+
+
+def test_kimina_client_s_health_check(url: str) -> None:
+    assert kimina(url, "health") == {"status": "ok"}
+
+
+def test_api_check_carries_provebench_s_verdict_and_an_error_message_for_every_non_pass(url: str) -> None:
+    body = {"snippets": [{"id": k, "code": v} for k, v in SNIPPETS.items()], "timeout": 20}
+    status, reply = _post(url, "/api/check", body)
+    assert status == 200
+    results = {r["id"]: r for r in reply["results"]}
+    assert {k: r["verdict"]["status"] for k, r in results.items()} == {
+        "proved": "PASS",
+        "sorry": "FAIL",
+        "native": "CHEATING",
+        "axiom": "CHEATING",
+        "wrong": "FAIL",
+    }
+    assert not [m for m in results["proved"]["response"]["messages"] if m["severity"] == "error"]
+    for key in ("sorry", "native", "axiom", "wrong"):
+        errors = [m["data"] for m in results[key]["response"]["messages"] if m["severity"] == "error"]
+        assert any(e.startswith(f"provebench: {results[key]['verdict']['status']}") for e in errors), key
+    assert "unsolved goals" in json.dumps(results["wrong"]["response"]["messages"])  # the REPL's own message kept
+    assert all(isinstance(r["time"], float) for r in results.values())
+
+
+def test_verify_takes_proof_or_code_and_answers_by_custom_id(url: str) -> None:
+    body = {
+        "codes": [
+            {"custom_id": "a", "proof": PROVED},
+            {"custom_id": 7, "code": NATIVE},
+            {"custom_id": "t", "proof": SLOW},
+        ],
+        "timeout": 2,
+        "infotree_type": "original",
+        "disable_cache": True,
+    }
+    status, reply = _post(url, "/verify", body)
+    assert status == 200
+    a, seven, slow = reply["results"]
+    assert (a["custom_id"], seven["custom_id"], slow["custom_id"]) == ("a", 7, "t")
+    assert a["verdict"]["status"] == "PASS" and "error" not in a and isinstance(a["response"]["time"], float)
+    assert seven["verdict"]["reason"] == "forbidden-construct"
+    assert any(m["severity"] == "error" for m in seven["response"]["messages"])
+    assert "timed out" in slow["error"] and slow["verdict"]["status"] == "TIMEOUT"
+
+
+def test_bad_requests_get_one_line_errors(url: str) -> None:
+    assert _post(url, "/api/check", {"snippets": []})[0] == 422
+    code, reply = _post(url, "/verify", {"codes": [{"custom_id": 1}]})
+    assert code == 422 and "neither proof nor code" in reply["error"]
+    code, reply = _post(url, "/api/check", {"snippets": [{"id": "x", "code": PROVED}]}, key=None)
+    assert code == 401 and "bearer token" in reply["error"]
+    (refused,) = kimina(url, "sync", {"proved": PROVED}, key="wrong")  # the client's own way of saying so
+    assert refused["status"] == "server_error" and refused["response"] is None

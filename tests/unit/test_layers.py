@@ -1,0 +1,87 @@
+"""The package's shape: no import circles, and provers and checkers that can be added from outside it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping, Sequence
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provebench.model import Problem, Reason, Status, System
+from provebench.provers import registry as provers
+from provebench.provers.baseline import BaselineProver
+from provebench.settings import Settings
+from provebench.verify import registry as checkers
+from provebench.verify.api import Verifier
+from tests.doubles.verifier import ScriptedVerifierDouble, verdict
+
+PACKAGE = Path(provers.__file__).resolve().parents[1]
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module's imports of other provebench modules, wherever in the module they are."""
+    modules = {}
+    for f in PACKAGE.rglob("*.py"):
+        name = ".".join(f.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = f
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for m, f in modules.items():
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for target in [node.module, *(f"{node.module}.{a.name}" for a in node.names)]:
+                    if target in modules and target != m:
+                        graph[m].add(target)
+            elif isinstance(node, ast.Import):
+                graph[m] |= {a.name for a in node.names if a.name in modules and a.name != m}
+    return graph
+
+
+def test_no_module_imports_itself_back_through_others() -> None:
+    graph = _imports()
+    seen: set[str] = set()
+
+    def circle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            here, path = stack.pop()
+            for nxt in graph[here]:
+                if nxt == start:
+                    return path
+                if nxt not in path and nxt not in seen:
+                    stack.append((nxt, [*path, nxt]))
+        return None
+
+    for module in sorted(graph):
+        circle = circle_from(module)
+        assert circle is None, " -> ".join([*circle, module])
+        seen.add(module)
+
+
+def toy_prover(settings: Mapping[str, Any]) -> BaselineProver:
+    return BaselineProver.from_settings(settings)
+
+
+def toy_checker(_settings: Settings, _problems: Sequence[Problem]) -> Verifier:
+    return ScriptedVerifierDouble(lambda _p, _proof, _n: verdict(Status.PASS, Reason.PROVED))
+
+
+def test_provers_and_checkers_come_from_installed_packages_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    prover_ep = EntryPoint(name="toy", value=f"{__name__}:toy_prover", group=provers.ENTRY_POINT_GROUP)
+    checker_ep = EntryPoint(name="coq", value=f"{__name__}:toy_checker", group=checkers.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(
+        provers, "entry_points", lambda group: [prover_ep] if group == provers.ENTRY_POINT_GROUP else []
+    )
+    monkeypatch.setattr(
+        checkers, "entry_points", lambda group: [checker_ep] if group == checkers.ENTRY_POINT_GROUP else []
+    )
+    assert isinstance(provers.make_prover("toy", {}), BaselineProver)
+    assert "toy" in provers.known_provers()
+    assert isinstance(checkers.factory_for("coq")(Settings(), []), ScriptedVerifierDouble)
+    with pytest.raises(Exception, match="unknown prover 'nope'; known provers: baseline, openai, replay, toy"):
+        provers.make_prover("nope", {})
+    with pytest.raises(Exception, match="no checker for proof system 'isabelle'"):
+        checkers.factory_for("isabelle")
+    assert checkers.factory_for(System.HOL_LIGHT.value).__name__ == "make_hol_light_group_verifier"
