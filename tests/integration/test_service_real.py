@@ -389,7 +389,10 @@ def test_a_checker_killed_mid_batch_is_restarted_and_the_batch_completes(service
     box: dict[str, Any] = {}
     batch = threading.Thread(target=lambda: box.update(reply=service.check({"items": items})))
     batch.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60  # kill while a check of the batch runs, not before it starts
+    while time.monotonic() < deadline and not any(c["busy"] for c in service.ask("GET", "/v1/checkers")[1]["contexts"]):
+        time.sleep(0.05)
+    time.sleep(0.3)
     core_image = [c for c in _containers(service.proc.pid) if c.status == "running"]
     assert core_image, "no checker container to kill"
     for c in core_image:  # every checker of every context: the batch's is among them
