@@ -122,8 +122,6 @@ class ContextPool:
         self._contexts: dict[ContextKey, _Context] = {}
         self._cond = threading.Condition()
         self._closed = False
-        self.loads = 0  # contexts loaded, for the service's metrics
-        self.evictions = 0
 
     # ----- planning ---------------------------------------------------------
 
@@ -221,7 +219,6 @@ class ContextPool:
         while idle and self._used_mb(ctx) + ctx.memory_mb > budget:
             victim = idle.pop(0)
             out.append(self._cool(victim))
-            self.evictions += 1
         return out
 
     def _cool(self, ctx: _Context) -> Verifier:
@@ -251,7 +248,6 @@ class ContextPool:
             if not stopped:
                 ctx.failed = None
                 ctx.load_seconds = time.monotonic() - started
-                self.loads += 1
                 ctx.state = "warm"
             self._cond.notify_all()
         if stopped:

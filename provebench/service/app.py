@@ -168,23 +168,7 @@ def create_app(state: ServiceState) -> FastAPI:
 
     @app.get("/v1/checkers", response_model=Checkers)
     async def checkers() -> Checkers:
-        contexts = [
-            WarmContext(
-                system=s.key[0],
-                checker_image=s.key[1],
-                context_lines=s.key[2].count("\n") + (1 if s.key[2] else 0),
-                problems=s.problems,
-                suites=list(s.suites),
-                state=s.state,
-                busy=s.busy,
-                memory_mb=s.memory_mb,
-                load_seconds=s.load_seconds,
-                checks=s.checks,
-                restarts=s.restarts,
-                checker=s.checker,
-            )
-            for s in state.engine.status()
-        ]
+        contexts = [WarmContext.of(s) for s in state.engine.status()]
         return Checkers(
             contexts=contexts,
             memory_budget_mb=memory_budget_mb(state.engine.settings),

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from provebench.engine import ContextStatus
 from provebench.model import CheckerInfo, System, Verdict
 
 API_VERSION = "v1"
@@ -110,6 +111,24 @@ class WarmContext(BaseModel):
     checks: int
     restarts: int
     checker: CheckerInfo | None
+
+    @classmethod
+    def of(cls, s: ContextStatus) -> WarmContext:
+        """The API's view of one of the engine's contexts."""
+        return cls(
+            system=s.key[0],
+            checker_image=s.key[1],
+            context_lines=s.key[2].count("\n") + (1 if s.key[2] else 0),
+            problems=s.problems,
+            suites=list(s.suites),
+            state=s.state,
+            busy=s.busy,
+            memory_mb=s.memory_mb,
+            load_seconds=s.load_seconds,
+            checks=s.checks,
+            restarts=s.restarts,
+            checker=s.checker,
+        )
 
 
 class Checkers(BaseModel):
