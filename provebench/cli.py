@@ -31,7 +31,7 @@ EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from provebench.settings import Backend, Settings
+    from provebench.settings import Backend, Executor, Settings
 
     settings = Settings()
     update: dict[str, Any] = {}
@@ -55,10 +55,18 @@ def _settings(args: argparse.Namespace) -> Settings:
         from provebench.service.client import server_url
 
         update["server"] = server_url(args.server)
-    elif settings.server is not None:
+    elif settings.server:
         from provebench.service.client import server_url
 
         update["server"] = server_url(settings.server)
+    else:
+        update["server"] = None  # PROVEBENCH_SERVER set empty: no service, as when unset
+    if getattr(args, "executor", None) is not None:
+        update["executor"] = Executor(args.executor)
+    if getattr(args, "ray_address", None) is not None:
+        if (update.get("executor") or settings.executor) is not Executor.RAY:
+            raise UserError("--ray-address goes with --executor ray")
+        update["ray_address"] = args.ray_address
     if args.command == "serve":
         update["server"] = None  # a service checks on its own checkers, whatever PROVEBENCH_SERVER says
     return settings.model_copy(update=update)

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from provebench import __version__
-from provebench.names import BACKENDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
+from provebench.names import BACKENDS, DEFAULT_S2N_BIGNUM, EXECUTORS, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 
 EXIT_USAGE = 2
 
@@ -53,6 +53,22 @@ def _server_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    """``--executor local|ray`` and ``--ray-address``: where the warm checkers run."""
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        help="where warm checkers run: containers started here (local, the default) or Ray actors on a Ray "
+        "cluster's nodes (ray; needs pip install 'provebench[ray]')",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="--executor ray: join this cluster (as `ray start --head` printed it); default: start a local "
+        "Ray instance for this command and stop it at exit",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``provebench`` parser, every subcommand included."""
     p = _Parser(
@@ -84,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=float, help="seconds per check (default: the problem's, or 30 for goals)")
     c.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     _server_option(c)
+    _executor_options(c)
 
     i = sub.add_parser("images", help="build and list checker images")
     isub = i.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
@@ -130,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--json", action="store_true")
     _server_option(t)
+    _executor_options(t)
     t.add_argument(
         "--journal",
         metavar="FILE",
@@ -258,6 +276,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="print the summary as JSON at the end")
     r.add_argument("--no-progress", action="store_true", help="no live progress bar")
     _server_option(r)
+    _executor_options(r)
 
     rep = sub.add_parser(
         "report",
@@ -318,6 +337,7 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     a.add_argument("bundle", help="a submission bundle (.tar.gz)")
     _server_option(a)
+    _executor_options(a)
     a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
     a.add_argument(
         "--sample",

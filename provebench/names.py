@@ -7,6 +7,7 @@ from __future__ import annotations
 
 SYSTEMS = ("hol-light", "lean4")  # model.System
 BACKENDS = ("docker", "local")  # settings.Backend
+EXECUTORS = ("local", "ray")  # settings.Executor
 IMAGES = ("hol-light", "hol-light-s2n", "lean4-mathlib")  # containers.RECIPES
 DEFAULT_S2N_BIGNUM = "https://github.com/awslabs/s2n-bignum@ac31a43db30953037abd1b64b540e65cf31f4c67"
 PROVERS = ("baseline", "openai", "replay")  # provers.api.PROVERS

@@ -23,6 +23,13 @@ class Backend(str, Enum):
     LOCAL = "local"  # the host's own hol-light: for development only, not a sandbox
 
 
+class Executor(str, Enum):
+    """What runs the warm checkers."""
+
+    LOCAL = "local"  # containers started by this process
+    RAY = "ray"  # one Ray actor per warm checker, on the nodes of a Ray cluster
+
+
 class Settings(BaseSettings):
     """Settings from ``PROVEBENCH_*`` environment variables; flags override them."""
 
@@ -60,6 +67,10 @@ class Settings(BaseSettings):
         default=None, description="check through the provebench service at this URL instead of local checkers"
     )
     server_token: str | None = Field(default=None, description="the bearer token of that service, if it wants one")
+    executor: Executor = Field(default=Executor.LOCAL, description="where warm checkers run: here, or on Ray actors")
+    ray_address: str | None = Field(
+        default=None, description="--executor ray: the cluster to join (default: start a local Ray instance)"
+    )
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"
     )

@@ -28,7 +28,7 @@ from provebench.engine.checked import Checked, infrastructure_verdict
 from provebench.engine.contexts import ContextPool, ContextStatus, VerifierFactory
 from provebench.errors import VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.settings import Settings
+from provebench.settings import Executor, Settings
 from provebench.verify.api import Verifier
 from provebench.verify.registry import make_group_verifier
 
@@ -39,6 +39,9 @@ def starting_line(settings: Settings, system: System) -> str:
     """What a command says when its checkers start: how many, or which service checks instead."""
     if settings.server is not None:
         return f"checking through the provebench service at {settings.server}"
+    if settings.executor is Executor.RAY:
+        where = settings.ray_address or "a local Ray instance"
+        return f"starting warm {system.value} checkers as Ray actors on {where}; loading takes a while"
     why = "" if "checkers" in settings.model_fields_set else " (one per core: --checkers N to change)"
     return (
         f"starting up to {settings.checkers} warm {system.value} checker(s){why}, as many as fit the memory "
@@ -61,6 +64,10 @@ class Engine:
         on_start: Callable[[System], None] = lambda _system: None,
         infra_retries: int | None = None,
     ) -> None:
+        if settings.executor is Executor.RAY and settings.server is None:
+            from provebench.ray_executor import joined
+
+            settings = joined(settings)  # the cluster's memory is the budget, its CPUs the checkers
         self.settings = settings
         self.pool = ContextPool(settings, make, on_start)
         self.infra_retries = settings.infra_retries if infra_retries is None else infra_retries

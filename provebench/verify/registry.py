@@ -3,7 +3,8 @@
 Built-in checkers are imported by name here (and they import only ``verify.api``, never this table,
 so there is no import circle); others come from installed packages through the entry-point group
 ``provebench.verifiers`` (name: the proof system, value: ``module:factory`` with the signature of
-``VerifierFactory``). With ``settings.server`` set, every system is checked by that service.
+``VerifierFactory``). With ``settings.server`` set, every system is checked by that service; with ``settings.executor``
+ray, by Ray actors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from importlib.metadata import entry_points
 
 from provebench.errors import UserError
 from provebench.model import Problem
-from provebench.settings import Settings
+from provebench.settings import Executor, Settings
 from provebench.verify.api import Verifier, VerifierFactory, context_key
 
 ENTRY_POINT_GROUP = "provebench.verifiers"
@@ -48,4 +49,8 @@ def make_group_verifier(problems: Sequence[Problem], settings: Settings) -> Veri
         from provebench.service.remote import RemoteVerifier
 
         return RemoteVerifier(problems, settings)
+    if settings.executor is Executor.RAY:
+        from provebench.ray_executor import RayVerifier
+
+        return RayVerifier(problems, settings, factory_for(problems[0].system.value))
     return factory_for(problems[0].system.value)(settings, problems)

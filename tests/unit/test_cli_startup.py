@@ -17,7 +17,7 @@ from provebench.model import Reason, Status, System
 from provebench.provers.registry import PROVERS
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Backend, Settings
+from provebench.settings import Backend, Executor, Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 from tests.service_support import served
 
@@ -41,6 +41,7 @@ def _run(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_the_grammar_names_what_the_registries_hold() -> None:
     assert names.SYSTEMS == tuple(s.value for s in System)
     assert names.BACKENDS == tuple(b.value for b in Backend)
+    assert names.EXECUTORS == tuple(e.value for e in Executor)
     assert names.IMAGES == tuple(containers.RECIPES)
     assert names.DEFAULT_S2N_BIGNUM == containers.DEFAULT_SOURCES["s2n-bignum"]
     assert names.PROVERS == tuple(sorted(PROVERS))
