@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -142,6 +143,8 @@ class RayVerifier(Verifier):
     def prepare(self) -> None:
         """Make the actors; return when the first is ready (the others join as they become ready)."""
         with self._lock:
+            if self._closed:
+                raise VerifierUnavailable("the checkers were stopped")
             if self._actors:
                 return
             ray = _ray()
@@ -154,15 +157,25 @@ class RayVerifier(Verifier):
             )
             self._actors = [remote.remote(self.problems, self.settings, self.local) for _ in range(self.count)]
             self._live = len(self._actors)
-        for i in range(len(self._actors)):
-            threading.Thread(target=self._join, args=(i,), daemon=True, name=f"ray-checker-{i}").start()
+        for i, actor in enumerate(self._actors):
+            threading.Thread(target=self._join, args=(i, actor), daemon=True, name=f"ray-checker-{i}").start()
         self._wait_for_one()
 
-    def _join(self, i: int) -> None:
+    def _join(self, i: int, actor: Any) -> None:
         """Wait until actor ``i`` is ready (loaded), then offer it for checks; a dead one is counted out."""
         ray = _ray()
+        deadline = time.monotonic() + self.settings.load_timeout_s * 4
         try:
-            where = ray.get(self._actors[i].where.remote(), timeout=self.settings.load_timeout_s * 4)
+            while True:
+                try:
+                    # Retried across Ray's restarts of the actor: it fails only once the actor is gone for good.
+                    call = actor.where.options(max_task_retries=-1).remote()
+                    where = ray.get(call, timeout=max(1.0, deadline - time.monotonic()))
+                    break
+                except ray.exceptions.ActorUnavailableError:  # being made again: ask again
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1.0)
         except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; each means this actor will not serve
             with self._lock:
                 self._live -= 1
@@ -207,7 +220,7 @@ class RayVerifier(Verifier):
                 with self._lock:
                     self.restarts += 1
                     self.placement.pop(i, None)
-                threading.Thread(target=self._join, args=(i,), daemon=True).start()
+                threading.Thread(target=self._join, args=(i, self._actors[i]), daemon=True).start()
             else:
                 self._idle.put(i)
             raise error from None
@@ -218,8 +231,10 @@ class RayVerifier(Verifier):
         """Stop every actor of this context (their containers go with their verifiers)."""
         ray = _ray()
         with self._lock:
-            self._closed = True
-            actors, self._actors = self._actors, []
+            if self._closed:
+                return
+            self._closed = True  # the handles stay: a check or a join in flight still finds its actor
+            actors = list(self._actors)
         for actor in actors:
             try:
                 ray.get(actor.close.remote(), timeout=30)

@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ from ray.cluster_utils import Cluster  # noqa: E402 - only once Ray is known to 
 
 Factory = Callable[[Sequence[Problem], Settings], Verifier]
 CHECK_MB, HEADROOM_MB = 1024, 1024
+SPIN = (  # a proof that computes for seconds before it proves
+    "(let rec spin n = if n = 0 then ARITH_TAC else spin (n - 1) in "
+    "let rec rounds k = if k = 0 then ARITH_TAC else (ignore (spin 10000000); rounds (k - 1)) in rounds 50)"
+)
 NODE_MEMORY = (CHECK_MB + HEADROOM_MB + 512) * 1024 * 1024  # room for one checker, not two
 
 
@@ -97,6 +102,17 @@ def test_checks_on_ray_actors_give_the_local_verdicts_placed_by_memory(
         placed = dict(verifier.placement)  # type: ignore[attr-defined]
         # The cluster's memory is the budget: it holds two checkers of this size, not the three asked for.
         assert verifier.count == 2  # type: ignore[attr-defined]
+
+        # Every actor lost while a check is in flight on one of them: the check is retried, not failed.
+        problem = core_suite.problem("add_comm")
+        with ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(on_ray.check, problem, SPIN, 120)
+            time.sleep(2)
+            assert not in_flight.done(), "the check ended before its checker could be lost"
+            for where in placed.values():
+                os.kill(where["pid"], signal.SIGKILL)
+            checked = in_flight.result(timeout=1200)
+        assert checked.verdict.status is Status.PASS and checked.retries >= 1
     with Engine(settings, shared_verifier_factory) as local:
         local_verdicts = [(v.status, v.reason) for v in local.map(items, 10)]
     assert ray_verdicts == local_verdicts
