@@ -30,6 +30,7 @@ from provebench.runconfig import build_config
 from provebench.settings import Executor, Settings
 from provebench.suites.load import Suite
 from provebench.verify.api import Verifier
+from provebench.verify.registry import make_group_verifier
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'provebench[ray]'")
 from ray.cluster_utils import Cluster  # noqa: E402 - only once Ray is known to be installed
@@ -152,23 +153,19 @@ def test_a_run_survives_a_killed_actor_and_a_removed_node(
             cluster.remove_node(worker)  # its checker cannot move: the head has room for one only
             events.append("removed")
 
-    def run(out: Path, s: Settings, factory: Factory | None) -> list[Any]:
+    def run(out: Path, s: Settings, hooks: RunHooks, factory: Factory = make_group_verifier) -> list[Any]:
         rc = build_config(config, {}, "test")
         plan = plan_run(rc, s)
         prover = make_prover("baseline", {})
         prover.prepare(plan.suite.problems)
         rundir = RunDir.create(out, plan.suite.name, prover.name)
-        hooks = RunHooks(on_record=disrupt) if factory is None else RunHooks()
-        if factory is None:
-            execute(plan, rundir, prover, s, hooks)
-        else:
-            execute(plan, rundir, prover, s, hooks, factory)
+        execute(plan, rundir, prover, s, hooks, factory)
         return read_journal(rundir.journal_path)
 
     t0 = time.monotonic()
-    on_ray = run(tmp_path / "ray", _ray_settings(settings, checkers=2), None)
+    on_ray = run(tmp_path / "ray", _ray_settings(settings, checkers=2), RunHooks(on_record=disrupt))
     assert events == ["killed", "removed"], f"the run ended before both disruptions ({time.monotonic() - t0:.0f} s)"
-    local = run(tmp_path / "local", settings, shared_verifier_factory)
+    local = run(tmp_path / "local", settings, RunHooks(), shared_verifier_factory)
     keys = [r.key for r in on_ray]
     assert len(keys) == len(set(keys)) == len(local), "an attempt was lost or journalled twice"
     assert {r.key: r.status for r in on_ray} == {r.key: r.status for r in local}
