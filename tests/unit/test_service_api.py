@@ -120,3 +120,25 @@ def test_a_checker_the_service_cannot_set_up_is_a_503_with_one_line() -> None:
     with served(create_app(state)) as url:
         code, reply = _post(url, "/v1/check", item("ARITH_TAC"))
     assert code == 503 and reply["error"].startswith("the service cannot check this: no lean4-mathlib image")
+
+
+def test_a_token_guards_every_route_but_the_schema() -> None:
+    settings = Settings(checkers=1, infra_backoff_s=0)
+    state = ServiceState(engine=Engine(settings, lambda _p, _s: ScriptedVerifierDouble(_script)), token="s3cret")
+
+    def get(url: str, path: str, token: str | None) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url + path, headers=headers), timeout=60) as reply:
+                return int(reply.status)
+        except urllib.error.HTTPError as exc:
+            assert exc.code != 401 or "bearer token" in json.loads(exc.read())["error"]
+            return exc.code
+
+    with served(create_app(state)) as url:
+        assert [get(url, p, None) for p in ("/v1/health", "/metrics", "/no-such-path")] == [401, 401, 401]
+        assert get(url, "/v1/health", "wrong") == 401
+        assert get(url, "/openapi.json", None) == 200
+        assert [get(url, p, "s3cret") for p in ("/v1/health", "/metrics", "/no-such-path")] == [200, 200, 404]
+        code, reply = _post(url, "/v1/check", item("ARITH_TAC"))
+        assert code == 401 and state.queued == 0
