@@ -1,9 +1,6 @@
-"""Everything provebench knows about Docker: images, base images, sandboxed checker containers.
+"""The Docker engine: building checker images and running sandboxed checker containers.
 
-Images are built from recipes under ``containers/`` with the in-container code
-from ``harness/``. An image's tag carries a hash of its build context, so a
-changed harness or pin builds a new image on first use. When no registry is
-reachable, the Debian base image is made with ``debootstrap`` and imported.
+When no registry is reachable, the Debian base image is made with ``debootstrap`` and imported.
 
 A checker's identity (``CheckerInfo``) is what any machine rebuilds from the same
 sources: the recipe hash, the proof-system version read back from the image, and a
@@ -13,7 +10,6 @@ The image digest is not part of it: Debian's packages do not build bit for bit.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -21,184 +17,31 @@ import subprocess
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
 
+from provebench.containers.recipes import (
+    DEBOOTSTRAP_BASE_TAG,
+    LABEL_PREFIX,
+    PACKAGE_LIST_SCRIPT,
+    RECIPES,
+    ImageInfo,
+    ImageRecipe,
+    Progress,
+    SandboxLimits,
+    context_files,
+    package_list_hash,
+    recipe,
+    recipe_id,
+    resource_root,
+)
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.model import CheckerInfo, System
-from provebench.names import DEFAULT_S2N_BIGNUM
 from provebench.settings import Settings
 from provebench.sources import SourceTree
-
-Progress = Callable[[str], None]
-
-LABEL_PREFIX = "org.provebench"
-DEBOOTSTRAP_BASE_TAG = "provebench/debian-sid:debootstrap"
-
-# The one place the HOL Light version is pinned (Debian sid's package).
-HOL_LIGHT_PIN = "1:3.1.0+git20260619"
-
-# The Lean pins: CombiBench's toolchain, Mathlib tag and the REPL's matching tag.
-LEAN_TOOLCHAIN_PIN = "leanprover/lean4:v4.24.0"
-MATHLIB_PIN = "v4.24.0"
-LEAN_REPL_PIN = "v4.24.0"
-
-# Where outside sources come from by default. s2n-bignum-bench (August 2026) pins
-# its author's fork at 5e0fc782, which is not always reachable; upstream's head of
-# that month loads cleanly with the pinned HOL Light, and imported suites record
-# whichever commit they come from.
-DEFAULT_SOURCES = {"s2n-bignum": DEFAULT_S2N_BIGNUM}
-
-
-@dataclass(frozen=True)
-class ImageRecipe:
-    """How to build one checker image."""
-
-    name: str
-    system: System
-    dockerfile: str  # relative to the resource root
-    context_dirs: tuple[str, ...]  # copied into the build context at the same relative paths
-    build_args: dict[str, str] = field(default_factory=dict)
-    version_arg: str = ""  # the build arg that pins the proof system's version
-    base: str | None = None  # a recipe whose image this one builds on (passed as HOL_LIGHT_IMAGE)
-    source: str | None = None  # an outside source tree the build needs, at a revision (e.g. s2n-bignum)
-
-
-RECIPES: dict[str, ImageRecipe] = {
-    "hol-light": ImageRecipe(
-        name="hol-light",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light/Dockerfile",
-        context_dirs=("harness/hol_light",),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-    ),
-    "hol-light-s2n": ImageRecipe(
-        name="hol-light-s2n",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light-s2n/Dockerfile",
-        context_dirs=(),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-        base="hol-light",
-        source="s2n-bignum",
-    ),
-    "lean4-mathlib": ImageRecipe(
-        name="lean4-mathlib",
-        system=System.LEAN4,
-        dockerfile="containers/lean4-mathlib/Dockerfile",
-        context_dirs=("harness/lean",),
-        build_args={"LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN, "MATHLIB_REV": MATHLIB_PIN, "REPL_REV": LEAN_REPL_PIN},
-        version_arg="LEAN_TOOLCHAIN",
-    ),
-}
-
-
-def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:
-    """``name`` or ``name@revision`` (the revision of the recipe's outside source)."""
-    name, _, revision = ref.partition("@")
-    r = recipe(name)
-    if r.source is not None and not revision:
-        raise UserError(f"checker image {name} needs the {r.source} revision: {name}@<commit>")
-    return r, revision or None
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """A built checker image."""
-
-    name: str
-    tag: str
-    digest: str  # the image ID: a content hash of the image configuration
-    system: str
-    version: str  # the installed proof-system version recorded at build time
-    size_bytes: int
-    source: str = ""  # name@revision of the outside source it was built from, if any
-    recipe: str = ""  # name:hash of the recipe it was built from (the hash its tag carries)
-    packages: str = ""  # sha256 of its installed package list, recorded at build time
-
-    def checker_info(self) -> CheckerInfo:
-        """The identity of the checker this image runs, as verdicts record it."""
-        return CheckerInfo(
-            image=self.tag,
-            digest=self.digest,
-            system=System(self.system),
-            version=self.version,
-            recipe=self.recipe,
-            packages=self.packages,
-        )
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource and isolation settings of one checker container."""
-
-    memory_mb: int
-    pids: int
-    tmpfs_mb: int = 256
-
-
-# Lists every installed package of an image, one "name version" line each, and the package lists that its
-# build stages left under /opt/provebench/build-packages/ (the s2n-bignum image's object files are built
-# in a stage of their own). The host sorts and hashes the lines.
-_PACKAGE_LIST_SCRIPT = (
-    "dpkg-query -W -f '${binary:Package} ${Version}\\n'; "
-    'for f in /opt/provebench/build-packages/*; do if [ -f "$f" ]; then cat "$f"; fi; done'
-)
-
-
-def package_list_hash(listing: str) -> str:
-    """``sha256:<hex>`` of a package listing, independent of line order and blank lines."""
-    lines = sorted({ln.strip() for ln in listing.splitlines() if ln.strip()})
-    return "sha256:" + hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
-
-
-def resource_root() -> Path:
-    """The folder holding ``containers/``, ``harness/`` and ``problems/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data", here.parent):
-        if (candidate / "containers").is_dir() and (candidate / "harness").is_dir():
-            return candidate
-    raise VerifierUnavailable(f"provebench's container recipes are missing (looked under {here})")
-
-
-def recipe(name: str) -> ImageRecipe:
-    """The recipe called ``name``, or a one-line error listing the known ones."""
-    try:
-        return RECIPES[name]
-    except KeyError:
-        raise UserError(f"unknown checker image {name!r}; known: {', '.join(sorted(RECIPES))}") from None
-
-
-def _context_files(r: ImageRecipe, root: Path) -> Iterator[tuple[str, Path]]:
-    yield "Dockerfile", root / r.dockerfile
-    for d in r.context_dirs:
-        for path in sorted((root / d).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                yield str(path.relative_to(root)), path
-
-
-def recipe_hash(r: ImageRecipe, root: Path | None = None) -> str:
-    """A hash of everything that goes into the image (recipes under ``root``, default provebench's own)."""
-    h = hashlib.sha256()
-    for rel, path in _context_files(r, root or resource_root()):
-        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-    for k, v in sorted(r.build_args.items()):
-        h.update(f"{k}={v}\0".encode())
-    return h.hexdigest()[:12]
-
-
-def recipe_id(r: ImageRecipe, revision: str | None = None, root: Path | None = None) -> str:
-    """``name:hash`` of what this recipe builds now (from this revision of its outside source): its tag's tail."""
-    h = recipe_hash(r, root)
-    if r.base is not None:  # a new base image means a new image
-        h = hashlib.sha256((h + recipe_hash(recipe(r.base), root)).encode()).hexdigest()[:12]
-    return f"{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
 
 
 def build_failure(tag: str, error: str, output: Iterable[str], settings: Settings) -> str:
@@ -360,7 +203,7 @@ class DockerEngine:
             args["S2N_BIGNUM_REVISION"] = source.revision
             labels[f"{LABEL_PREFIX}.source"] = f"{source.name}@{source.revision}"
         with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
-            for rel, path in _context_files(r, self.root):
+            for rel, path in context_files(r, self.root):
                 dest = Path(ctx) / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
@@ -402,7 +245,7 @@ class DockerEngine:
         version = self._run_in(tag, ["cat", f"/opt/provebench/{r.system.value}-version"]).strip()
         if r.version_arg and not version.startswith(r.build_args[r.version_arg]):
             raise UserError(f"{tag} has {r.system.value} {version}, expected {r.build_args[r.version_arg]}")
-        packages = package_list_hash(self._run_in(tag, ["sh", "-c", _PACKAGE_LIST_SCRIPT]))
+        packages = package_list_hash(self._run_in(tag, ["sh", "-c", PACKAGE_LIST_SCRIPT]))
         container = self.client.containers.create(tag, ["true"], network_mode="none")
         try:
             repo, t = tag.rsplit(":", 1)

@@ -1,0 +1,52 @@
+"""Everything provebench knows about Docker: images, base images, sandboxed checker containers.
+
+``recipes`` holds the pins and what each image is built from (its tag carries a hash of its
+build context); ``engine`` talks to Docker: it builds images (on a ``debootstrap`` Debian base
+when no registry is reachable) and runs the sandboxed checker containers. Nothing else in
+provebench imports ``docker``.
+"""
+
+from provebench.containers.engine import DockerEngine, build_failure
+from provebench.containers.recipes import (
+    DEBOOTSTRAP_BASE_TAG,
+    DEFAULT_SOURCES,
+    HOL_LIGHT_PIN,
+    LABEL_PREFIX,
+    LEAN_REPL_PIN,
+    LEAN_TOOLCHAIN_PIN,
+    MATHLIB_PIN,
+    RECIPES,
+    ImageInfo,
+    ImageRecipe,
+    Progress,
+    SandboxLimits,
+    package_list_hash,
+    parse_image_ref,
+    recipe,
+    recipe_hash,
+    recipe_id,
+    resource_root,
+)
+
+__all__ = [
+    "DEBOOTSTRAP_BASE_TAG",
+    "DEFAULT_SOURCES",
+    "HOL_LIGHT_PIN",
+    "LABEL_PREFIX",
+    "LEAN_REPL_PIN",
+    "LEAN_TOOLCHAIN_PIN",
+    "MATHLIB_PIN",
+    "RECIPES",
+    "DockerEngine",
+    "ImageInfo",
+    "ImageRecipe",
+    "Progress",
+    "SandboxLimits",
+    "build_failure",
+    "package_list_hash",
+    "parse_image_ref",
+    "recipe",
+    "recipe_hash",
+    "recipe_id",
+    "resource_root",
+]
