@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from provebench.errors import UserError
-from provebench.verify.hol_vetting import LexicalError, Token, TokenKind, tokenize
+from provebench.verify.ocaml_lexer import LexicalError, Token, TokenKind, tokenize
 
 INCLUDE_COMMANDS = ("needs", "loadt", "loads")
 _OPEN = {"(", "[", "{", "[|", "{<"}

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from provebench import containers
 from provebench.errors import UserError, VerifierUnavailable
@@ -23,20 +20,14 @@ from provebench.settings import (
     sized_settings,
 )
 from provebench.verify.api import Verifier
-from provebench.verify.hol_session import HolLightSession, LaunchedToplevel, ServerReply, ToplevelLauncher
+from provebench.verify.hol_launchers import DockerLauncher, LocalLauncher
+from provebench.verify.hol_session import HolLightSession, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
-from provebench.verify.hol_vetting import (
-    LexicalError,
-    check_brackets,
-    find_violations,
-    shield_own_bindings,
-    tokenize,
-)
+from provebench.verify.hol_vetting import find_violations, shield_own_bindings
+from provebench.verify.ocaml_lexer import LexicalError, check_brackets, tokenize
 from provebench.verify.starters import Starters
 
 _log = logging.getLogger("provebench.checkers")
-_HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
-_HOL_DIR_IN_IMAGE = "/usr/share/hol-light"
 _ALLOWED_CONTROL = frozenset("\t\n\r\f")
 # A passing proof's printing kept in its verdict: s2n-bignum's tactics print progress lines, up to the
 # harness's 64 KB per check, which would go into every journal line of a PASS and tell nobody anything.
@@ -72,73 +63,6 @@ def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
     except LexicalError as exc:
         return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
     return None
-
-
-class DockerLauncher:
-    """Starts each toplevel in its own sandboxed container of the HOL Light image."""
-
-    harness_dir = _HARNESS_IN_IMAGE
-
-    def __init__(
-        self, engine: containers.DockerEngine, image: containers.ImageInfo, limits: containers.SandboxLimits
-    ) -> None:
-        self._engine = engine
-        self._image = image
-        self._limits = limits
-
-    def launch(self) -> LaunchedToplevel:
-        """Create a container whose main process is the toplevel; attach to it."""
-        cid = self._engine.create_checker(
-            self._image, [f"{_HOL_DIR_IN_IMAGE}/ocaml-hol", "-init", "hol.ml"], _HOL_DIR_IN_IMAGE, self._limits
-        )
-        return LaunchedToplevel(
-            argv=self._engine.attach_argv(cid),
-            cwd=None,
-            cleanup=lambda: self._engine.remove(cid),
-            name=cid,
-            out_of_memory_since=lambda since: self._engine.out_of_memory_since(cid, since),
-            cpu_seconds=lambda: self._engine.cpu_seconds(cid),
-        )
-
-
-class LocalLauncher:
-    """Starts toplevels from the host's HOL Light. Not a sandbox: development only."""
-
-    def __init__(self, hol_dir: Path, cache_dir: Path) -> None:
-        self._hol_dir = hol_dir
-        self.harness_dir = str(self._compile_harness(cache_dir))
-
-    @staticmethod
-    def _compile_harness(cache_dir: Path) -> Path:
-        """Compile the process supervisor with the host's OCaml, as the image build does."""
-        if shutil.which("ocamlfind") is None:
-            raise UserError("--backend local needs the host's HOL Light and ocamlfind (apt-get install hol-light)")
-        src = containers.resource_root() / "harness" / "hol_light"
-        out = cache_dir / "harness" / containers.recipe_hash(containers.recipe("hol-light"))
-        if (out / "pb_proc.cma").exists():
-            return out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=out.parent))
-        for f in src.iterdir():
-            shutil.copy2(f, work / f.name)
-        steps = [
-            ["ocamlfind", "ocamlc", "-package", "unix", "-c", "pb_proc.ml"],
-            ["ocamlc", "-c", "pb_limits.c"],
-            ["ocamlmklib", "-o", "pb_proc", "pb_limits.o", "pb_proc.cmo"],
-        ]
-        for step in steps:
-            done = subprocess.run(step, cwd=work, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise VerifierUnavailable(f"compiling the harness failed: {' '.join(step)}: {done.stderr.strip()}")
-        work.rename(out)
-        return out
-
-    def launch(self) -> LaunchedToplevel:
-        """Run ``ocaml-hol -init hol.ml`` in the host's HOL Light folder."""
-        exe = self._hol_dir / "ocaml-hol"
-        if not exe.exists():
-            raise VerifierUnavailable(f"no HOL Light toplevel at {exe}")
-        return LaunchedToplevel(argv=[str(exe), "-init", "hol.ml"], cwd=str(self._hol_dir), cleanup=lambda: None)
 
 
 class HolLightVerifier(Verifier):

@@ -123,7 +123,7 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
     """A container too small for the toplevel and a check is the checker's fault, never the proof's verdict."""
     from provebench import containers
     from provebench.model import CheckerInfo
-    from provebench.verify.hol_light import DockerLauncher
+    from provebench.verify.hol_launchers import DockerLauncher
 
     engine = containers.DockerEngine(settings)
     built = engine.ensure_image(containers.recipe("hol-light"), lambda _line: None)

@@ -4,15 +4,8 @@ import pytest
 
 from provebench.model import Reason, Status
 from provebench.verify.hol_light import vet_proof
-from provebench.verify.hol_vetting import (
-    LexicalError,
-    TokenKind,
-    check_brackets,
-    find_violations,
-    own_bindings,
-    shield_own_bindings,
-    tokenize,
-)
+from provebench.verify.hol_vetting import find_violations, own_bindings, shield_own_bindings
+from provebench.verify.ocaml_lexer import LexicalError, TokenKind, check_brackets, tokenize
 
 
 def rules(text: str) -> list[str]:
