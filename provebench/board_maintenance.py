@@ -20,19 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provebench import reverify
+from provebench.board import Board, BoardConfig, Entry, Reverification, Stale, now
 from provebench.engine import Engine, starting_line
 from provebench.errors import UserError
 from provebench.journal import AttemptRecord
-from provebench.leaderboard import (
-    Board,
-    BoardConfig,
-    Entry,
-    Reverification,
-    Stale,
-    VerifierFactory,
-    board_suite,
-    now,
-)
+from provebench.leaderboard import VerifierFactory, board_suite
 from provebench.model import CheckerInfo, Problem, Status
 from provebench.settings import Settings
 from provebench.verify.registry import make_group_verifier

@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from provebench import bundle, exports, pages
+from provebench.board import Board, EntryRefused
 from provebench.board_maintenance import MaintenanceHooks, audit, republish
 from provebench.errors import UserError
 from provebench.inputs import first_error
-from provebench.leaderboard import AddHooks, Board, EntryRefused, add_entry
+from provebench.leaderboard import AddHooks, add_entry
 from provebench.run import RunDir
 from provebench.settings import Settings
 

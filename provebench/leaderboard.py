@@ -1,11 +1,9 @@
 """Leaderboards: entries added only after their claims re-verify on the board's own pinned checker.
 
-A board is a folder: ``board.yaml`` pins the suite (name, version, content
+A board is a folder (``board``): ``board.yaml`` pins the suite (name, version, content
 hash) and the checkers that verdicts must come from, by identity (recipe,
 proof-system version, package list: what any machine rebuilds from the same
-sources); each entry lives in ``entries/<id>/`` as ``entry.json`` (stats,
-budget, settings, re-verification record) and ``attempts.jsonl`` (what the
-submitter's ``open_data`` lets the board publish). A refused bundle writes
+sources), and each entry has a folder of its own. A refused bundle writes
 nothing under the board. Re-verification progress is kept in the cache
 directory, so an interrupted ``leaderboard add`` resumes. Republishing a board
 on a new checker is in ``board_maintenance``.
@@ -14,199 +12,39 @@ on a new checker is in ``board_maintenance``.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench import reverify
-from provebench.bundle import Budget, Bundle, Sampling, SuiteRef, read_bundle
+from provebench.board import (
+    DEFAULT_SAMPLE_FRACTION,
+    ENTRIES_DIR,
+    ENTRY_FILE,
+    PUBLISHED_ATTEMPTS,
+    Board,
+    BoardConfig,
+    Entry,
+    EntryRefused,
+    EntryStats,
+    Reverification,
+    entry_id,
+    now,
+    published,
+)
+from provebench.bundle import Bundle, SuiteRef, read_bundle
 from provebench.engine import Engine, starting_line
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_yaml
-from provebench.journal import AttemptRecord, read_journal
+from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Problem, Status
 from provebench.settings import Settings
-from provebench.stats import CategorySummary, ProblemCounts, ProblemRef, summarize
+from provebench.stats import ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
 from provebench.verify.api import Verifier
 from provebench.verify.registry import make_group_verifier
 
-BOARD_FILE = "board.yaml"
-ENTRIES_DIR = "entries"
-ENTRY_FILE = "entry.json"
-PUBLISHED_ATTEMPTS = "attempts.jsonl"
-DEFAULT_SAMPLE_FRACTION = 0.1
-
 VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
-
-
-class BoardConfig(BaseModel):
-    """``board.yaml``: what every entry of the board must have been checked with."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    suite: SuiteRef
-    checkers: list[CheckerInfo] = Field(min_length=1)
-    sample_fraction: float = Field(default=DEFAULT_SAMPLE_FRACTION, ge=0, le=1)
-
-
-class EntryStats(BaseModel):
-    """An entry's results, computed by the board from the attempts (never the submitter's summary)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    problems: int
-    solved: int
-    solved_interval_95: tuple[float, float]
-    pass_at_k: dict[int, float]
-    by_category: dict[str, CategorySummary]
-    by_problem: dict[str, ProblemCounts]
-
-
-class Reverification(BaseModel):
-    """What the board checked again, on which checker, and when."""
-
-    model_config = ConfigDict(frozen=True)
-
-    claimed_pass: int
-    others: int
-    others_sampled: int
-    sample_fraction: float
-    seed: int
-    checked: int
-    reproduced: int
-    on: list[CheckerInfo] = Field(default_factory=list)  # empty in entries made before checkers were recorded
-    at: str = ""
-
-
-class Stale(BaseModel):
-    """Why an entry is no longer verified on the board's current checker (it waits for resubmission)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    reason: Literal["no-published-proofs", "not-reproduced"]
-    detail: str
-    since: str
-
-
-class Entry(BaseModel):
-    """``entries/<id>/entry.json``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    name: str
-    contact: str
-    open_data: str
-    submitted_at: str
-    added_at: str
-    bundle_sha256: str
-    provebench_version: str
-    suite: SuiteRef
-    checkers: list[CheckerInfo]  # the run's own checkers
-    prover: dict[str, Any]
-    prompt_hashes: dict[str, str]
-    sampling: Sampling
-    budget: Budget
-    stats: EntryStats
-    reverification: Reverification
-    earlier_reverifications: list[Reverification] = Field(default_factory=list)
-    stale: Stale | None = None
-
-    @property
-    def verified_on(self) -> list[CheckerInfo]:
-        """The checkers the board last re-verified this entry on."""
-        return self.reverification.on or self.checkers
-
-
-class EntryRefused(UserError):
-    """The bundle's claims do not reproduce; ``report`` has one line per problem attempt."""
-
-    def __init__(self, summary: str, report: list[str]) -> None:
-        super().__init__(summary)
-        self.report = report
-
-
-def entry_id(name: str) -> str:
-    """A file-safe id from an entry's name."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
-    return slug or "entry"
-
-
-def now() -> str:
-    """The time stamp boards record."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class Board:
-    """A leaderboard folder."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @property
-    def config_path(self) -> Path:
-        """``board.yaml``."""
-        return self.path / BOARD_FILE
-
-    def config(self) -> BoardConfig | None:
-        """The board's pins, or None for a board not made yet."""
-        if not self.config_path.exists():
-            return None
-        data = read_yaml(self.config_path, "board file")
-        try:
-            return BoardConfig.model_validate(data)
-        except ValidationError as exc:
-            where, msg = first_error(exc)
-            raise UserError(f"{self.config_path}: {where or '(top level)'}: {msg}") from None
-
-    def entries(self) -> list[Entry]:
-        """Every entry, stale ones too, ranked: most solved first, then lower cost, then name."""
-        out = []
-        for f in sorted((self.path / ENTRIES_DIR).glob(f"*/{ENTRY_FILE}")):
-            try:
-                out.append(Entry.model_validate_json(f.read_bytes()))
-            except ValidationError as exc:
-                where, msg = first_error(exc)
-                raise UserError(f"{f}: not a leaderboard entry: {where}: {msg}") from None
-        return sorted(out, key=lambda e: (-e.stats.solved, e.budget.cost or 0.0, e.name))
-
-    def ranked(self) -> list[Entry]:
-        """The entries verified on the board's current checker, ranked."""
-        return [e for e in self.entries() if e.stale is None]
-
-    def published_attempts(self, entry: Entry) -> list[AttemptRecord]:
-        """The attempts an entry publishes."""
-        return read_journal(self.path / ENTRIES_DIR / entry.id / PUBLISHED_ATTEMPTS)
-
-    def write_entry_file(self, entry: Entry) -> None:
-        """Replace an existing entry's ``entry.json`` atomically (its attempts stay)."""
-        target = self.path / ENTRIES_DIR / entry.id / ENTRY_FILE
-        tmp = target.with_name(ENTRY_FILE + ".tmp")
-        tmp.write_text(entry.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
-
-    def write_config(self, config: BoardConfig) -> None:
-        """Write ``board.yaml`` atomically."""
-        tmp = self.config_path.with_name(BOARD_FILE + ".tmp")
-        tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        os.replace(tmp, self.config_path)
-
-
-def published(records: Sequence[AttemptRecord], open_data: str) -> list[AttemptRecord]:
-    """What ``open_data`` lets the board publish of the attempts."""
-    if open_data == "full":
-        return list(records)
-    if open_data == "partial":
-        return [r if r.status is Status.PASS else r.model_copy(update={"proof": None}) for r in records]
-    return [r.model_copy(update={"proof": None, "raw_reply": None}) for r in records]
 
 
 def board_suite(config: BoardConfig, settings: Settings) -> Suite:

@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 
 from provebench import charts
+from provebench.board import Board, Entry
 from provebench.errors import UserError
-from provebench.leaderboard import Board, Entry
 from provebench.run import RunDir, summarize_run
 from provebench.settings import Settings
 from provebench.stats import latest_records

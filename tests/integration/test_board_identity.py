@@ -17,9 +17,10 @@ import docker
 import pytest
 
 from provebench import bundle, containers
+from provebench.board import Board
 from provebench.board_maintenance import audit, republish
 from provebench.errors import UserError
-from provebench.leaderboard import Board, add_entry
+from provebench.leaderboard import add_entry
 from provebench.model import Problem, Status
 from provebench.pages import render_board
 from provebench.provers.registry import make_prover

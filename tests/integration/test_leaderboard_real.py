@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from provebench import bundle
+from provebench.board import Board, EntryRefused
 from provebench.errors import UserError
-from provebench.leaderboard import Board, EntryRefused, add_entry
+from provebench.leaderboard import add_entry
 from provebench.model import Problem, Status
 from provebench.pages import render_board, render_run_report
 from provebench.provers.registry import make_prover

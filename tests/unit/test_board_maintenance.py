@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from provebench import bundle
+from provebench.board import Board
 from provebench.board_maintenance import ALREADY, NO_PROOFS, audit, republish
 from provebench.cli import main
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.leaderboard import Board, add_entry
+from provebench.leaderboard import add_entry
 from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
 from provebench.pages import render_board
 from provebench.provers.registry import make_prover

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
-from provebench.leaderboard import Board
+from provebench.board import Board
 from provebench.model import Status
 from provebench.pages import render_board
 from provebench.stats import ProblemRef, summarize

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from provebench import bundle
+from provebench.board import Board, EntryRefused
 from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, BundleLimits, read_bundle
 from provebench.cli import main
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.leaderboard import Board, EntryRefused, add_entry
+from provebench.leaderboard import add_entry
 from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
 from provebench.pages import render_board, render_run_report
 from provebench.provers.registry import make_prover
