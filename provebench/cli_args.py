@@ -10,80 +10,25 @@ import argparse
 from typing import Any
 
 from provebench import __version__
-from provebench.names import BACKENDS, DEFAULT_S2N_BIGNUM, EXECUTORS, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own errors exit 2 with one line
-        self.exit(EXIT_USAGE, f"provebench: error: {message} (see --help)\n")
-
-
-def _common_options() -> _Parser:
-    """Options accepted before or after the subcommand."""
-    c = _Parser(add_help=False)
-    c.add_argument("--backend", choices=BACKENDS, default=None, help="where checkers run (default: docker)")
-    c.add_argument(
-        "--checkers",
-        type=int,
-        default=None,
-        help="warm checkers per context (default: one per core, as many as fit the memory budget; `check` of one "
-        "proof: 1)",
-    )
-    c.add_argument(
-        "--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: the suite's, or 4096)"
-    )
-    c.add_argument(
-        "--image-revision",
-        metavar="COMMIT",
-        default=None,
-        help="check s2n-bignum problems in the image built from this commit, not the suite's own (verdicts may differ)",
-    )
-    return c
-
-
-def _server_option(parser: argparse.ArgumentParser) -> None:
-    """``--server URL``: check through a running service instead of starting checkers."""
-    parser.add_argument(
-        "--server",
-        metavar="URL",
-        help="check through the provebench service at URL (see `provebench serve`) instead of starting "
-        "checkers here (default: $PROVEBENCH_SERVER; its token, if any, in $PROVEBENCH_SERVER_TOKEN)",
-    )
-
-
-def _executor_options(parser: argparse.ArgumentParser) -> None:
-    """``--executor local|ray`` and ``--ray-address``: where the warm checkers run."""
-    parser.add_argument(
-        "--executor",
-        choices=EXECUTORS,
-        help="where warm checkers run: containers started here (local, the default) or Ray actors on a Ray "
-        "cluster's nodes (ray; needs pip install 'provebench[ray]')",
-    )
-    parser.add_argument(
-        "--ray-address",
-        metavar="ADDR",
-        help="--executor ray: join this cluster (as `ray start --head` printed it); default: start a local "
-        "Ray instance for this command and stop it at exit",
-    )
+from provebench.cli_options import Parser, common_options, executor_options, server_option, suppressed
+from provebench.names import DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``provebench`` parser, every subcommand included."""
-    p = _Parser(
+    p = Parser(
         prog="provebench",
         description="Run formal theorem-proving benchmarks with pinned, sandboxed proof checkers.",
         epilog="Exit codes: 0 PASS or success, 1 another verdict, 2 bad usage or input, "
         "3 checker or prover unavailable, 130 interrupted (a run keeps its journal: resume it).",
     )
     p.add_argument("--version", action="version", version=f"provebench {__version__}")
-    common = _common_options()
+    common = common_options()
     for action in common._actions:
         p._add_action(action)
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    common = _suppressed(_common_options())
+    common = suppressed(common_options())
     c = sub.add_parser(
         "check",
         parents=[common],
@@ -99,11 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--batch", metavar="FILE", help="JSONL: {proof, problem|goal, id?} per line; JSONL verdicts out")
     c.add_argument("--timeout", type=float, help="seconds per check (default: the problem's, or 30 for goals)")
     c.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    _server_option(c)
-    _executor_options(c)
+    server_option(c)
+    executor_options(c)
 
     i = sub.add_parser("images", help="build and list checker images")
-    isub = i.add_subparsers(dest="images_command", required=True, parser_class=_Parser)
+    isub = i.add_subparsers(dest="images_command", required=True, parser_class=Parser)
     b = isub.add_parser(
         "build", parents=[common], help="build checker images (all by default); a current image is kept"
     )
@@ -132,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true", help="only list what would be removed")
 
     s = sub.add_parser("suites", help="list suites, check reference proofs")
-    ssub = s.add_subparsers(dest="suites_command", required=True, parser_class=_Parser)
+    ssub = s.add_subparsers(dest="suites_command", required=True, parser_class=Parser)
     ssub.add_parser("list", help="bundled and imported suites")
     t = ssub.add_parser("selftest", parents=[common], help="check the suite's reference proofs with its checker")
     t.add_argument("suite", help="suite name or folder")
@@ -146,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "since s2n-bignum's longest reference proofs take hours",
     )
     t.add_argument("--json", action="store_true")
-    _server_option(t)
-    _executor_options(t)
+    server_option(t)
+    executor_options(t)
     t.add_argument(
         "--journal",
         metavar="FILE",
@@ -164,13 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     _board_parsers(sub, common)
     _serve_parser(sub, common)
     return p
-
-
-def _suppressed(parser: _Parser) -> _Parser:
-    """The common options, not overwriting values given before the subcommand."""
-    for action in parser._actions:
-        action.default = argparse.SUPPRESS
-    return parser
 
 
 def _import_parser(ssub: Any) -> None:
@@ -275,8 +213,8 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--out", help="run directory to create (default runs/<time>-<suite>-<prover>)")
     r.add_argument("--json", action="store_true", help="print the summary as JSON at the end")
     r.add_argument("--no-progress", action="store_true", help="no live progress bar")
-    _server_option(r)
-    _executor_options(r)
+    server_option(r)
+    executor_options(r)
 
     rep = sub.add_parser(
         "report",
@@ -336,8 +274,8 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "re-verification resumes when the same command is run again.",
     )
     a.add_argument("bundle", help="a submission bundle (.tar.gz)")
-    _server_option(a)
-    _executor_options(a)
+    server_option(a)
+    executor_options(a)
     a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
     a.add_argument(
         "--sample",
