@@ -176,7 +176,8 @@ class RayVerifier(Verifier):
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(1.0)
-        except Exception as exc:  # noqa: BLE001 - Ray raises many kinds; each means this actor will not serve
+        # Ray raises many kinds; each means this actor will not serve (SystemExit: Ray was shut down under the wait).
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
             with self._lock:
                 self._live -= 1
                 if self._first_error is None:

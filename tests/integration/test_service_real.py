@@ -384,9 +384,9 @@ def test_a_context_loading_holds_up_no_check_on_a_warm_one(service: Service, sui
 
 def test_a_checker_killed_mid_batch_is_restarted_and_the_batch_completes(service: Service) -> None:
     items = [
-        # Each check computes for seconds (about 20 ms per million steps here): the batch is still running when the
-        # kill comes. With 2 million steps (CI, stop 25), the whole batch was over before it, and nothing was retried.
-        {"suite": "hol-light-core", "problem": "add_comm", "proof": SPIN.format(n=150_000_000), "id": n}
+        # Each check computes for seconds (about 4 ms per million steps on an idle machine here), so the batch is
+        # still running when the kill comes. With 2 million steps (CI, stop 25) it was over before, with no retry.
+        {"suite": "hol-light-core", "problem": "add_comm", "proof": SPIN.format(n=600_000_000), "id": n}
         for n in range(4)
     ]
     box: dict[str, Any] = {}
