@@ -1,9 +1,9 @@
 """Everything provebench knows about Docker: images, base images, sandboxed checker containers.
 
-``recipes`` holds the pins and what each image is built from (its tag carries a hash of its
-build context); ``engine`` talks to Docker: it builds images (on a ``debootstrap`` Debian base
-when no registry is reachable) and runs the sandboxed checker containers. Nothing else in
-provebench imports ``docker``.
+``recipes`` holds images as plain data: the pins, what each image is built from (its tag carries
+a hash of its build context), a built image, a checker container's limits. ``engine`` talks to
+Docker: it builds images (on a ``debootstrap`` Debian base when no registry is reachable) and runs
+the sandboxed checker containers. Nothing else in provebench imports ``docker``.
 """
 
 from provebench.containers.engine import DockerEngine, build_failure

@@ -1,7 +1,9 @@
-"""Checker image recipes: the pins, what each image is built from, and the hashes that name a build.
+"""Checker images as plain data, with no Docker calls.
 
-An image's tag carries a hash of its build context (its Dockerfile, the in-container code from
-``harness/``, its build arguments), so a changed harness or pin builds a new image on first use.
+The pins, the recipes and the hashes that name a build, a built image (``ImageInfo``), a checker
+container's limits (``SandboxLimits``) and the package-list hash. An image's tag carries a hash of
+its build context (its Dockerfile, the in-container code from ``harness/``, its build arguments),
+so a changed harness or pin builds a new image on first use.
 """
 
 from __future__ import annotations
