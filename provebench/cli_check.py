@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from provebench.settings import Backend, Settings
 from provebench.suites.load import Suite, list_suites, load_suite
 from provebench.texts import read_proof
 from provebench.verdict_text import verdict_lines
+from provebench.verify.lean_fill_in import FillInAnswer
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
@@ -230,7 +232,7 @@ def _cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         "by_kind": dict(sorted(by_kind.items())),
         "by_category": dict(sorted(by_category.items())),
         "with_reference_proof": sum(p.reference_proof is not None for p in suite.problems),
-        "with_answer": sum(p.answer is not None for p in suite.problems),
+        "with_answer": sum(p.extension(FillInAnswer) is not None for p in suite.problems),
         "metadata": suite.manifest.metadata,
         "timeout_scale": suite.manifest.timeout_scale,
     }
@@ -278,15 +280,18 @@ def cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     t0 = time.monotonic()
     done = len(earlier)
 
+    shown = threading.Lock()  # checkers report from their own threads: each line's count is its own
+
     def show(p: Problem, v: Verdict) -> None:  # as each comes: long selftests show their progress
         nonlocal done
-        done += 1
-        if journal is not None:
-            journal.append(p, v)
-        if args.json:
-            _err.print(f"[dim]{done}/{len(plan.problems)} {v.status.value} {p.id}[/]", markup=True)
-        else:
-            _print_line(p.id, v)
+        with shown:
+            done += 1
+            if journal is not None:
+                journal.append(p, v)
+            if args.json:
+                _err.print(f"[dim]{done}/{len(plan.problems)} {v.status.value} {p.id}[/]", markup=True)
+            else:
+                _print_line(p.id, v)
 
     engine = engine_for(settings)
     try:

@@ -19,6 +19,8 @@ from provebench.names import SUBMISSION_FORMATS
 from provebench.run import RunDir
 from provebench.stats import latest_records
 from provebench.suites.load import find_suite
+from provebench.suites.s2n_query import BenchmarkQuery
+from provebench.verify.hol_goal import computed_goal
 
 FORMATS = SUBMISSION_FORMATS
 CSV_COLUMNS = ("problem_id", "category", "query", "answer")
@@ -28,9 +30,10 @@ _ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed, so that the same answers give the sa
 
 def benchmark_query(problem: Problem) -> str:
     """The goal as the benchmark words it: its own query, else the term backquoted (or the expression)."""
-    if problem.original_statement is not None:
-        return problem.original_statement
-    return problem.statement if problem.statement_is_expression else f"`{problem.statement}`"
+    query = problem.extension(BenchmarkQuery)
+    if query is not None:
+        return query.original_statement
+    return problem.statement if computed_goal(problem) else f"`{problem.statement}`"
 
 
 def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_serializer, field_validator
 
 
 class System(str, Enum):
@@ -75,6 +76,37 @@ class Reason(str, Enum):
     CHECKER_OUT_OF_MEMORY = "checker-out-of-memory"  # the container's limit, not the check's own, killed it
 
 
+class ProblemExtension(BaseModel):
+    """What one proof system's checker or one benchmark's tools keep about a problem beyond the core fields.
+
+    Subclasses live beside the code that reads them (the HOL Light checker's computed goals, the Lean
+    checker's fill-in answers, s2n-bignum-bench's own wording of a goal) and register under ``key`` when
+    their module is imported; the core carries them without knowing any. In a problems file their fields
+    sit beside the core ones, for problems of ``system`` and of one of ``kinds`` (``suites.load``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: ClassVar[str]
+    system: ClassVar[System]
+    kinds: ClassVar[frozenset[Kind]] = frozenset(Kind)
+    required: ClassVar[bool] = False  # whether every problem of ``kinds`` needs it
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        _EXTENSION_TYPES[cls.key] = cls
+
+
+_EXTENSION_TYPES: dict[str, type[ProblemExtension]] = {}
+E = TypeVar("E", bound=ProblemExtension)
+
+
+def extension_types() -> dict[str, type[ProblemExtension]]:
+    """The extension types registered so far, by key (``suites.extensions`` loads every known one)."""
+    return dict(_EXTENSION_TYPES)
+
+
 class Problem(BaseModel):
     """One formal statement to prove, with everything a checker needs."""
 
@@ -85,21 +117,11 @@ class Problem(BaseModel):
     system: System
     kind: Kind = Kind.THEOREM
     statement: str
-    # HOL Light: ``statement`` is an OCaml expression whose value, in the problem's context, is the goal term
-    # (s2n-bignum-bench computes some goals, e.g. ``(rand o concl o CONV) `...```); the checker evaluates it.
-    statement_is_expression: bool = False
-    original_statement: str | None = None  # the statement as the upstream benchmark words it, when kept
     context: str = ""
     informal: str = ""
     category: str = "uncategorized"
     timeout_s: float = Field(gt=0)
     reference_proof: str | None = None
-    # Fill-in problems: the reference answer, and the statement with it substituted (answers are judged against it).
-    answer: str | None = None
-    answer_statement: str | None = None
-    # Fill-in problems whose answer needs binders or is a function or set: per answer slot, the trusted
-    # Lean command that compares it with the reference, with $solution, $answer, $op and $tactics to fill.
-    answer_checks: tuple[tuple[str, str], ...] = ()
     checker_image: str
     # A context that differs per problem: the lines of this template file before
     # ``template_line`` (s2n-bignum: the proof file up to the theorem, earlier proofs admitted).
@@ -111,6 +133,48 @@ class Problem(BaseModel):
     memory_mb: int | None = Field(default=None, ge=256)
     # The memory its checker's loaded context needs beside one check, when more than provebench's default.
     context_memory_mb: int | None = Field(default=None, ge=256)
+    # What one proof system's checker or one benchmark's tools keep beyond these fields (ProblemExtension).
+    extensions: tuple[SerializeAsAny[ProblemExtension], ...] = ()
+
+    @field_validator("extensions", mode="before")
+    @classmethod
+    def _extensions_by_key(cls, value: Any) -> Any:
+        """Extensions given as ``{key: fields}`` (a dump read back) become their registered types."""
+        if not isinstance(value, Mapping):
+            return value
+        made = []
+        for key, fields in value.items():
+            if key not in _EXTENSION_TYPES:
+                raise ValueError(f"unknown problem extension {key!r} (its module is not loaded)")
+            made.append(_EXTENSION_TYPES[key].model_validate(fields))
+        return tuple(made)
+
+    @field_validator("extensions")
+    @classmethod
+    def _one_of_each(cls, value: tuple[ProblemExtension, ...]) -> tuple[ProblemExtension, ...]:
+        keys = [e.key for e in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"problem extensions repeat a key: {sorted(keys)}")
+        return tuple(sorted(value, key=lambda e: e.key))
+
+    @field_serializer("extensions")
+    def _dump_extensions(self, value: tuple[ProblemExtension, ...]) -> dict[str, dict[str, Any]]:
+        return {e.key: e.model_dump(mode="json") for e in value}
+
+    def extension(self, kind: type[E]) -> E | None:
+        """This problem's extension of type ``kind``, if it has one."""
+        return next((e for e in self.extensions if isinstance(e, kind)), None)
+
+    def content_fields(self, exclude: set[str]) -> dict[str, Any]:
+        """The fields a content hash covers: defaults left out, and each extension's beside the core ones.
+
+        Extensions' fields sat on the problem itself before they moved out of the core, and a suite's
+        hash (so every board's pin of it) must not change with where a field is declared.
+        """
+        view = self.model_dump(mode="json", exclude=exclude | {"extensions"}, exclude_defaults=True)
+        for e in self.extensions:
+            view |= e.model_dump(mode="json", exclude_defaults=True)
+        return view
 
     @classmethod
     def lean_file(cls, code: str, timeout_s: float, checker_image: str, name: str = "snippet") -> Problem:

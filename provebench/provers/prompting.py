@@ -12,6 +12,7 @@ import jinja2
 from provebench.errors import UserError
 from provebench.model import Problem, System
 from provebench.provers.api import PreviousAttempt
+from provebench.suites.extensions import flat_fields
 
 BUNDLED_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 TEMPLATE_NAMES = ("system.j2", "user.j2")
@@ -76,7 +77,7 @@ class PromptTemplates:
 
     def render(self, problem: Problem, history: tuple[PreviousAttempt, ...]) -> Messages:
         """Both messages for this problem and these earlier failed rounds."""
-        values = {"problem": problem, "history": history, "system": problem.system.value}
+        values = {"problem": flat_fields(problem), "history": history, "system": problem.system.value}
         try:
             return Messages(system=self._system.render(values).strip(), user=self._user.render(values).strip())
         except jinja2.UndefinedError as exc:

@@ -9,6 +9,7 @@ journals record both. No memory is reserved here: the checkers are the service's
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ def problem_hash(problem: Problem) -> str:
     Where its source lies is left out, and so is its time limit, which travels with each check
     (re-verification keeps a run's shorter one).
     """
-    text = problem.model_dump_json(exclude={"template_root", "timeout_s"})
+    text = json.dumps(problem.content_fields({"template_root", "timeout_s"}), sort_keys=True)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from provebench.errors import UserError
 from provebench.inputs import first_error, read_jsonl, read_yaml
 from provebench.layouts import BenchmarkLayout
-from provebench.model import Kind, Problem, System
+from provebench.model import Kind, Problem, ProblemExtension, System
+from provebench.suites.extensions import known_extensions
 
 SUITE_FILE = "suite.yaml"
 # Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
@@ -55,25 +56,17 @@ class SuiteManifest(BaseModel):
 
 
 class ProblemEntry(BaseModel):
-    """One entry of a problems file."""
+    """One entry of a problems file: the core fields; any other field belongs to a problem extension."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._'-]*$")  # HOL Light names may end in '
     statement: str = Field(min_length=1)
-    # HOL Light: the statement is an OCaml expression whose value, in the problem's context, is the goal term.
-    statement_is_expression: bool = False
-    # The statement as the upstream benchmark words it (s2n-bignum-bench's query), when kept.
-    original_statement: str | None = None
     kind: Kind = Kind.THEOREM
     category: str = "uncategorized"
     timeout_s: float | None = Field(default=None, gt=0)
     informal: str = ""
     reference_proof: str | None = None
-    answer: str | None = None  # fill-in: the reference answer
-    answer_statement: str | None = None  # fill-in: the statement with the reference answer substituted
-    # fill-in: answer slot -> its answer-check command template (binders, functions, sets)
-    answer_checks: dict[str, str] = Field(default_factory=dict)
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
     template_line: int | None = Field(default=None, ge=1)
 
@@ -139,15 +132,7 @@ def load_suite(folder: Path) -> Suite:
         if e.id in seen:
             raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
         seen.add(e.id)
-        if e.statement_is_expression and manifest.system is not System.HOL_LIGHT:
-            raise UserError(f"{problems_path}: {label}: a statement computed by an expression is for HOL Light only")
-        if (e.kind is Kind.FILL_IN) != (e.answer is not None):
-            raise UserError(f"{problems_path}: {label}: a fill-in problem has an answer, and only a fill-in problem")
-        for slot, check in e.answer_checks.items():
-            missing = [p for p in ("$solution", "$answer", "$op", "$tactics") if p not in check]
-            if e.kind is not Kind.FILL_IN or missing:
-                why = f"lacks {missing[0]}" if missing else "is for fill-in problems only"
-                raise UserError(f"{problems_path}: {label}: the answer check of {slot!r} {why}")
+        extensions = _extensions(dict(e.model_extra or {}), manifest.system, e.kind, f"{problems_path}: {label}")
         template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
         problems.append(
             Problem(
@@ -156,22 +141,18 @@ def load_suite(folder: Path) -> Suite:
                 system=manifest.system,
                 kind=e.kind,
                 statement=e.statement,
-                statement_is_expression=e.statement_is_expression,
-                original_statement=e.original_statement,
                 context=manifest.context,
                 informal=e.informal,
                 category=e.category,
                 timeout_s=(e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale,
                 reference_proof=e.reference_proof,
-                answer=e.answer,
-                answer_statement=e.answer_statement,
-                answer_checks=tuple(sorted(e.answer_checks.items())),
                 checker_image=manifest.checker_image,
                 template=str(template) if template else None,
                 template_line=e.template_line,
                 template_root=str(folder.resolve() / "templates") if template and manifest.template_includes else None,
                 memory_mb=manifest.memory_mb,
                 context_memory_mb=manifest.context_memory_mb,
+                extensions=extensions,
             )
         )
     if not problems:
@@ -183,21 +164,44 @@ def load_suite(folder: Path) -> Suite:
                 template_hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     # Defaults are left out, so that a field added to the model later does not change every suite's hash; and
     # so is the memory reserved for a checker's context, which sizes containers but does not decide verdicts.
+    # Extensions' fields are hashed beside the core ones, where they sat before they moved out of the core.
     # Nothing about where the suite or its source lies is hashed (templates count by their path in the suite
     # folder and their text), so a suite moved or imported into another folder keeps its hash.
     digest = hashlib.sha256(
         json.dumps(
             {
                 "manifest": manifest.model_dump(mode="json", exclude_defaults=True, exclude=_UNHASHED_MANIFEST),
-                "problems": [
-                    p.model_dump(mode="json", exclude=_UNHASHED_PROBLEM, exclude_defaults=True) for p in problems
-                ],
+                "problems": [p.content_fields(_UNHASHED_PROBLEM) for p in problems],
                 "templates": template_hashes,
             },
             sort_keys=True,
         ).encode()
     ).hexdigest()
     return Suite(manifest=manifest, problems=tuple(problems), path=folder, content_hash=f"sha256:{digest}")
+
+
+def _extensions(fields: dict[str, Any], system: System, kind: Kind, where: str) -> tuple[ProblemExtension, ...]:
+    """The extensions a problems-file entry's other fields make, each checked against the problem's system and kind."""
+    made = []
+    for ext in known_extensions().values():
+        mine = {name: fields.pop(name) for name in list(fields) if name in ext.model_fields}
+        if mine and ext.system is not system:
+            raise UserError(f"{where}: field {next(iter(mine))!r} is for {ext.system.value} suites only")
+        if mine and kind not in ext.kinds:
+            kinds = " or ".join(sorted(k.value for k in ext.kinds))
+            raise UserError(f"{where}: field {next(iter(mine))!r} is for {kinds} problems only")
+        if not mine:
+            if ext.required and ext.system is system and kind in ext.kinds:
+                needed = [name for name, field in ext.model_fields.items() if field.is_required()] or [ext.key]
+                raise UserError(f"{where}: a {kind.value} problem needs field {needed[0]!r}")
+            continue
+        try:
+            made.append(ext.model_validate(mine))
+        except ValidationError as exc:
+            raise UserError(f"{where}: {_first_error(exc)}") from None
+    if fields:
+        raise UserError(f"{where}: field {next(iter(fields))!r}: Extra inputs are not permitted")
+    return tuple(made)
 
 
 def _template_path(folder: Path, e: ProblemEntry, where: str, hashes: dict[str, str]) -> Path | None:

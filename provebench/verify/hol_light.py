@@ -20,6 +20,7 @@ from provebench.settings import (
     sized_settings,
 )
 from provebench.verify.api import Verifier
+from provebench.verify.hol_goal import computed_goal
 from provebench.verify.hol_launchers import DockerLauncher, LocalLauncher
 from provebench.verify.hol_session import HolLightSession, ServerReply, ToplevelLauncher
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
@@ -346,7 +347,7 @@ def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem
 
 def goal_text(problem: Problem) -> str:
     """The goal as the check server reads it: a line saying what it is, then a term or the expression computing it."""
-    return ("expression\n" if problem.statement_is_expression else "term\n") + problem.statement
+    return ("expression\n" if computed_goal(problem) else "term\n") + problem.statement
 
 
 def verdict_from_reply(reply: ServerReply, checker: CheckerInfo | None) -> Verdict:

@@ -34,6 +34,7 @@ from provebench.verify.lean_commands import (
     first_info_json,
     reference_answers,
 )
+from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import Answer, DockerLeanLauncher, LeanLauncher, LeanSession, LocalLeanLauncher
 from provebench.verify.lean_vetting import LeanLexicalError, flags
 from provebench.verify.starters import Starters
@@ -320,7 +321,8 @@ class LeanVerifier(Verifier):
             return self._verdict(
                 Status.FAIL, Reason.ANSWER_UNVERIFIED, "no reference answer to judge against", seconds=ran.seconds
             )
-        templates = dict(problem.answer_checks)
+        fill_in = problem.extension(FillInAnswer)
+        templates = dict(fill_in.answer_checks) if fill_in is not None else {}
         for slot, answer in pairs:
             template = templates.get(slot)
             same = session.run(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provebench.model import Problem
+from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import Answer
 from provebench.verify.lean_wire import Message
 
@@ -110,7 +111,8 @@ def reference_answers(problem: Problem) -> list[tuple[str, str]] | None:
     from provebench.suites.combibench import solution_names
 
     slots = solution_names(problem.id, problem.statement)
-    answers = split_answers(problem.answer or "", len(slots)) if slots and problem.answer else None
+    fill_in = problem.extension(FillInAnswer)
+    answers = split_answers(fill_in.answer, len(slots)) if slots and fill_in is not None and fill_in.answer else None
     return list(zip(slots, answers, strict=True)) if answers is not None else None
 
 

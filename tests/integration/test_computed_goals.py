@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from provebench.model import Problem, Reason, Status, System
+from provebench.verify.hol_goal import GoalExpression
 from provebench.verify.hol_light import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -20,7 +21,7 @@ def _computed(expression: str) -> Problem:
         suite="adhoc",
         system=System.HOL_LIGHT,
         statement=expression,
-        statement_is_expression=True,
+        extensions=(GoalExpression(statement_is_expression=True),),
         timeout_s=30,
         checker_image="hol-light",
     )

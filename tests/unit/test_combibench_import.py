@@ -16,6 +16,7 @@ from provebench.errors import UserError
 from provebench.model import Kind, System
 from provebench.suites.combibench import import_combibench
 from provebench.suites.load import load_suite
+from provebench.verify.lean_fill_in import FillInAnswer
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"
 
@@ -83,11 +84,13 @@ def _check_small_suite(out: Path) -> None:
     assert suite.manifest.checker_image == "lean4-mathlib"
     assert suite.manifest.metadata["lean_toolchain"] == "leanprover/lean4:v4.24.0"
     theorem, fill_in = suite.problem("count_subsets"), suite.problem("pick_two")
-    assert theorem.kind is Kind.THEOREM and theorem.answer is None and theorem.category == "brualdi"
+    assert theorem.kind is Kind.THEOREM and theorem.extension(FillInAnswer) is None and theorem.category == "brualdi"
     assert not theorem.statement.startswith("import") and "open Finset" in theorem.statement
-    assert fill_in.kind is Kind.FILL_IN and fill_in.answer == "10" and fill_in.category == "hackmath"
-    assert fill_in.answer_statement is not None and "((10) : ℕ)" in fill_in.answer_statement
-    assert "import" not in fill_in.answer_statement
+    answer = fill_in.extension(FillInAnswer)
+    assert fill_in.kind is Kind.FILL_IN and answer is not None and answer.answer == "10"
+    assert fill_in.category == "hackmath"
+    assert answer.answer_statement is not None and "((10) : ℕ)" in answer.answer_statement
+    assert "import" not in answer.answer_statement
 
 
 def test_the_dataset_jsonl(tmp_path: Path) -> None:
@@ -176,14 +179,17 @@ def test_the_shared_combibench_data(tmp_path: Path) -> None:
     assert suite.manifest.metadata["mathlib_tag"] == "v4.24.0"
     assert suite.manifest.metadata["lean_toolchain"] == "leanprover/lean4:v4.24.0"
     fill_ins = [p for p in suite.problems if p.kind is Kind.FILL_IN]
-    assert all(p.answer and p.answer_statement and "_solution" in p.statement for p in fill_ins)
+    answers = {p.id: p.extension(FillInAnswer) for p in fill_ins}
+    assert all(a and a.answer and a.answer_statement for a in answers.values())
+    assert all("_solution" in p.statement for p in fill_ins)
     assert {p.category for p in suite.problems} == {"brualdi", "hackmath", "imo", "math_competitions"}
     hackmath_4 = suite.problem("hackmath_4")
-    assert hackmath_4.kind is Kind.FILL_IN and hackmath_4.answer == "13"
+    hackmath_4_answer = answers["hackmath_4"]
+    assert hackmath_4.kind is Kind.FILL_IN and hackmath_4_answer is not None and hackmath_4_answer.answer == "13"
     assert all(not p.statement.lstrip().startswith("import") for p in suite.problems)
     # Answers with binders, functions or sets get their own trusted comparison; closed numbers keep the default.
-    templated = {p.id: dict(p.answer_checks) for p in fill_ins if p.answer_checks}
-    assert len(templated) == 16 and not hackmath_4.answer_checks
+    templated = {pid: dict(a.answer_checks) for pid, a in answers.items() if a and a.answer_checks}
+    assert len(templated) == 16 and not hackmath_4_answer.answer_checks
     assert templated["brualdi_ch2_36"] == {
         "brualdi_ch2_36_solution": "example {k} : ($solution (k := k)) $op (($answer : (Fin k → ℕ) → ℕ)) := by $tactics"
     }

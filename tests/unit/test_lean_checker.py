@@ -18,6 +18,7 @@ from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.suites.combibench import answer_check_template
 from provebench.verify.lean import LeanVerifier
 from provebench.verify.lean_commands import answer_command, candidate_body, split_answers
+from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import LocalLeanLauncher
 from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
 
@@ -47,7 +48,7 @@ def _problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | 
         context="import Mathlib",
         timeout_s=10,
         checker_image="lean4-mathlib",
-        answer=answer,
+        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
     )
 
 
@@ -108,7 +109,7 @@ def test_fill_in_answers_are_judged_in_a_trusted_command(verifier: LeanVerifier)
     assert _got(verifier, CHOOSE, right) == (Status.PASS, Reason.PROVED)
     wrong = right.replace(":= 10", ":= 11")
     assert _got(verifier, CHOOSE, wrong) == (Status.FAIL, Reason.WRONG_ANSWER)
-    no_answer = CHOOSE.model_copy(update={"answer": None})
+    no_answer = CHOOSE.model_copy(update={"extensions": ()})
     assert _got(verifier, no_answer, right) == (Status.FAIL, Reason.ANSWER_UNVERIFIED)
 
 
@@ -129,7 +130,7 @@ def test_answers_with_binders_are_judged_by_the_problems_template(verifier: Lean
     )
     assert "≠" in answer_command("count_solution", answer, negate=True, template=template)
     problem = _problem("count", BINDER, Kind.FILL_IN, answer).model_copy(
-        update={"answer_checks": (("count_solution", template),)}
+        update={"extensions": (FillInAnswer(answer=answer, answer_checks=(("count_solution", template),)),)}
     )
     right = BINDER.replace(":= sorry", f":= {answer}").replace("by sorry", "by simp [count_solution]")
     assert _got(verifier, problem, right) == (Status.PASS, Reason.PROVED)

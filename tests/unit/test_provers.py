@@ -14,6 +14,7 @@ from provebench.provers.baseline import BaselineProver
 from provebench.provers.prompting import PromptTemplates, extract_last_code_block
 from provebench.provers.registry import make_prover
 from provebench.provers.replay import ReplayProver
+from provebench.verify.hol_goal import GoalExpression
 
 
 def _problem(pid: str = "p1", statement: str = "!n. n + 0 = n") -> Problem:
@@ -133,7 +134,10 @@ def test_prompt_templates_render_statement_and_repair_history() -> None:
     # A goal computed at run time is shown as the expression it is, not quoted as a term.
     expression = "(rand o concl o NUM_REDUCE_CONV) `2 + 2 = 4`"
     computed = templates.render(
-        _problem().model_copy(update={"statement": expression, "statement_is_expression": True}), ()
+        _problem().model_copy(
+            update={"statement": expression, "extensions": (GoalExpression(statement_is_expression=True),)}
+        ),
+        (),
     )
     assert f"```ocaml\n{expression}\n```" in computed.user and f"`{expression}`" not in computed.user
 

@@ -11,7 +11,9 @@ from provebench.errors import UserError
 from provebench.suites.hol_source import inline
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import TIMEOUT_SCALE, categorize
+from provebench.suites.s2n_query import BenchmarkQuery
 from provebench.suites.s2n_source import import_source
+from provebench.verify.hol_goal import computed_goal
 
 FILES = {
     "common/overlap.ml": "let NONOVERLAPPING_LEMMA = prove\n (`nonoverlapping (a,0) (b,1)`,\n  SIMP_TAC[]);;\n",
@@ -57,11 +59,12 @@ def test_ids_categories_templates_and_context_cuts(tmp_path: Path) -> None:
     # The benchmark keeps a goal computed at run time when it quotes a term, and leaves out one that quotes none.
     assert result.dropped == {"a subroutine wrapper of a _CORRECT theorem": 1, "the goal has no quoted term": 1}
     runtime = by_id["arm.bignum_foo.RUNTIME"]
-    assert runtime.statement_is_expression and runtime.statement == "mk_eq(`1`, `1`)"
-    assert runtime.original_statement == "mk_eq(`1`, `1`)" and runtime.category == "generic"
+    assert computed_goal(runtime) and runtime.statement == "mk_eq(`1`, `1`)"
+    assert runtime.extension(BenchmarkQuery) == BenchmarkQuery(original_statement="mk_eq(`1`, `1`)")
+    assert runtime.category == "generic"
     lemma = by_id["arm.bignum_foo.LEMMA"]
-    assert not lemma.statement_is_expression and lemma.statement == "!n. 0 + n = n"
-    assert lemma.original_statement == "`!n. 0 + n = n`"
+    assert not computed_goal(lemma) and lemma.statement == "!n. 0 + n = n"
+    assert lemma.extension(BenchmarkQuery) == BenchmarkQuery(original_statement="`!n. 0 + n = n`")
     assert {p.id: p.category for p in suite.problems} == {
         "common.overlap.NONOVERLAPPING_LEMMA": "program_state",
         "arm.base.WORD_ADD_LEMMA": "bit_vector",
