@@ -44,6 +44,7 @@ PYTEST_ARGS ?=
 # the others' checks), in a network namespace with only loopback (scripts/test-ray.sh).
 test: env docker-engine browser kimina-client lint
 	$(BIN)/provebench images build hol-light
+	$(BIN)/provebench images build hol-light-native
 	PROVEBENCH_CHECKERS=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not ray" --durations=15 $(PYTEST_ARGS)
 	PROVEBENCH_CHECKERS=1 ./scripts/test-ray.sh $(BIN)
 

@@ -31,7 +31,7 @@ EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from provebench.settings import Backend, Executor, Settings
+    from provebench.settings import Backend, CheckerBuild, Executor, Settings
 
     settings = Settings()
     update: dict[str, Any] = {}
@@ -45,6 +45,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         if args.memory_mb < 256:
             raise UserError("--memory-mb must be at least 256")
         update["memory_mb"] = args.memory_mb
+    if args.checker is not None:
+        update["checker_build"] = CheckerBuild(args.checker)
     if args.image_revision is not None:
         if not re.fullmatch(r"[0-9a-fA-F]{7,40}", args.image_revision):
             raise UserError("--image-revision wants a commit hash (at least 7 hex digits)")

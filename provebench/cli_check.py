@@ -58,7 +58,8 @@ def ensure_images(settings: Settings, names: set[str]) -> None:
     if settings.backend is Backend.LOCAL or settings.server is not None:
         return
     engine = containers.DockerEngine(settings)
-    for name in sorted(names):
+    build = settings.checker_build.value if settings.checker_build is not None else None
+    for name in sorted({containers.image_for_build(n, build) for n in names}):
         r, revision = containers.parse_image_ref(name)
         if engine.find_image(r, revision) is None:
             _err.print(f"[bold]building checker image {name}[/] (first use)")

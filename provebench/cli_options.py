@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from provebench.names import BACKENDS, EXECUTORS
+from provebench.names import BACKENDS, CHECKER_BUILDS, EXECUTORS
 
 EXIT_USAGE = 2
 
@@ -34,6 +34,13 @@ def common_options() -> Parser:
     )
     c.add_argument(
         "--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: the suite's, or 4096)"
+    )
+    c.add_argument(
+        "--checker",
+        choices=CHECKER_BUILDS,
+        default=None,
+        help="HOL Light: run proofs in the bytecode toplevel or compiled to native code (default: the suite's "
+        "`checker`, else bytecode; native is faster on long proofs, bytecode on short ones: see the README)",
     )
     c.add_argument(
         "--image-revision",

@@ -30,6 +30,13 @@ class Executor(str, Enum):
     RAY = "ray"  # one Ray actor per warm checker, on the nodes of a Ray cluster
 
 
+class CheckerBuild(str, Enum):
+    """How a HOL Light checker runs proofs: in the bytecode toplevel, or compiled to native code."""
+
+    BYTECODE = "bytecode"
+    NATIVE = "native"
+
+
 class Settings(BaseSettings):
     """Settings from ``PROVEBENCH_*`` environment variables; flags override them."""
 
@@ -70,6 +77,10 @@ class Settings(BaseSettings):
     executor: Executor = Field(default=Executor.LOCAL, description="where warm checkers run: here, or on Ray actors")
     ray_address: str | None = Field(
         default=None, description="--executor ray: the cluster to join (default: start a local Ray instance)"
+    )
+    checker_build: CheckerBuild | None = Field(
+        default=None,
+        description="HOL Light: bytecode or native checkers (default: the suite's `checker`, else bytecode)",
     )
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"

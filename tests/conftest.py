@@ -9,7 +9,7 @@ from functools import lru_cache
 import pytest
 
 from provebench.model import Problem, System, Verdict
-from provebench.settings import Settings
+from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, find_suite
 from provebench.verify.api import Verifier
 from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
@@ -51,6 +51,23 @@ def hol_verifier(settings: Settings) -> Iterator[HolLightVerifier]:
     verifier.prepare()
     yield verifier
     verifier.close()
+
+
+@pytest.fixture(scope="session")
+def native_verifier(settings: Settings) -> Iterator[HolLightVerifier]:
+    """One warm native-code HOL Light checker (the hol-light-native image), shared by the whole session."""
+    verifier = make_hol_light_verifier(settings.model_copy(update={"checker_build": CheckerBuild.NATIVE}))
+    verifier.prepare()
+    yield verifier
+    verifier.close()
+
+
+@pytest.fixture(scope="session", params=[CheckerBuild.BYTECODE, CheckerBuild.NATIVE], ids=lambda b: b.value)
+def each_hol_verifier(request: pytest.FixtureRequest) -> HolLightVerifier:
+    """The session's bytecode checker, then its native one: tests that both builds must pass."""
+    name = "native_verifier" if request.param is CheckerBuild.NATIVE else "hol_verifier"
+    verifier: HolLightVerifier = request.getfixturevalue(name)
+    return verifier
 
 
 class SharedVerifier(Verifier):

@@ -312,10 +312,12 @@ class DockerEngine:
         the container.
         """
         api = self.client.api
+        # Docker mounts a tmpfs noexec unless told otherwise; a native toplevel loads what it compiles from /tmp.
+        exec_tmp = "exec" if recipe(image.name).executable_tmp else "noexec"
         host_config = api.create_host_config(
             network_mode="none",
             read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
+            tmpfs={"/tmp": f"rw,{exec_tmp},nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
             pids_limit=limits.pids,
             mem_limit=f"{limits.memory_mb}m",
             memswap_limit=f"{limits.memory_mb}m",

@@ -49,6 +49,22 @@ class ImageRecipe:
     version_arg: str = ""  # the build arg that pins the proof system's version
     base: str | None = None  # a recipe whose image this one builds on (passed as HOL_LIGHT_IMAGE)
     source: str | None = None  # an outside source tree the build needs, at a revision (e.g. s2n-bignum)
+    toplevel: tuple[str, ...] = ()  # how its checker's toplevel starts (HOL Light), run in HOL_LIGHT_DIR
+    # Whether its checker maps code it made into memory from /tmp (the native toplevel compiles each phrase to a
+    # shared object and loads it), so that /tmp may not be noexec.
+    executable_tmp: bool = False
+
+
+HOL_LIGHT_DIR = "/usr/share/hol-light"
+# Debian's bytecode toplevel, loading HOL Light core from source (the package's /usr/bin/hol-light is broken).
+BYTECODE_TOPLEVEL = (f"{HOL_LIGHT_DIR}/ocaml-hol", "-init", "hol.ml")
+# The native toplevel with HOL Light core linked in (harness/hol_light_native/).
+NATIVE_TOPLEVEL = (
+    "/opt/provebench/native/hol-native",
+    *("-I", "/opt/provebench/native", "-I", "+unix", "-I", "+compiler-libs"),
+    *("-w", "-58"),  # a phrase using an earlier one's values: "no cmx file for TOP<n>", which is moot here
+    *("-init", "/opt/provebench/native/init.ml"),
+)
 
 
 RECIPES: dict[str, ImageRecipe] = {
@@ -59,6 +75,18 @@ RECIPES: dict[str, ImageRecipe] = {
         context_dirs=("harness/hol_light",),
         build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
         version_arg="HOL_LIGHT_VERSION",
+        toplevel=BYTECODE_TOPLEVEL,
+    ),
+    "hol-light-native": ImageRecipe(
+        name="hol-light-native",
+        system=System.HOL_LIGHT,
+        dockerfile="containers/hol-light-native/Dockerfile",
+        context_dirs=("harness/hol_light_native",),
+        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
+        version_arg="HOL_LIGHT_VERSION",
+        base="hol-light",
+        toplevel=NATIVE_TOPLEVEL,
+        executable_tmp=True,
     ),
     "hol-light-s2n": ImageRecipe(
         name="hol-light-s2n",
@@ -69,6 +97,19 @@ RECIPES: dict[str, ImageRecipe] = {
         version_arg="HOL_LIGHT_VERSION",
         base="hol-light",
         source="s2n-bignum",
+        toplevel=BYTECODE_TOPLEVEL,
+    ),
+    "hol-light-s2n-native": ImageRecipe(
+        name="hol-light-s2n-native",
+        system=System.HOL_LIGHT,
+        dockerfile="containers/hol-light-s2n/Dockerfile",
+        context_dirs=(),
+        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
+        version_arg="HOL_LIGHT_VERSION",
+        base="hol-light-native",
+        source="s2n-bignum",
+        toplevel=NATIVE_TOPLEVEL,
+        executable_tmp=True,
     ),
     "lean4-mathlib": ImageRecipe(
         name="lean4-mathlib",
@@ -79,6 +120,26 @@ RECIPES: dict[str, ImageRecipe] = {
         version_arg="LEAN_TOOLCHAIN",
     ),
 }
+
+
+# The same checker built to run proofs as bytecode or as native code: each build's recipe.
+CHECKER_BUILDS: tuple[dict[str, str], ...] = (
+    {"bytecode": "hol-light", "native": "hol-light-native"},
+    {"bytecode": "hol-light-s2n", "native": "hol-light-s2n-native"},
+)
+
+
+def image_for_build(ref: str, build: str | None) -> str:
+    """The image ``ref`` (``name`` or ``name@revision``) in the given build; Lean's one build is left as it is."""
+    name, at, revision = ref.partition("@")
+    if build is None:
+        return ref
+    for family in CHECKER_BUILDS:
+        if name in family.values():
+            return family[build] + at + revision
+    if recipe(name).system is System.HOL_LIGHT:
+        raise UserError(f"checker image {name} has no {build} build")
+    return ref
 
 
 def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:

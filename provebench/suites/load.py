@@ -20,6 +20,7 @@ from provebench.errors import UserError
 from provebench.inputs import first_error, read_jsonl, read_yaml
 from provebench.layouts import BenchmarkLayout
 from provebench.model import Kind, Problem, ProblemExtension, System
+from provebench.settings import CheckerBuild
 from provebench.suites.extensions import known_extensions
 
 SUITE_FILE = "suite.yaml"
@@ -53,6 +54,8 @@ class SuiteManifest(BaseModel):
     timeout_scale: float = Field(default=1.0, gt=0)
     # How the benchmark lays out its results (columns, verdict names), for reports beside its published tables.
     benchmark_layout: BenchmarkLayout | None = None
+    # HOL Light: check in the bytecode toplevel or compiled to native code (``--checker`` overrides it).
+    checker: CheckerBuild | None = None
 
 
 class ProblemEntry(BaseModel):
@@ -118,6 +121,7 @@ def load_suite(folder: Path) -> Suite:
     except ValidationError as exc:
         raise UserError(f"{manifest_path}: {_first_error(exc)}") from None
     problems_path = folder / manifest.problems_file
+    checker_image = _checker_image(manifest, manifest_path)
     problems: list[Problem] = []
     seen: set[str] = set()
     template_hashes: dict[str, str] = {}
@@ -146,7 +150,7 @@ def load_suite(folder: Path) -> Suite:
                 category=e.category,
                 timeout_s=(e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale,
                 reference_proof=e.reference_proof,
-                checker_image=manifest.checker_image,
+                checker_image=checker_image,
                 template=str(template) if template else None,
                 template_line=e.template_line,
                 template_root=str(folder.resolve() / "templates") if template and manifest.template_includes else None,
@@ -178,6 +182,18 @@ def load_suite(folder: Path) -> Suite:
         ).encode()
     ).hexdigest()
     return Suite(manifest=manifest, problems=tuple(problems), path=folder, content_hash=f"sha256:{digest}")
+
+
+def _checker_image(manifest: SuiteManifest, where: Path) -> str:
+    """The suite's checker image in the build its ``checker`` names."""
+    if manifest.checker is None:
+        return manifest.checker_image
+    from provebench.containers import image_for_build  # Docker's SDK only for suites that name a build
+
+    try:
+        return image_for_build(manifest.checker_image, manifest.checker.value)
+    except UserError as exc:
+        raise UserError(f"{where}: field 'checker': {exc}") from None
 
 
 def _extensions(fields: dict[str, Any], system: System, kind: Kind, where: str) -> tuple[ProblemExtension, ...]:

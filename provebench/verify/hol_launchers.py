@@ -12,7 +12,6 @@ from provebench.errors import UserError, VerifierUnavailable
 from provebench.verify.hol_session import LaunchedToplevel
 
 _HARNESS_IN_IMAGE = "/opt/provebench/harness/hol_light"
-_HOL_DIR_IN_IMAGE = "/usr/share/hol-light"
 
 
 class DockerLauncher:
@@ -29,9 +28,8 @@ class DockerLauncher:
 
     def launch(self) -> LaunchedToplevel:
         """Create a container whose main process is the toplevel; attach to it."""
-        cid = self._engine.create_checker(
-            self._image, [f"{_HOL_DIR_IN_IMAGE}/ocaml-hol", "-init", "hol.ml"], _HOL_DIR_IN_IMAGE, self._limits
-        )
+        toplevel = list(containers.recipe(self._image.name).toplevel)
+        cid = self._engine.create_checker(self._image, toplevel, containers.HOL_LIGHT_DIR, self._limits)
         return LaunchedToplevel(
             argv=self._engine.attach_argv(cid),
             cwd=None,

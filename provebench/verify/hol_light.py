@@ -13,6 +13,7 @@ from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.settings import (
     Backend,
+    CheckerBuild,
     Settings,
     checker_memory_mb,
     checkers_in_budget,
@@ -295,6 +296,8 @@ def make_hol_light_verifier(
         load_timeout_s=settings.load_timeout_s,
     )
     if settings.backend is Backend.LOCAL:
+        if settings.checker_build is CheckerBuild.NATIVE or "native" in image:
+            raise UserError("--backend local runs the host's bytecode toplevel only; native checkers run in Docker")
         launcher = LocalLauncher(settings.hol_light_dir, settings.cache_dir)
         # The host's own HOL Light: an identity no board pins (it is not a sandbox).
         info = CheckerInfo(
@@ -307,7 +310,8 @@ def make_hol_light_verifier(
         )
         return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
     engine = containers.DockerEngine(settings)
-    r, revision = containers.parse_image_ref(image)
+    build = settings.checker_build.value if settings.checker_build is not None else None
+    r, revision = containers.parse_image_ref(containers.image_for_build(image, build))
     say = progress or (lambda _line: None)
     override = settings.image_revision
     if r.source is not None and override and not (revision or "").startswith(override.lower()):

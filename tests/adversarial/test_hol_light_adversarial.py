@@ -1,4 +1,4 @@
-"""Cheating and escape attempts against the real HOL Light checker. None may PASS."""
+"""Cheating and escape attempts against the real HOL Light checkers, bytecode and native. None may PASS."""
 
 from __future__ import annotations
 
@@ -40,23 +40,23 @@ def test_corpus_is_complete() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SPEC["cases"]) + sorted(SPEC["generated"]))
-def test_attack_does_not_pass(name: str, hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_attack_does_not_pass(name: str, each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     problem = core_suite.problem(SPEC["problem"])
     expected = SPEC["cases"].get(name) or SPEC["generated"][name]
     proof = (CORPUS / f"{name}.ml").read_text() if name in SPEC["cases"] else generated(name)
-    v = hol_verifier.check(problem, proof, timeout_s=expected.get("timeout_s", 20))
+    v = each_hol_verifier.check(problem, proof, timeout_s=expected.get("timeout_s", 20))
     assert_expected(v.status, v.reason.value, expected)
     # The checker is still healthy and still judges a valid proof correctly.
-    assert hol_verifier.check(problem, "ARITH_TAC").status is Status.PASS
+    assert each_hol_verifier.check(problem, "ARITH_TAC").status is Status.PASS
 
 
 @pytest.mark.parametrize("name", sorted(SPEC["unvetted"]))
 def test_in_checker_layer_stops_what_vetting_stops(
-    name: str, hol_verifier: HolLightVerifier, core_suite: Suite
+    name: str, each_hol_verifier: HolLightVerifier, core_suite: Suite
 ) -> None:
     """Replayed past static vetting, the checker's own checks still refuse the attack."""
     problem = core_suite.problem(SPEC["problem"])
     proof = (CORPUS / f"{name}.ml").read_text()
-    v = hol_verifier.check_unvetted_for_tests(problem, proof, timeout_s=20)
+    v = each_hol_verifier.check_unvetted_for_tests(problem, proof, timeout_s=20)
     assert_expected(v.status, v.reason.value, SPEC["unvetted"][name])
-    assert hol_verifier.check(problem, "ARITH_TAC").status is Status.PASS
+    assert each_hol_verifier.check(problem, "ARITH_TAC").status is Status.PASS

@@ -1,4 +1,4 @@
-"""The HOL Light checker, for real: HOL Light in a sandboxed container."""
+"""The HOL Light checkers, for real: HOL Light in a sandboxed container, bytecode and native (each_hol_verifier)."""
 
 from __future__ import annotations
 
@@ -14,104 +14,105 @@ from provebench.verify.hol_light import HolLightVerifier
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def test_every_reference_proof_passes(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_every_reference_proof_passes(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     failures = {}
     for p in core_suite.problems:
         assert p.reference_proof
-        v = hol_verifier.check(p, p.reference_proof)
+        v = each_hol_verifier.check(p, p.reference_proof)
         if v.status is not Status.PASS:
             failures[p.id] = (v.status, v.reason, v.messages)
     assert failures == {}
 
 
-def test_verdict_names_the_pinned_checker(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
-    v = hol_verifier.check(core_suite.problem("add_comm"), "ARITH_TAC")
+def test_verdict_names_the_pinned_checker(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    v = each_hol_verifier.check(core_suite.problem("add_comm"), "ARITH_TAC")
     assert v.status is Status.PASS and v.reason is Reason.PROVED
     assert v.checker is not None
     assert v.checker.system is System.HOL_LIGHT
     assert v.checker.digest.startswith("sha256:")
     assert v.checker.version.startswith("1:3.1.0+git20260619")
+    assert v.checker.recipe.split(":")[0] == ("hol-light-native" if "native" in v.checker.image else "hol-light")
     assert 0 < v.check_seconds < 5
 
 
-def test_wrong_proofs_fail_with_hol_lights_message(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_wrong_proofs_fail_with_hol_lights_message(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     add_comm = core_suite.problem("add_comm")
-    v = hol_verifier.check(add_comm, "REWRITE_TAC[]")
+    v = each_hol_verifier.check(add_comm, "REWRITE_TAC[]")
     assert (v.status, v.reason) == (Status.FAIL, Reason.UNSOLVED_GOALS)
     assert "m + n = n + m" in v.messages[0]
-    v = hol_verifier.check(core_suite.problem("le_square"), "ARITH_TAC")
+    v = each_hol_verifier.check(core_suite.problem("le_square"), "ARITH_TAC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.TACTIC_FAILED)
     assert v.messages[0].startswith("Failure:")
-    v = hol_verifier.check(add_comm, "ARITH_TAC THEN\n  NO_SUCH_TACTIC")
+    v = each_hol_verifier.check(add_comm, "ARITH_TAC THEN\n  NO_SUCH_TACTIC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
     assert "Unbound value NO_SUCH_TACTIC" in "\n".join(v.messages)
     assert 'File "proof", line 2, characters 2-16' in v.messages[0]  # lines and columns of the proof as sent
-    v = hol_verifier.check(add_comm, "ARITH_TAC THEN\n\n  REWRITE_TAC[] THEN THEN ALL_TAC")
+    v = each_hol_verifier.check(add_comm, "ARITH_TAC THEN\n\n  REWRITE_TAC[] THEN THEN ALL_TAC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
     assert 'File "proof", line 3' in v.messages[0], v.messages  # a parse error, as the parser counts
 
 
-def test_a_proof_that_prints_much_and_proves_passes(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_a_proof_that_prints_much_and_proves_passes(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     """As s2n-bignum's long proofs, which print progress lines well past 64 KB; the verdict keeps the start only."""
-    v = hol_verifier.check(core_suite.problem("add_comm"), "EVERY (replicate (time ALL_TAC) 5000) THEN ARITH_TAC")
+    v = each_hol_verifier.check(core_suite.problem("add_comm"), "EVERY (replicate (time ALL_TAC) 5000) THEN ARITH_TAC")
     assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
     printed = "\n".join(v.messages)
     assert printed.startswith("CPU time (user):") and len(printed) < 4200
     assert printed.endswith("(printing cut: a PASS keeps its first 4096 characters)")
 
 
-def test_a_proof_may_bind_names_of_refused_families(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_a_proof_may_bind_names_of_refused_families(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     """As s2n-bignum's proofs do (`let new_facts = ...`); the shield around it must still compile and prove."""
     add_comm = core_suite.problem("add_comm")
-    v = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd new_facts)")
+    v = each_hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd new_facts)")
     assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
     # The shield does not move an error's line: it is where it is without one, the proof's second.
-    shielded = hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
-    plain = hol_verifier.check(add_comm, "let facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
+    shielded = each_hol_verifier.check(add_comm, "let new_facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
+    plain = each_hol_verifier.check(add_comm, "let facts = [ADD_SYM] in\nMATCH_ACCEPT_TAC (hd no_such_facts)")
     assert (shielded.status, shielded.reason) == (plain.status, plain.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
     assert shielded.messages[0].splitlines()[0] == plain.messages[0].splitlines()[0], shielded.messages
     assert plain.messages[0].startswith('File "proof", line 2,'), plain.messages
 
 
-def test_proof_of_another_statement_is_cheating(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
-    v = hol_verifier.check(core_suite.problem("add_comm"), "fun g -> (([], null_inst), [], fun _ _ -> MULT_SYM)")
+def test_proof_of_another_statement_is_cheating(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+    v = each_hol_verifier.check(core_suite.problem("add_comm"), "fun g -> (([], null_inst), [], fun _ _ -> MULT_SYM)")
     assert (v.status, v.reason) == (Status.CHEATING, Reason.STATEMENT_MISMATCH)
 
 
-def test_timeout_is_enforced_and_checker_survives(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_timeout_is_enforced_and_checker_survives(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     p = core_suite.problem("add_comm")
     t0 = time.monotonic()
-    v = hol_verifier.check(p, "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0", timeout_s=2)
+    v = each_hol_verifier.check(p, "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0", timeout_s=2)
     elapsed = time.monotonic() - t0
     assert v.status is Status.TIMEOUT
     assert elapsed < 2 + 1
-    assert hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
+    assert each_hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
 
 
-def test_checks_do_not_leak_state(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_checks_do_not_leak_state(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     """A check's effects stay in its forked child: a later check sees the pristine toplevel."""
     p = core_suite.problem("add_comm")
     # Allowed local definitions and failing proofs leave nothing behind for the next check.
-    assert hol_verifier.check(p, "let helper = ARITH_TAC in helper").status is Status.PASS
-    v = hol_verifier.check(p, "helper")
+    assert each_hol_verifier.check(p, "let helper = ARITH_TAC in helper").status is Status.PASS
+    v = each_hol_verifier.check(p, "helper")
     assert (v.status, v.reason) == (Status.FAIL, Reason.COMPILE_ERROR)
-    assert hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
+    assert each_hol_verifier.check(p, "ARITH_TAC").status is Status.PASS
 
 
-def test_bad_goal_is_reported(hol_verifier: HolLightVerifier) -> None:
+def test_bad_goal_is_reported(each_hol_verifier: HolLightVerifier) -> None:
     from provebench.checking import adhoc_problem
 
-    v = hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "!n. n + ", 5), "ARITH_TAC")
+    v = each_hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "!n. n + ", 5), "ARITH_TAC")
     assert (v.status, v.reason) == (Status.ERROR, Reason.BAD_GOAL)
-    v = hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "`!n. n + 0 = n`", 5), "ARITH_TAC")
+    v = each_hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "`!n. n + 0 = n`", 5), "ARITH_TAC")
     assert v.status is Status.PASS
 
 
-def test_async_checks_share_the_pool(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_async_checks_share_the_pool(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     import asyncio
 
     async def many() -> list[Status]:
-        jobs = [asyncio.to_thread(hol_verifier.check, p, p.reference_proof or "") for p in core_suite.problems[:8]]
+        jobs = [asyncio.to_thread(each_hol_verifier.check, p, p.reference_proof or "") for p in core_suite.problems[:8]]
         return [v.status for v in await asyncio.gather(*jobs)]
 
     assert asyncio.run(many()) == [Status.PASS] * 8
@@ -147,21 +148,21 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
 
 
 def test_a_check_is_the_kernels_first_choice_when_its_container_runs_out_of_memory(
-    hol_verifier: HolLightVerifier, core_suite: Suite
+    each_hol_verifier: HolLightVerifier, core_suite: Suite
 ) -> None:
     """The check, not the loaded toplevel above it, is what an out-of-memory container loses."""
     read_adj = (
         'let ic = open_in "/proc/self/oom_score_adj" in let adj = input_line ic in close_in ic; '
         'if adj = "1000" then ARITH_TAC else failwith ("oom_score_adj " ^ adj)'
     )
-    v = hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), read_adj)
+    v = each_hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), read_adj)
     assert v.status is Status.PASS, v.messages
 
 
-def test_a_reply_longer_than_one_read_comes_through(hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
+def test_a_reply_longer_than_one_read_comes_through(each_hol_verifier: HolLightVerifier, core_suite: Suite) -> None:
     """A proof that prints a lot (s2n-bignum's symbolic simulation does) makes a long reply, read whole."""
     chatty = "let () = print_string (String.make 60000 'x') in ARITH_TAC"  # under the 64 KB output cap
-    v = hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), chatty)
+    v = each_hol_verifier.check_unvetted_for_tests(core_suite.problem("add_comm"), chatty)
     assert v.status is Status.PASS, v.messages
 
 

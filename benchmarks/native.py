@@ -1,0 +1,129 @@
+"""Bytecode against native-code HOL Light checkers, side by side in one run (the machine is shared and noisy).
+
+Prints, for each build: the time until a HOL Light core checker is ready; the warm latency of a trivial
+check (median, p95; the two builds interleaved); and, with ``--s2n-suite`` and ``--timeout-map``, the CPU
+time of a sample of s2n-bignum reference proofs against the benchmark's own native reference times
+(``prove_secs`` in its timeout map): per build, the median and worst ratio, and the time to load the
+sample's template contexts.
+
+    .venv/bin/python benchmarks/native.py [--warm 200]
+        [--s2n-suite DIR --timeout-map timeout-map.json [--sample 10] [--files 2] [--min-s 1] [--max-s 300]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from provebench.checking import adhoc_problem
+from provebench.model import Problem, Status, System
+from provebench.settings import CheckerBuild, Settings
+from provebench.suites.load import load_suite
+from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
+from provebench.verify.registry import make_group_verifier
+
+BUILDS = (CheckerBuild.BYTECODE, CheckerBuild.NATIVE)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def core(settings: Settings, warm_checks: int) -> None:
+    """Ready time and warm trivial-check latency of each build's core checker."""
+    ready: dict[CheckerBuild, float] = {}
+    checkers: dict[CheckerBuild, HolLightVerifier] = {}
+    for build in BUILDS:
+        t0 = time.perf_counter()
+        checkers[build] = make_hol_light_verifier(settings.model_copy(update={"checker_build": build}))
+        checkers[build].prepare()
+        ready[build] = time.perf_counter() - t0
+    goal = adhoc_problem(System.HOL_LIGHT, "`T`", 30)
+    latency: dict[CheckerBuild, list[float]] = {b: [] for b in BUILDS}
+    for i in range(warm_checks):
+        for build in BUILDS if i % 2 == 0 else tuple(reversed(BUILDS)):
+            t0 = time.perf_counter()
+            assert checkers[build].check(goal, "ACCEPT_TAC TRUTH").status is Status.PASS
+            latency[build].append(time.perf_counter() - t0)
+    for c in checkers.values():
+        c.close()
+    b, n = (CheckerBuild.BYTECODE, CheckerBuild.NATIVE)
+    print(
+        f"core checker ready: bytecode {ready[b]:.1f} s, native {ready[n]:.1f} s "
+        f"(native/bytecode {ready[n] / ready[b]:.2f})"
+    )
+    for build in BUILDS:
+        ms = [x * 1000 for x in latency[build]]
+        print(f"warm trivial check, {build.value}: median {statistics.median(ms):.1f} ms, p95 {_pct(ms, 0.95):.1f} ms")
+    ratio = statistics.median(latency[n]) / statistics.median(latency[b])
+    print(f"warm trivial check, native/bytecode at the median: {ratio:.2f} ({warm_checks} checks each, interleaved)")
+
+
+def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.Namespace) -> None:
+    """Reference proofs of a sample of s2n-bignum problems, in both builds, against the benchmark's times."""
+    reference = {e["problem_id"]: float(e["prove_secs"]) for e in json.loads(timeout_map.read_text())}
+    suite = load_suite(suite_dir)
+    eligible = [
+        p
+        for p in suite.problems
+        if p.reference_proof and args.min_s <= reference.get(p.id, -1) <= args.max_s and p.template is not None
+    ]
+    rng = random.Random(args.seed)
+    files = sorted({str(p.template) for p in eligible})
+    chosen = set(rng.sample(files, min(args.files, len(files))))
+    pool = [p for p in eligible if str(p.template) in chosen]
+    sample = sorted(rng.sample(pool, min(args.sample, len(pool))), key=lambda p: (str(p.template), p.template_line))
+    print(f"s2n-bignum sample: {len(sample)} problems from {len(chosen)} proof files ({', '.join(sorted(chosen))})")
+    ratios: dict[CheckerBuild, list[float]] = {}
+    for build in BUILDS:
+        built = settings.model_copy(update={"checker_build": build, "checkers": 1})
+        t0 = time.perf_counter()
+        checker = make_group_verifier(sample, built)
+        checker.prepare()
+        checked: list[tuple[Problem, float]] = []
+        loading = 0.0
+        for p in sample:
+            t1 = time.perf_counter()
+            v = checker.check(p, p.reference_proof or "")
+            loading += time.perf_counter() - t1 - v.check_seconds  # the walk to the problem is loading
+            assert v.status is Status.PASS, (build.value, p.id, v.status, v.reason, v.messages[:1])
+            checked.append((p, v.cpu_seconds))
+        total = time.perf_counter() - t0
+        checker.close()
+        ratios[build] = [cpu / reference[p.id] for p, cpu in checked]
+        print(
+            f"{build.value}: CPU/reference median {statistics.median(ratios[build]):.2f}, worst "
+            f"{max(ratios[build]):.2f}; template loading {loading:.0f} s; end to end {total:.0f} s"
+        )
+        for p, cpu in checked:
+            print(f"  {p.id}: reference {reference[p.id]:.2f} s, {build.value} CPU {cpu:.2f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--warm", type=int, default=200, help="trivial checks to time in each build")
+    ap.add_argument("--s2n-suite", type=Path, help="an imported s2n-bignum suite (its images are built on first use)")
+    ap.add_argument("--timeout-map", type=Path, help="the benchmark's timeout-map.json, with prove_secs")
+    ap.add_argument("--sample", type=int, default=10, help="s2n-bignum problems to check")
+    ap.add_argument("--files", type=int, default=2, help="proof files the sample comes from (each a template walk)")
+    ap.add_argument("--min-s", type=float, default=1.0, help="shortest reference time of a sampled problem")
+    ap.add_argument("--max-s", type=float, default=300.0, help="longest reference time of a sampled problem")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-core", action="store_true", help="only the s2n-bignum part")
+    args = ap.parse_args()
+    settings = Settings(checkers=1, apt_ignore_valid_until=True, memory_mb=6144, load_timeout_s=3600)
+    if not args.skip_core:
+        core(settings, args.warm)
+    if args.s2n_suite is not None:
+        if args.timeout_map is None:
+            ap.error("--s2n-suite needs --timeout-map (the reference times)")
+        s2n(settings, args.s2n_suite, args.timeout_map, args)
+
+
+if __name__ == "__main__":
+    main()
