@@ -11,7 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli_options import Parser, common_options, executor_options, server_option, suppressed
-from provebench.names import DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
+from provebench.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +164,13 @@ def _import_parser(ssub: Any) -> None:
         metavar="X",
         help="s2n-bignum: multiply the benchmark's timeouts by X, which were set for its native build (default "
         "4: reference proofs took 3.3-5.2 times as long in the bytecode toplevel of provebench's image)",
+    )
+    imp.add_argument(
+        "--checker",
+        choices=CHECKER_BUILDS,
+        default=argparse.SUPPRESS,
+        help="s2n-bignum: the checkers the suite asks for (`checker` in suite.yaml; default bytecode); native keeps "
+        "the benchmark's own timeouts (--timeout-scale default 1)",
     )
     imp.add_argument("--s2n-commit", help="the s2n-bignum commit the artefacts were built from (recorded)")
     imp.add_argument("--out", help="suite folder to write (default: the user's suite folder/<name>)")

@@ -29,7 +29,10 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
 
     target = Path(args.out) if args.out else settings.suites_dir / s2n_bignum.SUITE_NAME
     timeout_map = Path(args.timeout_map) if args.timeout_map else None
-    scale = s2n_bignum.TIMEOUT_SCALE if args.timeout_scale is None else args.timeout_scale
+    # A suite for native checkers keeps the benchmark's own timeouts, which its native build set.
+    native = settings.checker_build is not None and settings.checker_build.value == "native"
+    default_scale = 1.0 if native else s2n_bignum.TIMEOUT_SCALE
+    scale = default_scale if args.timeout_scale is None else args.timeout_scale
     if not scale > 0:
         raise UserError("--timeout-scale must be a positive number")
     if args.revision or args.from_source:
@@ -56,6 +59,8 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
     else:
         metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
         report = s2n_bignum.import_artefacts(Path(args.source), target, timeout_map, metadata, scale)
+    if native:
+        s2n_bignum.choose_checker(target, "native")
     cats = ", ".join(f"{n} {c}" for c, n in sorted(report.by_category.items()))
     out.print(
         f"imported {report.problems} problems ({cats}) with {report.templates} templates into {report.out}",

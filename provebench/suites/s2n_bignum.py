@@ -226,6 +226,14 @@ def import_artefacts(
     )
 
 
+def choose_checker(out: Path, build: str) -> None:
+    """Make the written suite ask for checkers of this build (``checker`` in its suite.yaml)."""
+    path = out / "suite.yaml"
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    manifest["checker"] = build
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+
+
 def write_suite(
     out: Path,
     entries: list[dict[str, Any]],

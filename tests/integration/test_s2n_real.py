@@ -17,7 +17,7 @@ import pytest
 from provebench import containers, sources
 from provebench.engine import Engine
 from provebench.model import Reason, Status
-from provebench.settings import Settings
+from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
 from provebench.suites.s2n_source import import_source
 from provebench.verify.hol_goal import computed_goal
@@ -88,6 +88,36 @@ def test_the_benchmark_harness_holes_do_not_pass_here(pool: Engine, s2n_suite: S
     looped = verifier.check(problem, spin, timeout_s=5)
     assert looped.status is Status.TIMEOUT
     assert verifier.check(problem, problem.reference_proof or "").status is Status.PASS
+
+
+def test_the_native_checker_gives_the_same_verdicts(pool: Engine, s2n_suite: Suite, settings: Settings) -> None:
+    """hol-light-s2n-native against the bytecode checker: reference proofs, a wrong proof, cheats, a loop."""
+    source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
+    engine = containers.DockerEngine(settings)
+    r = containers.recipe("hol-light-s2n-native")
+    if engine.find_image(r, source.revision) is None:
+        engine.build_image(r, lambda _line: None, source)
+    problem = s2n_suite.problem(THEOREM)
+    others = [p for p in s2n_suite.problems if p.reference_proof and p.id != THEOREM][:3]
+    spin = "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0"
+    items = [
+        *[(p, p.reference_proof or "") for p in [problem, *others]],
+        (problem, "ARM_SIM_TAC BIGNUM_ADD_EXEC (1--4)"),
+        (problem, "CHEAT_TAC"),
+        (problem, spin),
+    ]
+    limits: list[float | None] = [None] * (len(items) - 1) + [5.0]  # the loop's own short limit
+    update = {"memory_mb": 6144, "load_timeout_s": 1800, "checker_build": CheckerBuild.NATIVE}
+    native = Engine(settings.model_copy(update=update))
+    try:
+        got = [c.verdict for c in native.map_checked(items, None, 1, timeouts=limits)]
+    finally:
+        native.close()
+    expected = [(c.verdict.status, c.verdict.reason) for c in pool.map_checked(items, None, 1, timeouts=limits)]
+    assert [(v.status, v.reason) for v in got] == expected
+    assert expected[: 1 + len(others)] == [(Status.PASS, Reason.PROVED)] * (1 + len(others))
+    assert expected[-1][0] is Status.TIMEOUT
+    assert {v.checker.recipe.split(":")[0] for v in got if v.checker} == {"hol-light-s2n-native"}
 
 
 def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Settings) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from provebench.cli import main
 from provebench.errors import UserError
+from provebench.settings import CheckerBuild
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import (
     CONTEXT_MEMORY_MB,
@@ -190,6 +191,22 @@ def test_cli_import_takes_a_timeout_scale(tmp_path: Path, capsys: pytest.Capture
     assert not (tmp_path / "b").exists()
     assert main(["suites", "import", "combibench", "--from", str(src), "--timeout-scale", "2"]) == 2
     assert "--timeout-scale is for s2n-bignum" in capsys.readouterr().err
+
+
+def test_a_suite_imported_for_native_checkers_keeps_the_benchmarks_timeouts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _artefacts(tmp_path)
+    argv = ["suites", "import", "s2n-bignum", "--from", str(src), "--s2n-commit", "ac31a43"]
+    assert main([*argv, "--checker", "native", "--out", str(tmp_path / "native")]) == 0
+    assert main([*argv, "--out", str(tmp_path / "bytecode")]) == 0
+    assert "times 1 (--timeout-scale)" in capsys.readouterr().err
+    native, bytecode = load_suite(tmp_path / "native"), load_suite(tmp_path / "bytecode")
+    assert native.manifest.checker is CheckerBuild.NATIVE and bytecode.manifest.checker is None
+    assert (native.manifest.timeout_scale, bytecode.manifest.timeout_scale) == (1.0, TIMEOUT_SCALE)
+    p, q = native.problem("arm.x.WORD_LEMMA"), bytecode.problem("arm.x.WORD_LEMMA")
+    assert p.checker_image == "hol-light-s2n-native@ac31a43" and q.checker_image == "hol-light-s2n@ac31a43"
+    assert p.timeout_s * TIMEOUT_SCALE == q.timeout_s
 
 
 def test_the_timeout_scale_is_part_of_the_suite_hash_and_the_context_memory_is_not(tmp_path: Path) -> None:
