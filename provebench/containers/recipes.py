@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from provebench.errors import UserError, VerifierUnavailable
@@ -67,58 +67,56 @@ NATIVE_TOPLEVEL = (
 )
 
 
+_HOL_LIGHT = ImageRecipe(
+    name="hol-light",
+    system=System.HOL_LIGHT,
+    dockerfile="containers/hol-light/Dockerfile",
+    context_dirs=("harness/hol_light",),
+    build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
+    version_arg="HOL_LIGHT_VERSION",
+    toplevel=BYTECODE_TOPLEVEL,
+)
+# The native toplevel is built on the bytecode image, so both run the same HOL Light and check server.
+_HOL_LIGHT_NATIVE = replace(
+    _HOL_LIGHT,
+    name="hol-light-native",
+    dockerfile="containers/hol-light-native/Dockerfile",
+    context_dirs=("harness/hol_light_native",),
+    base="hol-light",
+    toplevel=NATIVE_TOPLEVEL,
+    executable_tmp=True,
+)
+_HOL_LIGHT_S2N = replace(
+    _HOL_LIGHT,
+    name="hol-light-s2n",
+    dockerfile="containers/hol-light-s2n/Dockerfile",
+    context_dirs=(),
+    base="hol-light",
+    source="s2n-bignum",
+)
 RECIPES: dict[str, ImageRecipe] = {
-    "hol-light": ImageRecipe(
-        name="hol-light",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light/Dockerfile",
-        context_dirs=("harness/hol_light",),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-        toplevel=BYTECODE_TOPLEVEL,
-    ),
-    "hol-light-native": ImageRecipe(
-        name="hol-light-native",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light-native/Dockerfile",
-        context_dirs=("harness/hol_light_native",),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-        base="hol-light",
-        toplevel=NATIVE_TOPLEVEL,
-        executable_tmp=True,
-    ),
-    "hol-light-s2n": ImageRecipe(
-        name="hol-light-s2n",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light-s2n/Dockerfile",
-        context_dirs=(),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-        base="hol-light",
-        source="s2n-bignum",
-        toplevel=BYTECODE_TOPLEVEL,
-    ),
-    "hol-light-s2n-native": ImageRecipe(
-        name="hol-light-s2n-native",
-        system=System.HOL_LIGHT,
-        dockerfile="containers/hol-light-s2n/Dockerfile",
-        context_dirs=(),
-        build_args={"HOL_LIGHT_VERSION": HOL_LIGHT_PIN},
-        version_arg="HOL_LIGHT_VERSION",
-        base="hol-light-native",
-        source="s2n-bignum",
-        toplevel=NATIVE_TOPLEVEL,
-        executable_tmp=True,
-    ),
-    "lean4-mathlib": ImageRecipe(
-        name="lean4-mathlib",
-        system=System.LEAN4,
-        dockerfile="containers/lean4-mathlib/Dockerfile",
-        context_dirs=("harness/lean",),
-        build_args={"LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN, "MATHLIB_REV": MATHLIB_PIN, "REPL_REV": LEAN_REPL_PIN},
-        version_arg="LEAN_TOOLCHAIN",
-    ),
+    r.name: r
+    for r in (
+        _HOL_LIGHT,
+        _HOL_LIGHT_NATIVE,
+        _HOL_LIGHT_S2N,
+        # The same s2n-bignum layer on the native image.
+        replace(
+            _HOL_LIGHT_S2N,
+            name="hol-light-s2n-native",
+            base="hol-light-native",
+            toplevel=NATIVE_TOPLEVEL,
+            executable_tmp=True,
+        ),
+        ImageRecipe(
+            name="lean4-mathlib",
+            system=System.LEAN4,
+            dockerfile="containers/lean4-mathlib/Dockerfile",
+            context_dirs=("harness/lean",),
+            build_args={"LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN, "MATHLIB_REV": MATHLIB_PIN, "REPL_REV": LEAN_REPL_PIN},
+            version_arg="LEAN_TOOLCHAIN",
+        ),
+    )
 }
 
 
