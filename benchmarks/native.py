@@ -7,7 +7,8 @@ time of a sample of s2n-bignum reference proofs against the benchmark's own nati
 sample's template contexts.
 
     .venv/bin/python benchmarks/native.py [--warm 200]
-        [--s2n-suite DIR --timeout-map timeout-map.json [--sample 10] [--files 2] [--min-s 1] [--max-s 300]]
+        [--s2n-suite DIR --timeout-map timeout-map.json [--sample 10] [--files 2] [--match TEXT]
+         [--min-s 1] [--max-s 300]]
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
     eligible = [
         p
         for p in suite.problems
-        if p.reference_proof and args.min_s <= reference.get(p.id, -1) <= args.max_s and p.template is not None
+        if p.reference_proof
+        and args.min_s <= reference.get(p.id, -1) <= args.max_s
+        and p.template is not None
+        and any(m in str(p.template) for m in args.match or [""])
     ]
     rng = random.Random(args.seed)
     files = sorted({str(p.template) for p in eligible})
@@ -113,6 +117,9 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2, help="proof files the sample comes from (each a template walk)")
     ap.add_argument("--min-s", type=float, default=1.0, help="shortest reference time of a sampled problem")
     ap.add_argument("--max-s", type=float, default=300.0, help="longest reference time of a sampled problem")
+    ap.add_argument(
+        "--match", action="append", help="only proof files whose path holds this (repeatable; e.g. arm/proofs/bignum_)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-core", action="store_true", help="only the s2n-bignum part")
     args = ap.parse_args()
