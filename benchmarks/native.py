@@ -84,7 +84,7 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
     sample = sorted(rng.sample(pool, min(args.sample, len(pool))), key=lambda p: (str(p.template), p.template_line))
     print(f"s2n-bignum sample: {len(sample)} problems from {len(chosen)} proof files ({', '.join(sorted(chosen))})")
     ratios: dict[CheckerBuild, list[float]] = {}
-    for build in BUILDS:
+    for build in [b for b in BUILDS if args.only in (None, b.value)]:
         built = settings.model_copy(update={"checker_build": build, "checkers": 1})
         t0 = time.perf_counter()
         checker = make_group_verifier(sample, built)
@@ -122,6 +122,7 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-core", action="store_true", help="only the s2n-bignum part")
+    ap.add_argument("--only", choices=[b.value for b in BUILDS], help="the s2n-bignum part in this build only")
     args = ap.parse_args()
     settings = Settings(checkers=1, apt_ignore_valid_until=True, memory_mb=6144, load_timeout_s=3600)
     if not args.skip_core:

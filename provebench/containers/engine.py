@@ -134,8 +134,12 @@ class DockerEngine:
         if found is not None:
             return found
         if r.source is not None:
-            others = sorted({i.source.partition("@")[2][:12] for i in self.list_images() if i.name == r.name} - {""})
+            wanted = (revision or "")[:12]
+            commits = {i.source.partition("@")[2][:12] for i in self.list_images() if i.name == r.name} - {""}
+            others = sorted(commits - {wanted})
             built = f"; built for other commits: {', '.join(others)} (--image-revision uses one)" if others else ""
+            if wanted in commits:  # an image of an earlier recipe: provebench's checker changed since
+                built += f"; the one for {wanted} is of an earlier provebench"
             raise UserError(
                 f"no {r.name} image for {r.source} {(revision or '?')[:12]}{built}; build it with: provebench "
                 f"images build {r.name} --{r.source} URL@{revision or 'COMMIT'} (or --{r.source}-src CHECKOUT)"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from provebench import containers
 from provebench.containers import build_failure
+from provebench.errors import UserError
 from provebench.settings import Settings
 
 APT_STEP_ERROR = (
@@ -79,3 +82,21 @@ def test_the_package_list_hash_ignores_order_and_blank_lines_but_not_a_version()
     assert a == containers.package_list_hash("\nhol-light 1:3.1.0\nlibc6 2.41-1")
     assert a != containers.package_list_hash("libc6 2.41-2\nhol-light 1:3.1.0\n")
     assert a.startswith("sha256:") and len(a) == 71
+
+
+def test_a_missing_source_image_names_the_commits_built_and_a_stale_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image of a commit built by an earlier provebench is not "another commit": it is stale."""
+    engine = containers.DockerEngine.__new__(containers.DockerEngine)  # no Docker: only what the message reads
+    r = containers.recipe("hol-light-s2n-native")
+
+    def image(commit: str) -> containers.ImageInfo:
+        return containers.ImageInfo(r.name, "t", "d", "hol-light", "v", 1, source=f"s2n-bignum@{commit}")
+
+    monkeypatch.setattr(engine, "find_image", lambda _r, _rev: None)
+    monkeypatch.setattr(engine, "list_images", lambda: [image("9912d17e2515aa"), image("ac31a43db309bb")])
+    with pytest.raises(UserError) as err:
+        engine.ensure_image(r, lambda _line: None, "9912d17e2515aa")
+    said = str(err.value)
+    assert "built for other commits: ac31a43db309 (--image-revision uses one)" in said
+    assert "the one for 9912d17e2515 is of an earlier provebench" in said
+    assert "images build hol-light-s2n-native --s2n-bignum URL@9912d17e2515aa" in said
