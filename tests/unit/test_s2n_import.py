@@ -198,9 +198,10 @@ def test_a_suite_imported_for_native_checkers_keeps_the_benchmarks_timeouts(
 ) -> None:
     src = _artefacts(tmp_path)
     argv = ["suites", "import", "s2n-bignum", "--from", str(src), "--s2n-commit", "ac31a43"]
-    assert main([*argv, "--checker", "native", "--out", str(tmp_path / "native")]) == 0
-    assert main([*argv, "--out", str(tmp_path / "bytecode")]) == 0
+    assert main([*argv, "--out", str(tmp_path / "native")]) == 0  # native is the default
     assert "times 1 (--timeout-scale)" in capsys.readouterr().err
+    assert main([*argv, "--checker", "bytecode", "--out", str(tmp_path / "bytecode")]) == 0
+    assert "times 4 (--timeout-scale)" in capsys.readouterr().err
     native, bytecode = load_suite(tmp_path / "native"), load_suite(tmp_path / "bytecode")
     assert native.manifest.checker is CheckerBuild.NATIVE and bytecode.manifest.checker is None
     assert (native.manifest.timeout_scale, bytecode.manifest.timeout_scale) == (1.0, TIMEOUT_SCALE)

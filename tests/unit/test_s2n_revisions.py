@@ -14,6 +14,7 @@ import pytest
 
 from provebench.cli import main
 from provebench.errors import UserError
+from provebench.settings import CheckerBuild
 from provebench.suites import s2n_revisions
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_revisions import BenchRevision, import_revision
@@ -117,6 +118,7 @@ def test_cli_revision(
     said = capsys.readouterr()
     assert "imported 6 problems" in said.out
     assert "revision test-rev: the published counts; comparable to this test's published results" in said.err
-    assert "timeouts: every problem's own from the benchmark's timeout map, times 4" in said.err
+    assert "timeouts: every problem's own from the benchmark's timeout map, times 1" in said.err
+    assert load_suite(tmp_path / "suite").manifest.checker is CheckerBuild.NATIVE  # the default
     assert main(["suites", "import", "s2n-bignum", "--from-source", str(s2n), "--bench-src", str(bench)]) == 2
     assert "--s2n-bignum-src and --bench-src go with --revision" in capsys.readouterr().err
