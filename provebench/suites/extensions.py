@@ -7,6 +7,7 @@ Built-in ones are named here; others come from installed packages through the en
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -20,6 +21,7 @@ BUILT_IN = (
 )
 
 
+@cache  # entry points are looked up once per process: a suite of thousands of problems asks per entry
 def known_extensions() -> dict[str, type[ProblemExtension]]:
     """Every extension type there is: built in, or from an installed package's entry point."""
     for module in BUILT_IN:

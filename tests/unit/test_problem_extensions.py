@@ -114,8 +114,13 @@ def test_extensions_come_from_installed_packages_too(tmp_path: Path, monkeypatch
     monkeypatch.setattr(
         extensions, "entry_points", lambda group: loaded.append(group) or ([ep] if group == ep.group else [])
     )
-    suite = load_suite(_suite(tmp_path, HOL_SUITE, "- {id: a, statement: T, sketch: by truth}\n"))
-    assert loaded == [extensions.ENTRY_POINT_GROUP]
+    extensions.known_extensions.cache_clear()  # looked up once per process: this test's process looks again
+    try:
+        suite = load_suite(_suite(tmp_path, HOL_SUITE, "- {id: a, statement: T, sketch: by truth}\n"))
+        load_suite(_suite(tmp_path / "again", HOL_SUITE, "- {id: a, statement: T, sketch: by truth}\n"))
+    finally:
+        extensions.known_extensions.cache_clear()
+    assert loaded == [extensions.ENTRY_POINT_GROUP]  # once, for both suites
     assert suite.problem("a").extension(ProofSketch) == ProofSketch(sketch="by truth")
 
 
