@@ -140,6 +140,12 @@ def image_for_build(ref: str, build: str | None) -> str:
     return ref
 
 
+def build_of(ref: str) -> str | None:
+    """The build (bytecode or native) of the image ``ref`` names, or None for an image with one build."""
+    name = ref.partition("@")[0]
+    return next((build for family in CHECKER_BUILDS for build, n in family.items() if n == name), None)
+
+
 def parse_image_ref(ref: str) -> tuple[ImageRecipe, str | None]:
     """``name`` or ``name@revision`` (the revision of the recipe's outside source)."""
     name, _, revision = ref.partition("@")

@@ -296,7 +296,7 @@ def make_hol_light_verifier(
         load_timeout_s=settings.load_timeout_s,
     )
     if settings.backend is Backend.LOCAL:
-        if settings.checker_build is CheckerBuild.NATIVE or "native" in image:
+        if settings.checker_build is CheckerBuild.NATIVE or containers.build_of(image) == "native":
             raise UserError("--backend local runs the host's bytecode toplevel only; native checkers run in Docker")
         launcher = LocalLauncher(settings.hol_light_dir, settings.cache_dir)
         # The host's own HOL Light: an identity no board pins (it is not a sandbox).

@@ -21,6 +21,11 @@ def test_each_hol_light_image_has_both_builds_with_their_own_toplevel() -> None:
     assert containers.image_for_build("hol-light-s2n-native@ac31a43", "bytecode") == "hol-light-s2n@ac31a43"
     assert containers.image_for_build("hol-light", None) == "hol-light"
     assert containers.image_for_build("lean4-mathlib", "native") == "lean4-mathlib"  # Lean has one build
+    assert [containers.build_of(n) for n in ("hol-light-s2n-native@ac31a43", "hol-light", "lean4-mathlib")] == [
+        "native",
+        "bytecode",
+        None,
+    ]
     for family in containers.CHECKER_BUILDS:
         bytecode, native = (containers.recipe(family[b]) for b in ("bytecode", "native"))
         assert bytecode.toplevel == containers.BYTECODE_TOPLEVEL and not bytecode.executable_tmp
@@ -67,3 +72,14 @@ def test_checker_on_the_command_line_overrides_the_suite() -> None:
         assert _settings(parser.parse_args(argv)).checker_build is build, argv
     with pytest.raises(SystemExit):
         parser.parse_args(["check", "--checker", "jit", "p.ml"])
+
+
+def test_the_hosts_toplevel_is_bytecode_only() -> None:
+    from provebench.settings import Backend, Settings
+    from provebench.verify.hol_light import make_hol_light_verifier
+
+    local = Settings(backend=Backend.LOCAL, checker_build=CheckerBuild.NATIVE)
+    with pytest.raises(UserError, match="--backend local runs the host's bytecode toplevel only"):
+        make_hol_light_verifier(local)
+    with pytest.raises(UserError, match="--backend local runs the host's bytecode toplevel only"):
+        make_hol_light_verifier(Settings(backend=Backend.LOCAL), image="hol-light-native")
