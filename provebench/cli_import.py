@@ -35,6 +35,7 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
     native = settings.checker_build is None or settings.checker_build.value == "native"
     default_scale = 1.0 if native else s2n_bignum.TIMEOUT_SCALE
     scale = default_scale if args.timeout_scale is None else args.timeout_scale
+    checker = "native" if native else None
     if not scale > 0:
         raise UserError("--timeout-scale must be a positive number")
     if args.revision or args.from_source:
@@ -43,7 +44,9 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
 
             s2n_src = Path(args.s2n_bignum_src) if args.s2n_bignum_src else None
             bench_src = Path(args.bench_src) if args.bench_src else None
-            rev, found = import_revision(args.revision, target, s2n_src, bench_src, timeout_map, progress, scale)
+            rev, found = import_revision(
+                args.revision, target, s2n_src, bench_src, timeout_map, progress, scale, checker
+            )
             published = "the published counts" if rev.counts_published else f"the published total of {rev.total}"
             err.print(f"revision {rev.name}: {published}; comparable to {rev.comparable}", markup=False)
         else:
@@ -51,7 +54,14 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
 
             arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
             found = import_source(
-                Path(args.from_source), target, timeout_map, arches, progress, tuple(args.function), scale
+                Path(args.from_source),
+                target,
+                timeout_map,
+                arches,
+                progress,
+                tuple(args.function),
+                scale,
+                checker=checker,
             )
         report = found.report
         dropped = ", ".join(f"{n} {why}" for why, n in sorted(found.dropped.items())) or "none"
@@ -60,9 +70,7 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
             err.print(f"skipped (the benchmark would not skip it): {skipped}", markup=False)
     else:
         metadata = {"s2n_bignum_commit": args.s2n_commit} if args.s2n_commit else {}
-        report = s2n_bignum.import_artefacts(Path(args.source), target, timeout_map, metadata, scale)
-    if native:
-        s2n_bignum.choose_checker(target, "native")
+        report = s2n_bignum.import_artefacts(Path(args.source), target, timeout_map, metadata, scale, checker)
     cats = ", ".join(f"{n} {c}" for c, n in sorted(report.by_category.items()))
     out.print(
         f"imported {report.problems} problems ({cats}) with {report.templates} templates into {report.out}",

@@ -176,6 +176,7 @@ def import_artefacts(
     timeout_map: Path | None = None,
     metadata: dict[str, str] | None = None,
     timeout_scale: float = TIMEOUT_SCALE,
+    checker: str | None = None,
 ) -> ImportReport:
     """Write a suite from the benchmark's ``problems.json`` and ``ml_files/`` under ``src``."""
     problems = _read_problems_json(src / "problems.json")
@@ -216,7 +217,7 @@ def import_artefacts(
             entry["timeout_s"] = float(timeouts[pid].timeout_s)
             from_map += 1
         entries.append(entry)
-    write_suite(out, entries, template_lines, src, metadata or {}, timeout_scale=timeout_scale)
+    write_suite(out, entries, template_lines, src, metadata or {}, timeout_scale=timeout_scale, checker=checker)
     return ImportReport(
         out=out,
         problems=len(entries),
@@ -224,14 +225,6 @@ def import_artefacts(
         templates=len(template_lines),
         timeouts_from_map=from_map,
     )
-
-
-def choose_checker(out: Path, build: str) -> None:
-    """Make the written suite ask for checkers of this build (``checker`` in its suite.yaml)."""
-    path = out / "suite.yaml"
-    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    manifest["checker"] = build
-    path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
 
 
 def write_suite(
@@ -242,6 +235,7 @@ def write_suite(
     metadata: dict[str, str],
     template_includes: bool = False,
     timeout_scale: float = TIMEOUT_SCALE,
+    checker: str | None = None,
 ) -> None:
     """Write an imported suite folder: templates, problems.jsonl, suite.yaml."""
     if out.exists() and any(out.iterdir()):
@@ -274,6 +268,8 @@ def write_suite(
         "template_includes": template_includes,
         "benchmark_layout": LAYOUT,
     }
+    if checker is not None:  # the checkers the suite asks for (suite.yaml's ``checker``)
+        manifest["checker"] = checker
     (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
 
 

@@ -147,6 +147,7 @@ def import_revision(
     timeout_map: Path | None,
     progress: Callable[[str], None] = lambda _line: None,
     timeout_scale: float = TIMEOUT_SCALE,
+    checker: str | None = None,
 ) -> tuple[BenchRevision, SourceImport]:
     """Import a named revision: its s2n-bignum commit with its timeout map; its counts must be the published ones."""
     rev = revision(name)
@@ -156,7 +157,13 @@ def import_revision(
     ):
         recorded = {"benchmark_revision": rev.name, "benchmark_commit": rev.bench_commit}
         found = import_source(
-            tree.path, out, map_path, progress=progress, timeout_scale=timeout_scale, metadata=recorded
+            tree.path,
+            out,
+            map_path,
+            progress=progress,
+            timeout_scale=timeout_scale,
+            metadata=recorded,
+            checker=checker,
         )
     got = found.report.by_category
     if got != rev.counts:

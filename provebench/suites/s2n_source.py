@@ -58,6 +58,7 @@ def import_source(
     functions: tuple[str, ...] = (),
     timeout_scale: float = TIMEOUT_SCALE,
     metadata: dict[str, str] | None = None,
+    checker: str | None = None,
 ) -> SourceImport:
     """Write a suite from an s2n-bignum checkout: every top-level theorem of every proof file.
 
@@ -170,7 +171,9 @@ def import_source(
             e["timeout_s"] = float(timeouts[e["id"]].timeout_s)
     recorded = {"s2n_bignum_commit": _git_commit(checkout) or "unknown", "imported_from": "source", **(metadata or {})}
     admitted = {rel: s.admitted().split("\n") for rel, s in scanned.items()}
-    write_suite(out, entries, admitted, checkout, recorded, template_includes=True, timeout_scale=timeout_scale)
+    write_suite(
+        out, entries, admitted, checkout, recorded, template_includes=True, timeout_scale=timeout_scale, checker=checker
+    )
     report = ImportReport(
         out=out,
         problems=len(entries),
