@@ -4,11 +4,12 @@ Prints, for each build: the time until a HOL Light core checker is ready; the wa
 check (median, p95; the two builds interleaved); and, with ``--s2n-suite`` and ``--timeout-map``, the CPU
 time of a sample of s2n-bignum reference proofs against the benchmark's own native reference times
 (``prove_secs`` in its timeout map): per build, the median and worst ratio, and the time to load the
-sample's template contexts.
+sample's template contexts. The native build runs twice: loading s2n-bignum's base.ml compiled at image
+build, and walking its text as the bytecode build does.
 
     .venv/bin/python benchmarks/native.py [--warm 200]
         [--s2n-suite DIR --timeout-map timeout-map.json [--sample 10] [--files 2] [--match TEXT]
-         [--min-s 1] [--max-s 300]]
+         [--min-s 1] [--max-s 300] [--only bytecode|native] [--no-text-walk]]
 """
 
 from __future__ import annotations
@@ -83,9 +84,13 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
     pool = [p for p in eligible if str(p.template) in chosen]
     sample = sorted(rng.sample(pool, min(args.sample, len(pool))), key=lambda p: (str(p.template), p.template_line))
     print(f"s2n-bignum sample: {len(sample)} problems from {len(chosen)} proof files ({', '.join(sorted(chosen))})")
-    ratios: dict[CheckerBuild, list[float]] = {}
-    for build in [b for b in BUILDS if args.only in (None, b.value)]:
-        built = settings.model_copy(update={"checker_build": build, "checkers": 1})
+    ratios: dict[str, list[float]] = {}
+    variants = [(b, b.value) for b in BUILDS if args.only in (None, b.value)]
+    if args.only in (None, "native") and not args.no_text_walk:  # the native build walking base.ml's text too
+        variants.insert(1 if args.only is None else 0, (CheckerBuild.NATIVE, "native, base.ml as text"))
+    for build, name in variants:
+        update = {"checker_build": build, "checkers": 1, "compiled_contexts": "text" not in name}
+        built = settings.model_copy(update=update)
         t0 = time.perf_counter()
         checker = make_group_verifier(sample, built)
         checker.prepare()
@@ -95,17 +100,18 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
             t1 = time.perf_counter()
             v = checker.check(p, p.reference_proof or "")
             loading += time.perf_counter() - t1 - v.check_seconds  # the walk to the problem is loading
-            assert v.status is Status.PASS, (build.value, p.id, v.status, v.reason, v.messages[:1])
+            assert v.status is Status.PASS, (name, p.id, v.status, v.reason, v.messages[:1])
             checked.append((p, v.cpu_seconds))
         total = time.perf_counter() - t0
         checker.close()
-        ratios[build] = [cpu / reference[p.id] for p, cpu in checked]
+        ratios[name] = [cpu / reference[p.id] for p, cpu in checked]
         print(
-            f"{build.value}: CPU/reference median {statistics.median(ratios[build]):.2f}, worst "
-            f"{max(ratios[build]):.2f}; template loading {loading:.0f} s; end to end {total:.0f} s"
+            f"{name}: CPU/reference median {statistics.median(ratios[name]):.2f}, worst "
+            f"{max(ratios[name]):.2f}; template loading {loading:.0f} s; end to end {total:.0f} s",
+            flush=True,
         )
         for p, cpu in checked:
-            print(f"  {p.id}: reference {reference[p.id]:.2f} s, {build.value} CPU {cpu:.2f} s")
+            print(f"  {p.id}: reference {reference[p.id]:.2f} s, {name} CPU {cpu:.2f} s", flush=True)
 
 
 def main() -> None:
@@ -123,6 +129,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-core", action="store_true", help="only the s2n-bignum part")
     ap.add_argument("--only", choices=[b.value for b in BUILDS], help="the s2n-bignum part in this build only")
+    ap.add_argument(
+        "--no-text-walk", action="store_true", help="native: skip the run that walks base.ml's text, not compiled"
+    )
     args = ap.parse_args()
     settings = Settings(checkers=1, apt_ignore_valid_until=True, memory_mb=6144, load_timeout_s=3600)
     if not args.skip_core:

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default=None,
         description="HOL Light: bytecode or native checkers (default: the suite's `checker`, else bytecode)",
     )
+    compiled_contexts: bool = Field(
+        default=True,
+        description="native checkers load the contexts their image compiled (s2n-bignum's base.ml) in place of"
+        " their text; false: walk the text, as bytecode checkers do",
+    )
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"
     )

@@ -24,7 +24,9 @@ from typing import Any
 import docker
 import docker.errors
 
+from provebench.containers.build_context import assemble_build_context
 from provebench.containers.recipes import (
+    CONTEXTS_INDEX,
     DEBOOTSTRAP_BASE_TAG,
     LABEL_PREFIX,
     PACKAGE_LIST_SCRIPT,
@@ -33,7 +35,6 @@ from provebench.containers.recipes import (
     ImageRecipe,
     Progress,
     SandboxLimits,
-    context_files,
     package_list_hash,
     recipe,
     recipe_id,
@@ -112,6 +113,7 @@ class DockerEngine:
             source=labels.get(f"{LABEL_PREFIX}.source", ""),
             recipe=f"{r.name}:{recipe_hash_label}" if recipe_hash_label else "",
             packages=labels.get(f"{LABEL_PREFIX}.packages", ""),
+            contexts=labels.get(f"{LABEL_PREFIX}.contexts", ""),
         )
 
     def find_image(self, r: ImageRecipe, revision: str | None = None) -> ImageInfo | None:
@@ -207,13 +209,7 @@ class DockerEngine:
             args["S2N_BIGNUM_REVISION"] = source.revision
             labels[f"{LABEL_PREFIX}.source"] = f"{source.name}@{source.revision}"
         with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
-            for rel, path in context_files(r, self.root):
-                dest = Path(ctx) / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, dest)
-            if source is not None:
-                progress(f"copying {source.name} {source.revision[:12]} into the build context")
-                shutil.copytree(source.path, Path(ctx) / source.name, ignore=shutil.ignore_patterns(".git"))
+            assemble_build_context(r, self.root, source, Path(ctx), progress)
             progress(f"building {tag} from {base}")
             stream = self.client.api.build(
                 path=ctx,
@@ -250,14 +246,14 @@ class DockerEngine:
         if r.version_arg and not version.startswith(r.build_args[r.version_arg]):
             raise UserError(f"{tag} has {r.system.value} {version}, expected {r.build_args[r.version_arg]}")
         packages = package_list_hash(self._run_in(tag, ["sh", "-c", PACKAGE_LIST_SCRIPT]))
+        index = self._run_in(tag, ["sh", "-c", f"cat {CONTEXTS_INDEX} 2>/dev/null || true"])
+        contexts = ";".join(" ".join(line.split()) for line in index.splitlines() if line.strip())
+        label = f'{LABEL_PREFIX}.version="{version}" {LABEL_PREFIX}.packages="{packages}"'
+        label += f' {LABEL_PREFIX}.contexts="{contexts}"'
         container = self.client.containers.create(tag, ["true"], network_mode="none")
         try:
             repo, t = tag.rsplit(":", 1)
-            container.commit(
-                repository=repo,
-                tag=t,
-                changes=[f'LABEL {LABEL_PREFIX}.version="{version}" {LABEL_PREFIX}.packages="{packages}"'],
-            )
+            container.commit(repository=repo, tag=t, changes=[f"LABEL {label}"])
         finally:
             container.remove(force=True)
 

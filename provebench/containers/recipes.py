@@ -53,6 +53,9 @@ class ImageRecipe:
     # Whether its checker maps code it made into memory from /tmp (the native toplevel compiles each phrase to a
     # shared object and loads it), so that /tmp may not be noexec.
     executable_tmp: bool = False
+    # Trusted texts compiled at build (native images): name -> a file of the outside source, whose text with
+    # its includes expanded is what templates starting with it load; the checker loads the compiled form.
+    contexts: tuple[tuple[str, str], ...] = ()
 
 
 HOL_LIGHT_DIR = "/usr/share/hol-light"
@@ -107,6 +110,7 @@ RECIPES: dict[str, ImageRecipe] = {
             base="hol-light-native",
             toplevel=NATIVE_TOPLEVEL,
             executable_tmp=True,
+            contexts=(("s2n_arm", "arm/proofs/base.ml"), ("s2n_x86", "x86/proofs/base.ml")),
         ),
         ImageRecipe(
             name="lean4-mathlib",
@@ -168,6 +172,7 @@ class ImageInfo:
     source: str = ""  # name@revision of the outside source it was built from, if any
     recipe: str = ""  # name:hash of the recipe it was built from (the hash its tag carries)
     packages: str = ""  # sha256 of its installed package list, recorded at build time
+    contexts: str = ""  # its compiled contexts' index, "NAME LINES SHA256" each, ";"-separated (native s2n-bignum)
 
     def checker_info(self) -> CheckerInfo:
         """The identity of the checker this image runs, as verdicts record it."""
@@ -189,6 +194,9 @@ class SandboxLimits:
     pids: int
     tmpfs_mb: int = 256
 
+
+# The index of a native image's compiled contexts (harness/hol_light_native/build_contexts.sh).
+CONTEXTS_INDEX = "/opt/provebench/native/contexts/index"
 
 # Lists every installed package of an image, one "name version" line each, and the package lists that its
 # build stages left under /opt/provebench/build-packages/ (the s2n-bignum image's object files are built

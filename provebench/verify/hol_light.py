@@ -24,7 +24,8 @@ from provebench.verify.api import Verifier
 from provebench.verify.hol_goal import computed_goal
 from provebench.verify.hol_launchers import DockerLauncher, LocalLauncher
 from provebench.verify.hol_session import HolLightSession, ServerReply, ToplevelLauncher
-from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
+from provebench.verify.hol_template_text import CompiledContext
+from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, TemplateRoute, WalkState
 from provebench.verify.hol_vetting import find_violations, shield_own_bindings
 from provebench.verify.ocaml_lexer import LexicalError, check_brackets, tokenize
 from provebench.verify.starters import Starters
@@ -243,6 +244,12 @@ class HolLightVerifier(Verifier):
         self._release(session)
         return self._verdict(reply)
 
+    def template_route(self, problem: Problem) -> TemplateRoute:
+        """How this verifier's checkers walk ``problem``'s template (with any context compiled in)."""
+        if self._templates is None or problem.template is None:
+            raise UserError(f"problem {problem.id} has no template walked here")
+        return self._templates.routes[problem.template]
+
     def _reach(self, session: HolLightSession, problem: Problem, key: str) -> str | None:
         """Bring ``session`` to the problem's position: a holder's key there, or None (its walker stands there)."""
         assert self._templates is not None
@@ -282,13 +289,16 @@ def make_hol_light_verifier(
     settings: Settings,
     context: str = "",
     progress: containers.Progress | None = None,
-    templates: TemplateForest | None = None,
+    template_problems: Sequence[Problem] = (),
     image: str = "hol-light",
 ) -> HolLightVerifier:
-    """A HOL Light verifier on the configured backend (the image is built if missing)."""
+    """A HOL Light verifier on the configured backend (the image is built if missing).
+
+    With ``template_problems``, its checkers walk those problems' templates (using the contexts the image
+    has compiled in, where a template starts with one).
+    """
     warm = checkers_in_budget(settings)  # warm checkers are kept by memory, not by cores
     common = dict(
-        templates=templates,
         context=context,
         checkers=warm,
         memory_mb=settings.memory_mb,
@@ -308,7 +318,8 @@ def make_hol_light_verifier(
             recipe="local",
             packages="local",
         )
-        return HolLightVerifier(launcher, info, **common)  # type: ignore[arg-type]
+        templates = TemplateForest(template_problems) if template_problems else None
+        return HolLightVerifier(launcher, info, templates=templates, **common)  # type: ignore[arg-type]
     engine = containers.DockerEngine(settings)
     build = settings.checker_build.value if settings.checker_build is not None else None
     r, revision = containers.parse_image_ref(containers.image_for_build(image, build))
@@ -329,7 +340,23 @@ def make_hol_light_verifier(
             limits.memory_mb,
         )
     info = built.checker_info()
-    return HolLightVerifier(DockerLauncher(engine, built, limits), info, **common)  # type: ignore[arg-type]
+    compiled = CompiledContext.parse_index(built.contexts) if settings.compiled_contexts else ()
+    templates = TemplateForest(template_problems, compiled) if template_problems else None
+    if templates is not None and compiled:
+        # None used where templates should start with one: the image was built from other text (rebuild it).
+        _log.info(
+            "%d of %d templates load a context compiled into %s (%s)",
+            templates.compiled_routes,
+            len(templates.routes),
+            built.tag,
+            ", ".join(c.name for c in compiled),
+        )
+    return HolLightVerifier(
+        DockerLauncher(engine, built, limits),
+        info,
+        templates=templates,
+        **common,  # type: ignore[arg-type]
+    )
 
 
 def _local_version() -> str:
@@ -340,11 +367,10 @@ def _local_version() -> str:
 def make_hol_light_group_verifier(settings: Settings, problems: Sequence[Problem]) -> HolLightVerifier:
     """The verifier of problems sharing one context: the suite's text, and their templates walked once."""
     first = problems[0]
-    templates = TemplateForest(problems) if first.template is not None else None
     return make_hol_light_verifier(
         sized_settings(settings, problems),
         first.context,
-        templates=templates,
+        template_problems=problems if first.template is not None else (),
         image=first.checker_image,
     )
 

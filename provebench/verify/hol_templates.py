@@ -15,15 +15,14 @@ the text before them, so one holder serves every template sharing that text.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
-from provebench.errors import UserError, VerifierUnavailable
+from provebench.errors import VerifierUnavailable
 from provebench.model import Problem
+from provebench.verify.hol_template_text import CompiledContext, TemplateText
 
 ROOT_FORK = "root"
 CHUNK_LINES = 500  # template text sent to the checker per request
@@ -33,76 +32,6 @@ _log = logging.getLogger("provebench.checkers")
 
 class TemplateLoadError(VerifierUnavailable):
     """A template's trusted text does not load: its problems cannot be checked, others can."""
-
-
-@dataclass(frozen=True)
-class TemplateText:
-    """A template as the checker loads it: code lines, and where the text before ends between phrases.
-
-    Comments and blank lines are left out, which changes nothing OCaml reads, so templates that
-    differ only there (s2n-bignum's file headers) share their text. Position p means the context
-    ``lines[: p - 1]``; ``numbers`` are the file's line numbers of ``lines``.
-    """
-
-    path: str
-    lines: tuple[str, ...]
-    numbers: tuple[int, ...]
-    cuts: tuple[int, ...]  # ascending positions
-
-    @classmethod
-    def of(cls, problem: Problem) -> TemplateText:
-        """The template of ``problem`` (includes expanded when the suite says so)."""
-        from provebench.suites.hol_source import inline, scan_file, scan_source
-
-        path = str(problem.template)
-        root = problem.template_root
-        if root is not None:
-            stream = inline(Path(root), Path(path).relative_to(root).as_posix(), code=True)
-            starts = {rel: scan_file(Path(root) / rel).phrase_starts for rel in {rel for rel, _ in stream.origins}}
-            cuts = {i for i, (rel, line) in enumerate(stream.origins, 1) if line in starts[rel]}
-            return cls._compact(path, stream.lines, cuts)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: the template is not UTF-8 text") from None
-        try:
-            source = scan_source(text, path)
-        except UserError:  # not lexable as a whole: loaded as it is, forking only at problem positions
-            return cls._compact(path, tuple(text.split("\n")), set())
-        return cls._compact(path, tuple(source.code.split("\n")), set(source.phrase_starts))
-
-    @classmethod
-    def _compact(cls, path: str, lines: tuple[str, ...], cuts: set[int]) -> TemplateText:
-        numbers = tuple(n for n, line in enumerate(lines, 1) if line.strip())
-        kept = [lines[n - 1] for n in numbers]
-        return cls(path, tuple(kept), numbers, tuple(i for i, n in enumerate(numbers, 1) if n in cuts))
-
-    def chunks(self, start: int, end: int, size: int) -> list[int]:
-        """Positions from ``start`` to ``end`` (the last), about ``size`` lines apart, each between phrases."""
-        out = []
-        at = start
-        while end - at > size:
-            i = bisect.bisect_right(self.cuts, at + size) - 1
-            if i < 0 or self.cuts[i] <= at:
-                break
-            at = self.cuts[i]
-            out.append(at)
-        return [*out, end]
-
-    def position(self, line: int) -> int:
-        """The position of the file's line ``line``: after the code lines before it."""
-        return bisect.bisect_left(self.numbers, line) + 1
-
-    def line(self, position: int) -> int:
-        """The file's line number at ``position`` (one past the last line at the end)."""
-        return self.numbers[position - 1] if position <= len(self.numbers) else (self.numbers or (0,))[-1] + 1
-
-    def cut_at_or_below(self, position: int) -> int:
-        """The last position not after ``position`` where the checker may stop (1 if none)."""
-        i = bisect.bisect_right(self.cuts, position)
-        return self.cuts[i - 1] if i else 1
 
 
 @dataclass(frozen=True)
@@ -131,16 +60,24 @@ class TemplateRoute:
 class TemplateForest:
     """The routes of every template of a group of problems, sharing holders and forks where texts agree."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], compiled: Sequence[CompiledContext] = ()) -> None:
         texts: dict[str, TemplateText] = {}
-        positions: dict[str, set[int]] = {}
+        lines: dict[str, set[int]] = {}
         for p in problems:
             if p.template is None or p.template_line is None:
                 raise ValueError("a template forest needs problems with templates")
             if p.template not in texts:
                 texts[p.template] = TemplateText.of(p)
-                positions[p.template] = set()
-            positions[p.template].add(texts[p.template].position(p.template_line))
+                lines[p.template] = set()
+            lines[p.template].add(p.template_line)
+        positions: dict[str, set[int]] = {}
+        for t, text in texts.items():
+            # A compiled context stands for its text only where no problem of the template lies inside it.
+            for context in compiled:
+                shorter = text.with_compiled(context)
+                if shorter is not text and min(lines[t]) > text.line(context.lines):
+                    texts[t] = shorter
+            positions[t] = {texts[t].position(line) for line in lines[t]}
         self.paths = tuple(texts)  # in the order problems named them
         # Sorted by text, the templates sharing a prefix are neighbours, and the
         # common prefix of any two is the least of the neighbours' between them.
@@ -152,6 +89,12 @@ class TemplateForest:
         self._keys: dict[tuple[str, int], str] = {}
         self._positions: dict[tuple[str, int], int] = {}
         self.routes = {t: self._route(t, texts, positions) for t in self.paths}
+
+    @property
+    def compiled_routes(self) -> int:
+        """How many templates load a compiled context in place of their leading text."""
+        firsts = [r.text_of.lines[0] for r in self.routes.values() if r.text_of.lines]
+        return sum(1 for line in firsts if line.startswith("#pb_context "))
 
     def _common(self, a: str, b: str) -> int:
         i, j = sorted((self._index[a], self._index[b]))

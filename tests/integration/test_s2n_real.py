@@ -90,13 +90,17 @@ def test_the_benchmark_harness_holes_do_not_pass_here(pool: Engine, s2n_suite: S
     assert verifier.check(problem, problem.reference_proof or "").status is Status.PASS
 
 
-def test_the_native_checker_gives_the_same_verdicts(s2n_suite: Suite, settings: Settings) -> None:
-    """hol-light-s2n-native against the bytecode checker: reference proofs, a wrong proof, a cheat, a loop."""
+def _ensure_built(settings: Settings, build: CheckerBuild) -> None:
     source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
     engine = containers.DockerEngine(settings)
-    r = containers.recipe("hol-light-s2n-native")
+    r = containers.recipe(containers.image_for_build("hol-light-s2n", build.value))
     if engine.find_image(r, source.revision) is None:
         engine.build_image(r, lambda _line: None, source)
+
+
+def test_the_native_checker_gives_the_same_verdicts(s2n_suite: Suite, settings: Settings) -> None:
+    """hol-light-s2n-native against the bytecode checker: reference proofs, a wrong proof, a cheat, a loop."""
+    _ensure_built(settings, CheckerBuild.NATIVE)
     problem = s2n_suite.problem(THEOREM)
     others = [p for p in s2n_suite.problems if p.reference_proof and p.id != THEOREM][:3]
     spin = "let rec spin x = try spin (x + 1) with _ -> spin x in spin 0"
@@ -126,6 +130,44 @@ def test_the_native_checker_gives_the_same_verdicts(s2n_suite: Suite, settings: 
     }
 
 
+def test_a_compiled_context_gives_the_verdicts_of_its_text(s2n_suite: Suite, settings: Settings) -> None:
+    """bignum_add's own problems on the native checker, which loads base.ml compiled at image build.
+
+    The same verdicts as the bytecode checker walking base.ml's text, and base.ml's theorems hidden
+    alike where one is the goal (a problem's duplicate-location hole).
+    """
+    _ensure_built(settings, CheckerBuild.NATIVE)
+    problem = s2n_suite.problem(THEOREM)
+    own = [p for p in s2n_suite.problems if p.id.startswith("arm.bignum_add.") and p.reference_proof][:3]
+    earlier = s2n_suite.problem("common.overlap.NONOVERLAPPING_MODULO_SETWISE")  # proved in base.ml
+    # At bignum_add's own position, a goal base.ml has proved: naming that theorem is no proof.
+    duplicate = problem.model_copy(update={"statement": earlier.statement})
+    items = [
+        *[(p, p.reference_proof or "") for p in own],
+        (duplicate, "ACCEPT_TAC NONOVERLAPPING_MODULO_SETWISE"),
+        (duplicate, earlier.reference_proof or ""),
+        (problem, "ARM_SIM_TAC BIGNUM_ADD_EXEC (1--4)"),
+    ]
+    verdicts = {}
+    for build in (CheckerBuild.BYTECODE, CheckerBuild.NATIVE):
+        each = Engine(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800, "checker_build": build}))
+        try:
+            each.plan([p for p, _ in items])  # none inside base.ml: the native checker loads it compiled
+            verifier = each.loaded_verifier(problem)
+            assert isinstance(verifier, HolLightVerifier)
+            first_line = verifier.template_route(problem).text_of.lines[0]
+            assert first_line.startswith("#pb_context") == (build is CheckerBuild.NATIVE), first_line
+            verdicts[build] = [(v.status, v.reason) for v in each.map(items, None, 1)]
+        finally:
+            each.close()
+    assert verdicts[CheckerBuild.NATIVE] == verdicts[CheckerBuild.BYTECODE]
+    got = verdicts[CheckerBuild.NATIVE]
+    assert got[: len(own)] == [(Status.PASS, Reason.PROVED)] * len(own)
+    assert got[len(own)] == (Status.FAIL, Reason.COMPILE_ERROR)
+    assert got[len(own) + 1] == (Status.PASS, Reason.PROVED)  # the goal itself is provable from there
+    assert got[-1][0] is Status.FAIL
+
+
 def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Settings) -> None:
     from provebench.cli import main
 
@@ -147,12 +189,15 @@ def computed_suite(s2n_suite: Suite, tmp_path_factory: pytest.TempPathFactory) -
     return load_suite(out)
 
 
+@pytest.mark.parametrize("build", [CheckerBuild.BYTECODE, CheckerBuild.NATIVE])
 def test_a_goal_computed_at_run_time_is_checked_against_the_computed_term(
-    computed_suite: Suite, settings: Settings
+    computed_suite: Suite, settings: Settings, build: CheckerBuild
 ) -> None:
     problem = computed_suite.problem(COMPUTED)
     assert computed_goal(problem) and problem.statement.startswith("(rand o concl o")
-    pool = Engine(settings.model_copy(update={"memory_mb": 6144, "load_timeout_s": 1800}))
+    _ensure_built(settings, build)
+    update = {"memory_mb": 6144, "load_timeout_s": 1800, "checker_build": build}
+    pool = Engine(settings.model_copy(update=update))
     try:
         pool.plan([problem])
         items = [

@@ -147,3 +147,26 @@ def test_the_suite_hash_does_not_depend_on_where_the_suite_or_the_checkout_lies(
     template = next(moved.glob("templates/**/bignum_foo.ml"))
     template.write_text(template.read_text() + "\n(* changed *)\n")
     assert load_suite(moved).content_hash != a.content_hash
+
+
+def test_the_shared_context_an_image_compiles_is_the_text_its_templates_start_with(tmp_path: Path) -> None:
+    """What a native image compiles for base.ml is exactly the leading text of the imported templates."""
+    import hashlib
+
+    from provebench.verify.hol_template_text import CompiledContext, TemplateText
+    from provebench.verify.hol_templates import TemplateForest
+
+    checkout = _checkout(tmp_path)
+    import_source(checkout, tmp_path / "suite")
+    suite = load_suite(tmp_path / "suite")
+    text = TemplateText.admitted_prefix(checkout, "arm/proofs/base.ml").text()
+    assert "CHEAT_TAC" in text and "CONV_TAC WORD_RULE" not in text  # proofs admitted, as in the templates
+    context = CompiledContext("s2n_arm", text.count("\n"), hashlib.sha256(text.encode()).hexdigest())
+    foo = [p for p in suite.problems if p.id.startswith("arm.bignum_foo.")]
+    plain = TemplateText.of(foo[0])
+    assert plain.text().startswith(text) and plain.with_compiled(context) is not plain
+    # Problems after base.ml load it compiled; a template holding base.ml's own problems walks its text.
+    routes = TemplateForest(suite.problems, [context]).routes
+    assert routes[str(foo[0].template)].text_of.lines[0] == context.directive
+    bar = suite.problem("common.overlap.NONOVERLAPPING_LEMMA")
+    assert routes[str(bar.template)].text_of.lines[0] != context.directive

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from provebench.model import Problem, System
+from provebench.verify.hol_template_text import CompiledContext
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
 
 BASE = "".join(f"let B{i} = prove(`T`, CHEAT_TAC);;\n" for i in range(6))
@@ -176,7 +177,7 @@ def test_problems_at_the_same_text_share_one_holder(tmp_path: Path) -> None:
 
 
 def test_long_stretches_are_sent_in_chunks_that_end_between_phrases(tmp_path: Path) -> None:
-    from provebench.verify.hol_templates import TemplateText
+    from provebench.verify.hol_template_text import TemplateText
 
     text = "".join(f"let L{i} = prove(`T`,\n  CHEAT_TAC);;\n" for i in range(100))  # phrases start on odd lines
     (tmp_path / "long.ml").write_text(text)
@@ -222,7 +223,7 @@ def test_the_cli_shows_walk_notes_on_stderr(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_shared_with_is_the_common_leading_text_of_each_pair(tmp_path: Path) -> None:
-    from provebench.verify.hol_templates import TemplateText
+    from provebench.verify.hol_template_text import TemplateText
 
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)
@@ -277,3 +278,64 @@ def test_a_check_goes_to_the_checker_that_has_loaded_most_of_its_context(tmp_pat
     # a.ml's checker has BASE loaded (its walk forked where b.ml parts from it); c.ml's only half of it
     assert verifier._acquire(forest.key(b), b.template, forest.position(b)) == "a.ml"
     assert verifier._acquire(forest.key(b), b.template, forest.position(b)) == "c.ml"
+
+
+def _compiled_base() -> CompiledContext:
+    import hashlib
+
+    return CompiledContext("base", BASE.count("\n"), hashlib.sha256(BASE.encode()).hexdigest())
+
+
+def _expanded(session_text: str, context: CompiledContext) -> str:
+    """What a process that loaded ``context`` compiled has evaluated, written as the text it stands for."""
+    return session_text.replace(context.directive + "\n", BASE)
+
+
+def test_a_compiled_context_stands_for_exactly_its_text(tmp_path: Path) -> None:
+    texts = _templates(tmp_path)
+    base = _compiled_base()
+    # Problems after the base text only: a.ml and b.ml load the compiled base, c.ml (a shorter prefix) and
+    # d.ml their text.
+    problems = [p for p in _problems(tmp_path, texts) if (p.template_line or 0) > 6 or p.id.startswith("d.ml")]
+    forest = TemplateForest(problems, [base])
+    routes = {Path(t).name: r for t, r in forest.routes.items()}
+    assert routes["a.ml"].text_of.lines[0] == routes["b.ml"].text_of.lines[0] == base.directive
+    assert base.directive not in routes["d.ml"].text_of.lines
+    session, state = ProcessTreeDouble(), WalkState(max_holders=2)
+    for p in problems * 2:
+        handle = _reach(forest, state, session, p)
+        assert _expanded(session.context(handle), base) == _context(texts, p), p.id
+    # Its text is sent once, as one line, however many templates start with it.
+    assert session.seeked_lines < sum(t.count("\n") for t in texts.values()) - 2 * base.lines
+
+
+def test_a_compiled_context_is_not_used_where_a_problem_lies_inside_its_text(tmp_path: Path) -> None:
+    texts = _templates(tmp_path)
+    base = _compiled_base()
+    # a.ml's problems from its first line (inside the base text), b.ml's after the base text.
+    problems = [p for p in _problems(tmp_path, texts) if not p.id.startswith("b.ml") or (p.template_line or 0) > 6]
+    forest = TemplateForest(problems, [base])
+    routes = {Path(t).name: r for t, r in forest.routes.items()}
+    assert routes["a.ml"].text_of.lines[0] != base.directive
+    assert routes["b.ml"].text_of.lines[0] == base.directive
+    session, state = ProcessTreeDouble(), WalkState()
+    for p in problems:
+        assert _expanded(session.context(_reach(forest, state, session, p)), base) == _context(texts, p), p.id
+
+
+def test_a_compiled_context_of_other_text_is_not_used(tmp_path: Path) -> None:
+    texts = _templates(tmp_path)
+    problems = _problems(tmp_path, texts)
+    real = _compiled_base()
+    for wrong in (
+        CompiledContext("base", real.lines, "0" * 64),  # another text of the same length
+        CompiledContext("base", real.lines - 1, real.sha256),
+    ):
+        forest = TemplateForest(problems, [wrong])
+        assert all(wrong.directive not in r.text_of.lines for r in forest.routes.values())
+    index = f"s2n_arm {real.lines} {real.sha256};s2n_x86 3 {'a' * 64}"
+    assert CompiledContext.parse_index(index) == (
+        CompiledContext("s2n_arm", real.lines, real.sha256),
+        CompiledContext("s2n_x86", 3, "a" * 64),
+    )
+    assert CompiledContext.parse_index("") == ()
