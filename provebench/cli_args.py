@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--apt-ignore-valid-until", action="store_true", help="accept an expired Release file (frozen mirrors)"
     )
+    b.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the named images even if current (the same tag, built anew: e.g. to recompile the contexts"
+        " of hol-light-s2n-native after a provebench upgrade changed their text)",
+    )
     where = b.add_mutually_exclusive_group()
     where.add_argument(
         "--s2n-bignum",

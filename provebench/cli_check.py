@@ -145,7 +145,7 @@ def cmd_images(args: argparse.Namespace, settings: Settings) -> int:
             for name in names:
                 r = containers.recipe(name)
                 tree = source if r.source is not None else None
-                info = engine.find_image(r, tree.revision if tree else None)
+                info = None if args.rebuild else engine.find_image(r, tree.revision if tree else None)
                 if info is None:
                     _err.print(f"[bold]building {name}[/]")
                     with BuildProgress(_err, settings.cache_dir / "logs", name) as progress:

@@ -93,3 +93,11 @@ class SharedVerifier(Verifier):
 def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Sequence[Problem], Settings], Verifier]:
     """A run's verifier factory that hands out the session's warm checker."""
     return lambda _problems, _settings: SharedVerifier(hol_verifier)
+
+
+@pytest.fixture
+def shared_native_verifier_factory(
+    native_verifier: HolLightVerifier,
+) -> Callable[[Sequence[Problem], Settings], Verifier]:
+    """A run's verifier factory that hands out the session's warm native checker."""
+    return lambda _problems, _settings: SharedVerifier(native_verifier)

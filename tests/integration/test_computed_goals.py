@@ -1,6 +1,6 @@
 """Goals computed at run time (s2n-bignum-bench's ``(rand o concl o CONV) `...```), on the real HOL Light checker:
 the checker evaluates the expression in the problem's context, checks the proof against the computed term with
-every integrity layer, and the verdict records the goal it computed."""
+every integrity layer, and the verdict records the goal it computed. Each test runs on both builds."""
 
 from __future__ import annotations
 
@@ -27,24 +27,26 @@ def _computed(expression: str) -> Problem:
     )
 
 
-def test_the_proof_is_checked_against_the_computed_goal(hol_verifier: HolLightVerifier) -> None:
-    v = hol_verifier.check(_computed(EXPANDED), "REPEAT CONJ_TAC THEN ARITH_TAC")
+def test_the_proof_is_checked_against_the_computed_goal(each_hol_verifier: HolLightVerifier) -> None:
+    v = each_hol_verifier.check(_computed(EXPANDED), "REPEAT CONJ_TAC THEN ARITH_TAC")
     assert (v.status, v.reason) == (Status.PASS, Reason.PROVED), v.messages
     assert v.computed_goal == "x + 0 = 0 + x /\\ x + 1 = 1 + x /\\ x + 2 = 2 + x"
     # A proof of the term before the conversion (a universal) is not a proof of the computed conjunction.
-    v = hol_verifier.check(_computed(EXPANDED), "GEN_TAC THEN DISCH_TAC THEN ARITH_TAC")
+    v = each_hol_verifier.check(_computed(EXPANDED), "GEN_TAC THEN DISCH_TAC THEN ARITH_TAC")
     assert (v.status, v.reason) == (Status.FAIL, Reason.TACTIC_FAILED), v.messages
     assert v.computed_goal is not None and v.computed_goal.startswith("x + 0 = 0 + x")
-    v = hol_verifier.check(_computed(EXPANDED), "CONJ_TAC THENL [ARITH_TAC; ALL_TAC]")
+    v = each_hol_verifier.check(_computed(EXPANDED), "CONJ_TAC THENL [ARITH_TAC; ALL_TAC]")
     assert (v.status, v.reason) == (Status.FAIL, Reason.UNSOLVED_GOALS)
     assert "x + 1 = 1 + x" in v.messages[0]
 
 
-def test_a_computed_goal_keeps_the_checks_after_the_proof(hol_verifier: HolLightVerifier) -> None:
+def test_a_computed_goal_keeps_the_checks_after_the_proof(each_hol_verifier: HolLightVerifier) -> None:
     # Past static vetting (checked here without it): the axiom list and the conclusion are still compared.
-    v = hol_verifier.check_unvetted_for_tests(_computed(EXPANDED), "fun (asl, w) -> ACCEPT_TAC (new_axiom w) (asl, w)")
+    v = each_hol_verifier.check_unvetted_for_tests(
+        _computed(EXPANDED), "fun (asl, w) -> ACCEPT_TAC (new_axiom w) (asl, w)"
+    )
     assert (v.status, v.reason) == (Status.CHEATING, Reason.NEW_AXIOM), v.messages
-    v = hol_verifier.check(_computed(EXPANDED), "mk_thm ([], `T`) |> ACCEPT_TAC")
+    v = each_hol_verifier.check(_computed(EXPANDED), "mk_thm ([], `T`) |> ACCEPT_TAC")
     assert v.status is Status.CHEATING and v.reason is Reason.FORBIDDEN_CONSTRUCT
 
 
@@ -58,10 +60,10 @@ def test_a_computed_goal_keeps_the_checks_after_the_proof(hol_verifier: HolLight
     ],
 )
 def test_an_expression_that_gives_no_goal_is_an_error_never_a_pass(
-    hol_verifier: HolLightVerifier, expression: str, said: str
+    each_hol_verifier: HolLightVerifier, expression: str, said: str
 ) -> None:
-    v = hol_verifier.check(_computed(expression), "REWRITE_TAC[]")
+    v = each_hol_verifier.check(_computed(expression), "REWRITE_TAC[]")
     assert (v.status, v.reason) == (Status.ERROR, Reason.BAD_GOAL), v.messages
     assert said in v.messages[0]
     # The checker survives and serves the next check.
-    assert hol_verifier.check(_computed(EXPANDED), "REPEAT CONJ_TAC THEN ARITH_TAC").passed
+    assert each_hol_verifier.check(_computed(EXPANDED), "REPEAT CONJ_TAC THEN ARITH_TAC").passed

@@ -74,6 +74,19 @@ def test_baseline_run_on_hol_light_core(
     assert "pass@2" in capsys.readouterr().out
 
 
+def test_a_run_on_native_checkers_gives_the_bytecode_runs_verdicts(
+    tmp_path: Path, settings: Settings, shared_verifier_factory: Factory, shared_native_verifier_factory: Factory
+) -> None:
+    runs = {}
+    for name, factory in (("bytecode", shared_verifier_factory), ("native", shared_native_verifier_factory)):
+        rundir, _ = _execute(tmp_path / name, settings, factory, n=1, timeout_s=5)
+        runs[name] = {r.key: (r.status, r.reason) for r in read_journal(rundir.journal_path)}
+        manifest = json.loads(rundir.manifest_path.read_text())
+        assert manifest["checkers"][0]["recipe"].startswith(f"hol-light{'-native' if name == 'native' else ''}:")
+    assert len(runs["native"]) == 50 and runs["native"] == runs["bytecode"]
+    assert runs["native"][("add_comm", 0, 0)] == (Status.PASS, Reason.PROVED)
+
+
 def test_openai_prover_through_api_faults_and_a_repair_round(
     tmp_path: Path,
     settings: Settings,

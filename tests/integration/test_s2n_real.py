@@ -178,6 +178,22 @@ def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Setting
     assert engine.find_image(containers.recipe("hol-light-s2n"), source.revision) is not None
 
 
+def test_a_rebuild_keeps_the_tag_and_compiles_the_same_contexts(settings: Settings) -> None:
+    from provebench.cli import main
+
+    _ensure_built(settings, CheckerBuild.NATIVE)
+    engine = containers.DockerEngine(settings)
+    r, revision = (
+        containers.recipe("hol-light-s2n-native"),
+        sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC))).revision,
+    )
+    before = engine.find_image(r, revision)
+    assert main(["images", "build", "hol-light-s2n-native", "--rebuild", "--s2n-bignum-src", str(SRC)]) == 0
+    after = engine.find_image(r, revision)
+    assert before is not None and after is not None and after.tag == before.tag
+    assert after.contexts == before.contexts and after.contexts.startswith("s2n_arm ")
+
+
 COMPUTED = "x86.mlkem_rej_uniform_VARIABLE_TIME.lemma1a"
 
 

@@ -480,3 +480,27 @@ def test_auth_and_loopback(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "needs --token-env" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_native_service_gives_the_native_checkers_verdicts(
+    tmp_path: Path, core_suite: Suite, native_verifier: HolLightVerifier
+) -> None:
+    port, log = free_port(), tmp_path / "native.log"
+    args = ["--port", str(port), "--checkers", "1", "--memory-mb", str(CHECK_MB), "--checker", "native"]
+    proc = _start([*args, "--warm", "hol-light-core"], log)
+    native = Service(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        _wait_healthy(native.url, proc, log, within_s=600)
+        cases = [("add_comm", "ARITH_TAC"), ("peirce", "ARITH_TAC"), ("peirce", "CHEAT_TAC"), ("gauss_sum", LOOP)]
+        items = [
+            {"suite": "hol-light-core", "problem": pid, "proof": proof, "id": n} for n, (pid, proof) in enumerate(cases)
+        ]
+        results = native.check({"items": items, "timeout_s": 5})["results"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    got = [(r["verdict"]["status"], r["verdict"]["reason"]) for r in results]
+    local = [native_verifier.check(core_suite.problem(pid), proof, 5) for pid, proof in cases]
+    assert got == [(v.status.value, v.reason.value) for v in local]
+    assert got[0] == ("PASS", "proved") and got[-1][0] == "TIMEOUT"
+    assert {r["verdict"]["checker"]["recipe"] for r in results} == {native_verifier.checker.recipe}

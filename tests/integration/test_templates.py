@@ -15,7 +15,7 @@ import yaml
 
 from provebench.engine import Engine
 from provebench.model import Reason, Status
-from provebench.settings import Settings
+from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -61,9 +61,10 @@ def template_suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
     return load_suite(root)
 
 
-@pytest.fixture(scope="module")
-def pool(settings: Settings, template_suite: Suite) -> Iterator[Engine]:
-    pool = Engine(settings)
+@pytest.fixture(scope="module", params=[CheckerBuild.BYTECODE, CheckerBuild.NATIVE], ids=lambda b: b.value)
+def pool(settings: Settings, template_suite: Suite, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """Checkers walking the template, in each build."""
+    pool = Engine(settings.model_copy(update={"checker_build": request.param}))
     pool.plan(template_suite.problems)
     yield pool
     pool.close()
@@ -134,8 +135,9 @@ def test_an_earlier_theorem_equal_to_the_goal_is_not_the_answer(pool: Engine, te
     ]
 
 
+@pytest.mark.parametrize("build", [CheckerBuild.BYTECODE, CheckerBuild.NATIVE], ids=lambda b: b.value)
 def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_checker(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: Settings, build: CheckerBuild
 ) -> None:
     from provebench.suites.s2n_source import import_source
     from provebench.verify.hol_light import HolLightVerifier
@@ -169,7 +171,7 @@ def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_check
         "arm.quad.QUAD_TRIPLE",
     }
     assert len({p.template for p in suite.problems}) == 2
-    pool = Engine(settings)
+    pool = Engine(settings.model_copy(update={"checker_build": build}))
     pool.plan(suite.problems)
     try:
         items = [
