@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from provebench.errors import UserError
+from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import Problem
 
 
@@ -36,8 +36,10 @@ class CompiledContext:
         """The contexts of an image's label: "NAME LINES SHA256" each, ";"-separated."""
         out = []
         for entry in filter(None, (e.strip() for e in index.split(";"))):
-            name, lines, sha = entry.split()
-            out.append(cls(name, int(lines), sha))
+            fields = entry.split()
+            if len(fields) != 3 or not fields[1].isdigit() or len(fields[2]) != 64:
+                raise VerifierUnavailable(f"the checker image's index of compiled contexts is unreadable: {entry!r}")
+            out.append(cls(fields[0], int(fields[1]), fields[2]))
         return tuple(out)
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from provebench.errors import VerifierUnavailable
 from provebench.model import Problem, System
 from provebench.verify.hol_template_text import CompiledContext
 from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
@@ -339,3 +340,5 @@ def test_a_compiled_context_of_other_text_is_not_used(tmp_path: Path) -> None:
         CompiledContext("s2n_x86", 3, "a" * 64),
     )
     assert CompiledContext.parse_index("") == ()
+    with pytest.raises(VerifierUnavailable, match="compiled contexts is unreadable"):
+        CompiledContext.parse_index("s2n_arm lots")
