@@ -25,13 +25,14 @@ from provebench.checking import adhoc_problem
 from provebench.model import Problem, Status, System
 from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import load_suite
+from provebench.suites.s2n_bignum import TIMEOUT_SCALE
 from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
 from provebench.verify.registry import make_group_verifier
 
 BUILDS = (CheckerBuild.BYTECODE, CheckerBuild.NATIVE)
-# Every build checks with the suite's limits times this (bytecode suites' own scale): CPU time is measured, and a
+# Every build checks with the suite's limits times bytecode suites' own scale: CPU time is measured, and a
 # bytecode check of a suite for native checkers would otherwise time out near the benchmark's limits.
-LIMIT_SCALE = 4
+LIMIT_SCALE = TIMEOUT_SCALE
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -11,7 +11,6 @@ during a batch (nothing left running). Auth is tested on a second service that l
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from provebench.selftest import plan_selftest, run_selftest
 from provebench.settings import Settings
 from provebench.suites.load import Suite
 from provebench.verify.hol_light import HolLightVerifier
+from tests.serve_process import Service, start_serve, wait_healthy
 from tests.service_support import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -56,60 +55,9 @@ CONTEXT_PROBLEMS = """- id: own
 """
 
 
-@dataclass
-class Service:
-    url: str
-    proc: subprocess.Popen[str]
-    log: Path
-
-    def ask(
-        self, method: str, path: str, body: Any = None, raw: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, Any, dict[str, str]]:
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=900) as reply:
-                text = reply.read()
-                kind = reply.headers.get("content-type", "")
-                data = json.loads(text) if kind.startswith("application/json") else text.decode()
-                return reply.status, data, dict(reply.headers)
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read()), dict(exc.headers)
-
-    def check(self, body: dict[str, Any]) -> dict[str, Any]:
-        status, reply, _ = self.ask("POST", "/v1/check", body)
-        assert status == 200, reply
-        return dict(reply)
-
-
 def _containers(pid: int) -> list[Any]:
     labels = ["org.provebench.role=checker", f"org.provebench.owner-pid={pid}"]
     return list(docker.from_env().containers.list(all=True, filters={"label": labels}))
-
-
-def _start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "provebench.cli", "serve", *args],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[str], log: Path, within_s: float) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the service exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/v1/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"the service did not come up: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +98,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "--drain-seconds",
         "3",
     ]
-    proc = _start(args, log, env)
+    proc = start_serve(args, log, env)
     service = Service(f"http://127.0.0.1:{port}", proc, log)
     try:
-        _wait_healthy(service.url, proc, log, within_s=900)
+        wait_healthy(service.url, proc, log, within_s=900)
         yield service
     finally:
         if proc.poll() is None:
@@ -452,7 +400,7 @@ def test_sigterm_during_a_batch_drains_and_leaves_no_container(service: Service)
 def test_auth_and_loopback(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "auth.log"
-    proc = _start(["--port", str(port), "--token-env", "PB_TOKEN"], log, {"PB_TOKEN": "s3cret"})
+    proc = start_serve(["--port", str(port), "--token-env", "PB_TOKEN"], log, {"PB_TOKEN": "s3cret"})
     auth = Service(f"http://127.0.0.1:{port}", proc, log)
     try:
         deadline = time.monotonic() + 60
@@ -487,10 +435,10 @@ def test_a_native_service_gives_the_native_checkers_verdicts(
 ) -> None:
     port, log = free_port(), tmp_path / "native.log"
     args = ["--port", str(port), "--checkers", "1", "--memory-mb", str(CHECK_MB), "--checker", "native"]
-    proc = _start([*args, "--warm", "hol-light-core"], log)
+    proc = start_serve([*args, "--warm", "hol-light-core"], log)
     native = Service(f"http://127.0.0.1:{port}", proc, log)
     try:
-        _wait_healthy(native.url, proc, log, within_s=600)
+        wait_healthy(native.url, proc, log, within_s=600)
         cases = [("add_comm", "ARITH_TAC"), ("peirce", "ARITH_TAC"), ("peirce", "CHEAT_TAC"), ("gauss_sum", LOOP)]
         items = [
             {"suite": "hol-light-core", "problem": pid, "proof": proof, "id": n} for n, (pid, proof) in enumerate(cases)
