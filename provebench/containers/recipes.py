@@ -249,9 +249,14 @@ def recipe_hash(r: ImageRecipe, root: Path | None = None) -> str:
     return h.hexdigest()[:12]
 
 
+def _built_hash(r: ImageRecipe, root: Path | None) -> str:
+    """The recipe's hash with its base image's, all the way down: a change to any image under it is a new image."""
+    h = recipe_hash(r, root)
+    if r.base is not None:
+        h = hashlib.sha256((h + _built_hash(recipe(r.base), root)).encode()).hexdigest()[:12]
+    return h
+
+
 def recipe_id(r: ImageRecipe, revision: str | None = None, root: Path | None = None) -> str:
     """``name:hash`` of what this recipe builds now (from this revision of its outside source): its tag's tail."""
-    h = recipe_hash(r, root)
-    if r.base is not None:  # a new base image means a new image
-        h = hashlib.sha256((h + recipe_hash(recipe(r.base), root)).encode()).hexdigest()[:12]
-    return f"{r.name}:{h}" + (f"-{revision[:12]}" if revision else "")
+    return f"{r.name}:{_built_hash(r, root)}" + (f"-{revision[:12]}" if revision else "")

@@ -75,6 +75,10 @@ def test_the_recipe_hash_follows_the_recipe_sources_and_the_namespace_only_the_t
     server.write_text(server.read_text() + "(* a comment *)\n")
     assert containers.recipe_id(r, root=tmp_path) != containers.recipe_id(r)
     assert engine.tag_for(r) == "pbtest/" + containers.recipe_id(r, root=tmp_path)
+    # The check server is in every HOL Light image, through their bases: two levels down for native s2n-bignum.
+    for name in ("hol-light-native", "hol-light-s2n", "hol-light-s2n-native"):
+        on_top, commit = containers.recipe(name), "ac31a43db309"
+        assert containers.recipe_id(on_top, commit, root=tmp_path) != containers.recipe_id(on_top, commit)
 
 
 def test_the_package_list_hash_ignores_order_and_blank_lines_but_not_a_version() -> None:
