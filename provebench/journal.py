@@ -47,6 +47,7 @@ class AttemptRecord(BaseModel):
     messages: tuple[str, ...] = ()
     check_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    proof_seconds: float | None = None  # the proof's own CPU time, once compiled (HOL Light checkers)
     checker_digest: str | None = None  # for information: a rebuild of the same checker gets another digest
     checker_version: str | None = None
     checker_recipe: str | None = None  # with the version and package list: the checker's identity

@@ -268,6 +268,9 @@ class Verdict(BaseModel):
     messages: tuple[str, ...] = ()
     check_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    # The CPU time of the proof itself, once compiled (HOL Light): what s2n-bignum-bench's own times measure.
+    # cpu_seconds less this is the check's fixed cost (parsing, hiding equal theorems, compiling, forking).
+    proof_seconds: float | None = None
     checker: CheckerInfo | None = None
     # The goal checked, when the problem's statement is an expression computing it in the checker.
     computed_goal: str | None = None

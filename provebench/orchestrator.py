@@ -198,6 +198,7 @@ class Orchestrator:
             messages=verdict.messages,
             check_seconds=verdict.check_seconds,
             cpu_seconds=verdict.cpu_seconds,
+            proof_seconds=verdict.proof_seconds,
             checker_digest=checker.digest if checker else None,
             checker_version=checker.version if checker else None,
             checker_recipe=checker.recipe if checker else None,

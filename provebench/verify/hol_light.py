@@ -392,6 +392,7 @@ def verdict_from_reply(reply: ServerReply, checker: CheckerInfo | None) -> Verdi
         messages=tuple(m for m in (reply.detail.strip(), printing) if m),
         check_seconds=round(reply.wall_seconds, 6),
         cpu_seconds=round(reply.cpu_seconds, 6),
+        proof_seconds=None if reply.proof_seconds is None else round(reply.proof_seconds, 6),
         checker=checker,
         computed_goal=reply.goal or None,
     )

@@ -75,6 +75,7 @@ class ServerReply(BaseModel):
     output: str = ""
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    proof_seconds: float | None = None  # CPU time of the proof itself, after it compiled (None: it never ran)
 
 
 class SeekReply(BaseModel):
