@@ -42,8 +42,10 @@ ocamlfind ocamlopt -package compiler-libs.native-toplevel,camlp5,camlp5.pa_o.lin
     pb_native_main.cmx -o hol-native
 
 # What phrases compiled at run time need: the interfaces (and, for inlining, the .cmx) of what is linked.
+# HOL Light core's library as well, for whole programs built the benchmark's own way (benchmarks/native.py
+# measures a checker against them).
 mkdir -p "$out"
-cp hol-native hol_lib.cmi hol_lib.cmx hol_loader.cmi hol_loader.cmx bignum.cmi bignum.cmx \
+cp hol-native hol_lib.cmi hol_lib.cmx hol_lib.cmxa hol_lib.a hol_loader.cmi hol_loader.cmx bignum.cmi bignum.cmx \
     pb_proc.cmi pb_proc.cmx "$here/init.ml" "$out/"
 # hol.ml's own definitions that code outside HOL Light core reads (the check server's greeting, libraries).
 grep -E '^let (hol_version|temp_path) ' "$hol/hol.ml" >> "$out/init.ml"
