@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import statistics
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ from provebench.containers import DockerEngine, image_for_build, parse_image_ref
 from provebench.model import Problem, Status, System
 from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import load_suite
-from provebench.suites.s2n_bignum import TIMEOUT_SCALE
+from provebench.suites.s2n_bignum import S2N_ROOT_IN_IMAGE, TIMEOUT_SCALE
 from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
 from provebench.verify.registry import make_group_verifier
 
@@ -142,20 +141,19 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
             )
         proof_cpu[name] = {p.id: proof for p, _, proof in checked}
     if args.benchmark_build:
-        against_benchmark_build(settings, sample[0].context, sample, proof_cpu, args.repeat)
+        against_benchmark_build(settings, sample, proof_cpu, args.repeat)
 
 
 def against_benchmark_build(
-    settings: Settings, context: str, sample: list[Problem], proof_cpu: dict[str, dict[str, float]], repeat: int
+    settings: Settings, sample: list[Problem], proof_cpu: dict[str, dict[str, float]], repeat: int
 ) -> None:
     """Each variant's proof times against the benchmark's own build of each proof, here and now."""
     engine = DockerEngine(settings)
-    workdir = re.search(r'Sys\.chdir "([^"]+)"', context)
     built: dict[str, BenchmarkBuild] = {}
     for p in sample:
         r, revision = parse_image_ref(image_for_build(p.checker_image or "", CheckerBuild.NATIVE.value))
         image = engine.ensure_image(r, lambda _: None, revision)
-        built[p.id] = build_and_time(engine, image, p, workdir.group(1) if workdir else "/tmp", repeat)
+        built[p.id] = build_and_time(engine, image, p, S2N_ROOT_IN_IMAGE, repeat)  # where the suite's context cds
         print(
             f"  {p.id}: the benchmark's build: proof CPU {built[p.id].proof_cpu_s:.2f} s "
             f"(compiling the program {built[p.id].compile_s:.0f} s)",
