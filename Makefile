@@ -42,11 +42,16 @@ PYTEST_ARGS ?=
 # use both cores.
 # The Ray tests run after the others (beside them, their checker loads would crowd the time limits of
 # the others' checks), in a network namespace with only loopback (scripts/test-ray.sh).
+# Strict: a component this machine can have and lacks fails the run instead of skipping its tests
+# (tests/components.py). The order is random (pytest-randomly), its seed printed: PYTEST_SEED=N repeats it.
 test: env docker-engine browser kimina-client lint
 	$(BIN)/provebench images build hol-light
 	$(BIN)/provebench images build hol-light-native
-	PROVEBENCH_CHECKERS=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not ray" --durations=15 $(PYTEST_ARGS)
-	PROVEBENCH_CHECKERS=1 ./scripts/test-ray.sh $(BIN)
+	@seed=$${PYTEST_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "test order: --randomly-seed=$$seed (PYTEST_SEED=$$seed make test repeats it)"; \
+	PROVEBENCH_TEST_STRICT=1 PROVEBENCH_CHECKERS=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not ray" \
+	  -p randomly --randomly-seed=$$seed --durations=15 $(PYTEST_ARGS) && \
+	PROVEBENCH_TEST_STRICT=1 PROVEBENCH_CHECKERS=1 ./scripts/test-ray.sh $(BIN) -p randomly --randomly-seed=$$seed
 
 test-fast: env kimina-client
 	$(BIN)/pytest -q -m "not docker"

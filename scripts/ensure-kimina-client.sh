@@ -16,4 +16,5 @@ for py in python3.13 python3.12 /root/.pyenv/versions/3.13*/bin/python3 /root/.p
     exit 0
   fi
 done
-echo "ensure-kimina-client: no Python 3.12 or newer here; the kimina-client tests will be skipped" >&2
+echo "ensure-kimina-client: no Python 3.12 or newer here; install one (the Kimina API tests need kimina-client)" >&2
+exit 1

@@ -1,8 +1,15 @@
-"""Shared fixtures. Tests marked ``docker`` run real HOL Light in real containers;
-without a Docker engine they are skipped with that reason (shown by ``-ra``)."""
+"""Shared fixtures. Tests marked ``docker`` run real HOL Light in real containers.
+
+Without a component a test needs (the Docker engine, kimina-client, Chromium, Ray) the test is skipped
+with that reason, except under ``PROVEBENCH_TEST_STRICT=1`` (``make test``, hence CI): there a missing
+component fails the run, so that CI cannot pass by skipping. Only what cannot exist on these machines
+(the Lean image, a live API, the host's own HOL Light, data kept outside the repository) may skip there.
+Each run ends with the count of skips by reason.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
@@ -13,6 +20,7 @@ from provebench.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, find_suite
 from provebench.verify.api import Verifier
 from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
+from tests.components import STRICT
 
 
 @lru_cache(maxsize=1)
@@ -27,9 +35,25 @@ def docker_unavailable_reason() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any("docker" in item.keywords for item in items) or (reason := docker_unavailable_reason()) is None:
+        return
+    if STRICT:
+        pytest.exit(f"required component missing: Docker engine: {reason}", returncode=1)
     for item in items:
-        if "docker" in item.keywords and (reason := docker_unavailable_reason()) is not None:
+        if "docker" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The skips by reason, so a run that checked less than it seems to says so in its last lines."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reasons[str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)] += 1
+    if reasons:
+        terminalreporter.write_sep("-", f"skips by reason ({sum(reasons.values())})")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count:5d}  {reason.removeprefix('Skipped: ')}")
 
 
 @pytest.fixture(scope="session")

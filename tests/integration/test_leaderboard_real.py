@@ -26,6 +26,7 @@ from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config
 from provebench.settings import Settings
 from provebench.verify.api import Verifier
+from tests.components import missing_component
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -110,8 +111,11 @@ def test_round_trip_with_real_checks(trip: Trip, shared_verifier_factory: Factor
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it); the pages were not opened")
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (.[dev])")
+        missing_component("chromium", "Debian's chromium is not installed (make test installs it)")
+    try:
+        import playwright.sync_api as playwright
+    except ImportError:
+        missing_component("playwright", "a dev dependency (.[dev])")
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,

@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.docker,
     pytest.mark.slow,
     pytest.mark.s2n,
+    pytest.mark.timeout(3600),  # builds an image and loads s2n-bignum's base.ml (minutes)
     pytest.mark.skipif(
         not SRC or not Path(SRC, "arm", "proofs", "base.ml").is_file(),
         reason="PROVEBENCH_S2N_BIGNUM_SRC does not name an s2n-bignum checkout",

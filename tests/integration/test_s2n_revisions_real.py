@@ -30,7 +30,7 @@ def _has(clone: str | None, commit: str) -> bool:
     )
 
 
-pytestmark = [pytest.mark.slow, pytest.mark.s2n]
+pytestmark = [pytest.mark.slow, pytest.mark.s2n, pytest.mark.timeout(3600)]  # loads s2n-bignum proofs
 
 
 @pytest.mark.parametrize("name", list(REVISIONS))

@@ -26,6 +26,7 @@ from provebench.model import System
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
 from provebench.settings import Backend, Settings
+from tests.components import missing_component
 from tests.service_support import served
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ KEY = "kimina-key"
 def kimina(url: str, client: str, snippets: dict[str, str] | None = None, timeout: int = 20, key: str = KEY) -> Any:
     """What the real kimina-client makes of the service's answers."""
     if not KIMINA_PYTHON.exists():
-        pytest.skip(f"kimina-client needs Python 3.12+ in {KIMINA_PYTHON} (`make kimina-client` makes it)")
+        missing_component("kimina-client", f"needs Python 3.12+ in {KIMINA_PYTHON} (`make kimina-client` makes it)")
     ask = {"url": url, "key": key, "client": client, "timeout": timeout}
     ask["snippets"] = [{"id": k, "code": v} for k, v in (snippets or {}).items()]
     done = subprocess.run(
