@@ -50,6 +50,22 @@ def _remove_namespace(namespace: str) -> None:
                 client.images.remove(tag, force=True)
 
 
+def test_the_committed_pins_are_the_images_main_builds_here(settings: Settings) -> None:
+    # Stronger than the unit test's format check: the package list and HOL Light version the board pins
+    # are those of the image `make test` built from main's recipe on this machine.
+    engine = containers.DockerEngine(settings)
+    for pin in Board(COMMITTED).config().checkers:  # type: ignore[union-attr]
+        name, _, tail = pin.recipe.partition(":")
+        built = engine.find_image(containers.recipe(name), tail.partition("-")[2] or None)
+        assert built is not None, f"{pin.recipe}: not built here (make test builds it)"
+        assert (built.recipe, built.packages, built.version, built.system) == (
+            pin.recipe,
+            pin.packages,
+            pin.version,
+            pin.system,
+        ), "the committed board's pin is not main's image: republish it"
+
+
 @pytest.fixture(scope="module")
 def fresh_bundle(tmp_path_factory: pytest.TempPathFactory, settings: Settings, shared: Factory) -> Path:
     """What a maintainer makes on a new machine: the baseline on hol-light-core with main's image, submitted."""

@@ -8,6 +8,7 @@ in tests/integration/test_leaderboard_real.py and test_run.py.
 from __future__ import annotations
 
 import json
+import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from provebench.runconfig import build_config
 from provebench.settings import Settings
 from provebench.verify import registry
 from provebench.verify.api import Verifier
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import ScriptedVerifierDouble
 from tests.unit.test_submissions import _arith_passes, _double, _edit_attempts, _rewrite
 
@@ -119,3 +121,32 @@ def test_run_exits_3_when_attempts_end_in_error(
     assert main(argv) == code, capsys.readouterr().err
     statuses = {json.loads(line)["status"] for line in (out / "attempts.jsonl").read_text().splitlines()}
     assert ("ERROR" in statuses) == (code == 3)
+
+
+def test_the_api_key_is_in_no_file_a_run_writes_nor_in_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The README promises the key is read from its variable and never written: not in the config, the
+    # manifest, the journal, the summary, the report, the bundle, nor anything printed.
+    monkeypatch.setattr(registry, "factory_for", lambda _system: lambda _s, _p: ScriptedVerifierDouble(_arith_passes))
+    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
+    out = tmp_path / "run"
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as api:
+        argv = ["run", "--suite", "hol-light-core", "--prover", "openai", "--model", api.model]
+        argv += ["--base-url", api.base_url, "--api-key-env", "DOUBLE_API_KEY", "-n", "1", "--out", str(out)]
+        assert main([*argv, "--no-progress"]) == 0, capsys.readouterr().err
+        assert api.requests, "the double was never asked: the key was not used"
+    assert main(["report", str(out), "--html"]) == 0
+    assert main(["submit", str(out), "--name", "T", "--contact", "t@example.org", "--open-data", "full"]) == 0
+    printed = capsys.readouterr()
+    written = [f for f in out.rglob("*") if f.is_file()]
+    assert {"config.yaml", "manifest.json", "attempts.jsonl", "report.html", "submission.tar.gz"} <= {
+        f.name for f in written
+    }
+    with tarfile.open(out / "submission.tar.gz") as tar:
+        members = [tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()]  # type: ignore[union-attr]
+    for data in [f.read_bytes() for f in written] + members:
+        assert API_KEY.encode() not in data
+    assert API_KEY not in printed.out + printed.err
