@@ -12,7 +12,7 @@ import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError
@@ -53,12 +53,29 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
             raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
         os.set_blocking(fd, True)
         try:
-            data = f.read(max_bytes + 1)
+            data = _read_up_to(f, info.st_size, max_bytes)
         except OSError as exc:
             raise UserError(f"{path}: cannot read the {what}: {exc.strerror}") from None
     if len(data) > max_bytes:  # it grew while being read
         raise UserError(f"{path}: over the limit of {max_bytes} bytes for a {what}")
     return data
+
+
+def _read_up_to(f: IO[bytes], size: int, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``f``, whose size was ``size``.
+
+    ``read(n)`` allocates ``n`` bytes at once, so the file's own size is read first and any growth
+    (a file being written, or a /proc file that says 0) in bounded chunks after it.
+    """
+    chunks = [f.read(size + 1)]
+    total = len(chunks[0])
+    while total > size and total <= max_bytes:
+        chunk = f.read(min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
