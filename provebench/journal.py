@@ -8,16 +8,19 @@ filled up) is never read, and is cut off before appending again.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
-from provebench.inputs import first_error
+from provebench.inputs import first_error, read_bytes
 from provebench.model import Reason, Status
 
 JOURNAL_SCHEMA_VERSION = 1
+# Journals are read whole, as always; the bound only keeps a runaway file from taking the machine.
+MAX_JOURNAL_BYTES = 1 << 36
 
 
 class ApiRetry(BaseModel):
@@ -73,26 +76,42 @@ class AttemptRecord(BaseModel):
 
 def complete_lines(path: Path) -> list[tuple[int, bytes]]:
     """Each complete, non-blank line with its number; a torn last line (no newline after it) is left out."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return []
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    data = read_bytes(path, "journal", MAX_JOURNAL_BYTES)  # a FIFO or a device is refused, not waited on
     lines = data.split(b"\n")
     lines.pop()  # after the last newline: empty, or a line torn by a kill mid-write
     return [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
 
 
-def read_journal(path: Path) -> list[AttemptRecord]:
-    """Every complete record; a torn last line is ignored, any other bad line is an error."""
+def read_journal(path: Path, problems: Collection[str] | None = None) -> list[AttemptRecord]:
+    """Every complete record, verified; a torn last line is ignored, anything else wrong is an error.
+
+    With ``problems``, a record for any other problem is an error. Each (problem, sample, round)
+    has at most one verdict: ERROR records (no verdict: the checker failed) may come before it,
+    since a resumed run redoes them; any record after a verdict for the same key is an error,
+    as it would be counted twice or contradict the first.
+    """
     records = []
+    decided: dict[tuple[str, int, int], tuple[int, AttemptRecord]] = {}
     for n, line in complete_lines(path):
         try:
-            records.append(AttemptRecord.model_validate_json(line))
+            record = AttemptRecord.model_validate_json(line)
         except ValidationError as exc:
             where, msg = first_error(exc)
             raise UserError(f"{path}: line {n}: not an attempt record: {where or '(line)'}: {msg}") from None
+        if problems is not None and record.problem not in problems:
+            raise UserError(f"{path}: line {n}: attempt for problem {record.problem!r}, which the run does not list")
+        if (first := decided.get(record.key)) is not None:
+            m, earlier = first
+            what = "a duplicate of" if earlier.status is record.status else "a verdict conflicting with"
+            raise UserError(
+                f"{path}: line {n}: {what} line {m} for problem {record.problem!r}, sample {record.sample}, "
+                f"round {record.round} ({earlier.status.value} there, {record.status.value} here)"
+            )
+        if record.status is not Status.ERROR:
+            decided[record.key] = (n, record)
+        records.append(record)
     return records
 
 
