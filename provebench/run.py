@@ -155,6 +155,10 @@ class RunDir:
         """The run's own resolved config."""
         return build_config(read_config_file(self.config_path), {}, str(self.config_path))
 
+    def files(self) -> list[Path]:
+        """The run's own files: inputs of every command that reads the run, never one's output."""
+        return [self.config_path, self.manifest_path, self.journal_path, self.summary_path]
+
     def records(self) -> list[AttemptRecord]:
         """The journal's complete records, each for a problem of the manifest and each key decided once."""
         if not self.manifest_path.exists():
