@@ -7,6 +7,8 @@ Real run directories (``execute`` with the scripted checker double), real files;
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from provebench.cli import main
 from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
+from provebench.runconfig import build_config, read_config_file
 from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
@@ -93,6 +95,56 @@ def test_outputs_beside_the_run_are_written_whole(run: RunDir, capsys: pytest.Ca
     assert _snapshot(run) == before
 
 
+def _under_file_size_limit(code: str, limit: int) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a child whose files cannot grow past ``limit`` bytes: a write that dies half-way."""
+    prelude = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # so the write fails (EFBIG) instead of killing the child
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_a_write_that_dies_half_way_leaves_the_old_file(run: RunDir) -> None:
+    """A full disk or a size limit mid-write: the old report and config stay whole, and no temporary file."""
+    report = run.path / "report.html"
+    report.write_text("the old report")
+    child = _under_file_size_limit(
+        f"from provebench.cli import main; raise SystemExit(main(['report', {str(run.path)!r}, '--html']))", 4096
+    )
+    assert child.returncode == 2 and "cannot write" in child.stderr and "Traceback" not in child.stderr, child.stderr
+    assert report.read_text() == "the old report"
+    config = run.config_path.read_bytes()
+    assert len(config) > 64
+    code = (
+        "from pathlib import Path\nfrom provebench.run import RunDir\nfrom provebench.runconfig import write_config\n"
+        f"rd = RunDir(Path({str(run.path)!r}))\nwrite_config(rd.config(), rd.config_path)"
+    )
+    child = _under_file_size_limit(code, 64)
+    assert child.returncode != 0 and "cannot write" in child.stderr, child.stderr
+    assert run.config_path.read_bytes() == config
+    assert not [f for f in run.path.iterdir() if f.name.endswith(".tmp")]
+
+
+def test_a_bundle_or_summary_that_dies_half_way_leaves_the_old_one(run: RunDir, tmp_path: Path) -> None:
+    bundle = tmp_path / "old.tar.gz"
+    bundle.write_bytes(b"the old bundle")
+    argv = ["submit", str(run.path), "-o", str(bundle), *SUBMITTER]
+    child = _under_file_size_limit(f"from provebench.cli import main; raise SystemExit(main({argv!r}))", 256)
+    assert child.returncode == 2 and "cannot write" in child.stderr and "Traceback" not in child.stderr, child.stderr
+    assert bundle.read_bytes() == b"the old bundle"
+    summary = run.summary_path.read_bytes()
+    code = (
+        "import json\nfrom pathlib import Path\nfrom provebench.run import RunDir\n"
+        f"rd = RunDir(Path({str(run.path)!r}))\nrd.write_json(rd.summary_path, json.loads(rd.summary_path.read_text()))"
+    )
+    child = _under_file_size_limit(code, 64)
+    assert child.returncode != 0 and "cannot write" in child.stderr, child.stderr
+    assert run.summary_path.read_bytes() == summary
+    assert not [f for d in (run.path, tmp_path) for f in d.iterdir() if f.name.endswith(".tmp")]
+
+
 def test_a_selftest_journal_may_not_be_a_runs_journal_or_a_suites_file(
     run: RunDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -111,6 +163,11 @@ def test_an_import_into_an_existing_file_is_refused(tmp_path: Path, capsys: pyte
     target.write_text("keep me")
     _refused(capsys, ["suites", "import", "combibench", "--from", str(data), "--out", str(target)], "is a file")
     assert target.read_text() == "keep me"
+
+
+def test_run_config_is_written_whole_and_reads_back(run: RunDir) -> None:
+    assert build_config(read_config_file(run.config_path), {}, "t") == run.config()
+    assert not [p for p in run.path.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_a_board_page_folder_in_the_way_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
