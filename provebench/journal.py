@@ -8,9 +8,9 @@ filled up) is never read, and is cut off before appending again.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Collection
 from pathlib import Path
-from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -115,45 +115,67 @@ def read_journal(path: Path, problems: Collection[str] | None = None) -> list[At
     return records
 
 
-def cut_torn_tail(path: Path) -> None:
+def _cut_torn_tail(fd: int) -> None:
     """Truncate after the last newline, so the next record starts on a line of its own."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
+    size = os.fstat(fd).st_size
     chunk = 1 << 16
-    with path.open("rb+") as f:
-        end = size
-        while end > 0:
-            start = max(0, end - chunk)
-            f.seek(start)
-            cut = f.read(end - start).rfind(b"\n")
-            if cut >= 0:
-                end = start + cut + 1
-                break
-            end = start
-        if end != size:
-            f.truncate(end)
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        cut = os.pread(fd, end - start, start).rfind(b"\n")
+        if cut >= 0:
+            end = start + cut + 1
+            break
+        end = start
+    if end != size:
+        os.ftruncate(fd, end)
 
 
 class Lines:
-    """Appends JSON lines to one file; a torn last line is cut off first. One writer at a time."""
+    """Appends JSON lines to one regular file; a torn last line is cut off first. One writer at a time.
+
+    Each line goes to the OS in unbuffered writes; if one fails part-way (disk full, size limit) the
+    part already written is cut off again, so the file keeps only whole lines and can be appended to.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
 
     def open(self) -> None:
-        """Open for appending, first cutting off a torn last line."""
-        cut_torn_tail(self.path)
-        self._file = self.path.open("a", encoding="utf-8")
+        """Open for appending, first cutting off a torn last line; one-line errors."""
+        try:
+            # O_NONBLOCK: a FIFO in the journal's place is refused below instead of waited on
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot open the journal: {exc.strerror}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UserError(f"{self.path}: the journal is not a regular file")
+            _cut_torn_tail(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise UserError(f"{self.path}: cannot append to the journal: {exc.strerror}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
 
     def write(self, line: str) -> None:
-        """One line (JSON without newlines), flushed to the OS."""
-        if self._file is None:
+        """One line (JSON without newlines), in the OS when this returns; OSError if it could not be written."""
+        if self._fd is None:
             raise RuntimeError(f"{self.path} is not open")
-        self._file.write(line + "\n")
-        self._file.flush()
+        data = memoryview((line + "\n").encode("utf-8"))
+        before = os.fstat(self._fd).st_size
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, before)  # no half line for the next record to be glued to
+            except OSError:
+                pass  # then the torn line is cut when the journal is next opened
+            raise
 
     def __enter__(self) -> Lines:
         self.open()
@@ -164,13 +186,12 @@ class Lines:
 
     def close(self) -> None:
         """Flush to disk and close."""
-        if self._file is not None:
+        if self._fd is not None:
             try:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                os.fsync(self._fd)
             finally:
-                self._file.close()
-                self._file = None
+                os.close(self._fd)
+                self._fd = None
 
 
 class Journal(Lines):
