@@ -7,7 +7,6 @@ are written atomically. Adding entries is in ``leaderboard``; republishing in ``
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from provebench.errors import UserError
 from provebench.inputs import first_error, read_yaml
 from provebench.journal import AttemptRecord, read_journal
 from provebench.model import CheckerInfo, Status
+from provebench.outputs import write_atomic
 from provebench.stats import CategorySummary, ProblemCounts
 
 BOARD_FILE = "board.yaml"
@@ -172,16 +172,11 @@ class Board:
 
     def write_entry_file(self, entry: Entry) -> None:
         """Replace an existing entry's ``entry.json`` atomically (its attempts stay)."""
-        target = self.path / ENTRIES_DIR / entry.id / ENTRY_FILE
-        tmp = target.with_name(ENTRY_FILE + ".tmp")
-        tmp.write_text(entry.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(self.path / ENTRIES_DIR / entry.id / ENTRY_FILE, entry.model_dump_json(indent=2) + "\n")
 
     def write_config(self, config: BoardConfig) -> None:
         """Write ``board.yaml`` atomically."""
-        tmp = self.config_path.with_name(BOARD_FILE + ".tmp")
-        tmp.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        os.replace(tmp, self.config_path)
+        write_atomic(self.config_path, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
 
 
 def published(records: Sequence[AttemptRecord], open_data: str) -> list[AttemptRecord]:

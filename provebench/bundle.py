@@ -30,6 +30,7 @@ from provebench import __version__
 from provebench.errors import UserError
 from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Status
+from provebench.outputs import write_atomic
 from provebench.run import RunDir, summarize_run
 from provebench.stats import latest_records
 
@@ -258,19 +259,18 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
 
 
 def write_tar(out: Path, members: dict[str, bytes]) -> None:
-    """A gzipped tar of regular files with fixed metadata, written atomically."""
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-            for name, data in members.items():
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                info.mode = 0o644
-                tar.addfile(info, io.BytesIO(data))
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{out}: cannot write the bundle: {exc.strerror}") from None
+    """A gzipped tar of regular files with fixed metadata, written atomically.
+
+    Built in memory (the members are there already), so the file on disk is only ever written whole.
+    """
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    write_atomic(out, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- reading

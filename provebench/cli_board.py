@@ -19,6 +19,7 @@ from provebench.board_maintenance import MaintenanceHooks, audit, republish
 from provebench.errors import UserError
 from provebench.inputs import first_error
 from provebench.leaderboard import AddHooks, add_entry
+from provebench.outputs import guard_output, write_atomic
 from provebench.run import RunDir
 from provebench.settings import Settings
 
@@ -34,14 +35,14 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, out: Console, err: 
             raise UserError(
                 "--name, --contact and --open-data are for provebench bundles, not --format s2n-bignum-bench"
             )
-        target = Path(args.out) if args.out else rundir.path / "answers.zip"
+        target = guard_output(Path(args.out) if args.out else rundir.path / "answers.zip", rundir.files(), "answers")
         rows = exports.write_s2n_bignum_bench_zip(rundir, target, settings.suites_dir)
         out.print(f"wrote {target}: {rows} answers in the s2n-bignum-bench leaderboard's CSV, zipped", markup=False)
         return EXIT_OK
     missing = [f"--{n.replace('_', '-')}" for n in ("name", "contact", "open_data") if not getattr(args, n)]
     if missing:
         raise UserError(f"a submission bundle needs {', '.join(missing)}")
-    target = Path(args.out) if args.out else rundir.path / "submission.tar.gz"
+    target = guard_output(Path(args.out) if args.out else rundir.path / "submission.tar.gz", rundir.files(), "bundle")
     try:
         submitter = bundle.Submitter(name=args.name, contact=args.contact, open_data=args.open_data)
     except ValidationError as exc:
@@ -147,9 +148,9 @@ def _verify(
 def _render(board: Board, settings: Settings, out: Console) -> int:
     if not board.path.is_dir():
         raise UserError(f"{board.path}: no such board folder")
-    html, md = pages.render_board(board, settings.suites_dir)
-    (board.path / "index.html").write_text(html, encoding="utf-8")
-    (board.path / "README.md").write_text(md, encoding="utf-8")
+    pages_out = [guard_output(board.path / name, (), "board page") for name in ("index.html", "README.md")]
+    for path, text in zip(pages_out, pages.render_board(board, settings.suites_dir), strict=True):
+        write_atomic(path, text)
     out.print(f"wrote {board.path / 'index.html'} and {board.path / 'README.md'}", markup=False)
     return EXIT_OK
 
@@ -189,11 +190,8 @@ class _AddProgress:
 def write_report(rundir_arg: str, target: str | None, out: Console) -> int:
     """``provebench report RUNDIR --html``."""
     rundir = RunDir.existing(Path(rundir_arg))
-    path = Path(target) if target else rundir.path / REPORT_FILE
-    try:
-        path.write_text(pages.render_run_report(rundir), encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot write the report: {exc.strerror}") from None
+    path = guard_output(Path(target) if target else rundir.path / REPORT_FILE, rundir.files(), "report")
+    write_atomic(path, pages.render_run_report(rundir))
     out.print(f"wrote {path}", markup=False)
     return EXIT_OK
 

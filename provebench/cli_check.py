@@ -273,7 +273,9 @@ def cmd_suites(args: argparse.Namespace, settings: Settings) -> int:
     plan = selftest.plan_selftest(suite, args.sample, args.seed, args.max_timeout)
     if plan.left_out:
         _err.print(f"left out (timeout over {args.max_timeout:g} s): {', '.join(plan.left_out)}", markup=False)
-    journal = selftest.SelftestJournal(Path(args.journal), suite) if args.journal else None
+    journal = (
+        selftest.SelftestJournal(selftest.journal_path(Path(args.journal), suite), suite) if args.journal else None
+    )
     ensure_images(settings, {p.checker_image for p in plan.problems})
     earlier = selftest.still_valid(journal, plan.problems, settings) if journal else {}
     if earlier:

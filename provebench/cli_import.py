@@ -15,6 +15,8 @@ EXIT_OK = 0
 
 def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Console) -> int:
     """``provebench suites import``."""
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"{args.out}: is a file; --out names a new suite folder")  # the importers write folders
     if args.benchmark == "combibench":
         if args.timeout_scale is not None:
             raise UserError("--timeout-scale is for s2n-bignum, whose timeouts were set for a native build")

@@ -16,6 +16,7 @@ from pathlib import Path
 from provebench.errors import UserError
 from provebench.model import Problem
 from provebench.names import SUBMISSION_FORMATS
+from provebench.outputs import write_atomic
 from provebench.run import RunDir
 from provebench.stats import latest_records
 from provebench.suites.load import find_suite
@@ -72,8 +73,5 @@ def write_s2n_bignum_bench_zip(rundir: RunDir, target: Path, suites_dir: Path) -
         info = zipfile.ZipInfo(CSV_MEMBER, date_time=_ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(info, text.encode("utf-8"))
-    try:
-        target.write_bytes(buffer.getvalue())
-    except OSError as exc:
-        raise UserError(f"{target}: cannot write: {exc.strerror}") from None
+    write_atomic(target, buffer.getvalue())
     return rows

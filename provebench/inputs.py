@@ -12,7 +12,7 @@ import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError
@@ -53,12 +53,29 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
             raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
         os.set_blocking(fd, True)
         try:
-            data = f.read(max_bytes + 1)
+            data = _read_up_to(f, info.st_size, max_bytes)
         except OSError as exc:
             raise UserError(f"{path}: cannot read the {what}: {exc.strerror}") from None
     if len(data) > max_bytes:  # it grew while being read
         raise UserError(f"{path}: over the limit of {max_bytes} bytes for a {what}")
     return data
+
+
+def _read_up_to(f: IO[bytes], size: int, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of ``f``, whose size was ``size``.
+
+    ``read(n)`` allocates ``n`` bytes at once, so the file's own size is read first and any growth
+    (a file being written, or a /proc file that says 0) in bounded chunks after it.
+    """
+    chunks = [f.read(size + 1)]
+    total = len(chunks[0])
+    while total > size and total <= max_bytes:
+        chunk = f.read(min(1 << 20, max_bytes + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -101,6 +118,8 @@ def parse_json(text: str | bytes, where: str, limit: int = MAX_DEPTH) -> Any:
         raise UserError(f"{where}: not UTF-8 text") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise UserError(f"{where}: invalid JSON: a number too long to read") from None
     return check_depth(value, where, limit)
 
 
@@ -111,9 +130,16 @@ def parse_yaml(text: str, where: str, limit: int = MAX_DEPTH) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{where}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or "cannot be parsed").split())
+        raise UserError(f"{where}: invalid YAML{at}: {problem}") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
+    except (ValueError, LookupError, AttributeError, TypeError):
+        # PyYAML's own constructors fail so on values their explicit tag does not fit
+        # (`!!int abc`, `!!timestamp 2020-13-45`, `!!bool maybe`), and on integers too long to convert.
+        raise UserError(
+            f"{where}: invalid YAML: a value that its type cannot hold (a bad !!tag or a huge number)"
+        ) from None
     return check_depth(value, where, limit)
 
 
@@ -148,7 +174,9 @@ def read_jsonl(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
 def first_error(exc: ValidationError) -> tuple[str, str]:
     """Where the first validation error is (dotted path, may be empty) and what it says."""
     err = exc.errors()[0]
-    return ".".join(str(part) for part in err["loc"]), str(err["msg"]).removeprefix("Value error, ")
+    # keys come from the input: one with a newline or other control character is shown quoted, on one line
+    where = ".".join(str(part) if str(part).isprintable() else repr(part) for part in err["loc"])
+    return where, " ".join(str(err["msg"]).removeprefix("Value error, ").split())
 
 
 def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:

@@ -8,16 +8,19 @@ filled up) is never read, and is cut off before appending again.
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Collection
 from pathlib import Path
-from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
-from provebench.inputs import first_error
+from provebench.inputs import first_error, read_bytes
 from provebench.model import Reason, Status
 
 JOURNAL_SCHEMA_VERSION = 1
+# Journals are read whole, as always; the bound only keeps a runaway file from taking the machine.
+MAX_JOURNAL_BYTES = 1 << 36
 
 
 class ApiRetry(BaseModel):
@@ -73,68 +76,106 @@ class AttemptRecord(BaseModel):
 
 def complete_lines(path: Path) -> list[tuple[int, bytes]]:
     """Each complete, non-blank line with its number; a torn last line (no newline after it) is left out."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return []
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    data = read_bytes(path, "journal", MAX_JOURNAL_BYTES)  # a FIFO or a device is refused, not waited on
     lines = data.split(b"\n")
     lines.pop()  # after the last newline: empty, or a line torn by a kill mid-write
     return [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
 
 
-def read_journal(path: Path) -> list[AttemptRecord]:
-    """Every complete record; a torn last line is ignored, any other bad line is an error."""
+def read_journal(path: Path, problems: Collection[str] | None = None) -> list[AttemptRecord]:
+    """Every complete record, verified; a torn last line is ignored, anything else wrong is an error.
+
+    With ``problems``, a record for any other problem is an error. Each (problem, sample, round)
+    has at most one verdict: ERROR records (no verdict: the checker failed) may come before it,
+    since a resumed run redoes them; any record after a verdict for the same key is an error,
+    as it would be counted twice or contradict the first.
+    """
     records = []
+    decided: dict[tuple[str, int, int], tuple[int, AttemptRecord]] = {}
     for n, line in complete_lines(path):
         try:
-            records.append(AttemptRecord.model_validate_json(line))
+            record = AttemptRecord.model_validate_json(line)
         except ValidationError as exc:
             where, msg = first_error(exc)
             raise UserError(f"{path}: line {n}: not an attempt record: {where or '(line)'}: {msg}") from None
+        if problems is not None and record.problem not in problems:
+            raise UserError(f"{path}: line {n}: attempt for problem {record.problem!r}, which the run does not list")
+        if (first := decided.get(record.key)) is not None:
+            m, earlier = first
+            what = "a duplicate of" if earlier.status is record.status else "a verdict conflicting with"
+            raise UserError(
+                f"{path}: line {n}: {what} line {m} for problem {record.problem!r}, sample {record.sample}, "
+                f"round {record.round} ({earlier.status.value} there, {record.status.value} here)"
+            )
+        if record.status is not Status.ERROR:
+            decided[record.key] = (n, record)
+        records.append(record)
     return records
 
 
-def cut_torn_tail(path: Path) -> None:
+def _cut_torn_tail(fd: int) -> None:
     """Truncate after the last newline, so the next record starts on a line of its own."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
+    size = os.fstat(fd).st_size
     chunk = 1 << 16
-    with path.open("rb+") as f:
-        end = size
-        while end > 0:
-            start = max(0, end - chunk)
-            f.seek(start)
-            cut = f.read(end - start).rfind(b"\n")
-            if cut >= 0:
-                end = start + cut + 1
-                break
-            end = start
-        if end != size:
-            f.truncate(end)
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        cut = os.pread(fd, end - start, start).rfind(b"\n")
+        if cut >= 0:
+            end = start + cut + 1
+            break
+        end = start
+    if end != size:
+        os.ftruncate(fd, end)
 
 
 class Lines:
-    """Appends JSON lines to one file; a torn last line is cut off first. One writer at a time."""
+    """Appends JSON lines to one regular file; a torn last line is cut off first. One writer at a time.
+
+    Each line goes to the OS in unbuffered writes; if one fails part-way (disk full, size limit) the
+    part already written is cut off again, so the file keeps only whole lines and can be appended to.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
 
     def open(self) -> None:
-        """Open for appending, first cutting off a torn last line."""
-        cut_torn_tail(self.path)
-        self._file = self.path.open("a", encoding="utf-8")
+        """Open for appending, first cutting off a torn last line; one-line errors."""
+        try:
+            # O_NONBLOCK: a FIFO in the journal's place is refused below instead of waited on
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot open the journal: {exc.strerror}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UserError(f"{self.path}: the journal is not a regular file")
+            _cut_torn_tail(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise UserError(f"{self.path}: cannot append to the journal: {exc.strerror}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
 
     def write(self, line: str) -> None:
-        """One line (JSON without newlines), flushed to the OS."""
-        if self._file is None:
+        """One line (JSON without newlines), in the OS when this returns; OSError if it could not be written."""
+        if self._fd is None:
             raise RuntimeError(f"{self.path} is not open")
-        self._file.write(line + "\n")
-        self._file.flush()
+        data = memoryview((line + "\n").encode("utf-8"))
+        before = os.fstat(self._fd).st_size
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, before)  # no half line for the next record to be glued to
+            except OSError:
+                pass  # then the torn line is cut when the journal is next opened
+            raise
 
     def __enter__(self) -> Lines:
         self.open()
@@ -145,13 +186,12 @@ class Lines:
 
     def close(self) -> None:
         """Flush to disk and close."""
-        if self._file is not None:
+        if self._fd is not None:
             try:
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                os.fsync(self._fd)
             finally:
-                self._file.close()
-                self._file = None
+                os.close(self._fd)
+                self._fd = None
 
 
 class Journal(Lines):

@@ -38,6 +38,7 @@ from provebench.engine import Engine, starting_line
 from provebench.errors import UserError
 from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Problem, Status
+from provebench.outputs import write_atomic
 from provebench.settings import Settings
 from provebench.stats import ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
@@ -235,8 +236,8 @@ def _write_entry(board: Board, entry: Entry, attempts: list[AttemptRecord]) -> N
     tmp = entries / f".{entry.id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    (tmp / ENTRY_FILE).write_text(entry.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    (tmp / PUBLISHED_ATTEMPTS).write_text("".join(r.model_dump_json() + "\n" for r in attempts), encoding="utf-8")
+    write_atomic(tmp / ENTRY_FILE, entry.model_dump_json(indent=2) + "\n")  # flushed before the folder swap
+    write_atomic(tmp / PUBLISHED_ATTEMPTS, "".join(r.model_dump_json() + "\n" for r in attempts))
     target = entries / entry.id
     if target.exists():  # only a stale entry gets here: the resubmission replaces it
         old = entries / f".{entry.id}.old"

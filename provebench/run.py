@@ -30,7 +30,9 @@ from provebench.journal import AttemptRecord, Journal, read_journal
 from provebench.layouts import BenchmarkLayout
 from provebench.model import Problem
 from provebench.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
+from provebench.outputs import write_atomic
 from provebench.provers.api import Prover
+from provebench.run_manifest import read_run_manifest
 from provebench.runconfig import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
 from provebench.settings import Settings
 from provebench.stats import ProblemRef, Summary, summarize
@@ -140,32 +142,31 @@ class RunDir:
             self._lock = None
 
     def read_manifest(self) -> dict[str, Any]:
-        """The manifest, or a one-line error."""
-        try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(
-                f"{self.path}: the run has no {MANIFEST_FILE} yet (it stopped before its checker started)"
-            ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise UserError(f"{self.manifest_path}: not valid JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("problems"), list):
-            raise UserError(f"{self.manifest_path}: not a provebench run manifest")
-        return data
+        """The manifest, checked; a one-line error if it is missing or is not a run manifest."""
+        if not self.manifest_path.exists():
+            raise UserError(f"{self.path}: the run has no {MANIFEST_FILE} yet (it stopped before its checker started)")
+        return read_run_manifest(self.manifest_path)
 
     def write_json(self, path: Path, data: Any) -> None:
-        """Write JSON atomically (temporary file, then rename)."""
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        """Write JSON whole or not at all."""
+        write_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
     def config(self) -> RunConfig:
         """The run's own resolved config."""
         return build_config(read_config_file(self.config_path), {}, str(self.config_path))
 
+    def files(self) -> list[Path]:
+        """The run's own files: inputs of every command that reads the run, never one's output."""
+        return [self.config_path, self.manifest_path, self.journal_path, self.summary_path]
+
     def records(self) -> list[AttemptRecord]:
-        """The journal's complete records."""
-        return read_journal(self.journal_path)
+        """The journal's complete records, each for a problem of the manifest and each key decided once."""
+        if not self.manifest_path.exists():
+            records = read_journal(self.journal_path)
+            if records:  # attempts whose problems nothing names: they cannot be told apart from another run's
+                raise UserError(f"{self.path}: the journal holds attempts but the run's {MANIFEST_FILE} is missing")
+            return records
+        return read_journal(self.journal_path, {p["id"] for p in self.read_manifest()["problems"]})
 
 
 def summarize_run(rundir: RunDir, config: RunConfig) -> Summary:
@@ -242,6 +243,33 @@ def _manifest(plan: RunPlan, prover: Prover, engine: Engine, old: dict[str, Any]
     }
 
 
+def resumed_manifest(rundir: RunDir, plan: RunPlan) -> dict[str, Any] | None:
+    """The manifest of the run to resume, if it got that far; a refusal for what would mix two runs in one journal.
+
+    The manifest pins the suite's content and the problems the journal's attempts were made on: a
+    resume without it could not tell whether its attempts were on the statements checked now.
+    """
+    if not rundir.manifest_path.exists():
+        if read_journal(rundir.journal_path):
+            raise UserError(
+                f"{rundir.path}: cannot resume: the journal holds attempts but {MANIFEST_FILE} is missing, so "
+                "what they were made on cannot be checked; start a new run"
+            )
+        return None  # stopped before anything was journalled: nothing to mix up
+    old = rundir.read_manifest()
+    if old["suite"]["content_hash"] != plan.suite.content_hash:
+        raise UserError(
+            f"suite {plan.suite.name} changed since this run started "
+            f"({old['suite']['content_hash'][:19]} then, {plan.suite.content_hash[:19]} now); start a new run"
+        )
+    if {p["id"] for p in old["problems"]} != {p.id for p in plan.problems}:
+        raise UserError(
+            f"{rundir.path}: cannot resume: the run's problems changed since it started (a problems file "
+            "edited since?); start a new run"
+        )
+    return old
+
+
 def execute(
     plan: RunPlan,
     rundir: RunDir,
@@ -253,12 +281,7 @@ def execute(
 ) -> Summary:
     """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early."""
     config = plan.config
-    old = rundir.read_manifest() if resume and rundir.manifest_path.exists() else None
-    if old is not None and old["suite"]["content_hash"] != plan.suite.content_hash:
-        raise UserError(
-            f"suite {plan.suite.name} changed since this run started "
-            f"({old['suite']['content_hash'][:19]} then, {plan.suite.content_hash[:19]} now); start a new run"
-        )
+    old = resumed_manifest(rundir, plan) if resume else None
     write_config(config, rundir.config_path)
     done = rundir.records()
     chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from provebench.errors import UserError
 from provebench.inputs import first_error, read_lines, read_yaml
+from provebench.outputs import write_atomic
 
 CONFIG_FILE = "config.yaml"
 COMBIBENCH_SAMPLES = 16  # CombiBench's protocol: pass@16
@@ -126,9 +127,9 @@ def build_config(base: dict[str, Any], overrides: dict[str, Any], source: str) -
 
 
 def write_config(config: RunConfig, path: Path) -> None:
-    """Write the resolved config as YAML."""
+    """Write the resolved config as YAML, whole or not at all."""
     data = config.model_dump(mode="json", exclude_none=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    write_atomic(path, yaml.safe_dump(data, sort_keys=False))
 
 
 def read_ids_file(path: Path) -> list[str]:

@@ -17,6 +17,7 @@ from provebench.engine import Engine
 from provebench.errors import UserError
 from provebench.journal import Lines, complete_lines
 from provebench.model import Problem, Status, Verdict
+from provebench.outputs import guard_output
 from provebench.settings import Settings
 from provebench.suites.load import Suite
 
@@ -46,6 +47,11 @@ def plan_selftest(suite: Suite, sample: int | None, seed: int, max_timeout_s: fl
     if not keep:
         raise UserError(f"every problem to check has a timeout over --max-timeout {max_timeout_s:g} s")
     return SelftestPlan(keep, [p.id for p in sampled if p not in keep])
+
+
+def journal_path(path: Path, suite: Suite) -> Path:
+    """``--journal``, unless appending to it would write into a run's files or the suite's own."""
+    return guard_output(path, (f for f in suite.path.rglob("*") if f.is_file()), "selftest journal")
 
 
 class SelftestJournal:

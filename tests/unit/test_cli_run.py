@@ -81,7 +81,7 @@ def test_report_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     (tmp_path / "config.yaml").write_text("suite: hol-light-core\n")
     _fails(capsys, ["report", str(tmp_path)], "has no manifest.json yet")
     (tmp_path / "manifest.json").write_text("{broken")
-    _fails(capsys, ["report", str(tmp_path)], "manifest.json: not valid JSON")
+    _fails(capsys, ["report", str(tmp_path)], "manifest.json: invalid JSON")
 
 
 def test_a_run_directory_in_use_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

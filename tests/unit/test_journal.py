@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,8 @@ import pytest
 from provebench.errors import UserError
 from provebench.journal import AttemptRecord, Journal, read_journal
 from provebench.model import Reason, Status
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rec(problem: str, sample: int = 0) -> AttemptRecord:
@@ -57,3 +62,33 @@ def test_a_corrupt_line_in_the_middle_is_a_one_line_error(tmp_path: Path) -> Non
 def test_every_record_has_the_required_keys(tmp_path: Path) -> None:
     line = _rec("a").model_dump(mode="json")
     assert {"problem", "sample", "round", "status", "schema_version"} <= set(line)
+
+
+def test_an_append_that_fails_part_way_leaves_only_whole_lines(tmp_path: Path) -> None:
+    """A size limit (or a full disk) mid-record: the part written is cut off, and later appends stay readable."""
+    path = tmp_path / "attempts.jsonl"
+    path.write_text(_rec("a").model_dump_json() + "\n")
+    code = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from provebench.journal import AttemptRecord, Journal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # so the write fails (EFBIG) instead of killing us
+        f"path = Path({str(path)!r})\n"
+        "rec = lambda p: AttemptRecord(problem=p, sample=0, round=0, status='FAIL', reason='tactic-failed')\n"
+        "j = Journal(path)\nj.open()\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 40, resource.RLIM_INFINITY))\n"
+        "try:\n    j.append(rec('b'))\nexcept OSError:\n    print('failed')\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n"
+        "j.append(rec('c'))\nj.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert child.returncode == 0 and child.stdout == "failed\n", child.stderr
+    assert [r.problem for r in read_journal(path)] == ["a", "c"]
+
+
+def test_a_fifo_in_the_journals_place_is_refused_not_waited_on(tmp_path: Path) -> None:
+    path = tmp_path / "attempts.jsonl"
+    os.mkfifo(path)
+    with pytest.raises(UserError, match="not a regular file|cannot open the journal"):
+        Journal(path).open()

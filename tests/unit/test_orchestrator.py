@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -145,13 +146,17 @@ def test_no_proof_costs_no_check(tmp_path: Path) -> None:
     assert verifier.calls == []
 
 
-def test_a_full_disk_stops_the_run_with_a_clear_error() -> None:
+def test_a_full_disk_stops_the_run_with_a_clear_error(tmp_path: Path) -> None:
     problem = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
-    journal = Journal(Path("/dev/full"))  # every write fails with ENOSPC
-    journal.open()
+    journal = Journal(tmp_path / "attempts.jsonl")
+    journal.open()  # a journal must be a regular file; the disk fills up after it is opened:
+    full = os.open("/dev/full", os.O_WRONLY)  # every write fails with ENOSPC
+    assert journal._fd is not None
+    os.dup2(full, journal._fd)
+    os.close(full)
     engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(passes_if("wrong")))
     orchestrator = Orchestrator(ScriptedProver(), engine, journal, limits=Limits())
-    with pytest.raises(RunStopped, match="cannot write the journal /dev/full: No space left on device"):
+    with pytest.raises(RunStopped, match="cannot write the journal .*attempts.jsonl: No space left on device"):
         asyncio.run(orchestrator.run(pending_chains([problem], 1, 0, True, [])))
 
 
