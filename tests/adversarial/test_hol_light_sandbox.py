@@ -19,16 +19,26 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 CORPUS = Path(__file__).parent / "hol_light" / "sandbox"
 # What stops each one: the read-only root, no network, the pids limit, the hard rlimits a check
-# cannot raise (no capabilities), and a shell that can change nothing outside /tmp.
+# cannot raise, dropped capabilities, no new privileges, and a shell that can change nothing outside /tmp.
 STOPPED = {
     "write_outside_tmp": {"exception"},
-    "write_home": {"exception"},
+    "write_var_tmp": {"exception"},
     "open_socket": {"tactic-failed"},
+    "network_interfaces": {"tactic-failed"},
+    "capabilities": {"tactic-failed"},
+    "new_privileges": {"tactic-failed"},
     # fork fails with EAGAIN at the pids limit; on a loaded machine the check child may instead be killed
     # while its children pile up: either way a FAIL.
     "fork_unbounded": {"exception", "crashed", "no-result"},
     "raise_limits": {"tactic-failed"},
     "run_shell": {"tactic-failed"},
+}
+# Where the failure must say which guard held: the check ran to the evidence, it did not just crash.
+HELD_BY = {
+    "write_var_tmp": "Read-only file system",
+    "network_interfaces": "sandbox held: loopback only",
+    "capabilities": "sandbox held: no capabilities",
+    "new_privileges": "sandbox held: no new privileges",
 }
 
 
@@ -43,6 +53,8 @@ def test_the_container_stops_what_vetting_would(
     problem = core_suite.problem("add_comm")
     v = each_hol_verifier.check_unvetted_for_tests(problem, (CORPUS / f"{name}.ml").read_text(), timeout_s=60)
     assert v.status is Status.FAIL and v.reason.value in STOPPED[name], (v.status, v.reason, v.messages)
+    if name in HELD_BY:
+        assert any(HELD_BY[name] in m for m in v.messages), v.messages
     # The checker is unharmed: its next check of a valid proof passes.
     assert each_hol_verifier.check(problem, "ARITH_TAC").status is Status.PASS
 

@@ -1,0 +1,8 @@
+(* Passes only if the check may gain privileges through exec (the container sets no-new-privileges). *)
+let ic = open_in "/proc/self/status" in
+let rec field name = match input_line ic with
+  | line when String.length line > String.length name && String.sub line 0 (String.length name) = name ->
+      close_in ic; String.trim (String.sub line (String.length name) (String.length line - String.length name))
+  | _ -> field name
+  | exception End_of_file -> close_in ic; "" in
+if field "NoNewPrivs:" <> "1" then ARITH_TAC else failwith "sandbox held: no new privileges"
