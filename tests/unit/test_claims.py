@@ -26,10 +26,6 @@ KEYS = {"id", "claim", "source", "tests", "gap", "note"}
 KNOWN_GAPS = {
     "check-exits-3-on-an-error-verdict",
     "vetting-passes-every-s2n-reference-proof",
-    "sandbox-read-only-root",
-    "sandbox-capabilities-dropped",
-    "sandbox-no-new-privileges",
-    "resume-refuses-a-changed-suite",
     "suite-hash-covers-contexts",
     "service-request-timeout-capped",
     "kimina-no-named-theorem-is-not-pass",
