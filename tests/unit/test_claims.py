@@ -24,9 +24,7 @@ KEYS = {"id", "claim", "source", "tests", "gap", "note"}
 
 # Guarantees no test guards yet; each claim carries a `gap:` saying which test is missing.
 KNOWN_GAPS = {
-    "check-exits-3-on-an-error-verdict",
     "vetting-passes-every-s2n-reference-proof",
-    "suite-hash-covers-contexts",
     "service-request-timeout-capped",
     "kimina-no-named-theorem-is-not-pass",
 }
