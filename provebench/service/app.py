@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
@@ -45,7 +46,9 @@ from provebench.service.models import (
 from provebench.service.remote import problem_hash
 from provebench.service.state import ApiError, ServiceState, check_size
 from provebench.settings import memory_budget_mb
-from provebench.suites.load import Suite, find_suite
+from provebench.suites.load import Suite, load_suite
+
+log = logging.getLogger(__name__)
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -54,12 +57,24 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 
 def suite_named(state: ServiceState, name: str) -> Suite:
-    """A suite by name or folder, loaded once and planned whole (a template context holds all its problems)."""
+    """A suite the service was started with, by name, loaded once and planned whole.
+
+    (A template context holds all its problems.) Errors name suites, never a folder of the server.
+    """
     if name not in state.suites:
+        folder = state.suite_folders.get(name)
+        if folder is None:
+            known = ", ".join(sorted(state.suite_folders)) or "none"
+            raise ApiError(
+                404,
+                f"this service serves no suite {name!r} (it serves: {known}); to serve a suite folder,"
+                " start the service with --suite PATH",
+            )
         try:
-            suite = find_suite(name, state.engine.settings.suites_dir)
+            suite = load_suite(folder)
         except UserError as exc:
-            raise ApiError(404, str(exc)) from None
+            log.error("suite %s cannot be loaded: %s", name, exc)
+            raise ApiError(503, f"suite {name} cannot be loaded on this service (its log says why)") from None
         state.engine.plan(suite.problems)
         state.suites[name] = suite
     return state.suites[name]

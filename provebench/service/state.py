@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from provebench.engine import Checked, Engine
 from provebench.model import System, Verdict
 from provebench.service.metrics import ServiceMetrics
-from provebench.suites.load import Suite
+from provebench.suites.load import Suite, suite_folders
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,16 @@ class ServiceState:
     systems: tuple[System, ...] = (System.HOL_LIGHT, System.LEAN4)
     queued: int = 0
     draining: bool = False
-    suites: dict[str, Suite] = field(default_factory=dict)
+    suites: dict[str, Suite] = field(default_factory=dict)  # loaded so far, by name
+    # The only suites it checks, by name: bundled, the user's suite folder, and ``serve --suite`` folders.
+    # A client names a suite, never a path: the service reads no folder a request points at.
+    suite_folders: dict[str, Path] = field(default_factory=dict)
     metrics: ServiceMetrics = field(init=False)
 
     def __post_init__(self) -> None:
         self.metrics = ServiceMetrics(lambda: self.queued, self.engine.status)
+        if not self.suite_folders:  # a listing of two folders, taken once: the suites it starts with
+            self.suite_folders = suite_folders(self.engine.settings.suites_dir)
 
     def has_room(self, count: int) -> None:
         """Refuse ``count`` more proofs now if they would not be taken (draining: 503; full: 429)."""

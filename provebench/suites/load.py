@@ -24,6 +24,7 @@ from provebench.settings import CheckerBuild
 from provebench.suites.extensions import known_extensions
 
 SUITE_FILE = "suite.yaml"
+SUITE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # what a suite is named by (never a path: no "/", no leading ".")
 # Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
 _UNHASHED_MANIFEST = {"context_memory_mb", "source", "benchmark_layout"}
 _UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root"}
@@ -34,7 +35,7 @@ class SuiteManifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(pattern=SUITE_NAME)
     system: System
     version: str
     description: str = ""
@@ -275,6 +276,14 @@ def find_suite(name_or_path: str, suites_dir: Path) -> Suite:
             return load_suite(root / name_or_path)
     known = ", ".join(sorted(s.name for s in list_suites(suites_dir))) or "none"
     raise UserError(f"unknown suite {name_or_path!r}; known suites: {known}")
+
+
+def suite_folders(suites_dir: Path) -> dict[str, Path]:
+    """The folders of the suites found by name, each by the name ``find_suite`` knows it by (bundled first)."""
+    found: dict[str, Path] = {}
+    for folder in list_suites(suites_dir):
+        found.setdefault(folder.name, folder)
+    return found
 
 
 def list_suites(suites_dir: Path) -> list[Path]:
