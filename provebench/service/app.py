@@ -9,26 +9,24 @@ the OpenAPI schema FastAPI serves. Every error is one line of JSON (``{"error": 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import ValidationError
 from starlette.concurrency import iterate_in_threadpool
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from provebench import __version__
 from provebench.checking import adhoc_problem
 from provebench.engine import Checked
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.inputs import first_error
 from provebench.model import Problem
 from provebench.service.kimina import kimina_router
 from provebench.service.models import (
@@ -44,14 +42,14 @@ from provebench.service.models import (
     WarmContext,
 )
 from provebench.service.remote import problem_hash
-from provebench.service.state import ApiError, ServiceState, check_size
+from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size, validated
 from provebench.settings import memory_budget_mb
 from provebench.suites.load import Suite, load_suite
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The one-line JSON body of every error."""
     return JSONResponse(ErrorReply(error=message).model_dump(), status_code=status, headers=headers)
 
@@ -104,43 +102,14 @@ def resolve(state: ServiceState, target: Target, timeout_s: float | None) -> tup
     return problem, limit
 
 
-# How much of a body over the limit is read and dropped before the 413: a client still sending when the
-# server closes gets a reset instead of the reply (seen with urllib on a loaded machine); beyond this, it may.
-DRAIN_BYTES = 16 << 20
-
-
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, refused over ``limit`` bytes (413) or when it is not JSON (400)."""
-    too_large = ApiError(413, f"the request body is over the limit of {limit} bytes")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + DRAIN_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():  # over the limit, the rest is read so that the client reads the 413
-        size += len(chunk)
-        if size > limit + DRAIN_BYTES:
-            break
-        if size <= limit:
-            chunks.append(chunk)
-    if size > limit:
-        raise too_large
-    try:
-        return json.loads(b"".join(chunks))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"the request body is not JSON: {exc}") from None
-
-
 def _parse(data: Any) -> tuple[CheckRequest, bool]:
     """The request, and whether it was one proof (its fields at top level) rather than a batch."""
-    try:
-        if isinstance(data, dict) and "items" not in data:
-            top = dict(data)
-            timeout_s = top.pop("timeout_s", None)
-            return CheckRequest(items=[CheckItem.model_validate(top)], timeout_s=timeout_s), True
-        return CheckRequest.model_validate(data), False
-    except ValidationError as exc:
-        where, message = first_error(exc)
-        raise ApiError(422, f"{where or 'request'}: {message}") from None
+    if isinstance(data, dict) and "items" not in data:
+        top = dict(data)
+        timeout_s = top.pop("timeout_s", None)
+        item = validated(CheckItem, top)
+        return validated(CheckRequest, {"items": [item], "timeout_s": timeout_s}), True
+    return validated(CheckRequest, data), False
 
 
 class BearerAuth:
@@ -183,6 +152,7 @@ def create_app(state: ServiceState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = state
+    app.router.route_class = BoundedRoute  # every body read within the size and depth limits
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -202,6 +172,16 @@ def create_app(state: ServiceState) -> FastAPI:
     async def cannot(_request: Request, exc: UserError) -> JSONResponse:
         # What the request named was fine (those are 4xx above); the service cannot set up its checker.
         return error_response(503, f"the service cannot check this: {exc}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own (404 no such route, 405, a body it could not parse) in the service's one shape.
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, exc: Exception) -> JSONResponse:
+        # A fault of the service itself: still one line of JSON to the client (Starlette logs the traceback).
+        return error_response(500, f"internal error of the service ({type(exc).__name__})")
 
     if state.token is not None:
         app.add_middleware(BearerAuth, token=state.token)
@@ -259,7 +239,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     async def check(request: Request) -> Response:
         """One proof (a CheckItem's fields at top level) or a batch (``items``); see CheckRequest."""
-        req, single = _parse(await read_json(request, state.limits.max_body_bytes))
+        req, single = _parse(await request.json())  # a BoundedRequest: within the size and depth limits
         if len(req.items) > state.limits.max_batch:
             raise ApiError(413, f"a batch of {len(req.items)} proofs is over the limit of {state.limits.max_batch}")
         for item in req.items:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from provebench.engine import ContextStatus
+from provebench.inputs import TimeoutSeconds
 from provebench.model import CheckerInfo, System, Verdict
 from provebench.suites.load import SUITE_NAME
 
@@ -61,7 +62,7 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     items: list[CheckItem] = Field(min_length=1)
-    timeout_s: float | None = Field(default=None, gt=0, description="per check; capped by each problem's own")
+    timeout_s: TimeoutSeconds | None = Field(default=None, description="per check; capped by each problem's own")
     stream: bool = Field(default=False, description="a batch's results as NDJSON lines, each as soon as it is in")
 
 
