@@ -113,13 +113,11 @@ def _parse(data: Any) -> tuple[CheckRequest, bool]:
 
 
 class BearerAuth:
-    """Refuses requests without the service's bearer token (the schema and docs stay open).
+    """Refuses every request without the service's bearer token, the schema and docs included (as the README says).
 
     A plain ASGI middleware, added only when a token is set: Starlette's ``BaseHTTPMiddleware``
     (``@app.middleware``) costs every request a task and a body stream, measurable on 10 ms checks.
     """
-
-    OPEN_PATHS = frozenset({"/openapi.json", "/docs"})
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -127,7 +125,7 @@ class BearerAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 401 in the service's one-line error shape."""
-        if scope["type"] == "http" and scope["path"] not in self.OPEN_PATHS:
+        if scope["type"] == "http":
             given = Headers(scope=scope).get("authorization", "")
             if not secrets.compare_digest(given.encode(), self.expected):
                 refused = error_response(401, "a bearer token is needed (Authorization: Bearer TOKEN)")

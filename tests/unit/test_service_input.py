@@ -126,6 +126,13 @@ def test_an_unbounded_timeout_in_a_request_is_a_422(client: Client, path: str, b
     assert status == 422 and "timeout" in reply["error"], (status, reply)
 
 
+def test_the_schema_and_the_docs_need_the_token_too(client: Client) -> None:
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        status, reply = client.send("GET", path, token=None)
+        assert status == 401 and "bearer token" in reply["error"], path
+    assert client.send("GET", "/openapi.json")[0] == 200 and client.send("GET", "/docs")[0] == 200
+
+
 # Values near the service's own vocabulary, so that generated bodies reach past the first check.
 _WORDS = st.sampled_from(
     ["hol-light-core", "add_comm", "X", "hol-light", "lean4", "`T`", "../..", "/etc", "", "a", "items"]
