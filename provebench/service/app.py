@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provebench import __version__
 from provebench.checking import adhoc_problem
@@ -134,6 +134,37 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class Drained:
+    """A request that shutdown cancels answers 503 (if it has not begun answering) and ends quietly.
+
+    uvicorn cancels the requests still running when the drain time is over (a checker still loading, a
+    long check): that is a clean shutdown, not a fault, so it leaves no traceback in the log.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; if it is cancelled while the service drains, answer 503 or stop."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if not self.state.draining:
+                raise
+            if not started:  # (a stream cut here stays unfinished: its client sees it was cut)
+                await error_response(503, "the service is shutting down")(scope, receive, send)
+
+
 def create_app(state: ServiceState) -> FastAPI:
     """The ASGI application of the checker service."""
 
@@ -181,6 +212,7 @@ def create_app(state: ServiceState) -> FastAPI:
         # A fault of the service itself: still one line of JSON to the client (Starlette logs the traceback).
         return error_response(500, f"internal error of the service ({type(exc).__name__})")
 
+    app.add_middleware(Drained, state=state)
     if state.token is not None:
         app.add_middleware(BearerAuth, token=state.token)
 

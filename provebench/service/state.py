@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from provebench.engine import Checked, Engine
@@ -99,18 +99,22 @@ DRAIN_BYTES = 16 << 20
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused over ``limit`` bytes (413)."""
+    """The request body, refused over ``limit`` bytes (413) or when the client goes before it is in (400)."""
     too_large = ApiError(413, f"the request body is over the limit of {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit + DRAIN_BYTES:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():  # over the limit, the rest is read so that the client reads the 413
-        size += len(chunk)
-        if size > limit + DRAIN_BYTES:
-            break
-        if size <= limit:
-            chunks.append(chunk)
+    try:
+        async for chunk in request.stream():  # over the limit, the rest is read so that the client reads the 413
+            size += len(chunk)
+            if size > limit + DRAIN_BYTES:
+                break
+            if size <= limit:
+                chunks.append(chunk)
+    except ClientDisconnect:
+        # The client's doing, not the service's: an answer nobody reads, and no traceback in the log.
+        raise ApiError(400, "the client closed the connection before the request body was in") from None
     if size > limit:
         raise too_large
     return b"".join(chunks)
