@@ -169,3 +169,14 @@ def test_any_json_body_gets_a_reply_or_a_json_4xx(client: Client, path: str, bod
 def test_any_bytes_get_a_json_4xx(client: Client, path: str, raw: bytes) -> None:
     status, reply = client.send("POST", path, raw)
     assert _fine(status, reply), (status, reply)
+
+
+def test_a_fault_of_the_service_is_still_one_line_of_json() -> None:
+    def broken(_problem: object, _settings: object) -> ScriptedVerifierDouble:
+        raise RuntimeError("a bug")  # not a client's fault: a 500, its traceback in the log, JSON to the client
+
+    state = ServiceState(engine=Engine(Settings(infra_backoff_s=0), broken), token=TOKEN, systems=(System.HOL_LIGHT,))
+    with served(create_app(state)) as url:
+        body = json.dumps({"system": "hol-light", "goal": "T"}).encode()
+        reply = Client(url).send("POST", "/v1/identity", body)
+    assert reply == (500, {"error": "internal error of the service (RuntimeError)"})
