@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provebench.cli_args import build_parser
@@ -97,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _checks_remotely(args: argparse.Namespace) -> bool:
     """``check`` of one proof through a service: the quick path, with no settings model and no checker code."""
     server = getattr(args, "server", None) or os.environ.get("PROVEBENCH_SERVER")
-    return args.command == "check" and bool(server) and not args.batch
+    if args.command != "check" or not server or args.batch:
+        return False
+    # A suite folder is loaded here and named to the service by its name, with its problem's hash (as
+    # ``run --server`` names it): the service checks only suites it was started with, by name.
+    return not args.suite or not (os.sep in args.suite or Path(args.suite).is_dir())
 
 
 def _main(args: argparse.Namespace) -> int:

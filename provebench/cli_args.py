@@ -361,6 +361,14 @@ def _serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="load these contexts before taking requests (a suite's first problem's, or the problem's)",
     )
     s.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also serve the suite in this folder, by its name (repeatable); besides these, the service "
+        "serves only the bundled suites and those in the user's suite folder, and clients name suites by name",
+    )
+    s.add_argument(
         "--system",
         action="append",
         choices=SYSTEMS,

@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from provebench.errors import UserError
@@ -28,9 +27,7 @@ def _target(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     if args.suite:
         if not args.problem:
             raise UserError("--suite needs --problem (or use --batch)")
-        folder = Path(args.suite)
-        suite = str(folder.resolve()) if folder.is_dir() else args.suite  # the service finds a folder by its path
-        return {"suite": suite, "problem": args.problem}, args.problem
+        return {"suite": args.suite, "problem": args.problem}, args.problem  # a name (folders: cli._checks_remotely)
     if args.system and args.goal is not None:
         return {"system": args.system, "goal": args.goal}, "goal"
     raise UserError("say what to prove: --suite NAME --problem ID, or --system SYSTEM --goal TERM")

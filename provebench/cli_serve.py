@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -27,6 +28,7 @@ def cmd_serve(args: argparse.Namespace, settings: Any, err: Console) -> int:
         port=args.port,
         token_env=args.token_env,
         warm=args.warm,
+        suites=[Path(folder) for folder in args.suite],
         drain_s=args.drain_seconds,
         limits=ServiceLimits(
             max_body_bytes=int(args.max_body_mb * (1 << 20)), max_batch=args.max_batch, max_queue=args.max_queue

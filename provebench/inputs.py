@@ -43,7 +43,12 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
         raise UserError(
             f"{path}: cannot read the {what}: {exc.strerror or errno.errorcode.get(exc.errno or 0)}"
         ) from None
-    with os.fdopen(fd, "rb") as f:
+    try:
+        f = os.fdopen(fd, "rb")
+    except IsADirectoryError:  # a directory opens read-only (Linux); Python's file object refuses it
+        os.close(fd)
+        raise UserError(f"{path}: is a directory, not a {what}") from None
+    with f:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"{path}: is a directory, not a {what}")
@@ -130,7 +135,7 @@ def parse_yaml(text: str, where: str, limit: int = MAX_DEPTH) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = " ".join(str(getattr(exc, "problem", None) or "cannot be parsed").split())
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # a reader's error spans lines
         raise UserError(f"{where}: invalid YAML{at}: {problem}") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None

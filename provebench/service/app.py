@@ -9,25 +9,24 @@ the OpenAPI schema FastAPI serves. Every error is one line of JSON (``{"error": 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import secrets
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import ValidationError
 from starlette.concurrency import iterate_in_threadpool
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provebench import __version__
 from provebench.checking import adhoc_problem
 from provebench.engine import Checked
 from provebench.errors import UserError, VerifierUnavailable
-from provebench.inputs import first_error
 from provebench.model import Problem
 from provebench.service.kimina import kimina_router
 from provebench.service.models import (
@@ -43,23 +42,37 @@ from provebench.service.models import (
     WarmContext,
 )
 from provebench.service.remote import problem_hash
-from provebench.service.state import ApiError, ServiceState, check_size
+from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size, validated
 from provebench.settings import memory_budget_mb
-from provebench.suites.load import Suite, find_suite
+from provebench.suites.load import Suite, load_suite
+
+log = logging.getLogger(__name__)
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The one-line JSON body of every error."""
     return JSONResponse(ErrorReply(error=message).model_dump(), status_code=status, headers=headers)
 
 
 def suite_named(state: ServiceState, name: str) -> Suite:
-    """A suite by name or folder, loaded once and planned whole (a template context holds all its problems)."""
+    """A suite the service was started with, by name, loaded once and planned whole.
+
+    (A template context holds all its problems.) Errors name suites, never a folder of the server.
+    """
     if name not in state.suites:
+        folder = state.suite_folders.get(name)
+        if folder is None:
+            known = ", ".join(sorted(state.suite_folders)) or "none"
+            raise ApiError(
+                404,
+                f"this service serves no suite {name!r} (it serves: {known}); to serve a suite folder,"
+                " start the service with --suite PATH",
+            )
         try:
-            suite = find_suite(name, state.engine.settings.suites_dir)
+            suite = load_suite(folder)
         except UserError as exc:
-            raise ApiError(404, str(exc)) from None
+            log.error("suite %s cannot be loaded: %s", name, exc)
+            raise ApiError(503, f"suite {name} cannot be loaded on this service (its log says why)") from None
         state.engine.plan(suite.problems)
         state.suites[name] = suite
     return state.suites[name]
@@ -89,53 +102,22 @@ def resolve(state: ServiceState, target: Target, timeout_s: float | None) -> tup
     return problem, limit
 
 
-# How much of a body over the limit is read and dropped before the 413: a client still sending when the
-# server closes gets a reset instead of the reply (seen with urllib on a loaded machine); beyond this, it may.
-DRAIN_BYTES = 16 << 20
-
-
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, refused over ``limit`` bytes (413) or when it is not JSON (400)."""
-    too_large = ApiError(413, f"the request body is over the limit of {limit} bytes")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + DRAIN_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():  # over the limit, the rest is read so that the client reads the 413
-        size += len(chunk)
-        if size > limit + DRAIN_BYTES:
-            break
-        if size <= limit:
-            chunks.append(chunk)
-    if size > limit:
-        raise too_large
-    try:
-        return json.loads(b"".join(chunks))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"the request body is not JSON: {exc}") from None
-
-
 def _parse(data: Any) -> tuple[CheckRequest, bool]:
     """The request, and whether it was one proof (its fields at top level) rather than a batch."""
-    try:
-        if isinstance(data, dict) and "items" not in data:
-            top = dict(data)
-            timeout_s = top.pop("timeout_s", None)
-            return CheckRequest(items=[CheckItem.model_validate(top)], timeout_s=timeout_s), True
-        return CheckRequest.model_validate(data), False
-    except ValidationError as exc:
-        where, message = first_error(exc)
-        raise ApiError(422, f"{where or 'request'}: {message}") from None
+    if isinstance(data, dict) and "items" not in data:
+        top = dict(data)
+        timeout_s = top.pop("timeout_s", None)
+        item = validated(CheckItem, top)
+        return validated(CheckRequest, {"items": [item], "timeout_s": timeout_s}), True
+    return validated(CheckRequest, data), False
 
 
 class BearerAuth:
-    """Refuses requests without the service's bearer token (the schema and docs stay open).
+    """Refuses every request without the service's bearer token, the schema and docs included (as the README says).
 
     A plain ASGI middleware, added only when a token is set: Starlette's ``BaseHTTPMiddleware``
     (``@app.middleware``) costs every request a task and a body stream, measurable on 10 ms checks.
     """
-
-    OPEN_PATHS = frozenset({"/openapi.json", "/docs"})
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -143,13 +125,44 @@ class BearerAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 401 in the service's one-line error shape."""
-        if scope["type"] == "http" and scope["path"] not in self.OPEN_PATHS:
+        if scope["type"] == "http":
             given = Headers(scope=scope).get("authorization", "")
             if not secrets.compare_digest(given.encode(), self.expected):
                 refused = error_response(401, "a bearer token is needed (Authorization: Bearer TOKEN)")
                 await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class Drained:
+    """A request that shutdown cancels answers 503 (if it has not begun answering) and ends quietly.
+
+    uvicorn cancels the requests still running when the drain time is over (a checker still loading, a
+    long check): that is a clean shutdown, not a fault, so it leaves no traceback in the log.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; if it is cancelled while the service drains, answer 503 or stop."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if not self.state.draining:
+                raise
+            if not started:  # (a stream cut here stays unfinished: its client sees it was cut)
+                await error_response(503, "the service is shutting down")(scope, receive, send)
 
 
 def create_app(state: ServiceState) -> FastAPI:
@@ -168,6 +181,7 @@ def create_app(state: ServiceState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = state
+    app.router.route_class = BoundedRoute  # every body read within the size and depth limits
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -188,6 +202,17 @@ def create_app(state: ServiceState) -> FastAPI:
         # What the request named was fine (those are 4xx above); the service cannot set up its checker.
         return error_response(503, f"the service cannot check this: {exc}")
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own (404 no such route, 405, a body it could not parse) in the service's one shape.
+        return error_response(exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, exc: Exception) -> JSONResponse:
+        # A fault of the service itself: still one line of JSON to the client (Starlette logs the traceback).
+        return error_response(500, f"internal error of the service ({type(exc).__name__})")
+
+    app.add_middleware(Drained, state=state)
     if state.token is not None:
         app.add_middleware(BearerAuth, token=state.token)
 
@@ -244,7 +269,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     async def check(request: Request) -> Response:
         """One proof (a CheckItem's fields at top level) or a batch (``items``); see CheckRequest."""
-        req, single = _parse(await read_json(request, state.limits.max_body_bytes))
+        req, single = _parse(await request.json())  # a BoundedRequest: within the size and depth limits
         if len(req.items) > state.limits.max_batch:
             raise ApiError(413, f"a batch of {len(req.items)} proofs is over the limit of {state.limits.max_batch}")
         for item in req.items:

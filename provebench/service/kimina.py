@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from provebench.checking import system_image
 from provebench.engine import Checked
+from provebench.inputs import TimeoutSeconds
 from provebench.model import Problem, Status, System, Verdict
-from provebench.service.state import ApiError, ServiceState, check_size
+from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size
 
 
 class KiminaCode(BaseModel):
@@ -51,7 +52,7 @@ class VerifyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     codes: list[KiminaCode] = Field(min_length=1)
-    timeout: float = Field(default=300, gt=0)
+    timeout: TimeoutSeconds = 300
     infotree_type: str | None = None
     disable_cache: bool = False
 
@@ -71,7 +72,7 @@ class ApiCheckBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     snippets: list[KiminaSnippet] = Field(min_length=1)
-    timeout: float = Field(default=30, gt=0)
+    timeout: TimeoutSeconds = 30
     debug: bool = False
     reuse: bool = True
     infotree: str | None = None
@@ -113,7 +114,7 @@ def kimina_reply(verdict: Verdict, timeout_s: float) -> tuple[str | None, dict[s
 
 def kimina_router(state: ServiceState) -> APIRouter:
     """Kimina Lean Server's routes on the service's engine."""
-    router = APIRouter(tags=["Kimina Lean Server API"])
+    router = APIRouter(tags=["Kimina Lean Server API"], route_class=BoundedRoute)
 
     async def check_all(texts: list[tuple[str, str]], timeout_s: float) -> list[tuple[Verdict, float]]:
         if System.LEAN4 not in state.systems:

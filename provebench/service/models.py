@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from provebench.engine import ContextStatus
+from provebench.inputs import TimeoutSeconds
 from provebench.model import CheckerInfo, System, Verdict
+from provebench.suites.load import SUITE_NAME
 
 API_VERSION = "v1"
 
@@ -24,6 +27,14 @@ class Target(BaseModel):
     problem_hash: str | None = Field(
         default=None, description="refuse the check unless the service's problem has this hash (as the client has it)"
     )
+
+    @field_validator("suite")
+    @classmethod
+    def _a_name(cls, suite: str | None) -> str | None:
+        # The service reads only the suites it was started with: a path would name a server folder.
+        if suite is not None and (len(suite) > 200 or not re.fullmatch(SUITE_NAME, suite)):
+            raise ValueError("a suite is named by its name (the service's --suite folders and its own), not a path")
+        return suite
 
     @model_validator(mode="after")
     def _one_target(self) -> Target:
@@ -51,7 +62,7 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     items: list[CheckItem] = Field(min_length=1)
-    timeout_s: float | None = Field(default=None, gt=0, description="per check; capped by each problem's own")
+    timeout_s: TimeoutSeconds | None = Field(default=None, description="per check; capped by each problem's own")
     stream: bool = Field(default=False, description="a batch's results as NDJSON lines, each as soon as it is in")
 
 

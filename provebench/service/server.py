@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -21,6 +22,7 @@ from provebench.model import System
 from provebench.service.app import create_app, resolve, suite_named
 from provebench.service.models import Target
 from provebench.service.state import ApiError, ServiceLimits, ServiceState
+from provebench.suites.load import load_suite
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class ServeOptions:
     port: int = 8000
     token_env: str | None = None
     warm: Sequence[str] = ()  # SUITE or SUITE:PROBLEM
+    suites: Sequence[Path] = ()  # suite folders served besides the bundled and the user's (``--suite``)
     drain_s: float = 10.0
     limits: ServiceLimits = ServiceLimits()
     systems: tuple[System, ...] = (System.HOL_LIGHT, System.LEAN4)
@@ -58,6 +61,19 @@ def service_token(options: ServeOptions) -> str | None:
     if not token.strip():
         raise UserError(f"--token-env {options.token_env}: that environment variable is empty or not set")
     return token.strip()
+
+
+def serve_suite_folder(state: ServiceState, folder: Path) -> None:
+    """Serve the suite in ``folder`` by its name (loaded now, so that a bad folder stops the start)."""
+    try:
+        suite = load_suite(folder)
+    except UserError as exc:
+        raise UserError(f"--suite {folder}: {exc}") from None
+    known = state.suite_folders.get(suite.name)
+    if known is not None and known.resolve() != folder.resolve():
+        raise UserError(f"--suite {folder}: this service already serves a suite named {suite.name!r} ({known})")
+    state.suite_folders[suite.name] = folder
+    state.suites.pop(suite.name, None)  # loaded anew from this folder when first asked for
 
 
 def warm_targets(state: ServiceState, specs: Sequence[str], progress: Callable[[str], None]) -> None:
@@ -92,6 +108,8 @@ def serve(engine: Engine, options: ServeOptions, progress: Callable[[str], None]
     name = f"http://{options.host}:{options.port}"
     state = ServiceState(engine=engine, limits=options.limits, token=token, name=name, systems=options.systems)
     try:
+        for folder in options.suites:
+            serve_suite_folder(state, folder)
         warm_targets(state, options.warm, progress)
         config = uvicorn.Config(
             create_app(state),

@@ -10,11 +10,13 @@ others (HOL Light's own library) as phrases.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from provebench.errors import UserError
+from provebench.inputs import read_text
 from provebench.verify.ocaml_lexer import LexicalError, Token, TokenKind, tokenize
 
 INCLUDE_COMMANDS = ("needs", "loadt", "loads")
@@ -219,10 +221,26 @@ def _phrase_starts(tokens: list[Token], text: str) -> frozenset[int]:
 @lru_cache(maxsize=4096)
 def scan_file(path: Path) -> SourceFile:
     """A proof file, scanned once per process (an import reads each file from many templates)."""
-    try:
-        return scan_source(path.read_text(encoding="utf-8"), str(path))
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
+    return scan_source(read_text(path, "proof file"), str(path))
+
+
+def _under(top: Path, rel: str, inc: Include) -> bool:
+    """Whether ``inc`` names a file under ``top`` (expanded), or else HOL Light's own (kept for the checker).
+
+    An include that is absolute or climbs out of ``top`` (by ``..`` or a symlink) is refused: its
+    text would come from the host, outside the folder whose hash pins the suite. HOL Light's own
+    library (``needs "Library/words.ml"``) names no file under ``top`` and loads inside the checker.
+    """
+    refused = f'{top.name}/{rel}: line {inc.line}: {inc.command} "{inc.path}" is outside the folder of its templates'
+    climbs = posixpath.normpath(inc.path).split("/")[0] == ".."
+    if posixpath.isabs(inc.path) or climbs:
+        raise UserError(f"{refused} (a suite's files all lie inside it)")
+    path = top / inc.path
+    if not path.is_file():
+        return False
+    if not path.resolve().is_relative_to(top):
+        raise UserError(f"{refused} (through a symlink; a suite's files all lie inside it)")
+    return True
 
 
 @dataclass(frozen=True)
@@ -238,11 +256,14 @@ def inline(root: Path, rel: str, admitted: bool = False, code: bool = False) -> 
 
     An include phrase must be alone on its lines; those lines become the
     included file's lines. With ``admitted``, proofs are CHEAT_TAC; with
-    ``code``, comments are blanked.
+    ``code``, comments are blanked. An include that is absolute or leads
+    outside ``root`` is a one-line error.
     """
     lines: list[str] = []
     origins: list[tuple[str, int]] = []
     loaded: set[str] = set()
+
+    top = root.resolve()
 
     def expand(rel: str) -> None:
         loaded.add(rel)
@@ -251,7 +272,7 @@ def inline(root: Path, rel: str, admitted: bool = False, code: bool = False) -> 
         own = text.split("\n")
         nxt = 1
         for inc in source.includes:
-            if not (root / inc.path).is_file():
+            if not _under(top, rel, inc):
                 continue
             for n in range(nxt, inc.line):
                 lines.append(own[n - 1])

@@ -17,13 +17,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_jsonl, read_yaml
+from provebench.inputs import MAX_TIMEOUT_S, MemoryMB, TimeoutSeconds, first_error, read_bytes, read_jsonl, read_yaml
 from provebench.layouts import BenchmarkLayout
 from provebench.model import Kind, Problem, ProblemExtension, System
 from provebench.settings import CheckerBuild
 from provebench.suites.extensions import known_extensions
 
 SUITE_FILE = "suite.yaml"
+SUITE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # what a suite is named by (never a path: no "/", no leading ".")
 # Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
 _UNHASHED_MANIFEST = {"context_memory_mb", "source", "benchmark_layout"}
 _UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root"}
@@ -34,24 +35,24 @@ class SuiteManifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(pattern=SUITE_NAME)
     system: System
     version: str
     description: str = ""
     checker_image: str
-    default_timeout_s: float = Field(default=30.0, gt=0)
+    default_timeout_s: TimeoutSeconds = 30.0
     context: str = ""
     problems_file: str = "problems.yaml"
     source: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
-    memory_mb: int | None = Field(default=None, ge=256)  # one check's memory limit, unless the user sets one
+    memory_mb: MemoryMB | None = None  # one check's memory limit, unless the user sets one
     # What a checker's loaded context holds besides its checks, when more than provebench's default headroom
     # (s2n-bignum: the walkers' GBs): the memory each checker container reserves above one check's limit.
-    context_memory_mb: int | None = Field(default=None, ge=256)
+    context_memory_mb: MemoryMB | None = None
     # Every problem's timeout is multiplied by this: timeouts measured on a faster checker than this suite's
     # (s2n-bignum-bench's come from its native build; provebench's image runs HOL Light's bytecode toplevel).
-    timeout_scale: float = Field(default=1.0, gt=0)
+    timeout_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     # How the benchmark lays out its results (columns, verdict names), for reports beside its published tables.
     benchmark_layout: BenchmarkLayout | None = None
     # HOL Light: check in the bytecode toplevel or compiled to native code (``--checker`` overrides it).
@@ -67,7 +68,7 @@ class ProblemEntry(BaseModel):
     statement: str = Field(min_length=1)
     kind: Kind = Kind.THEOREM
     category: str = "uncategorized"
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: TimeoutSeconds | None = None
     informal: str = ""
     reference_proof: str | None = None
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
@@ -110,9 +111,23 @@ def _read_entries(path: Path) -> list[Any]:
     return data
 
 
+def inside(folder: Path, rel: str, where: str) -> Path:
+    """``folder / rel`` with symlinks resolved, or a one-line error if that lies outside ``folder``.
+
+    A suite is a closed folder: its hash covers what is in it, so a file from elsewhere (an absolute
+    path, ``..``, a symlink out) would be checked against without a leaderboard's pin covering it.
+    """
+    root = folder.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise UserError(f"{where}: {rel!r} is outside the suite folder (a suite's files all lie inside it)")
+    return path
+
+
 def load_suite(folder: Path) -> Suite:
     """Load and validate the suite in ``folder``."""
     manifest_path = folder / SUITE_FILE
+    inside(folder, SUITE_FILE, str(folder))
     raw = read_yaml(manifest_path)
     if not isinstance(raw, dict):
         raise UserError(f"{manifest_path}: expected a mapping of suite fields")
@@ -120,6 +135,7 @@ def load_suite(folder: Path) -> Suite:
         manifest = SuiteManifest.model_validate(raw)
     except ValidationError as exc:
         raise UserError(f"{manifest_path}: {_first_error(exc)}") from None
+    inside(folder, manifest.problems_file, f"{manifest_path}: field 'problems_file'")
     problems_path = folder / manifest.problems_file
     checker_image = _checker_image(manifest, manifest_path)
     problems: list[Problem] = []
@@ -137,7 +153,13 @@ def load_suite(folder: Path) -> Suite:
             raise UserError(f"{problems_path}: {label}: duplicate id {e.id!r}")
         seen.add(e.id)
         extensions = _extensions(dict(e.model_extra or {}), manifest.system, e.kind, f"{problems_path}: {label}")
-        template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
+        template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes, manifest.template_includes)
+        timeout_s = (e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale
+        if not 0 < timeout_s <= MAX_TIMEOUT_S:  # each factor is bounded; their product must be too
+            raise UserError(
+                f"{problems_path}: {label}: field 'timeout_s' times the suite's timeout_scale is {timeout_s:g} s,"
+                f" not above 0 and at most {MAX_TIMEOUT_S:g}"
+            )
         problems.append(
             Problem(
                 id=e.id,
@@ -148,7 +170,7 @@ def load_suite(folder: Path) -> Suite:
                 context=manifest.context,
                 informal=e.informal,
                 category=e.category,
-                timeout_s=(e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale,
+                timeout_s=timeout_s,
                 reference_proof=e.reference_proof,
                 checker_image=checker_image,
                 template=str(template) if template else None,
@@ -163,9 +185,10 @@ def load_suite(folder: Path) -> Suite:
         raise UserError(f"{problems_path}: the suite has no problems")
     if manifest.template_includes:  # any template file can be included: all of them are content
         for path in sorted((folder / "templates").rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            inside(folder, rel, str(folder))  # a symlink out (file or folder) would bring in uncounted text
             if path.is_file():
-                rel = path.relative_to(folder).as_posix()
-                template_hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                template_hashes[rel] = hashlib.sha256(read_bytes(path, "template")).hexdigest()
     # Defaults are left out, so that a field added to the model later does not change every suite's hash; and
     # so is the memory reserved for a checker's context, which sizes containers but does not decide verdicts.
     # Extensions' fields are hashed beside the core ones, where they sat before they moved out of the core.
@@ -220,21 +243,19 @@ def _extensions(fields: dict[str, Any], system: System, kind: Kind, where: str) 
     return tuple(made)
 
 
-def _template_path(folder: Path, e: ProblemEntry, where: str, hashes: dict[str, str]) -> Path | None:
+def _template_path(
+    folder: Path, e: ProblemEntry, where: str, hashes: dict[str, str], includes: bool = False
+) -> Path | None:
     """The template file of a problem, inside the suite folder; its hash goes into the suite's."""
     if (e.template is None) != (e.template_line is None):
         raise UserError(f"{where}: template and template_line go together")
     if e.template is None:
         return None
-    root = folder.resolve()
-    path = (root / e.template).resolve()
-    if not path.is_relative_to(root):
-        raise UserError(f"{where}: template {e.template!r} is outside the suite folder")
+    path = inside(folder, e.template, f"{where}: template")
+    if includes and not path.is_relative_to(folder.resolve() / "templates"):
+        raise UserError(f"{where}: template {e.template!r}: with template_includes, templates lie under templates/")
     if e.template not in hashes:
-        try:
-            hashes[e.template] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except (FileNotFoundError, IsADirectoryError):
-            raise UserError(f"{where}: template {e.template!r} not found") from None
+        hashes[e.template] = hashlib.sha256(read_bytes(path, "template")).hexdigest()
     return path
 
 
@@ -255,6 +276,14 @@ def find_suite(name_or_path: str, suites_dir: Path) -> Suite:
             return load_suite(root / name_or_path)
     known = ", ".join(sorted(s.name for s in list_suites(suites_dir))) or "none"
     raise UserError(f"unknown suite {name_or_path!r}; known suites: {known}")
+
+
+def suite_folders(suites_dir: Path) -> dict[str, Path]:
+    """The folders of the suites found by name, each by the name ``find_suite`` knows it by (bundled first)."""
+    found: dict[str, Path] = {}
+    for folder in list_suites(suites_dir):
+        found.setdefault(folder.name, folder)
+    return found
 
 
 def list_suites(suites_dir: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provebench.errors import UserError, VerifierUnavailable
+from provebench.inputs import read_text
 from provebench.model import Problem
 
 
@@ -86,12 +87,7 @@ class TemplateText:
         root = problem.template_root
         if root is not None:
             return cls.of_file(Path(root), Path(path).relative_to(root).as_posix(), path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the template: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: the template is not UTF-8 text") from None
+        text = read_text(Path(path), "template")  # a regular file, bounded: never a FIFO that blocks a checker
         try:
             source = scan_source(text, path)
         except UserError:  # not lexable as a whole: loaded as it is, forking only at problem positions

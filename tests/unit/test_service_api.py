@@ -122,7 +122,7 @@ def test_a_checker_the_service_cannot_set_up_is_a_503_with_one_line() -> None:
     assert code == 503 and reply["error"].startswith("the service cannot check this: no lean4-mathlib image")
 
 
-def test_a_token_guards_every_route_but_the_schema() -> None:
+def test_a_token_guards_every_route_the_schema_included() -> None:
     settings = Settings(checkers=1, infra_backoff_s=0)
     state = ServiceState(engine=Engine(settings, lambda _p, _s: ScriptedVerifierDouble(_script)), token="s3cret")
 
@@ -138,7 +138,7 @@ def test_a_token_guards_every_route_but_the_schema() -> None:
     with served(create_app(state)) as url:
         assert [get(url, p, None) for p in ("/v1/health", "/metrics", "/no-such-path")] == [401, 401, 401]
         assert get(url, "/v1/health", "wrong") == 401
-        assert get(url, "/openapi.json", None) == 200
+        assert [get(url, p, None) for p in ("/openapi.json", "/docs")] == [401, 401]
         assert [get(url, p, "s3cret") for p in ("/v1/health", "/metrics", "/no-such-path")] == [200, 200, 404]
         code, reply = _post(url, "/v1/check", item("ARITH_TAC"))
         assert code == 401 and state.queued == 0
