@@ -25,7 +25,6 @@ KEYS = {"id", "claim", "source", "tests", "gap", "note"}
 # Guarantees no test guards yet; each claim carries a `gap:` saying which test is missing.
 KNOWN_GAPS = {
     "vetting-passes-every-s2n-reference-proof",
-    "kimina-no-named-theorem-is-not-pass",
 }
 
 

@@ -154,3 +154,18 @@ def test_bad_requests_get_one_line_errors(url: str) -> None:
     assert code == 401 and "bearer token" in reply["error"]
     (refused,) = kimina(url, "sync", {"proved": PROVED}, key="wrong")  # the client's own way of saying so
     assert refused["status"] == "server_error" and refused["response"] is None
+
+
+def test_a_file_that_declares_no_named_theorem_is_not_a_pass(url: str) -> None:
+    # Nothing to check a proof of: only an example and a #check elaborate, with no error from the REPL.
+    examples = HEADER + "example : (1 : ℕ) + 1 = 2 := by\n  norm_num\n\n#check Nat\n"
+    status, reply = _post(url, "/api/check", {"snippets": [{"id": "ex", "code": examples}], "timeout": 20})
+    assert status == 200
+    (result,) = reply["results"]
+    assert result["verdict"]["status"] == "FAIL", result["verdict"]
+    assert any(m["severity"] == "error" for m in result["response"]["messages"])
+    status, reply = _post(url, "/verify", {"codes": [{"custom_id": "ex", "proof": examples}], "timeout": 20})
+    assert status == 200
+    (result,) = reply["results"]
+    assert result["verdict"]["status"] == "FAIL", result["verdict"]
+    assert any(m["severity"] == "error" for m in result["response"]["messages"])
