@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-import errno
 import io
 import json
-import math
-import os
-import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,48 +12,45 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError
 
+from provebench.bounded import (
+    MAX_CHECKERS,
+    MAX_COUNT,
+    MAX_INPUT_BYTES,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    finite_seconds,
+    read_bytes,
+)
 from provebench.errors import UserError
 
-# Every file provebench reads from a user is read whole and bounded: a named pipe, /dev/zero or a
-# multi-gigabyte file is a one-line error, not a hang or an exhausted machine.
-MAX_INPUT_BYTES = 1 << 30
+# read_bytes, finite_seconds and the bounds live in provebench.bounded (standard library only, for the
+# command-line grammar and check --server's quick path); they are part of this module's interface too.
+__all__ = [
+    "MAX_CHECKERS",
+    "MAX_COUNT",
+    "MAX_DEPTH",
+    "MAX_INPUT_BYTES",
+    "MAX_MEMORY_MB",
+    "MAX_TIMEOUT_S",
+    "MemoryMB",
+    "TimeoutSeconds",
+    "check_depth",
+    "csv_from_zip",
+    "finite_seconds",
+    "first_error",
+    "nesting_depth",
+    "parse_json",
+    "parse_yaml",
+    "read_bytes",
+    "read_jsonl",
+    "read_lines",
+    "read_text",
+    "read_yaml",
+]
+
 # JSON and YAML nest no deeper than this anywhere outside input arrives (files, bundles, requests):
 # provebench's own formats nest a few levels; deeper input is refused before code that recurses sees it.
 MAX_DEPTH = 64
-
-
-def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
-    """A regular file's bytes, at most ``max_bytes``; a one-line ``UserError`` for anything else.
-
-    Opened without blocking, so a FIFO is refused instead of waiting for a writer; devices,
-    directories and sockets are refused before anything is read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise UserError(f"{path}: {what} not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a {what}") from None
-    except OSError as exc:
-        raise UserError(
-            f"{path}: cannot read the {what}: {exc.strerror or errno.errorcode.get(exc.errno or 0)}"
-        ) from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"{path}: is a directory, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise UserError(f"{path}: not a regular file (a {what} must be one)")
-        if info.st_size > max_bytes:
-            raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
-        os.set_blocking(fd, True)
-        try:
-            data = f.read(max_bytes + 1)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the {what}: {exc.strerror}") from None
-    if len(data) > max_bytes:  # it grew while being read
-        raise UserError(f"{path}: over the limit of {max_bytes} bytes for a {what}")
-    return data
 
 
 def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -175,19 +167,6 @@ def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:
         return out
 
 
-# Bounds of the numbers a user sets (documented in the README): finite, and within what a machine can mean.
-MAX_TIMEOUT_S = 7 * 24 * 3600.0  # one check may run a week at most (s2n-bignum-bench's longest is hours)
-MAX_MEMORY_MB = 1 << 20  # one terabyte
+# The numbers a user sets, as pydantic fields: finite, and within the bounds above.
 TimeoutSeconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)]
 MemoryMB = Annotated[int, Field(ge=256, le=MAX_MEMORY_MB)]
-
-
-def finite_seconds(text: str) -> float:
-    """An argparse type: seconds, finite, above zero and at most ``MAX_TIMEOUT_S``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds must be above 0 and at most {MAX_TIMEOUT_S:.0f}")
-    return value
