@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -98,7 +98,7 @@ def _read_json(path: Path, missing: str, bad: str) -> Any:
     return inputs.parse_json(inputs.read_bytes(path, "JSON file"), f"{path}: {bad}")
 
 
-def _finite_number(value: Any) -> bool:
+def _finite_number(value: object) -> TypeGuard[float]:
     # JSON's 1e400 is inf, and Python's json takes Infinity and NaN: none of them is a limit.
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
