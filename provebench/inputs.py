@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -39,6 +40,7 @@ __all__ = [
     "finite_seconds",
     "first_error",
     "nesting_depth",
+    "parse_csv",
     "parse_json",
     "parse_yaml",
     "read_bytes",
@@ -141,6 +143,34 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
     """Where the first validation error is (dotted path, may be empty) and what it says."""
     err = exc.errors()[0]
     return ".".join(str(part) for part in err["loc"]), str(err["msg"]).removeprefix("Value error, ")
+
+
+# What csv's strict mode reports, said so that a user can find and fix it.
+_CSV_PROBLEMS = {
+    "unexpected end of data": "a quoted field opened in the record starting here is never closed",
+    "',' expected after '\"'": "text after the closing quote of a field (a quote inside quotes is written twice)",
+}
+
+
+def parse_csv(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each non-empty record of CSV text, parsed strictly; one-line errors name the line.
+
+    Not strict, Python's csv takes a quote left open as a field that runs on to the next quote or the
+    end of the file, silently swallowing the records in between; strict, that is an error. Quoted
+    fields may span lines and hold doubled quotes; a quote inside an unquoted field is text.
+    """
+    csv.field_size_limit(MAX_INPUT_BYTES)  # one answer may be long; the text itself is bounded already
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        start = reader.line_num + 1  # a record starts on the line after the last one read
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UserError(f"{where}: line {start}: {_CSV_PROBLEMS.get(str(exc), f'bad CSV: {exc}')}") from None
+        if fields:
+            yield start, fields
 
 
 def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:

@@ -1,0 +1,97 @@
+"""Files from users: strict CSV (defect 2 of issue 30), bounded nesting (defect 7), regular files only (defect 10).
+
+Real files in ``tmp_path`` and the real CLI; nothing of the filesystem is mocked.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from provebench.cli import main
+from provebench.errors import UserError
+from provebench.provers.replay import load_answers
+from provebench.settings import Settings
+from provebench.suites.load import find_suite
+
+DEEP = 100_000
+
+
+def _fails(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err
+    assert len(lines[0]) < 400, lines[0]
+    return lines[0]
+
+
+def _core_ids() -> list[str]:
+    return [p.id for p in find_suite("hol-light-core", Settings(_env_file=None).suites_dir).problems][:50]  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------- defect 2: strict CSV
+
+
+def test_a_stray_quote_in_a_replay_csv_is_an_error_naming_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _core_ids()
+    lines = [f"{pid},ARITH_TAC" for pid in ids]
+    lines[1] = f'{ids[1]},"ARITH_TAC'  # the third line of the file: one stray quote
+    answers = tmp_path / "answers.csv"
+    answers.write_text("problem_id,answer\n" + "\n".join(lines) + "\n")
+    with pytest.raises(
+        UserError, match=r"answers.csv: line 3: a quoted field opened in the record starting here is never closed"
+    ):
+        load_answers(answers)
+    out = tmp_path / "run"
+    argv = ["run", "--suite", "hol-light-core", "--prover", "replay", "--answers", str(answers), "--out", str(out)]
+    _fails(capsys, argv, "line 3: a quoted field opened in the record starting here is never closed")
+    assert not out.exists()
+
+
+def test_a_quote_closed_on_a_later_line_followed_by_text_is_an_error(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text('problem_id,answer\na,"ARITH_TAC\nb,"MESON_TAC[]"\nc,X\n')
+    with pytest.raises(UserError, match=r"line 2: text after the closing quote of a field"):
+        load_answers(answers)
+
+
+def test_quoted_multi_line_answers_with_doubled_quotes_still_load(tmp_path: Path) -> None:
+    script = 'REPEAT STRIP_TAC THEN\n  SUBGOAL_THEN `x = 1` (LABEL_TAC "A") THEN\r\n  ASM_MESON_TAC[]'
+    quoted = '"' + script.replace('"', '""') + '"'
+    answers = tmp_path / "answers.csv"
+    answers.write_bytes(
+        ("\ufeffproblem_id,category,answer\r\np1,arm," + quoted + "\r\n\r\np2,x86,ARITH_TAC\r\np1,arm,\r\n").encode()
+    )
+    assert load_answers(answers) == {"p1": [script, ""], "p2": ["ARITH_TAC"]}
+
+
+def test_an_unquoted_quote_inside_a_field_is_kept_as_text(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text('problem_id,answer\np1,LABEL_TAC "A"\n')
+    assert load_answers(answers) == {"p1": ['LABEL_TAC "A"']}
+
+
+def test_a_stray_quote_in_a_zipped_csv_is_an_error_too(tmp_path: Path) -> None:
+    zipped = tmp_path / "answers.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("answers.csv", 'problem_id,answer\np1,ARITH_TAC\np2,"MESON_TAC[]\np3,X\n')
+    with pytest.raises(
+        UserError, match=r"answers.zip: line 3: a quoted field opened in the record starting here is never closed"
+    ):
+        load_answers(zipped)
+
+
+# ---------------------------------------------------------------- defect 7: nesting, in files
+
+
+def test_deeply_nested_jsonl_answers_are_one_line_errors(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("[" * DEEP + "]" * DEEP + "\n")
+    with pytest.raises(UserError, match=r"answers.jsonl: line 1: nested deeper than 64 levels"):
+        load_answers(answers)
