@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from provebench import __version__
 from provebench.errors import UserError
+from provebench.inputs import parse_json
 from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Status
 from provebench.run import RunDir, summarize_run
@@ -318,13 +319,6 @@ def _expected() -> str:
     return ", ".join((MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER))
 
 
-def _json(data: bytes, where: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{where}: not valid JSON: {exc}") from None
-
-
 def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
     """Open, validate and cross-check a bundle; a one-line error names the first thing wrong."""
     limits = limits or BundleLimits()
@@ -335,7 +329,7 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     members = _read_members(path, raw, limits)
-    manifest_data = _json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
+    manifest_data = parse_json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
     _validate(MANIFEST_MEMBER, manifest_data, f"{path}: {MANIFEST_MEMBER}")
     manifest = BundleManifest.model_validate(manifest_data)
     attempts_bytes = members[ATTEMPTS_MEMBER]
@@ -346,13 +340,13 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
         if not line.strip():
             continue
         where = f"{path}: {ATTEMPTS_MEMBER}: line {n}"
-        data = _json(line, where)
+        data = parse_json(line, where)
         _validate(ATTEMPTS_MEMBER, data, where)
         attempts.append(AttemptRecord.model_validate(data))
     if len(attempts) != manifest.attempts.count:
         raise UserError(f"{path}: {len(attempts)} attempts, but the manifest says {manifest.attempts.count}")
     _check_attempts(path, manifest, attempts)
-    summary = _json(members[SUMMARY_MEMBER], f"{path}: {SUMMARY_MEMBER}")
+    summary = parse_json(members[SUMMARY_MEMBER], f"{path}: {SUMMARY_MEMBER}")
     return Bundle(path, sha256_of(raw), manifest, tuple(attempts), summary if isinstance(summary, dict) else {})
 
 

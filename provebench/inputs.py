@@ -88,11 +88,12 @@ def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> Any:
 def parse_json(text: str | bytes, where: str, limit: int = MAX_DEPTH) -> Any:
     """A JSON value, nesting at most ``limit`` deep; one-line errors for anything else."""
     try:
-        value = json.loads(text)
+        # Bytes are UTF-8 (RFC 8259); json.loads would also guess UTF-16 and UTF-32 from them.
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{where}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
     return check_depth(value, where, limit)

@@ -5,16 +5,19 @@ Real files in ``tmp_path`` and the real CLI; nothing of the filesystem is mocked
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
 from provebench.cli import main
 from provebench.errors import UserError
 from provebench.provers.replay import load_answers
 from provebench.settings import Settings
-from provebench.suites.load import find_suite
+from provebench.suites.load import find_suite, load_suite
+from provebench.suites.s2n_bignum import load_timeout_map
 
 DEEP = 100_000
 
@@ -95,3 +98,59 @@ def test_deeply_nested_jsonl_answers_are_one_line_errors(tmp_path: Path) -> None
     answers.write_text("[" * DEEP + "]" * DEEP + "\n")
     with pytest.raises(UserError, match=r"answers.jsonl: line 1: nested deeper than 64 levels"):
         load_answers(answers)
+
+
+def test_a_deeply_nested_run_config_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("suite: hol-light-core\nprover: " + "[" * DEEP + "]" * DEEP + "\n")
+    _fails(capsys, ["run", "--config", str(config), "--dry-run"], "nested deeper than")
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("suite: hol-light-core\nprover: {name: baseline, x: " + "{a: " * 100 + "1" + "}" * 101 + "\n")
+    _fails(capsys, ["run", "--config", str(flow), "--dry-run"], "nested deeper than 64 levels")
+
+
+def test_deeply_nested_importer_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    timeout_map = tmp_path / "timeout-map.json"
+    timeout_map.write_text("[" * DEEP + "]" * DEEP)
+    with pytest.raises(UserError, match=r"not a JSON timeout map: nested deeper than 64 levels"):
+        load_timeout_map(timeout_map)
+    src = tmp_path / "bench"
+    src.mkdir()
+    (src / "problems.json").write_text('{"a": ' * DEEP + "1" + "}" * DEEP)
+    (src / "ml_files").mkdir()
+    _fails(capsys, ["suites", "import", "s2n-bignum", "--from", str(src), "--out", str(tmp_path / "o")], "nested")
+    dataset = tmp_path / "combibench.jsonl"
+    dataset.write_text('{"x": ' + "[" * DEEP + "]" * DEEP + "}\n")
+    _fails(capsys, ["suites", "import", "combibench", "--from", str(dataset), "--out", str(tmp_path / "c")], "nested")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("problems.yaml", "[" * DEEP + "]" * DEEP),
+        ("problems.yaml", "- " * DEEP + "x"),  # block style nests too
+        ("problems.jsonl", '{"id": ' + "[" * DEEP + "]" * DEEP + "}\n"),
+        ("suite.yaml", "name: " + "{a: " * DEEP + "1" + "}" * DEEP),
+    ],
+)
+def test_a_deeply_nested_suite_file_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    suite = tmp_path / "deep-suite"
+    shutil.copytree(Path(__file__).parents[2] / "problems" / "hol-light-core", suite)
+    if name == "problems.jsonl":
+        (suite / "suite.yaml").write_text((suite / "suite.yaml").read_text().replace("problems.yaml", name))
+    (suite / name).write_text(text)
+    with pytest.raises(UserError, match=rf"{name}: (line 1: )?nested deeper than 64 levels"):
+        load_suite(suite)
+    _fails(capsys, ["run", "--suite", str(suite), "--dry-run"], "nested deeper than 64 levels")
+
+
+def test_a_deeply_nested_bundle_member_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = ("[" * DEEP + "]" * DEEP).encode()
+    manifest = tmp_path / "manifest.tar.gz"
+    write_tar(manifest, {MANIFEST_MEMBER: deep, ATTEMPTS_MEMBER: b"", SUMMARY_MEMBER: b"{}"})
+    with pytest.raises(UserError, match=r"manifest.tar.gz: manifest.json: nested deeper than 64 levels"):
+        read_bundle(manifest)
+    _fails(capsys, ["leaderboard", "add", str(manifest), "--board", str(tmp_path / "b")], "nested deeper than 64")
+    assert not (tmp_path / "b").exists()
