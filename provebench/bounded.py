@@ -53,9 +53,16 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
             raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
         os.set_blocking(fd, True)
         try:
-            data = f.read(max_bytes + 1)
+            # read(n) allocates n bytes first: ask for what the file holds, not for the limit. A file that
+            # grows meanwhile (or claims size 0, as /proc does) is read on in pieces, up to the limit.
+            chunks = [f.read(info.st_size + 1)]
+            size = len(chunks[0])
+            while info.st_size < size <= max_bytes and chunks[-1]:
+                chunks.append(f.read(min(1 << 20, max_bytes + 1 - size)))
+                size += len(chunks[-1])
         except OSError as exc:
             raise UserError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    data = b"".join(chunks)
     if len(data) > max_bytes:  # it grew while being read
         raise UserError(f"{path}: over the limit of {max_bytes} bytes for a {what}")
     return data

@@ -6,6 +6,7 @@ Real files in ``tmp_path`` and the real CLI; nothing of the filesystem is mocked
 from __future__ import annotations
 
 import shutil
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
 from provebench.cli import main
 from provebench.errors import UserError
+from provebench.inputs import read_bytes
 from provebench.provers.replay import load_answers
 from provebench.settings import Settings
 from provebench.suites.load import find_suite, load_suite
@@ -154,3 +156,19 @@ def test_a_deeply_nested_bundle_member_is_a_one_line_error(tmp_path: Path, capsy
         read_bundle(manifest)
     _fails(capsys, ["leaderboard", "add", str(manifest), "--board", str(tmp_path / "b")], "nested deeper than 64")
     assert not (tmp_path / "b").exists()
+
+
+# ---------------------------------------------------------------- defect 10: regular files only, bounded
+
+
+def test_a_bounded_read_allocates_what_the_file_holds_not_the_limit(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"x" * 1000)
+    tracemalloc.start()
+    try:
+        assert read_bytes(small, "file", 1 << 30) == b"x" * 1000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak  # read(limit + 1) took a gigabyte for a kilobyte
+    assert b"Name:" in read_bytes(Path("/proc/self/status"))  # size 0 on stat, read on to its end
