@@ -5,6 +5,7 @@ Real files in ``tmp_path`` and the real CLI; nothing of the filesystem is mocked
 
 from __future__ import annotations
 
+import os
 import shutil
 import tracemalloc
 import zipfile
@@ -17,6 +18,7 @@ from provebench.cli import main
 from provebench.errors import UserError
 from provebench.inputs import read_bytes
 from provebench.provers.replay import load_answers
+from provebench.runconfig import read_ids_file
 from provebench.settings import Settings
 from provebench.suites.load import find_suite, load_suite
 from provebench.suites.s2n_bignum import load_timeout_map
@@ -172,3 +174,29 @@ def test_a_bounded_read_allocates_what_the_file_holds_not_the_limit(tmp_path: Pa
         tracemalloc.stop()
     assert peak < 1 << 20, peak  # read(limit + 1) took a gigabyte for a kilobyte
     assert b"Name:" in read_bytes(Path("/proc/self/status"))  # size 0 on stat, read on to its end
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_devices_and_fifos_are_refused_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fifo: Path, special: str
+) -> None:
+    path = "/dev/zero" if special == "/dev/zero" else str(fifo)
+    out = str(tmp_path / "run")
+    core = ["run", "--suite", "hol-light-core"]
+    _fails(capsys, [*core, "--problems-file", path, "--dry-run"], "not a regular file")
+    _fails(capsys, [*core, "--prover", "replay", "--answers", path, "--out", out], "not a regular file")
+    _fails(capsys, ["check", "--system", "hol-light", "--goal", "T", path], "not a regular file")
+    _fails(capsys, ["check", "--suite", "hol-light-core", "--batch", path], "not a regular file")
+    _fails(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
+    with pytest.raises(UserError, match="not a regular file"):
+        read_ids_file(Path(path))
+    with pytest.raises(UserError, match="not a regular file"):
+        load_answers(Path(path))
+    assert not Path(out).exists()
