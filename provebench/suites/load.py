@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_jsonl, read_yaml
+from provebench.inputs import MAX_TIMEOUT_S, MemoryMB, TimeoutSeconds, first_error, read_jsonl, read_yaml
 from provebench.layouts import BenchmarkLayout
 from provebench.model import Kind, Problem, ProblemExtension, System
 from provebench.settings import CheckerBuild
@@ -39,19 +39,19 @@ class SuiteManifest(BaseModel):
     version: str
     description: str = ""
     checker_image: str
-    default_timeout_s: float = Field(default=30.0, gt=0)
+    default_timeout_s: TimeoutSeconds = 30.0
     context: str = ""
     problems_file: str = "problems.yaml"
     source: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
-    memory_mb: int | None = Field(default=None, ge=256)  # one check's memory limit, unless the user sets one
+    memory_mb: MemoryMB | None = None  # one check's memory limit, unless the user sets one
     # What a checker's loaded context holds besides its checks, when more than provebench's default headroom
     # (s2n-bignum: the walkers' GBs): the memory each checker container reserves above one check's limit.
-    context_memory_mb: int | None = Field(default=None, ge=256)
+    context_memory_mb: MemoryMB | None = None
     # Every problem's timeout is multiplied by this: timeouts measured on a faster checker than this suite's
     # (s2n-bignum-bench's come from its native build; provebench's image runs HOL Light's bytecode toplevel).
-    timeout_scale: float = Field(default=1.0, gt=0)
+    timeout_scale: float = Field(default=1.0, gt=0, le=1000, allow_inf_nan=False)
     # How the benchmark lays out its results (columns, verdict names), for reports beside its published tables.
     benchmark_layout: BenchmarkLayout | None = None
     # HOL Light: check in the bytecode toplevel or compiled to native code (``--checker`` overrides it).
@@ -67,7 +67,7 @@ class ProblemEntry(BaseModel):
     statement: str = Field(min_length=1)
     kind: Kind = Kind.THEOREM
     category: str = "uncategorized"
-    timeout_s: float | None = Field(default=None, gt=0)
+    timeout_s: TimeoutSeconds | None = None
     informal: str = ""
     reference_proof: str | None = None
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
@@ -138,6 +138,12 @@ def load_suite(folder: Path) -> Suite:
         seen.add(e.id)
         extensions = _extensions(dict(e.model_extra or {}), manifest.system, e.kind, f"{problems_path}: {label}")
         template = _template_path(folder, e, f"{problems_path}: {label}", template_hashes)
+        timeout_s = (e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale
+        if timeout_s > MAX_TIMEOUT_S:  # each factor is bounded, their product may not be
+            raise UserError(
+                f"{problems_path}: {label}: a timeout of {timeout_s:g} s (timeout_scale {manifest.timeout_scale:g})"
+                f" is over the limit of {MAX_TIMEOUT_S:.0f} s"
+            )
         problems.append(
             Problem(
                 id=e.id,
@@ -148,7 +154,7 @@ def load_suite(folder: Path) -> Suite:
                 context=manifest.context,
                 informal=e.informal,
                 category=e.category,
-                timeout_s=(e.timeout_s or manifest.default_timeout_s) * manifest.timeout_scale,
+                timeout_s=timeout_s,
                 reference_proof=e.reference_proof,
                 checker_image=checker_image,
                 template=str(template) if template else None,

@@ -6,6 +6,7 @@ Before: ``--timeout inf`` and a config's ``timeout_s: .inf`` became an infinite 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,27 @@ def test_a_config_at_the_bounds_is_accepted(tmp_path: Path, capsys: pytest.Captu
     f.write_text("suite: hol-light-core\ntimeout_s: 604800\nlimit: 3\n")
     assert main(["run", "--config", str(f), "--dry-run"]) == 0
     assert "timeout_s: 604800" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "fragment"),
+    [
+        ("suite.yaml", ("default_timeout_s: 30", "default_timeout_s: .inf"), "field 'default_timeout_s'"),
+        ("suite.yaml", ("default_timeout_s: 30", "default_timeout_s: 1e400"), "field 'default_timeout_s'"),
+        ("suite.yaml", ("default_timeout_s: 30", "timeout_scale: .nan"), "field 'timeout_scale'"),
+        ("suite.yaml", ("default_timeout_s: 30", "memory_mb: 99999999999999"), "field 'memory_mb'"),
+        ("suite.yaml", ("default_timeout_s: 30", "default_timeout_s: 604800\ntimeout_scale: 2"), "over the limit"),
+        ("problems.yaml", ("  category: logic\n", "  category: logic\n  timeout_s: 1e400\n"), "field 'timeout_s'"),
+        ("problems.yaml", ("  category: logic\n", "  category: logic\n  timeout_s: .inf\n"), "field 'timeout_s'"),
+    ],
+)
+def test_suite_numbers_out_of_bounds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], file: str, change: tuple[str, str], fragment: str
+) -> None:
+    """A suite's default_timeout_s: .inf and a problem's timeout_s: 1e400 became an infinite check limit."""
+    suite = tmp_path / "suite"
+    shutil.copytree(Path(__file__).parents[2] / "problems" / "hol-light-core", suite)
+    text = (suite / file).read_text()
+    assert change[0] in text
+    (suite / file).write_text(text.replace(change[0], change[1], 1))
+    _fails(capsys, ["run", "--suite", str(suite), "--dry-run"], fragment)
