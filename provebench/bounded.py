@@ -43,7 +43,7 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
         raise UserError(
             f"{path}: cannot read the {what}: {exc.strerror or errno.errorcode.get(exc.errno or 0)}"
         ) from None
-    with os.fdopen(fd, "rb") as f:
+    try:  # before os.fdopen, which raises IsADirectoryError of its own for a directory
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"{path}: is a directory, not a {what}")
@@ -51,6 +51,10 @@ def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES)
             raise UserError(f"{path}: not a regular file (a {what} must be one)")
         if info.st_size > max_bytes:
             raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         os.set_blocking(fd, True)
         try:
             # read(n) allocates n bytes first: ask for what the file holds, not for the limit. A file that

@@ -106,7 +106,9 @@ def parse_yaml(text: str, where: str, limit: int = MAX_DEPTH) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{where}: invalid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        # A reader's error (a control character, bad UTF-8) has no "problem" and says where on a second line.
+        said = (str(getattr(exc, "problem", None) or exc).splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{where}: invalid YAML{at}: {said}") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
     return check_depth(value, where, limit)

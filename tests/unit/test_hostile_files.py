@@ -200,3 +200,18 @@ def test_devices_and_fifos_are_refused_everywhere(
     with pytest.raises(UserError, match="not a regular file"):
         load_answers(Path(path))
     assert not Path(out).exists()
+
+
+def test_a_folder_where_a_file_belongs_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # os.open takes a folder read-only; os.fdopen then raised IsADirectoryError of its own, a traceback.
+    with pytest.raises(UserError, match="is a directory, not a problems file"):
+        read_ids_file(tmp_path)
+    _fails(
+        capsys, ["run", "--suite", "hol-light-core", "--problems-file", str(tmp_path), "--dry-run"], "is a directory"
+    )
+
+
+def test_a_control_character_in_yaml_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("suite: hol-light-core\x1f\n")  # PyYAML's reader says where on a second line
+    _fails(capsys, ["run", "--config", str(config), "--dry-run"], "invalid YAML: unacceptable character #x001f")
