@@ -12,10 +12,12 @@ a huge member is refused before it can do anything.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
 import tarfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
@@ -28,11 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from provebench import __version__
 from provebench.errors import UserError
+from provebench.inputs import parse_json, read_bytes
 from provebench.journal import AttemptRecord
 from provebench.model import CheckerInfo, Status
 from provebench.outputs import write_atomic
 from provebench.run import RunDir, summarize_run
 from provebench.stats import latest_records
+from provebench.tarscan import TarBounds, scan_headers
 
 BUNDLE_FORMAT: Literal["provebench-submission"] = "provebench-submission"
 BUNDLE_SCHEMA_VERSION: Literal[1] = 1
@@ -279,8 +283,11 @@ def write_tar(out: Path, members: dict[str, bytes]) -> None:
 def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, bytes]:
     """The three members of the archive ``raw`` (read from ``path``), refusing anything else in it."""
     try:
+        # Headers first, bounded: tarfile would read a 300 MB PAX header or GNU long name whole.
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            scan_headers(stream, str(path), TarBounds(data_bytes=limits.manifest + limits.attempts + limits.summary))
         tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise UserError(f"{path}: not a submission bundle (a .tar.gz): {_first_line(exc)}") from None
     out: dict[str, bytes] = {}
     with tar:
@@ -288,7 +295,7 @@ def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, byt
             for member in tar:
                 name = member.name
                 if name not in SCHEMA_FILES and name != SUMMARY_MEMBER:
-                    raise UserError(f"{path}: unexpected member {name!r}; a bundle holds only {_expected()}")
+                    raise UserError(f"{path}: unexpected member {_shown(name)}; a bundle holds only {_expected()}")
                 if not member.isfile():
                     raise UserError(f"{path}: member {name!r} is not a regular file")
                 if name in out:
@@ -310,6 +317,11 @@ def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, byt
     return out
 
 
+def _shown(name: str) -> str:
+    """A member's name for an error line: a PAX path may be 64 KB long."""
+    return repr(name) if len(name) <= 100 else repr(name[:100]) + f"... ({len(name)} characters)"
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
@@ -318,24 +330,12 @@ def _expected() -> str:
     return ", ".join((MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER))
 
 
-def _json(data: bytes, where: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{where}: not valid JSON: {exc}") from None
-
-
 def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
     """Open, validate and cross-check a bundle; a one-line error names the first thing wrong."""
     limits = limits or BundleLimits()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
+    raw = read_bytes(path, "bundle")  # a regular file, bounded: not /dev/zero, not a FIFO
     members = _read_members(path, raw, limits)
-    manifest_data = _json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
+    manifest_data = parse_json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
     _validate(MANIFEST_MEMBER, manifest_data, f"{path}: {MANIFEST_MEMBER}")
     manifest = BundleManifest.model_validate(manifest_data)
     attempts_bytes = members[ATTEMPTS_MEMBER]
@@ -346,13 +346,13 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
         if not line.strip():
             continue
         where = f"{path}: {ATTEMPTS_MEMBER}: line {n}"
-        data = _json(line, where)
+        data = parse_json(line, where)
         _validate(ATTEMPTS_MEMBER, data, where)
         attempts.append(AttemptRecord.model_validate(data))
     if len(attempts) != manifest.attempts.count:
         raise UserError(f"{path}: {len(attempts)} attempts, but the manifest says {manifest.attempts.count}")
     _check_attempts(path, manifest, attempts)
-    summary = _json(members[SUMMARY_MEMBER], f"{path}: {SUMMARY_MEMBER}")
+    summary = parse_json(members[SUMMARY_MEMBER], f"{path}: {SUMMARY_MEMBER}")
     return Bundle(path, sha256_of(raw), manifest, tuple(attempts), summary if isinstance(summary, dict) else {})
 
 

@@ -32,19 +32,22 @@ EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from pydantic import ValidationError
+
+    from provebench.inputs import first_error
     from provebench.settings import Backend, CheckerBuild, Executor, Settings
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # a PROVEBENCH_* variable out of bounds: name it, in one line
+        where, msg = first_error(exc)
+        raise UserError(f"PROVEBENCH_{where.upper()}: {msg}") from None
     update: dict[str, Any] = {}
     if args.backend:
         update["backend"] = Backend(args.backend)
-    if args.checkers is not None:
-        if args.checkers < 1:
-            raise UserError("--checkers must be at least 1")
+    if args.checkers is not None:  # bounded by the grammar (cli_options), as the settings bound it
         update["checkers"] = args.checkers
     if args.memory_mb is not None:
-        if args.memory_mb < 256:
-            raise UserError("--memory-mb must be at least 256")
         update["memory_mb"] = args.memory_mb
     if args.checker is not None:
         update["checker_build"] = CheckerBuild(args.checker)

@@ -10,8 +10,17 @@ import argparse
 from typing import Any
 
 from provebench import __version__
+from provebench.bounded import MAX_COUNT, bounded_float, bounded_int, finite_seconds
 from provebench.cli_options import Parser, common_options, executor_options, server_option, suppressed
+from provebench.cli_serve import add_serve_parser
 from provebench.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
+
+# Every number on the command line is finite and in range before any command sees it (README, "Bounds").
+_COUNT = bounded_int(1, MAX_COUNT, "a positive whole number")
+_ROUNDS = bounded_int(0, 100, "a number of rounds")
+_SEED = bounded_int(-(2**63), 2**63 - 1, "a seed")
+_PORT = bounded_int(0, 65535, "a port")
+_FRACTION = bounded_float(0, 1, "a fraction")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--system", choices=SYSTEMS, help="proof system of --goal")
     c.add_argument("--goal", help="the statement to prove, e.g. '`!n. n + 0 = n`' for HOL Light")
     c.add_argument("--batch", metavar="FILE", help="JSONL: {proof, problem|goal, id?} per line; JSONL verdicts out")
-    c.add_argument("--timeout", type=float, help="seconds per check (default: the problem's, or 30 for goals)")
+    c.add_argument("--timeout", type=finite_seconds, help="seconds per check (default: the problem's, or 30 for goals)")
     c.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     server_option(c)
     executor_options(c)
@@ -87,11 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.add_parser("list", help="bundled and imported suites")
     t = ssub.add_parser("selftest", parents=[common], help="check the suite's reference proofs with its checker")
     t.add_argument("suite", help="suite name or folder")
-    t.add_argument("--sample", type=int, help="check a random sample of this many problems")
-    t.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    t.add_argument("--sample", type=_COUNT, help="check a random sample of this many problems")
+    t.add_argument("--seed", type=_SEED, default=0, help="seed of the sample (default 0)")
     t.add_argument(
         "--max-timeout",
-        type=float,
+        type=finite_seconds,
         metavar="SECONDS",
         help="leave out problems whose timeout is longer (reported as left out): a quicker check of an image, "
         "since s2n-bignum's longest reference proofs take hours",
@@ -113,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     _import_parser(ssub)
     _run_parsers(sub, common)
     _board_parsers(sub, common)
-    _serve_parser(sub, common)
+    add_serve_parser(sub, common)
     return p
 
 
@@ -165,7 +174,7 @@ def _import_parser(ssub: Any) -> None:
     imp.add_argument("--timeout-map", metavar="FILE", help="the benchmark's timeout-map.json (per-problem timeouts)")
     imp.add_argument(
         "--timeout-scale",
-        type=float,
+        type=float,  # bounded by the command (cli_import), which names the flag
         default=None,
         metavar="X",
         help="s2n-bignum: multiply the benchmark's timeouts by X, which were set for its native build (default "
@@ -202,7 +211,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (openai prover)")
     r.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
     r.add_argument("--answers", metavar="FILE", help="answers file, CSV (problem_id, answer) or JSONL (replay)")
-    r.add_argument("-n", "--samples", dest="n", type=int, help="attempts per problem (default 1; 16 for combibench)")
+    r.add_argument("-n", "--samples", dest="n", type=_COUNT, help="attempts per problem (default 1; 16 for combibench)")
     r.add_argument(
         "--protocol",
         choices=["provebench", "combibench"],
@@ -210,15 +219,17 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "compiled together) and report that score beside provebench's; n defaults to 16",
     )
     r.add_argument("-k", dest="k", help="pass@k values to report, comma-separated (default 1..n)")
-    r.add_argument("--repair-rounds", type=int, help="feed checker messages back this many times (default 0)")
-    r.add_argument("--prover-connections", type=int, help="prover calls at once (default 8)")
-    r.add_argument("--timeout", dest="timeout_s", type=float, help="seconds per check (default: each problem's)")
-    r.add_argument("--infra-retries", type=int, help="retries of a check whose checker failed (default 2)")
+    r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
+    r.add_argument("--prover-connections", type=_COUNT, help="prover calls at once (default 8)")
+    r.add_argument(
+        "--timeout", dest="timeout_s", type=finite_seconds, help="seconds per check (default: each problem's)"
+    )
+    r.add_argument("--infra-retries", type=_ROUNDS, help="retries of a check whose checker failed (default 2)")
     r.add_argument("--category", dest="categories", action="append", help="only this category (repeatable)")
     r.add_argument("--problem", dest="problems", action="append", help="only this problem id (repeatable)")
     r.add_argument("--problems-file", help="only the problem ids listed in this file, one per line")
-    r.add_argument("--limit", type=int, metavar="N", help="a random subset of N of the selected problems (seeded)")
-    r.add_argument("--seed", type=int, metavar="S", help="seed of --limit's subset (default 0; in the manifest)")
+    r.add_argument("--limit", type=_COUNT, metavar="N", help="a random subset of N of the selected problems (seeded)")
+    r.add_argument("--seed", type=_SEED, metavar="S", help="seed of --limit's subset (default 0; in the manifest)")
     r.add_argument(
         "--dry-run",
         action="store_true",
@@ -293,7 +304,7 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument("--board", required=True, help="board folder, e.g. leaderboards/hol-light-core")
     a.add_argument(
         "--sample",
-        type=float,
+        type=_FRACTION,
         metavar="FRACTION",
         help="fraction of non-PASS verdicts to re-check (default: the board's, 0.1 for a new board)",
     )
@@ -319,9 +330,13 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     ve.add_argument("--board", required=True, help="board folder")
     ve.add_argument(
-        "--sample", type=float, metavar="FRACTION", default=1.0, help="fraction of each entry's PASS proofs (default 1)"
+        "--sample",
+        type=_FRACTION,
+        metavar="FRACTION",
+        default=1.0,
+        help="fraction of each entry's PASS proofs (default 1)",
     )
-    ve.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    ve.add_argument("--seed", type=_SEED, default=0, help="seed of the sample (default 0)")
     r = lsub.add_parser("render", help="write a board's index.html and README.md")
     r.add_argument("--board", required=True, help="board folder")
 
@@ -331,55 +346,4 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Serve the HTML report of a run on 127.0.0.1 (re-rendered as the journal grows) until Ctrl-C.",
     )
     v.add_argument("rundir", help="a run directory")
-    v.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-
-
-def _serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """The ``serve`` subcommand."""
-    s = sub.add_parser(
-        "serve",
-        parents=[common],
-        help="run warm checkers as a long-lived service (provebench's /v1 API and Kimina Lean Server's)",
-        description="Serve checks over HTTP on warm checkers that outlive any one command: POST /v1/check "
-        "(one proof or a batch, whole or streamed), GET /v1/health, GET /v1/checkers, GET /metrics (Prometheus), "
-        "and Kimina Lean Server's POST /verify and /api/check for Lean. The OpenAPI schema is at /openapi.json. "
-        "Other commands use it with --server URL (or PROVEBENCH_SERVER).",
-    )
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    s.add_argument(
-        "--token-env",
-        metavar="VAR",
-        help="require 'Authorization: Bearer TOKEN' with TOKEN read from this environment variable "
-        "(needed for any host other than loopback)",
-    )
-    s.add_argument(
-        "--warm",
-        nargs="+",
-        default=[],
-        metavar="SUITE[:PROBLEM]",
-        help="load these contexts before taking requests (a suite's first problem's, or the problem's)",
-    )
-    s.add_argument(
-        "--suite",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="also serve the suite in this folder, by its name (repeatable); besides these, the service "
-        "serves only the bundled suites and those in the user's suite folder, and clients name suites by name",
-    )
-    s.add_argument(
-        "--system",
-        action="append",
-        choices=SYSTEMS,
-        help="proof systems to serve (repeatable; default both); Kimina's API needs lean4",
-    )
-    s.add_argument(
-        "--drain-seconds",
-        type=float,
-        default=10.0,
-        help="on SIGTERM or Ctrl-C, how long in-flight checks may finish before they are cancelled (default 10)",
-    )
-    s.add_argument("--max-batch", type=int, default=10_000, help="most proofs in one request (default 10000)")
-    s.add_argument("--max-queue", type=int, default=20_000, help="most proofs waiting over all requests; more get 429")
-    s.add_argument("--max-body-mb", type=float, default=64.0, help="largest request body in MB (default 64)")
+    v.add_argument("--port", type=_PORT, default=0, help="port on 127.0.0.1 (default: any free port)")

@@ -116,7 +116,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         problem = checking.adhoc_problem(system, args.goal, args.timeout)
     else:
         raise UserError("say what to prove: --suite NAME --problem ID, or --system SYSTEM --goal TERM")
-    proof = read_proof(args.proof, settings.max_proof_bytes, lambda: sys.stdin.buffer.read())
+    limit = settings.max_proof_bytes
+    proof = read_proof(args.proof, limit, lambda: sys.stdin.buffer.read(limit + 1))
     ensure_images(settings, {problem.checker_image})
     engine = engine_for(settings)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from provebench.bounded import MAX_CHECKERS, MAX_MEMORY_MB, bounded_int
 from provebench.names import BACKENDS, CHECKER_BUILDS, EXECUTORS
 
 EXIT_USAGE = 2
@@ -27,13 +28,16 @@ def common_options() -> Parser:
     c.add_argument("--backend", choices=BACKENDS, default=None, help="where checkers run (default: docker)")
     c.add_argument(
         "--checkers",
-        type=int,
+        type=bounded_int(1, MAX_CHECKERS, "a number of checkers"),
         default=None,
         help="warm checkers per context (default: one per core, as many as fit the memory budget; `check` of one "
         "proof: 1)",
     )
     c.add_argument(
-        "--memory-mb", type=int, default=None, help="memory limit of one check in MB (default: the suite's, or 4096)"
+        "--memory-mb",
+        type=bounded_int(256, MAX_MEMORY_MB, "a memory size in MB"),
+        default=None,
+        help=f"memory limit of one check in MB, 256 to {MAX_MEMORY_MB} (default: the suite's, or 4096)",
     )
     c.add_argument(
         "--checker",

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from provebench.bounded import MAX_INPUT_BYTES
 from provebench.errors import UserError
 from provebench.service.client import TOKEN_ENV, ServiceClient, server_url
 from provebench.texts import read_proof
@@ -33,13 +34,26 @@ def _target(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     raise UserError("say what to prove: --suite NAME --problem ID, or --system SYSTEM --goal TERM")
 
 
+def _max_proof_bytes(given: str | None) -> int:
+    """PROVEBENCH_MAX_PROOF_BYTES as the settings would take it (a whole number, at least 1), without them."""
+    if given is None:
+        return DEFAULT_MAX_PROOF_BYTES
+    try:
+        value = int(given)
+    except ValueError:
+        raise UserError(f"PROVEBENCH_MAX_PROOF_BYTES: not a whole number: {given[:40]!r}") from None
+    if not 1 <= value <= MAX_INPUT_BYTES:
+        raise UserError(f"PROVEBENCH_MAX_PROOF_BYTES: must be between 1 and {MAX_INPUT_BYTES}")
+    return value
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Check one proof through the service; print its verdict as a local check does; exit by its status."""
     url = server_url(args.server)
     assert url is not None
     target, label = _target(args)
-    limit = int(os.environ.get("PROVEBENCH_MAX_PROOF_BYTES", DEFAULT_MAX_PROOF_BYTES))
-    proof = read_proof(args.proof, limit, lambda: sys.stdin.buffer.read())
+    limit = _max_proof_bytes(os.environ.get("PROVEBENCH_MAX_PROOF_BYTES"))
+    proof = read_proof(args.proof, limit, lambda: sys.stdin.buffer.read(limit + 1))
     client = ServiceClient(url, os.environ.get(TOKEN_ENV) or None)
     verdict = client.check({**target, "id": label, "proof": proof}, args.timeout)["verdict"]
     if args.json:

@@ -2,85 +2,57 @@
 
 from __future__ import annotations
 
-import argparse
-import errno
+import csv
 import io
 import json
-import math
-import os
-import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import Field, ValidationError
 
+from provebench.bounded import (
+    MAX_CHECKERS,
+    MAX_COUNT,
+    MAX_INPUT_BYTES,
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    finite_seconds,
+    read_bytes,
+)
 from provebench.errors import UserError
 
-# Every file provebench reads from a user is read whole and bounded: a named pipe, /dev/zero or a
-# multi-gigabyte file is a one-line error, not a hang or an exhausted machine.
-MAX_INPUT_BYTES = 1 << 30
+# read_bytes, finite_seconds and the bounds live in provebench.bounded (standard library only, for the
+# command-line grammar and check --server's quick path); they are part of this module's interface too.
+__all__ = [
+    "MAX_CHECKERS",
+    "MAX_COUNT",
+    "MAX_DEPTH",
+    "MAX_INPUT_BYTES",
+    "MAX_MEMORY_MB",
+    "MAX_TIMEOUT_S",
+    "MemoryMB",
+    "TimeoutSeconds",
+    "check_depth",
+    "csv_from_zip",
+    "finite_seconds",
+    "first_error",
+    "nesting_depth",
+    "parse_csv",
+    "parse_json",
+    "parse_yaml",
+    "read_bytes",
+    "read_jsonl",
+    "read_lines",
+    "read_text",
+    "read_yaml",
+]
+
 # JSON and YAML nest no deeper than this anywhere outside input arrives (files, bundles, requests):
 # provebench's own formats nest a few levels; deeper input is refused before code that recurses sees it.
 MAX_DEPTH = 64
-
-
-def read_bytes(path: Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> bytes:
-    """A regular file's bytes, at most ``max_bytes``; a one-line ``UserError`` for anything else.
-
-    Opened without blocking, so a FIFO is refused instead of waiting for a writer; devices,
-    directories and sockets are refused before anything is read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise UserError(f"{path}: {what} not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a {what}") from None
-    except OSError as exc:
-        raise UserError(
-            f"{path}: cannot read the {what}: {exc.strerror or errno.errorcode.get(exc.errno or 0)}"
-        ) from None
-    try:
-        f = os.fdopen(fd, "rb")
-    except IsADirectoryError:  # a directory opens read-only (Linux); Python's file object refuses it
-        os.close(fd)
-        raise UserError(f"{path}: is a directory, not a {what}") from None
-    with f:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"{path}: is a directory, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise UserError(f"{path}: not a regular file (a {what} must be one)")
-        if info.st_size > max_bytes:
-            raise UserError(f"{path}: {info.st_size} bytes is over the limit of {max_bytes} bytes for a {what}")
-        os.set_blocking(fd, True)
-        try:
-            data = _read_up_to(f, info.st_size, max_bytes)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the {what}: {exc.strerror}") from None
-    if len(data) > max_bytes:  # it grew while being read
-        raise UserError(f"{path}: over the limit of {max_bytes} bytes for a {what}")
-    return data
-
-
-def _read_up_to(f: IO[bytes], size: int, max_bytes: int) -> bytes:
-    """At most ``max_bytes + 1`` bytes of ``f``, whose size was ``size``.
-
-    ``read(n)`` allocates ``n`` bytes at once, so the file's own size is read first and any growth
-    (a file being written, or a /proc file that says 0) in bounded chunks after it.
-    """
-    chunks = [f.read(size + 1)]
-    total = len(chunks[0])
-    while total > size and total <= max_bytes:
-        chunk = f.read(min(1 << 20, max_bytes + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
 
 
 def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -116,11 +88,12 @@ def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> Any:
 def parse_json(text: str | bytes, where: str, limit: int = MAX_DEPTH) -> Any:
     """A JSON value, nesting at most ``limit`` deep; one-line errors for anything else."""
     try:
-        value = json.loads(text)
+        # Bytes are UTF-8 (RFC 8259); json.loads would also guess UTF-16 and UTF-32 from them.
+        value = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{where}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{where}: not UTF-8 text (byte {exc.start})") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
     except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
@@ -135,8 +108,9 @@ def parse_yaml(text: str, where: str, limit: int = MAX_DEPTH) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # a reader's error spans lines
-        raise UserError(f"{where}: invalid YAML{at}: {problem}") from None
+        # A reader's error (a control character, bad UTF-8) has no "problem" and says where on a second line.
+        said = (str(getattr(exc, "problem", None) or exc).splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{where}: invalid YAML{at}: {said}") from None
     except RecursionError:
         raise UserError(f"{where}: nested deeper than {limit} levels") from None
     except (ValueError, LookupError, AttributeError, TypeError):
@@ -184,6 +158,34 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
     return where, " ".join(str(err["msg"]).removeprefix("Value error, ").split())
 
 
+# What csv's strict mode reports, said so that a user can find and fix it.
+_CSV_PROBLEMS = {
+    "unexpected end of data": "a quoted field opened in the record starting here is never closed",
+    "',' expected after '\"'": "text after the closing quote of a field (a quote inside quotes is written twice)",
+}
+
+
+def parse_csv(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each non-empty record of CSV text, parsed strictly; one-line errors name the line.
+
+    Not strict, Python's csv takes a quote left open as a field that runs on to the next quote or the
+    end of the file, silently swallowing the records in between; strict, that is an error. Quoted
+    fields may span lines and hold doubled quotes; a quote inside an unquoted field is text.
+    """
+    csv.field_size_limit(MAX_INPUT_BYTES)  # one answer may be long; the text itself is bounded already
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        start = reader.line_num + 1  # a record starts on the line after the last one read
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UserError(f"{where}: line {start}: {_CSV_PROBLEMS.get(str(exc), f'bad CSV: {exc}')}") from None
+        if fields:
+            yield start, fields
+
+
 def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:
     """The one CSV of a zip (as benchmark leaderboards take answers); one-line errors for anything else in it."""
     try:
@@ -208,19 +210,6 @@ def csv_from_zip(path: Path, data: bytes, max_bytes: int) -> bytes:
         return out
 
 
-# Bounds of the numbers a user sets (documented in the README): finite, and within what a machine can mean.
-MAX_TIMEOUT_S = 7 * 24 * 3600.0  # one check may run a week at most (s2n-bignum-bench's longest is hours)
-MAX_MEMORY_MB = 1 << 20  # one terabyte
+# The numbers a user sets, as pydantic fields: finite, and within the bounds above.
 TimeoutSeconds = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)]
 MemoryMB = Annotated[int, Field(ge=256, le=MAX_MEMORY_MB)]
-
-
-def finite_seconds(text: str) -> float:
-    """An argparse type: seconds, finite, above zero and at most ``MAX_TIMEOUT_S``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds must be above 0 and at most {MAX_TIMEOUT_S:.0f}")
-    return value

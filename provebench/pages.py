@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from provebench import charts
 from provebench.board import Board, Entry
@@ -30,7 +31,9 @@ def _status_order(item: tuple[str, int]) -> int:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
+    # Sandboxed, though the templates are provebench's own: pages render what bundles and journals
+    # say, and no template, edited or not, should reach Python from here.
+    env = SandboxedEnvironment(
         loader=jinja2.PackageLoader("provebench", "templates"),
         autoescape=lambda name: bool(name and name.endswith(".html.j2")),
         undefined=jinja2.StrictUndefined,

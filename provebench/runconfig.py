@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_lines, read_yaml
+from provebench.inputs import MAX_CHECKERS, MAX_COUNT, TimeoutSeconds, first_error, read_lines, read_yaml
 from provebench.outputs import write_atomic
 
 CONFIG_FILE = "config.yaml"
@@ -42,14 +42,14 @@ class RunConfig(BaseModel):
     k: list[int] | None = Field(default=None, description="pass@k values to report (default: 1..n)")
     repair_rounds: int = Field(default=0, ge=0, le=100)
     prover_connections: int = Field(default=8, ge=1, le=1024)
-    checkers: int | None = Field(default=None, ge=1, le=64)
-    timeout_s: float | None = Field(default=None, gt=0, description="per-check timeout for every problem")
+    checkers: int | None = Field(default=None, ge=1, le=MAX_CHECKERS)
+    timeout_s: TimeoutSeconds | None = Field(default=None, description="per-check timeout for every problem")
     infra_retries: int = Field(default=2, ge=0, le=20)
     categories: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
     problems_file: Path | None = None
-    limit: int | None = Field(default=None, ge=1, description="a seeded random subset of this many problems")
-    seed: int = Field(default=0, description="seed of that subset")
+    limit: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="a seeded random subset of this many")
+    seed: int = Field(default=0, ge=-(2**63), le=2**63 - 1, description="seed of that subset")
     out: Path | None = None
     # combibench: also judge every proof as CombiBench's own harness does, and report both scores.
     protocol: Literal["provebench", "combibench"] = "provebench"

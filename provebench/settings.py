@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from provebench.inputs import MAX_CHECKERS, MAX_INPUT_BYTES, MAX_MEMORY_MB, TimeoutSeconds
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -44,14 +46,16 @@ class Settings(BaseSettings):
 
     backend: Backend = Backend.DOCKER
     checkers: int = Field(
-        default_factory=lambda: max(1, min(64, os.cpu_count() or 1)),
+        default_factory=lambda: max(1, min(MAX_CHECKERS, os.cpu_count() or 1)),
         ge=1,
-        le=64,
+        le=MAX_CHECKERS,
         description="warm checkers per context (default: one per core; as many of them as fit the memory budget)",
     )
-    memory_mb: int = Field(default=4096, ge=256, description="address-space limit of one check")
-    lean_memory_mb: int = Field(default=12288, ge=512, description="address-space limit of one Lean REPL")
-    lean_max_uses: int = Field(default=200, ge=1, description="commands before a Lean REPL is recycled")
+    memory_mb: int = Field(default=4096, ge=256, le=MAX_MEMORY_MB, description="address-space limit of one check")
+    lean_memory_mb: int = Field(
+        default=12288, ge=512, le=MAX_MEMORY_MB, description="address-space limit of one Lean REPL"
+    )
+    lean_max_uses: int = Field(default=200, ge=1, le=1_000_000, description="commands before a Lean REPL is recycled")
     benchmark_judge: bool = Field(
         default=False, description="also judge proofs as the benchmark's own harness does (a run's protocol)"
     )
@@ -60,16 +64,24 @@ class Settings(BaseSettings):
     )
     lean_project_dir: Path | None = Field(default=None, description="--backend local: the Mathlib project folder")
     container_headroom_mb: int = Field(
-        default=2048, ge=256, description="container memory above one check's limit (the loaded toplevel)"
+        default=2048,
+        ge=256,
+        le=MAX_MEMORY_MB,
+        description="container memory above one check's limit (the loaded toplevel)",
     )
-    pids_limit: int = Field(default=256, ge=16)
+    pids_limit: int = Field(default=256, ge=16, le=1 << 22)  # the kernel's pid_max at most
     memory_budget_mb: int | None = Field(
-        default=None, ge=512, description="memory all warm checkers may reserve together (default: 80% of RAM)"
+        default=None,
+        ge=512,
+        le=MAX_MEMORY_MB,
+        description="memory all warm checkers may reserve together (default: 80% of RAM)",
     )
-    load_timeout_s: float = Field(default=900.0, gt=0, description="silence allowed while loading, if not computing")
+    load_timeout_s: TimeoutSeconds = Field(default=900.0, description="silence allowed while loading, if not computing")
     infra_retries: int = Field(default=2, ge=0, le=20, description="retries of a check whose checker failed")
-    infra_backoff_s: float = Field(default=1.0, ge=0, description="first wait before such a retry (then doubling)")
-    max_proof_bytes: int = Field(default=1_000_000, ge=1)
+    infra_backoff_s: float = Field(
+        default=1.0, ge=0, le=3600, allow_inf_nan=False, description="first wait before such a retry (then doubling)"
+    )
+    max_proof_bytes: int = Field(default=1_000_000, ge=1, le=MAX_INPUT_BYTES)
     server: str | None = Field(
         default=None, description="check through the provebench service at this URL instead of local checkers"
     )

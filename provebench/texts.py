@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from provebench.bounded import read_bytes
 from provebench.errors import UserError
 
 __all__ = ["decode_text", "read_proof"]
@@ -21,16 +22,14 @@ def decode_text(data: bytes, name: str, what: str) -> str:
 
 
 def read_proof(source: str, max_bytes: int, stdin: Callable[[], bytes]) -> str:
-    """The proof text from a file or ``-`` (stdin); one-line errors for bad input."""
-    name = "standard input" if source == "-" else source
+    """The proof text from a file or ``-`` (``stdin``, which should read at most ``max_bytes + 1``); one-line errors."""
+    if source != "-":  # a regular file, read no further than the limit (not /dev/zero, not a FIFO)
+        return decode_text(read_bytes(Path(source), "proof file", max_bytes), source, "proof text")
+    name = "standard input"
     try:
-        data = stdin() if source == "-" else Path(source).read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{name}: is a directory") from None
+        data = stdin()
     except OSError as exc:
         raise UserError(f"{name}: cannot read: {exc.strerror}") from None
     if len(data) > max_bytes:
-        raise UserError(f"{name}: {len(data)} bytes is over the proof size limit of {max_bytes} bytes")
+        raise UserError(f"{name}: over the proof size limit of {max_bytes} bytes")
     return decode_text(data, name, "proof text")

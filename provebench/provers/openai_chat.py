@@ -125,7 +125,11 @@ class OpenAIChatProver(Prover):
         """Load the prompt templates and make the client (the key is read from the environment)."""
         for system in {p.system for p in suite_problems}:
             if system not in self._templates:
-                self._templates[system] = PromptTemplates.for_system(system, self.settings.prompt_dir)
+                templates = PromptTemplates.for_system(system, self.settings.prompt_dir)
+                # A first round rendered now: a template that cannot render (refused code, an unknown
+                # value) is said before any request is sent or any checker starts.
+                templates.render(next(p for p in suite_problems if p.system is system), ())
+                self._templates[system] = templates
         if self._client is None:
             key_env = self.settings.api_key_env
             key = os.environ.get(key_env) if key_env else "unused"

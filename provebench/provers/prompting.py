@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from provebench.errors import UserError
+from provebench.inputs import read_text
 from provebench.model import Problem, System
 from provebench.provers.api import PreviousAttempt
 from provebench.suites.extensions import flat_fields
@@ -47,11 +51,20 @@ class PromptTemplates:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        missing = [n for n in TEMPLATE_NAMES if not (folder / n).is_file()]
+        missing = [n for n in TEMPLATE_NAMES if not (folder / n).exists() and not (folder / n).is_symlink()]
         if missing:
             raise UserError(f"{folder}: prompt folder needs {' and '.join(missing)}")
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(folder)),
+        # Bounded reads of regular files (a template linked to /dev/zero is an error, not a hang); the
+        # hashes are of the very bytes rendered.
+        self._sources = {n: read_text(folder / n, "prompt template") for n in TEMPLATE_NAMES}
+        self.hashes = {
+            f"{folder.name}/{n}": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+            for n, text in self._sources.items()
+        }
+        # Sandboxed: a prompt folder may come from anyone, and a template must not reach Python
+        # ({{ lipsum.__globals__['os'].popen(...) }} ran a shell command in a plain Environment).
+        self._env = SandboxedEnvironment(
+            loader=jinja2.FunctionLoader(self._source),
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # noqa: S701 - prompts are plain text, not HTML
             keep_trailing_newline=True,
@@ -61,10 +74,15 @@ class PromptTemplates:
             self._user = self._env.get_template("user.j2")
         except jinja2.TemplateSyntaxError as exc:
             raise UserError(f"{exc.filename}: line {exc.lineno}: template error: {exc.message}") from None
-        self.hashes = {
-            f"{folder.name}/{n}": "sha256:" + hashlib.sha256((folder / n).read_bytes()).hexdigest()
-            for n in TEMPLATE_NAMES
-        }
+
+    def _source(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """A template's text and file name: the two read above, or a file of the prompt folder it includes."""
+        path = self.folder.joinpath(*name.split("/"))
+        if name in self._sources:
+            return self._sources[name], str(path), lambda: True
+        if name.startswith("/") or ".." in name.split("/") or not path.exists():
+            return None  # jinja2 says the template is not found
+        return read_text(path, "prompt template"), str(path), lambda: True
 
     @classmethod
     def for_system(cls, system: System, prompt_dir: Path | None) -> PromptTemplates:
@@ -76,9 +94,24 @@ class PromptTemplates:
         return cls(folder)
 
     def render(self, problem: Problem, history: tuple[PreviousAttempt, ...]) -> Messages:
-        """Both messages for this problem and these earlier failed rounds."""
+        """Both messages for this problem and these earlier failed rounds; one-line errors for a bad template."""
         values = {"problem": flat_fields(problem), "history": history, "system": problem.system.value}
-        try:
-            return Messages(system=self._system.render(values).strip(), user=self._user.render(values).strip())
-        except jinja2.UndefinedError as exc:
-            raise UserError(f"{self.folder}: template uses an unknown value: {exc.message}") from None
+        rendered = []
+        for name, template in (("system.j2", self._system), ("user.j2", self._user)):
+            try:
+                rendered.append(template.render(values).strip())
+            except UserError:
+                raise  # an included file that cannot be read: said already
+            except jinja2.UndefinedError as exc:
+                raise UserError(f"{self.folder / name}: template uses an unknown value: {_first_line(exc)}") from None
+            except SecurityError as exc:
+                raise UserError(f"{self.folder / name}: refused: {_first_line(exc)}") from None
+            except Exception as exc:  # the template's own fault (1/0, a missing include, ...): the user's to fix
+                raise UserError(
+                    f"{self.folder / name}: template error: {type(exc).__name__}: {_first_line(exc)}"
+                ) from None
+        return Messages(system=rendered[0], user=rendered[1])
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [""])[0][:300]

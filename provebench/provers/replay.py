@@ -10,9 +10,6 @@ with no answer, or a blank one, is a FAIL ``no-proof`` that costs no check.
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,12 +18,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from provebench.errors import UserError
-from provebench.inputs import csv_from_zip
+from provebench.inputs import MAX_INPUT_BYTES, csv_from_zip, parse_csv, parse_json, read_bytes
 from provebench.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 from provebench.texts import decode_text
 
-_MAX_FILE_BYTES = 2 << 30
+_MAX_FILE_BYTES = MAX_INPUT_BYTES
 
 
 class ReplaySettings(BaseModel):
@@ -38,50 +35,37 @@ class ReplaySettings(BaseModel):
 
 
 def _read_text(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > _MAX_FILE_BYTES:
-            raise UserError(f"{path}: {size} bytes is too large for an answers file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: answers file not found") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not an answers file") from None
+    data = read_bytes(path, "answers file", _MAX_FILE_BYTES)  # a regular file, bounded: not /dev/zero, not a FIFO
     if path.suffix.lower() == ".zip":  # a leaderboard's submission: one CSV, zipped
         data = csv_from_zip(path, data, _MAX_FILE_BYTES)
     return decode_text(data, str(path), "an answers file").removeprefix("\ufeff")  # spreadsheets write a BOM
 
 
 def _read_csv(path: Path, text: str) -> list[tuple[str, str]]:
-    csv.field_size_limit(min(sys.maxsize, _MAX_FILE_BYTES))
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    header = [h.strip() for h in reader.fieldnames or []]
+    # Strict CSV: a stray quote is an error naming its line, not a field that swallows the answers after it.
+    records = parse_csv(text, str(path))
+    _, first = next(records, (0, []))
+    header = [h.strip() for h in first]
     if "problem_id" not in header or "answer" not in header:
-        raise UserError(f"{path}: a CSV answers file needs the columns problem_id and answer (found: {header})")
-    reader.fieldnames = header
+        found = ", ".join(repr(h[:40]) for h in header[:8])  # a header of junk may be long: show a little
+        raise UserError(f"{path}: a CSV answers file needs the columns problem_id and answer (found: {found})")
+    at_id, at_answer = header.index("problem_id"), header.index("answer")
     rows = []
-    try:
-        for row in reader:
-            if None in row:
-                raise UserError(f"{path}: line {reader.line_num}: more fields than the header has")
-            pid, answer = row.get("problem_id"), row.get("answer")
-            if pid is None or answer is None:
-                raise UserError(f"{path}: line {reader.line_num}: fewer fields than the header has")
-            rows.append((pid.strip(), answer))
-    except csv.Error as exc:
-        raise UserError(f"{path}: line {reader.line_num}: bad CSV: {exc}") from None
+    for line, fields in records:
+        if len(fields) > len(header):
+            raise UserError(f"{path}: line {line}: more fields than the header has")
+        if len(fields) < len(header):
+            raise UserError(f"{path}: line {line}: fewer fields than the header has")
+        rows.append((fields[at_id].strip(), fields[at_answer]))
     return rows
 
 
 def _read_jsonl(path: Path, text: str) -> list[tuple[str, str]]:
     rows = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines: JSON strings may hold U+2028
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}: line {n}: invalid JSON: {exc.msg}") from None
+        obj = parse_json(line, f"{path}: line {n}")  # nesting bounded: one line, not a RecursionError
         pid = obj.get("problem", obj.get("problem_id")) if isinstance(obj, dict) else None
         answer = obj.get("answer", obj.get("proof")) if isinstance(obj, dict) else None
         if not isinstance(pid, str) or not isinstance(answer, str):

@@ -17,10 +17,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
+from provebench import inputs
 from provebench.containers import HOL_LIGHT_PIN
 from provebench.errors import UserError
 
@@ -91,12 +92,15 @@ class TimeoutEntry:
 
 
 def _read_json(path: Path, missing: str, bad: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: {missing}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: {bad}: {str(exc).splitlines()[0]}") from None
+    if not path.exists():
+        raise UserError(f"{path}: {missing}")
+    # Bounded, regular files only, nesting limited: a one-line error (prefixed with what the file should be).
+    return inputs.parse_json(inputs.read_bytes(path, "JSON file"), f"{path}: {bad}")
+
+
+def _finite_number(value: object) -> TypeGuard[float]:
+    # JSON's 1e400 is inf, and Python's json takes Infinity and NaN: none of them is a limit.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def load_timeout_map(path: Path) -> dict[str, TimeoutEntry]:
@@ -109,12 +113,18 @@ def load_timeout_map(path: Path) -> dict[str, TimeoutEntry]:
         if not isinstance(entry, dict) or not isinstance(entry.get("problem_id"), str):
             raise UserError(f"{path}: entry {i}: needs a string problem_id")
         timeout, prove = entry.get("timeout_sec"), entry.get("prove_secs")
-        if prove is not None and (not isinstance(prove, (int, float)) or prove < 0):
-            raise UserError(f"{path}: entry {i} ({entry['problem_id']}): prove_secs must be a non-negative number")
+        if prove is not None and (not _finite_number(prove) or not 0 <= prove <= inputs.MAX_TIMEOUT_S):
+            raise UserError(
+                f"{path}: entry {i} ({entry['problem_id']}): prove_secs must be a non-negative number,"
+                f" at most {inputs.MAX_TIMEOUT_S:.0f}"
+            )
         if timeout is None and prove is not None:
             timeout = timeout_for(float(prove))
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise UserError(f"{path}: entry {i} ({entry['problem_id']}): timeout_sec must be a positive number")
+        if not _finite_number(timeout) or not 0 < timeout <= inputs.MAX_TIMEOUT_S:
+            raise UserError(
+                f"{path}: entry {i} ({entry['problem_id']}): timeout_sec must be a positive number,"
+                f" at most {inputs.MAX_TIMEOUT_S:.0f}"
+            )
         out[entry["problem_id"]] = TimeoutEntry(timeout_s=int(timeout), prove_seconds=prove)
     return out
 
@@ -200,7 +210,7 @@ def import_artefacts(
             raise UserError(f"{where}: inlined_locations is missing")
         path, rel, near = _template_source(src, locations[0], where)
         if rel not in template_lines:
-            text = path.read_text(encoding="utf-8")
+            text = inputs.read_text(path, "template file")
             template_lines[rel] = ["" if _NATIVE_ONLY.match(line) else line for line in text.split("\n")]
         line = find_theorem_line(template_lines[rel], record["theorem_name"], near)
         if line is None:

@@ -43,10 +43,9 @@ def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["check", "--suite", "hol-light-core", "--problem", "nope", "p.ml"], "has no problem 'nope'"),
         (["check", "--suite", "hol-light-core", "p.ml"], "--suite needs --problem"),
         (["check", "p.ml"], "say what to prove"),
-        (["check", "--system", "hol-light", "--goal", "T", "missing.ml"], "missing.ml: no such file"),
+        (["check", "--system", "hol-light", "--goal", "T", "missing.ml"], "missing.ml: proof file not found"),
         (["check", "--batch", "missing.jsonl"], "missing.jsonl: batch file not found"),
         (["suites", "selftest", "nope"], "unknown suite 'nope'"),
-        (["--checkers", "0", "suites", "list"], "--checkers must be at least 1"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -69,7 +68,7 @@ def test_binary_and_huge_proofs_are_refused(capsys: pytest.CaptureFixture[str], 
     huge.write_bytes(b"ARITH_TAC " * 200_000)
     code, _, err = run(capsys, "check", "--system", "hol-light", "--goal", "T", str(huge))
     assert code == 2
-    one_line_error(err, "over the proof size limit")
+    one_line_error(err, "over the limit of 1000000 bytes for a proof file")
     latin1 = tmp_path / "latin1.ml"
     latin1.write_bytes("ARITH_TAC (* caf\u00e9 *)".encode("latin-1"))
     code, _, err = run(capsys, "check", "--system", "hol-light", "--goal", "T", str(latin1))

@@ -190,7 +190,7 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "not JSON",
             lambda members: members.update({MANIFEST_MEMBER: b"\x00\x01binary"}),
             False,
-            "manifest.json: not valid JSON",
+            "manifest.json: invalid JSON",
         ),
     ],
 )
