@@ -14,7 +14,6 @@ The statements are the dataset's: the suite is written outside the repository.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import subprocess
@@ -96,14 +95,14 @@ def read_checkout(root: Path) -> list[Record]:
     meta_path = folder / "metadata.csv"
     if not meta_path.is_file():
         raise UserError(f"{root}: not a CombiBench checkout (no lean/CombiBench/metadata.csv)")
-    try:
-        rows = list(csv.DictReader(inputs.read_lines(meta_path, "metadata file")))
-    except csv.Error as exc:
-        raise UserError(f"{meta_path}: cannot read it as CSV: {exc}") from None
-    if not rows or "theorem_name" not in rows[0]:
+    # Strict CSV: a quote left open is an error naming its line, not a field that swallows the rows after it.
+    lines = list(inputs.parse_csv(inputs.read_text(meta_path, "metadata file"), str(meta_path)))
+    header = lines[0][1] if lines else []
+    if "theorem_name" not in header:
         raise UserError(f"{meta_path}: needs a theorem_name column")
+    rows = [(n, dict(zip(header, fields, strict=False))) for n, fields in lines[1:]]
     records = []
-    for n, row in enumerate(rows, 2):
+    for n, row in rows:
         name = (row.get("theorem_name") or "").strip()
         where = f"{meta_path}: line {n}"
         if not _NAME.match(name):

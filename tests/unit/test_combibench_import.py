@@ -196,3 +196,13 @@ def test_the_shared_combibench_data(tmp_path: Path) -> None:
     assert templated["imo_2015_p1"] == {
         "imo_2015_p1_solution": "example : ($solution) $op (($answer : Set ℕ)) := by $tactics"
     }
+
+
+def test_a_stray_quote_in_the_metadata_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    # Read leniently, the open quote would make the rest of the file one field and drop pick_two silently.
+    checkout = _checkout(tmp_path)
+    meta = checkout / "lean" / "CombiBench" / "metadata.csv"
+    lines = meta.read_text().splitlines()
+    meta.write_text("\n".join([lines[0], 'count_subsets,"How many subsets,,,brualdi,,', lines[2]]) + "\n")
+    with pytest.raises(UserError, match=r"metadata\.csv: line 2: a quoted field .* is never closed"):
+        import_combibench(checkout, tmp_path / "out")
