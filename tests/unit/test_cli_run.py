@@ -8,14 +8,7 @@ from pathlib import Path
 import pytest
 
 from provebench.cli import main
-
-
-def _fails(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err
+from tests.cli_support import refused_in_one_line
 
 
 @pytest.mark.parametrize(
@@ -39,7 +32,7 @@ def test_bad_run_configs(
     f = tmp_path / "run.yaml"
     f.write_text(config)
     out = tmp_path / "out"
-    _fails(capsys, ["run", "--config", str(f), "--out", str(out), *extra], fragment)
+    refused_in_one_line(capsys, ["run", "--config", str(f), "--out", str(out), *extra], fragment)
     assert not out.exists()
 
 
@@ -48,9 +41,9 @@ def test_replay_with_a_bad_answers_file(tmp_path: Path, capsys: pytest.CaptureFi
     answers.write_text("problem_id,answer\nno_such_problem,ARITH_TAC\n")
     out = tmp_path / "out"
     argv = ["run", "--suite", "hol-light-core", "--prover", "replay", "--answers", str(answers), "--out", str(out)]
-    _fails(capsys, argv, "answers for problems the suite does not have: 'no_such_problem'")
+    refused_in_one_line(capsys, argv, "answers for problems the suite does not have: 'no_such_problem'")
     assert not out.exists()
-    _fails(capsys, [*argv[:-2], "--repair-rounds", "1", "--out", str(out)], "cannot use repair rounds")
+    refused_in_one_line(capsys, [*argv[:-2], "--repair-rounds", "1", "--out", str(out)], "cannot use repair rounds")
 
 
 def test_openai_without_its_key_variable(
@@ -58,30 +51,34 @@ def test_openai_without_its_key_variable(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     argv = ["run", "--suite", "hol-light-core", "--prover", "openai", "--model", "m", "--out", str(tmp_path / "o")]
-    _fails(capsys, argv, "the environment variable OPENAI_API_KEY (api_key_env) is not set")
+    refused_in_one_line(capsys, argv, "the environment variable OPENAI_API_KEY (api_key_env) is not set")
 
 
 def test_resume_refuses_changes_to_what_the_run_measures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rundir = tmp_path / "run"
     rundir.mkdir()
     (rundir / "config.yaml").write_text("suite: hol-light-core\nn: 2\n")
-    _fails(capsys, ["run", "--resume", str(rundir), "-n", "4"], "only checkers, prover_connections and infra_retries")
-    _fails(capsys, ["run", "--resume", str(tmp_path)], "not a run directory (no config.yaml)")
+    refused_in_one_line(
+        capsys, ["run", "--resume", str(rundir), "-n", "4"], "only checkers, prover_connections and infra_retries"
+    )
+    refused_in_one_line(capsys, ["run", "--resume", str(tmp_path)], "not a run directory (no config.yaml)")
 
 
 def test_an_existing_run_directory_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rundir = tmp_path / "run"
     rundir.mkdir()
     (rundir / "config.yaml").write_text("suite: hol-light-core\n")
-    _fails(capsys, ["run", "--suite", "hol-light-core", "--out", str(rundir)], "already exists and is not empty")
+    refused_in_one_line(
+        capsys, ["run", "--suite", "hol-light-core", "--out", str(rundir)], "already exists and is not empty"
+    )
 
 
 def test_report_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _fails(capsys, ["report", str(tmp_path)], "not a run directory")
+    refused_in_one_line(capsys, ["report", str(tmp_path)], "not a run directory")
     (tmp_path / "config.yaml").write_text("suite: hol-light-core\n")
-    _fails(capsys, ["report", str(tmp_path)], "has no manifest.json yet")
+    refused_in_one_line(capsys, ["report", str(tmp_path)], "has no manifest.json yet")
     (tmp_path / "manifest.json").write_text("{broken")
-    _fails(capsys, ["report", str(tmp_path)], "manifest.json: invalid JSON")
+    refused_in_one_line(capsys, ["report", str(tmp_path)], "manifest.json: invalid JSON")
 
 
 def test_a_run_directory_in_use_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,7 +89,7 @@ def test_a_run_directory_in_use_is_refused(tmp_path: Path, capsys: pytest.Captur
     (rundir / "config.yaml").write_text("suite: hol-light-core\nn: 1\n")
     with (rundir / ".lock").open("wb") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        _fails(capsys, ["run", "--resume", str(rundir)], "another provebench process is running this run")
+        refused_in_one_line(capsys, ["run", "--resume", str(rundir)], "another provebench process is running this run")
     assert set(os.listdir(rundir)) == {".lock", "config.yaml"}  # nothing was started or written
 
 
@@ -156,6 +153,6 @@ def test_suites_show_lists_problem_ids(capsys: pytest.CaptureFixture[str]) -> No
         "kind": "theorem",
         "timeout_s": 30.0,
     }
-    _fails(
+    refused_in_one_line(
         capsys, ["suites", "show", "hol-light-core", "--problems", "--category", "poetry"], "has no category 'poetry'"
     )

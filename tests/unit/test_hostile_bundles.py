@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from provebench.bundle import MANIFEST_MEMBER, read_bundle
-from provebench.cli import main
 from provebench.errors import UserError
 from provebench.tarscan import TarBounds, scan_headers
+from tests.cli_support import refused_in_one_line
 
 BIG = 300_000_000  # as in the issue: a 300 MB extended header
 LONG = 100_000_000  # a 100 MB GNU long name
@@ -65,16 +65,6 @@ def _bomb(kind: bytes, size: int) -> Iterator[bytes]:
     yield b"\0" * (2 * tarfile.BLOCKSIZE)
 
 
-def _one_line(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err[:400]
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err[:400]
-    assert len(lines[0]) < 400, lines[0][:400]
-    return lines[0]
-
-
 def test_a_300_mb_pax_header_is_refused_before_it_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bundle = _gz(tmp_path / "pax-bomb.tar.gz", _bomb(tarfile.XHDTYPE, BIG))
     assert bundle.stat().st_size < 2_000_000  # it is small on disk: the 300 MB come from decompression
@@ -87,7 +77,7 @@ def test_a_300_mb_pax_header_is_refused_before_it_is_read(tmp_path: Path, capsys
         tracemalloc.stop()
     assert peak < 16 << 20, peak  # megabytes, not the gigabyte it took
     board = tmp_path / "board"
-    _one_line(capsys, ["leaderboard", "add", str(bundle), "--board", str(board)], "a PAX header of")
+    refused_in_one_line(capsys, ["leaderboard", "add", str(bundle), "--board", str(board)], "a PAX header of")
     assert not board.exists()
 
 
@@ -103,7 +93,9 @@ def test_a_100_mb_gnu_long_name_is_refused_in_one_short_line(
     finally:
         tracemalloc.stop()
     assert peak < 16 << 20, peak
-    line = _one_line(capsys, ["leaderboard", "add", str(bundle), "--board", str(tmp_path / "b")], "GNU long-name")
+    line = refused_in_one_line(
+        capsys, ["leaderboard", "add", str(bundle), "--board", str(tmp_path / "b")], "GNU long-name"
+    )
     assert "aaaa" not in line
 
 
@@ -163,4 +155,4 @@ def test_a_bundle_that_is_a_device_or_a_fifo_is_refused(tmp_path: Path, capsys: 
     for path in ("/dev/zero", str(fifo)):  # /dev/zero was read until memory ran out; a FIFO waited forever
         with pytest.raises(UserError, match="not a regular file"):
             read_bundle(Path(path))
-        _one_line(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
+        refused_in_one_line(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
-from provebench.cli import main
 from provebench.errors import UserError
 from provebench.inputs import read_bytes
 from provebench.provers.replay import load_answers
@@ -22,18 +21,9 @@ from provebench.runconfig import read_ids_file
 from provebench.settings import Settings
 from provebench.suites.load import find_suite, load_suite
 from provebench.suites.s2n_bignum import load_timeout_map
+from tests.cli_support import refused_in_one_line
 
 DEEP = 100_000
-
-
-def _fails(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err
-    assert len(lines[0]) < 400, lines[0]
-    return lines[0]
 
 
 def _core_ids() -> list[str]:
@@ -57,7 +47,7 @@ def test_a_stray_quote_in_a_replay_csv_is_an_error_naming_its_line(
         load_answers(answers)
     out = tmp_path / "run"
     argv = ["run", "--suite", "hol-light-core", "--prover", "replay", "--answers", str(answers), "--out", str(out)]
-    _fails(capsys, argv, "line 3: a quoted field opened in the record starting here is never closed")
+    refused_in_one_line(capsys, argv, "line 3: a quoted field opened in the record starting here is never closed")
     assert not out.exists()
 
 
@@ -107,10 +97,10 @@ def test_deeply_nested_jsonl_answers_are_one_line_errors(tmp_path: Path) -> None
 def test_a_deeply_nested_run_config_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("suite: hol-light-core\nprover: " + "[" * DEEP + "]" * DEEP + "\n")
-    _fails(capsys, ["run", "--config", str(config), "--dry-run"], "nested deeper than")
+    refused_in_one_line(capsys, ["run", "--config", str(config), "--dry-run"], "nested deeper than")
     flow = tmp_path / "flow.yaml"
     flow.write_text("suite: hol-light-core\nprover: {name: baseline, x: " + "{a: " * 100 + "1" + "}" * 101 + "\n")
-    _fails(capsys, ["run", "--config", str(flow), "--dry-run"], "nested deeper than 64 levels")
+    refused_in_one_line(capsys, ["run", "--config", str(flow), "--dry-run"], "nested deeper than 64 levels")
 
 
 def test_deeply_nested_importer_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -122,10 +112,14 @@ def test_deeply_nested_importer_inputs_are_one_line_errors(tmp_path: Path, capsy
     src.mkdir()
     (src / "problems.json").write_text('{"a": ' * DEEP + "1" + "}" * DEEP)
     (src / "ml_files").mkdir()
-    _fails(capsys, ["suites", "import", "s2n-bignum", "--from", str(src), "--out", str(tmp_path / "o")], "nested")
+    refused_in_one_line(
+        capsys, ["suites", "import", "s2n-bignum", "--from", str(src), "--out", str(tmp_path / "o")], "nested"
+    )
     dataset = tmp_path / "combibench.jsonl"
     dataset.write_text('{"x": ' + "[" * DEEP + "]" * DEEP + "}\n")
-    _fails(capsys, ["suites", "import", "combibench", "--from", str(dataset), "--out", str(tmp_path / "c")], "nested")
+    refused_in_one_line(
+        capsys, ["suites", "import", "combibench", "--from", str(dataset), "--out", str(tmp_path / "c")], "nested"
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,7 +141,7 @@ def test_a_deeply_nested_suite_file_is_a_one_line_error(
     (suite / name).write_text(text)
     with pytest.raises(UserError, match=rf"{name}: (line 1: )?nested deeper than 64 levels"):
         load_suite(suite)
-    _fails(capsys, ["run", "--suite", str(suite), "--dry-run"], "nested deeper than 64 levels")
+    refused_in_one_line(capsys, ["run", "--suite", str(suite), "--dry-run"], "nested deeper than 64 levels")
 
 
 def test_a_deeply_nested_bundle_member_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,7 +150,9 @@ def test_a_deeply_nested_bundle_member_is_a_one_line_error(tmp_path: Path, capsy
     write_tar(manifest, {MANIFEST_MEMBER: deep, ATTEMPTS_MEMBER: b"", SUMMARY_MEMBER: b"{}"})
     with pytest.raises(UserError, match=r"manifest.tar.gz: manifest.json: nested deeper than 64 levels"):
         read_bundle(manifest)
-    _fails(capsys, ["leaderboard", "add", str(manifest), "--board", str(tmp_path / "b")], "nested deeper than 64")
+    refused_in_one_line(
+        capsys, ["leaderboard", "add", str(manifest), "--board", str(tmp_path / "b")], "nested deeper than 64"
+    )
     assert not (tmp_path / "b").exists()
 
 
@@ -190,11 +186,11 @@ def test_devices_and_fifos_are_refused_everywhere(
     path = "/dev/zero" if special == "/dev/zero" else str(fifo)
     out = str(tmp_path / "run")
     core = ["run", "--suite", "hol-light-core"]
-    _fails(capsys, [*core, "--problems-file", path, "--dry-run"], "not a regular file")
-    _fails(capsys, [*core, "--prover", "replay", "--answers", path, "--out", out], "not a regular file")
-    _fails(capsys, ["check", "--system", "hol-light", "--goal", "T", path], "not a regular file")
-    _fails(capsys, ["check", "--suite", "hol-light-core", "--batch", path], "not a regular file")
-    _fails(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
+    refused_in_one_line(capsys, [*core, "--problems-file", path, "--dry-run"], "not a regular file")
+    refused_in_one_line(capsys, [*core, "--prover", "replay", "--answers", path, "--out", out], "not a regular file")
+    refused_in_one_line(capsys, ["check", "--system", "hol-light", "--goal", "T", path], "not a regular file")
+    refused_in_one_line(capsys, ["check", "--suite", "hol-light-core", "--batch", path], "not a regular file")
+    refused_in_one_line(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
     with pytest.raises(UserError, match="not a regular file"):
         read_ids_file(Path(path))
     with pytest.raises(UserError, match="not a regular file"):
@@ -206,7 +202,7 @@ def test_a_folder_where_a_file_belongs_is_a_one_line_error(tmp_path: Path, capsy
     # os.open takes a folder read-only; os.fdopen then raised IsADirectoryError of its own, a traceback.
     with pytest.raises(UserError, match="is a directory, not a problems file"):
         read_ids_file(tmp_path)
-    _fails(
+    refused_in_one_line(
         capsys, ["run", "--suite", "hol-light-core", "--problems-file", str(tmp_path), "--dry-run"], "is a directory"
     )
 
@@ -214,4 +210,6 @@ def test_a_folder_where_a_file_belongs_is_a_one_line_error(tmp_path: Path, capsy
 def test_a_control_character_in_yaml_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "run.yaml"
     config.write_text("suite: hol-light-core\x1f\n")  # PyYAML's reader says where on a second line
-    _fails(capsys, ["run", "--config", str(config), "--dry-run"], "invalid YAML: unacceptable character #x001f")
+    refused_in_one_line(
+        capsys, ["run", "--config", str(config), "--dry-run"], "invalid YAML: unacceptable character #x001f"
+    )

@@ -14,6 +14,7 @@ import pytest
 from provebench.cli import main
 from provebench.errors import UserError
 from provebench.suites.s2n_bignum import load_timeout_map
+from tests.cli_support import refused_in_one_line
 
 
 def _usage_error(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
@@ -56,14 +57,6 @@ def test_flags_out_of_bounds_are_usage_errors(
     _usage_error(capsys, argv, fragment)
 
 
-def _fails(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err
-
-
 @pytest.mark.parametrize(
     ("config", "fragment"),
     [
@@ -81,7 +74,7 @@ def test_run_config_numbers_out_of_bounds(
 ) -> None:
     f = tmp_path / "run.yaml"
     f.write_text("suite: hol-light-core\n" + config)
-    _fails(capsys, ["run", "--config", str(f), "--dry-run"], fragment)
+    refused_in_one_line(capsys, ["run", "--config", str(f), "--dry-run"], fragment)
 
 
 @pytest.mark.parametrize(
@@ -98,12 +91,12 @@ def test_settings_out_of_bounds_name_the_variable(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
     monkeypatch.setenv(variable, value)
-    _fails(capsys, ["suites", "list"], variable)
+    refused_in_one_line(capsys, ["suites", "list"], variable)
 
 
 def test_timeout_scale_must_be_finite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["suites", "import", "s2n-bignum", "--from", str(tmp_path), "--timeout-scale", "inf"]
-    _fails(capsys, [*argv, "--out", str(tmp_path / "out")], "--timeout-scale must be a positive number")
+    refused_in_one_line(capsys, [*argv, "--out", str(tmp_path / "out")], "--timeout-scale must be a positive number")
     assert not (tmp_path / "out").exists()
 
 
@@ -143,4 +136,4 @@ def test_suite_numbers_out_of_bounds(
     text = (suite / file).read_text()
     assert change[0] in text
     (suite / file).write_text(text.replace(change[0], change[1], 1))
-    _fails(capsys, ["run", "--suite", str(suite), "--dry-run"], fragment)
+    refused_in_one_line(capsys, ["run", "--suite", str(suite), "--dry-run"], fragment)

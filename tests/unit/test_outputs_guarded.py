@@ -19,6 +19,7 @@ from provebench.provers.registry import make_prover
 from provebench.run import RunDir, RunHooks, execute, plan_run
 from provebench.runconfig import build_config, read_config_file
 from provebench.settings import Settings
+from tests.cli_support import refused_in_one_line
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
 SETTINGS = Settings(checkers=1, infra_backoff_s=0)
@@ -43,23 +44,17 @@ def _snapshot(rd: RunDir) -> dict[str, bytes]:
     return {f.name: f.read_bytes() for f in rd.files()}
 
 
-def _refused(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
-    code = main(argv)
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
-    assert fragment in lines[0], err
-
-
 @pytest.mark.parametrize("name", ["attempts.jsonl", "config.yaml", "manifest.json", "summary.json"])
 def test_submit_and_report_never_write_over_a_runs_files(
     run: RunDir, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     before = _snapshot(run)
     target = str(run.path / name)
-    _refused(capsys, ["submit", str(run.path), "-o", target, *SUBMITTER], "is a run's own file")
-    _refused(capsys, ["submit", str(run.path), "--format", "s2n-bignum-bench", "-o", target], "is a run's own file")
-    _refused(capsys, ["report", str(run.path), "--html", "--out", target], "is a run's own file")
+    refused_in_one_line(capsys, ["submit", str(run.path), "-o", target, *SUBMITTER], "is a run's own file")
+    refused_in_one_line(
+        capsys, ["submit", str(run.path), "--format", "s2n-bignum-bench", "-o", target], "is a run's own file"
+    )
+    refused_in_one_line(capsys, ["report", str(run.path), "--html", "--out", target], "is a run's own file")
     assert _snapshot(run) == before
 
 
@@ -71,8 +66,10 @@ def test_another_name_for_the_journal_is_refused_too(
     os.link(run.journal_path, hard)
     soft.symlink_to(run.journal_path)
     for alias in (hard, soft):
-        _refused(capsys, ["report", str(run.path), "--html", "--out", str(alias)], "write the report somewhere else")
-        _refused(capsys, ["submit", str(run.path), "-o", str(alias), *SUBMITTER], "somewhere else")
+        refused_in_one_line(
+            capsys, ["report", str(run.path), "--html", "--out", str(alias)], "write the report somewhere else"
+        )
+        refused_in_one_line(capsys, ["submit", str(run.path), "-o", str(alias), *SUBMITTER], "somewhere else")
     assert _snapshot(run) == before and hard.read_bytes() == before["attempts.jsonl"]
 
 
@@ -151,8 +148,8 @@ def test_a_selftest_journal_may_not_be_a_runs_journal_or_a_suites_file(
     before = _snapshot(run)
     suite = ROOT / "problems" / "hol-light-core"
     argv = ["suites", "selftest", "hol-light-core", "--journal"]
-    _refused(capsys, [*argv, str(run.journal_path)], "is a run's own file")
-    _refused(capsys, [*argv, str(suite / "problems.yaml")], "is an input of this command")
+    refused_in_one_line(capsys, [*argv, str(run.journal_path)], "is a run's own file")
+    refused_in_one_line(capsys, [*argv, str(suite / "problems.yaml")], "is an input of this command")
     assert _snapshot(run) == before
 
 
@@ -161,7 +158,9 @@ def test_an_import_into_an_existing_file_is_refused(tmp_path: Path, capsys: pyte
     data.write_text("")
     target = tmp_path / "taken"
     target.write_text("keep me")
-    _refused(capsys, ["suites", "import", "combibench", "--from", str(data), "--out", str(target)], "is a file")
+    refused_in_one_line(
+        capsys, ["suites", "import", "combibench", "--from", str(data), "--out", str(target)], "is a file"
+    )
     assert target.read_text() == "keep me"
 
 
@@ -173,4 +172,4 @@ def test_run_config_is_written_whole_and_reads_back(run: RunDir) -> None:
 def test_a_board_page_folder_in_the_way_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     board = tmp_path / "board"
     (board / "index.html").mkdir(parents=True)
-    _refused(capsys, ["leaderboard", "render", "--board", str(board)], "is a directory")
+    refused_in_one_line(capsys, ["leaderboard", "render", "--board", str(board)], "is a directory")
