@@ -12,9 +12,9 @@ Example counts are set on each test (``max_examples``); one file per test is rew
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -61,6 +61,20 @@ def _one_line(exc: UserError) -> None:
     event("refused")  # with "read" below: --hypothesis-show-statistics shows both outcomes are reached
     text = str(exc)
     assert text and len(text.splitlines()) == 1, repr(text)
+
+
+T = TypeVar("T")
+
+
+def _read_or_refused(read: Callable[[], T], check: Callable[[T], None]) -> None:
+    """A reader either returns what ``check`` accepts or raises the one-line error; nothing else."""
+    try:
+        value = read()
+    except UserError as exc:
+        _one_line(exc)
+    else:
+        event("read")
+        check(value)
 
 
 def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -123,13 +137,7 @@ def _check_journal(records: list[AttemptRecord], problems: frozenset[str] | None
 def test_journal_reader_on_junk_bytes(tmp_path: Path, data: bytes, problems: frozenset[str] | None) -> None:
     path = tmp_path / "attempts.jsonl"
     path.write_bytes(data)
-    try:
-        records = read_journal(path, problems)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_journal(records, problems)
+    _read_or_refused(lambda: read_journal(path, problems), lambda records: _check_journal(records, problems))
 
 
 @st.composite
@@ -172,15 +180,13 @@ def test_journal_reader_on_near_miss_records(
     text = data.draw(journal_lines(_originals(real_run)))
     path.write_text(text, encoding="utf-8")
     problems = frozenset(PROBLEMS) if listed else None
-    try:
-        records = read_journal(path, problems)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
+
+    def check(records: list[AttemptRecord]) -> None:
         _check_journal(records, problems)
         whole = text[: text.rfind("\n") + 1]  # a torn tail is never read, and nothing else is skipped
         assert len(records) == sum(1 for line in whole.split("\n")[:-1] if line.strip())
+
+    _read_or_refused(lambda: read_journal(path, problems), check)
 
 
 @st.composite
@@ -275,13 +281,7 @@ def _check_config(config: RunConfig) -> None:
 def test_run_config_reader_on_junk_text(tmp_path: Path, text: str) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
-    try:
-        config = _read_config(path)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_config(config)
+    _read_or_refused(lambda: _read_config(path), _check_config)
 
 
 yaml_values = st.recursive(
@@ -334,13 +334,8 @@ def test_run_config_reader_on_near_miss_settings(
     """Known settings, values of their type or of any YAML type, unknown keys; maybe a prover from the command line."""
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(settings_, allow_unicode=True), encoding="utf-8")
-    try:
-        config = build_config(read_config_file(path), {"prover": {"name": new_prover} if new_prover else {}}, "t")
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_config(config)
+    overrides = {"prover": {"name": new_prover} if new_prover else {}}
+    _read_or_refused(lambda: build_config(read_config_file(path), overrides, "t"), _check_config)
 
 
 @settings(PROPERTY, max_examples=200)
@@ -349,13 +344,7 @@ def test_run_config_reader_on_a_real_config_altered(tmp_path: Path, real_run: Ru
     original = yaml.safe_load(real_run.config_path.read_text())
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data.draw(near_miss(original)), allow_unicode=True), encoding="utf-8")
-    try:
-        config = _read_config(path)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_config(config)
+    _read_or_refused(lambda: _read_config(path), _check_config)
 
 
 # ---------------------------------------------------------------- run manifests
@@ -380,13 +369,7 @@ def _check_manifest(manifest: dict[str, Any]) -> None:
 def test_run_manifest_reader_on_junk_bytes(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "manifest.json"
     path.write_bytes(data)
-    try:
-        manifest = read_run_manifest(path)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_manifest(manifest)
+    _read_or_refused(lambda: read_run_manifest(path), _check_manifest)
 
 
 @settings(PROPERTY, max_examples=300)
@@ -395,10 +378,4 @@ def test_run_manifest_reader_on_a_real_manifest_altered(tmp_path: Path, real_run
     original = json.loads(real_run.manifest_path.read_text())
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(data.draw(near_miss(original))), encoding="utf-8")
-    try:
-        manifest = read_run_manifest(path)
-    except UserError as exc:
-        _one_line(exc)
-    else:
-        event("read")
-        _check_manifest(manifest)
+    _read_or_refused(lambda: read_run_manifest(path), _check_manifest)
