@@ -18,15 +18,19 @@ It understands just enough of a file: ``theorem``/``lemma``/``def``/``abbrev``
 answers from those texts. Scripted faults, for the checker's limits:
 ``-- double: hang`` (never answers), ``-- double: crash`` (exits),
 ``-- double: error TEXT`` (an error message), ``-- double: slow SECONDS``.
+With PB_LEAN_REPL_DOUBLE_HANGING set to a path, the double makes that file as it starts to hang, so
+that a test can wait for a hanging check to be under way instead of sleeping.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DECL = re.compile(
     r"^(?:@\[[^\]]*\]\s*)?(?:(?:noncomputable|private|protected|nonrec)\s+)*"
@@ -94,6 +98,8 @@ def split_decls(text: str) -> list[tuple[int, str]]:
 
 def run(cmd: str, env: Env | None) -> dict[str, object]:
     if "-- double: hang" in cmd:
+        if mark := os.environ.get("PB_LEAN_REPL_DOUBLE_HANGING"):
+            Path(mark).touch()
         while True:
             time.sleep(3600)
     if "-- double: crash" in cmd:

@@ -1,11 +1,13 @@
 """The checker service on real HOL Light in real containers: `provebench serve` as users start it.
 
-One service (one warm checker per context, a memory budget of two contexts) serves the whole
-module, in this order: its API, the same verdicts as local checks (``check``, ``run`` and
-``suites selftest`` with ``--server``), batches whole and streamed, concurrent clients, every bad
-request, a timeout, a full queue, a context loading while checks on a warm one go on, a checker
-container killed mid-batch, the least recently used context stopped to make room, and SIGTERM
-during a batch (nothing left running). Auth is tested on a second service that loads nothing.
+One service (one warm checker per context, a memory budget of two contexts) serves the module's
+tests, in any order: its API, the same verdicts as local checks (``check``, ``run`` and ``suites
+selftest`` with ``--server``), batches whole and streamed, concurrent clients, every bad request, a
+timeout, a full queue, a context loading while checks on a warm one go on, a checker container
+killed mid-batch, and the least recently used context stopped to make room. Each test sets up the
+contexts it relies on: one that loads another context checks on the core suite's first, so that the
+core context is never the one stopped to make room. SIGTERM during a batch (nothing left running)
+stops a service of its own; auth is tested on one that loads nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -62,14 +64,34 @@ def _containers(pid: int) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def suites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two small suites whose contexts differ from the core suite's (each its own warm context)."""
+    """Small suites whose contexts differ from the core suite's (each its own warm context)."""
     out = {}
-    for name, k in (("ctx_b", 20), ("ctx_c", 30)):
+    for name, k in (("ctx_b", 20), ("ctx_c", 30), ("ctx_load", 40)):
         folder = tmp_path_factory.mktemp(name)
         (folder / "suite.yaml").write_text(CONTEXT_SUITE.format(name=name, k=k, k1=k + 1))
         (folder / "problems.yaml").write_text(CONTEXT_PROBLEMS.format(name=name, k=k, k1=k + 1))
         out[name] = folder
     return out
+
+
+CORE = {"suite": "hol-light-core", "problem": "add_comm", "proof": "ARITH_TAC"}
+
+
+def _own(suites: dict[str, Path], name: str) -> dict[str, Any]:
+    """A check on the context of suite ``name`` (loading it if it is cold)."""
+    return {"suite": str(suites[name]), "problem": "own", "proof": f"ACCEPT_TAC {name}_lemma"}
+
+
+def _contexts(service: Service) -> list[dict[str, Any]]:
+    return list(service.ask("GET", "/v1/checkers")[1]["contexts"])
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float) -> None:
+    """Poll until ``condition`` holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +141,10 @@ def test_the_api_its_schema_and_metrics(service: Service) -> None:
     assert status == 200 and health["status"] == "ok" and health["api"] == "v1"
     _, schema, _ = service.ask("GET", "/openapi.json")
     assert {"/v1/check", "/v1/health", "/v1/checkers", "/metrics", "/verify", "/api/check"} <= set(schema["paths"])
+    service.check(CORE)  # warmed at the start (--warm) and stopped by no test; whatever ran before, warm now
     _, checkers, _ = service.ask("GET", "/v1/checkers")
-    (core,) = [c for c in checkers["contexts"] if c["state"] == "warm"]
+    (core,) = [c for c in checkers["contexts"] if "hol-light-core" in c["suites"]]
+    assert core["state"] == "warm"
     assert core["memory_mb"] == CHECK_MB + HEADROOM_MB and core["checker"]["recipe"].startswith("hol-light:")
     assert checkers["memory_budget_mb"] == 2 * (CHECK_MB + HEADROOM_MB) and checkers["queue_depth"] == 0
     _, metrics, _ = service.ask("GET", "/metrics")
@@ -213,15 +237,17 @@ def test_a_timeout_and_a_full_queue(service: Service) -> None:
     box: dict[str, Any] = {}
     first = threading.Thread(target=lambda: box.update(reply=service.check({"items": slow, "timeout_s": 1})))
     first.start()
-    deadline = time.monotonic() + 10
-    while service.ask("GET", "/v1/checkers")[1]["queue_depth"] < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    status, reply, headers = service.ask("POST", "/v1/check", {"items": slow[:11]})
+    # The queue holds 30 and each of the first batch's 20 checks leaves it as it ends (at its 1 s limit): 20
+    # more are refused while more than 10 of the first wait, for some 10 s, far more than the poll takes.
+    _wait_for(lambda: service.ask("GET", "/v1/checkers")[1]["queue_depth"] > 10, "the first batch queued", 120)
+    status, reply, headers = service.ask("POST", "/v1/check", {"items": slow, "timeout_s": 1})
     assert status == 429 and headers.get("retry-after") == "5" and "waiting" in reply["error"]
-    first.join(120)
+    first.join(600)
+    assert not first.is_alive(), "the first batch did not end"
     verdicts = [r["verdict"] for r in box["reply"]["results"]]
     assert {(v["status"], v["reason"]) for v in verdicts} == {("TIMEOUT", "wall-timeout")}
-    assert all(v["check_seconds"] < 3 for v in verdicts)  # the request's limit, not the problem's 30 s
+    # The request's limit (1 s), not the problem's (30 s): half the problem's leaves a loaded machine 14 s.
+    assert all(v["check_seconds"] < 15 for v in verdicts)
 
 
 def test_check_run_and_selftest_through_the_service_match_local_checks(
@@ -308,24 +334,23 @@ def test_check_run_and_selftest_through_the_service_match_local_checks(
 
 
 def test_a_context_loading_holds_up_no_check_on_a_warm_one(service: Service, suites: dict[str, Path]) -> None:
+    # ctx_load is this test's alone: cold until now. Core, used last, is not the context stopped to make room.
+    assert service.check(CORE)["verdict"]["status"] == "PASS"
     box: dict[str, Any] = {}
-    loading = threading.Thread(
-        target=lambda: box.update(
-            reply=service.check({"suite": str(suites["ctx_b"]), "problem": "own", "proof": "ACCEPT_TAC ctx_b_lemma"})
-        )
-    )
+    loading = threading.Thread(target=lambda: box.update(reply=service.check(_own(suites, "ctx_load"))))
     loading.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(
-        c["state"] == "loading" for c in service.ask("GET", "/v1/checkers")[1]["contexts"]
-    ):
-        time.sleep(0.1)
-    assert any(c["state"] == "loading" for c in service.ask("GET", "/v1/checkers")[1]["contexts"])
+
+    def ctx_load_loading() -> bool:
+        return any(c["state"] == "loading" and "ctx_load" in c["suites"] for c in _contexts(service))
+
+    _wait_for(ctx_load_loading, "ctx_load started loading", 120)
     for _ in range(5):  # while the other context loads (a minute or more), the warm one answers at once
         t0 = time.monotonic()
-        reply = service.check({"suite": "hol-light-core", "problem": "add_comm", "proof": "ARITH_TAC"})
-        assert reply["verdict"]["status"] == "PASS" and time.monotonic() - t0 < 5
-    assert loading.is_alive()
+        reply = service.check(CORE)
+        # A check takes well under a second; 30 s leaves a loaded machine room. A check that waited for the load
+        # would end with it: the load still under way after all five (below) is what shows none did.
+        assert reply["verdict"]["status"] == "PASS" and time.monotonic() - t0 < 30
+    assert loading.is_alive() and ctx_load_loading(), "the load ended before the checks on the warm context"
     loading.join(900)
     assert box["reply"]["verdict"]["status"] == "PASS"
 
@@ -340,10 +365,8 @@ def test_a_checker_killed_mid_batch_is_restarted_and_the_batch_completes(service
     box: dict[str, Any] = {}
     batch = threading.Thread(target=lambda: box.update(reply=service.check({"items": items})))
     batch.start()
-    deadline = time.monotonic() + 60  # kill while a check of the batch runs, not before it starts
-    while time.monotonic() < deadline and not any(c["busy"] for c in service.ask("GET", "/v1/checkers")[1]["contexts"]):
-        time.sleep(0.05)
-    time.sleep(0.3)
+    # Kill while a check of the batch holds its checker (busy from the moment it takes one), not before it starts.
+    _wait_for(lambda: any(c["busy"] for c in _contexts(service)), "a check of the batch started", 120)
     core_image = [c for c in _containers(service.proc.pid) if c.status == "running"]
     assert core_image, "no checker container to kill"
     assert batch.is_alive(), "the batch ended before its checker could be killed"
@@ -359,8 +382,11 @@ def test_a_checker_killed_mid_batch_is_restarted_and_the_batch_completes(service
 
 
 def test_the_least_recently_used_idle_context_makes_room(service: Service, suites: dict[str, Path]) -> None:
-    service.check({"suite": "hol-light-core", "problem": "add_comm", "proof": "ARITH_TAC"})  # core: the latest used
-    reply = service.check({"suite": str(suites["ctx_c"]), "problem": "own", "proof": "ACCEPT_TAC ctx_c_lemma"})
+    # The budget holds two contexts. Whatever other tests left warm: core used, then ctx_b (loaded beside it if
+    # cold, in place of any other), then core again, the latest used. ctx_c then needs room: ctx_b must go.
+    for body in (CORE, _own(suites, "ctx_b"), CORE):
+        assert service.check(body)["verdict"]["status"] == "PASS"
+    reply = service.check(_own(suites, "ctx_c"))
     assert reply["verdict"]["status"] == "PASS"
     _, checkers, _ = service.ask("GET", "/v1/checkers")
     state = {suite: c["state"] for c in checkers["contexts"] for suite in c["suites"]}
@@ -372,29 +398,42 @@ def test_the_least_recently_used_idle_context_makes_room(service: Service, suite
     assert checkers["memory_reserved_mb"] <= checkers["memory_budget_mb"]
 
 
-def test_sigterm_during_a_batch_drains_and_leaves_no_container(service: Service) -> None:
-    items = [{"suite": "hol-light-core", "problem": "add_comm", "proof": LOOP, "id": n} for n in range(6)]
-    ended: list[BaseException] = []
+def test_sigterm_during_a_batch_drains_and_leaves_no_container(tmp_path: Path) -> None:
+    # A service of its own: the signal stops it, and other tests must not find the shared one gone.
+    port, log = free_port(), tmp_path / "serve.log"
+    args = ["--port", str(port), "--checkers", "1", "--memory-mb", str(CHECK_MB), "--warm", "hol-light-core"]
+    proc = start_serve([*args, "--drain-seconds", "3"], log)
+    service = Service(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        wait_healthy(service.url, proc, log, within_s=900)
+        # Each check loops to its limit, 60 s: a service that waited for the check in flight would take that long.
+        items = [{"suite": "hol-light-core", "problem": "union_comm", "proof": LOOP, "id": n} for n in range(6)]
+        ended: list[BaseException] = []
 
-    def stream() -> None:
-        try:
-            service.ask("POST", "/v1/check", {"items": items, "stream": True})
-        except Exception as exc:  # noqa: BLE001 - the drain cuts the stream: that is the point
-            ended.append(exc)
+        def stream() -> None:
+            try:
+                service.ask("POST", "/v1/check", {"items": items, "stream": True})
+            except Exception as exc:  # noqa: BLE001 - the drain cuts the stream: that is the point
+                ended.append(exc)
 
-    client = threading.Thread(target=stream, daemon=True)
-    client.start()
-    time.sleep(1.5)
-    assert _containers(service.proc.pid)
-    t0 = time.monotonic()
-    service.proc.send_signal(signal.SIGTERM)
-    service.proc.wait(60)
-    assert time.monotonic() - t0 < 20, "the drain took too long"
-    assert service.proc.returncode == 0, service.log.read_text()[-1500:]
-    assert not _containers(service.proc.pid), "a checker container outlived the service"
-    assert "every checker is stopped" in service.log.read_text()
-    client.join(10)
-    assert not client.is_alive() and ended, "the stream of unfinished checks was not cut"
+        client = threading.Thread(target=stream, daemon=True)
+        client.start()
+        _wait_for(lambda: any(c["busy"] for c in _contexts(service)), "a check of the batch started", 120)
+        assert _containers(proc.pid)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
+        # The drain (3 s) and the containers' removal; 30 s leaves a loaded machine room, and is half the check's.
+        assert time.monotonic() - t0 < 30, "the drain took too long"
+        assert proc.returncode == 0, log.read_text()[-1500:]
+        assert not _containers(proc.pid), "a checker container outlived the service"
+        assert "every checker is stopped" in log.read_text()
+        client.join(60)
+        assert not client.is_alive() and ended, "the stream of unfinished checks was not cut"
+    finally:
+        if proc.poll() is None:  # the test failed before the signal: stop its checkers all the same
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(120)
 
 
 def test_auth_and_loopback(tmp_path: Path) -> None:

@@ -10,11 +10,14 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
 from provebench.engine import Engine
+from provebench.engine.batches import check_in_order
 from provebench.errors import VerifierUnavailable
 from provebench.model import Problem, Reason, Status, Verdict
 from provebench.settings import Settings
@@ -44,14 +47,36 @@ def test_ctrl_c_during_a_long_check_stops_the_checkers_at_once(tmp_path: object)
     verdicts = engine.map([(p, "ARITH_TAC") for p in problems], None, 1, lambda _p, v: seen.append(v))
     assert next(verdicts).status is Status.PASS
 
-    def interrupt() -> None:
-        if blocked.wait(60):  # a loaded machine can be slow to start the second check
-            time.sleep(0.3)  # let the main thread get back to waiting for the next verdict
-            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+    # Ctrl-C must reach the main thread while it waits in the batch for the next verdict. One taken before
+    # (the test not yet back in next()) would stop the test, not the batch, and one that comes just as the
+    # thread blocks waits, unhandled, until the lock is released. So the interrupt is sent again until a
+    # handler that finds the batch on the main thread's stack takes it and raises, as Python's own does.
+    taken: list[bool] = []
 
-    threading.Thread(target=interrupt, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        next(verdicts)
+    def on_sigint(_signum: int, frame: FrameType | None) -> None:
+        while frame is not None and not taken:
+            if frame.f_code is check_in_order.__code__:
+                taken.append(True)
+                raise KeyboardInterrupt
+            frame = frame.f_back
+
+    def interrupt() -> None:
+        if not blocked.wait(60):  # the second check is under way
+            return
+        deadline = time.monotonic() + 60
+        while not taken and time.monotonic() < deadline:
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+            time.sleep(0.1)
+
+    interrupter = threading.Thread(target=interrupt, daemon=True)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        interrupter.start()
+        with pytest.raises(KeyboardInterrupt):
+            next(verdicts)
+    finally:
+        interrupter.join(70)  # no interrupt left to reach the handler restored next
+        signal.signal(signal.SIGINT, previous)
     assert stopped.is_set()
     # The check cut short is not reported as a verdict, and the third never started.
     assert [v.status for v in seen] == [Status.PASS]
@@ -70,6 +95,9 @@ def test_kill_stops_a_batch_and_its_checkers(tmp_path: Path) -> None:
         PROVEBENCH_LEAN_REPL_COMMAND=" ".join(double),
         PROVEBENCH_SUITES_DIR=str(tmp_path / "suites"),
     )
+    # The REPL double makes this file when the hanging proof reaches it: the check is under way.
+    hanging = tmp_path / "hanging"
+    env["PB_LEAN_REPL_DOUBLE_HANGING"] = str(hanging)
     proc = subprocess.Popen(
         [sys.executable, "-m", "provebench.cli", "check", "--suite", "lean4-core", "--batch", str(batch)],
         env=env,
@@ -78,15 +106,25 @@ def test_kill_stops_a_batch_and_its_checkers(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(_processes_named(tag)) < 2:
-        time.sleep(0.1)
-    assert len(_processes_named(tag)) == 2, "the driver and its REPL double never started"
-    time.sleep(1.0)  # the hanging check is under way
+    if not _wait_for(hanging.exists, 60):
+        for pid in [proc.pid, *_processes_named(tag)]:
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"the hanging check never reached the REPL double: {proc.communicate()[1]}")
+    assert len(_processes_named(tag)) == 2, "the driver and its REPL double are not both running"
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)  # far below the problem's own time limit
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     assert _processes_named(tag) == []  # neither the driver nor the REPL outlives provebench
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout_s`` has passed (False)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _processes_named(tag: str) -> list[int]:

@@ -32,25 +32,31 @@ class SlowRemovalLauncher:
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.gate = gate
         self._names = itertools.count()  # next() is atomic: two checkers start at once
+        self.making: list[bool] = []  # one per launch() under way or done
         self.launched: list[str] = []
         self.removed: list[str] = []
 
     def launch(self) -> LaunchedToplevel:
+        self.making.append(True)
         if self.gate is not None:
-            self.gate.wait(10)  # the container is still being made
+            self.gate.wait(60)  # the container is still being made
         name = f"c{next(self._names)}"
         self.launched.append(name)
 
         def remove() -> None:
+            # Removal is slow, as the engine's: a close() that did not wait for it would return first. This
+            # delay only widens that window; a close() that waits passes however long it takes.
             time.sleep(0.3)
             self.removed.append(name)
 
         return LaunchedToplevel(argv=SILENT_TOPLEVEL, cwd=None, cleanup=remove, name=name)
 
 
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    """Poll until ``condition`` holds; fail naming ``what`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
-    while not condition() and time.monotonic() < deadline:
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
         time.sleep(0.01)
 
 
@@ -68,7 +74,7 @@ def test_close_returns_once_a_loading_checker_is_removed(attempt: int) -> None:
 
     loader = threading.Thread(target=start, daemon=True)
     loader.start()
-    _wait_for(lambda: session._proc is not None)
+    _wait_for(lambda: session._proc is not None, "the toplevel started")
     session.close()
     assert launcher.removed == ["c0"]  # not still being removed by the loading thread
     loader.join(10)
@@ -90,8 +96,13 @@ def test_close_waits_for_a_checker_whose_container_is_still_being_made() -> None
 
     preparing = threading.Thread(target=prepare, daemon=True)
     preparing.start()
-    threading.Timer(0.3, gate.set).start()  # the containers are made after close() has begun
-    time.sleep(0.1)
+    _wait_for(lambda: len(launcher.making) == 2, "both checkers are making their containers")
+
+    def made_after_close_began() -> None:
+        _wait_for(lambda: verifier._closed, "close() began")
+        gate.set()
+
+    threading.Thread(target=made_after_close_began, daemon=True).start()
     verifier.close()
     assert sorted(launcher.removed) == sorted(launcher.launched) == ["c0", "c1"]
     preparing.join(10)
@@ -103,7 +114,7 @@ def test_starters_wait_for_their_threads_and_not_for_the_caller() -> None:
     ended: list[str] = []
 
     def slow() -> None:
-        time.sleep(0.2)
+        time.sleep(0.2)  # only widens the window a wait() that did not wait would fall in
         ended.append("slow")
 
     starters.start(slow)
@@ -117,10 +128,12 @@ def test_starters_stop_waiting_at_the_limit() -> None:
     release = threading.Event()
 
     def held() -> None:
-        release.wait(10)
+        release.wait(120)
 
     starters.start(held)
     t0 = time.monotonic()
     starters.wait(timeout_s=0.2)
-    assert 0.2 <= time.monotonic() - t0 < 2
+    # The thread is held until after this line: wait() returned at its limit, not when the thread ended. The
+    # upper bound only has to stay below the thread's 120 s; 30 s leaves a loaded machine 29.8 s to spare.
+    assert 0.2 <= time.monotonic() - t0 < 30
     release.set()

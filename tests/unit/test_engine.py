@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -36,19 +36,22 @@ class Contexts:
 
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.made: list[str] = []  # contexts whose verifier was made (the pool does it as it goes to load one)
         self.hold: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
 
     def factory(self, problems: Sequence[Problem], _settings: Settings) -> Verifier:
         outer = self
         name = problems[0].context
+        with self.lock:
+            self.made.append(name)
 
         class Double(ScriptedVerifierDouble):
             def prepare(self) -> None:
                 with outer.lock:
                     outer.events.append(f"load {name}")
                 if name in outer.hold:
-                    outer.hold[name].wait(10)
+                    outer.hold[name].wait(60)
                 super().prepare()
 
             def close(self) -> None:
@@ -57,6 +60,19 @@ class Contexts:
                 super().close()
 
         return Double(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    """Poll until ``condition`` holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout_s:.0f} s"
+        time.sleep(0.01)
+
+
+def _state(engine: Engine, context: str) -> str:
+    (state,) = [s.state for s in engine.status() if s.key[2] == context]
+    return state
 
 
 def test_contexts_load_on_demand_and_the_least_recently_used_idle_one_makes_room() -> None:
@@ -85,16 +101,15 @@ def test_a_load_holds_up_no_check_on_a_warm_context_and_the_budget_is_never_pass
     engine.check(a, "x")
     loading = threading.Thread(target=engine.check, args=(b, "x"))
     loading.start()
-    deadline = time.monotonic() + 5
-    while "load B" not in c.events and time.monotonic() < deadline:
-        time.sleep(0.01)
-    t0 = time.monotonic()
-    assert engine.check(a, "y").verdict.passed  # while B loads
-    assert time.monotonic() - t0 < 1
+    _wait_for(lambda: "load B" in c.events, "B started loading")
+    # B's load is held until after these checks: a check that waited for it would get its verdict only once
+    # the hold gives up (60 s), and B would be warm by then.
+    assert engine.check(a, "y").verdict.passed
+    assert _state(engine, "B") == "loading"
     # D needs room: A is idle and goes; B (loading) stays. Memory never holds three.
     assert engine.check(d, "z").verdict.passed and "stop A" in c.events and "stop B" not in c.events
     c.hold["B"].set()
-    loading.join(5)
+    loading.join(60)
     assert not loading.is_alive()
     engine.close()
 
@@ -104,25 +119,28 @@ def test_a_context_waits_for_room_while_the_others_are_busy() -> None:
     engine = Engine(SETTINGS.model_copy(update={"memory_budget_mb": 2500}), make=c.factory)  # one fits
     a, b = _p("a", "A"), _p("b", "B")
     engine.plan([a, b])
-    release = threading.Event()
+    checking, release = threading.Event(), threading.Event()
 
     def slow(problem: Problem, proof: str, n: int) -> Verdict:
-        release.wait(10)
+        checking.set()
+        release.wait(60)
         return verdict(Status.PASS, Reason.PROVED)
 
     engine.check(a, "warm A")
     engine.pool.verifier(a).script = slow  # type: ignore[attr-defined]
     busy = threading.Thread(target=engine.check, args=(a, "x"))
     busy.start()
-    time.sleep(0.2)
+    assert checking.wait(60), "the check on A never started"
     got: list[Verdict] = []
     waiter = threading.Thread(target=lambda: got.append(engine.check(b, "y").verdict))
     waiter.start()
-    time.sleep(0.3)
-    assert "load B" not in c.events  # A is busy: B may not load beside it
+    # The pool makes B's verifier and decides, under its lock, to load B or to wait for room; status() takes
+    # that lock, so once B's verifier is made it sees the decision.
+    _wait_for(lambda: "B" in c.made, "the check on B reached the pool")
+    assert _state(engine, "B") == "cold" and "load B" not in c.events  # A is busy: B may not load beside it
     release.set()
-    busy.join(5)
-    waiter.join(5)
+    busy.join(60)
+    waiter.join(60)
     assert got and got[0].passed and c.events == ["load A", "stop A", "load B"]
     engine.close()
 

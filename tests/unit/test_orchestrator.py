@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -183,16 +184,22 @@ def test_pending_chains_skip_finished_samples_and_continue_repair_chains() -> No
 
 
 class SlowToLoad(ScriptedVerifierDouble):
-    """A checker that takes a while to load (or never does), recording when it was ready."""
+    """A checker that takes a while to load (or never does), recording when it was ready.
 
-    def __init__(self, load_s: float, fails: bool = False) -> None:
+    With ``until``, the load goes on until that event is set (for at most ``load_s``).
+    """
+
+    def __init__(self, load_s: float, fails: bool = False, until: threading.Event | None = None) -> None:
         super().__init__(passes_if("right"))
-        self.load_s, self.fails, self.ready_at = load_s, fails, 0.0
+        self.load_s, self.fails, self.ready_at, self.until = load_s, fails, 0.0, until
 
     def prepare(self) -> None:
         import time
 
-        time.sleep(self.load_s)
+        if self.until is not None:
+            self.until.wait(self.load_s)
+        else:
+            time.sleep(self.load_s)
         if self.fails:
             raise VerifierUnavailable("the checker image is missing")
         self.ready_at = time.monotonic()
@@ -203,16 +210,21 @@ class TimedProver(ScriptedProver):
     def __init__(self) -> None:
         super().__init__()
         self.first_call_at = 0.0
+        self.called = threading.Event()
 
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         import time
 
         self.first_call_at = self.first_call_at or time.monotonic()
+        self.called.set()
         return await super().attempt(problem, sample, history)
 
 
 def test_prover_calls_begin_while_the_checker_loads(tmp_path: Path) -> None:
-    prover, checker = TimedProver(), SlowToLoad(0.5)
+    # The checker loads until the prover is first asked (60 s at most): a run that waited for the checker
+    # before asking the prover would have it ready first.
+    prover = TimedProver()
+    checker = SlowToLoad(60, until=prover.called)
     rundir = _run(tmp_path, prover, checker)
     assert 0 < prover.first_call_at < checker.ready_at  # the prover was asked before the checker was ready
     assert len(read_journal(rundir.journal_path)) == 6

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -77,14 +78,16 @@ def test_a_full_queue_answers_429_until_it_drains(service: tuple[str, ServiceSta
     url, state = service
     waiting = threading.Thread(target=lambda: _post(url, "/v1/check", {"items": [item("WAIT", n) for n in range(4)]}))
     waiting.start()
+    deadline = time.monotonic() + 60
     while state.queued < 4:
-        threading.Event().wait(0.01)
+        assert time.monotonic() < deadline, f"the 4 held proofs never all queued ({state.queued} in 60 s)"
+        time.sleep(0.01)
     code, reply = _post(url, "/v1/check", {"items": [item("ARITH_TAC")] * 2})
     assert code == 429 and "4 proofs are waiting" in reply["error"]
     assert _post(url, "/v1/check", item("ARITH_TAC"))[0] == 200  # one more still fits
     RELEASE.set()
-    waiting.join(30)
-    assert state.queued == 0
+    waiting.join(60)
+    assert not waiting.is_alive() and state.queued == 0
     state.draining = True
     assert _post(url, "/v1/check", item("ARITH_TAC"))[0] == 503
 

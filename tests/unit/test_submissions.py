@@ -414,14 +414,16 @@ def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: P
 
 
 def test_reverification_runs_on_every_warm_checker_at_once(packed: Path, tmp_path: Path, settings: Settings) -> None:
-    lock, running, most = threading.Lock(), [0], [0]
+    met, running, most = threading.Condition(), [0], [0]
+    deadline = time.monotonic() + 60
 
     def script(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
-        with lock:
+        with met:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.05)
-        with lock:
+            met.notify_all()
+            # A check waits until two have run at once (for 60 s in all): checks made one at a time never meet.
+            met.wait_for(lambda: most[0] >= 2, timeout=max(0.0, deadline - time.monotonic()))
             running[0] -= 1
         return _arith_passes(problem, proof, call)
 
