@@ -79,7 +79,8 @@ CORE = {"suite": "hol-light-core", "problem": "add_comm", "proof": "ARITH_TAC"}
 
 def _own(suites: dict[str, Path], name: str) -> dict[str, Any]:
     """A check on the context of suite ``name`` (loading it if it is cold)."""
-    return {"suite": str(suites[name]), "problem": "own", "proof": f"ACCEPT_TAC {name}_lemma"}
+    assert name in suites  # served by its name: the service was started with its folder (--suite)
+    return {"suite": name, "problem": "own", "proof": f"ACCEPT_TAC {name}_lemma"}
 
 
 def _contexts(service: Service) -> list[dict[str, Any]]:
@@ -95,7 +96,7 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float) -> Non
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def service(tmp_path_factory: pytest.TempPathFactory, suites: dict[str, Path]) -> Iterator[Service]:
     port, log = free_port(), tmp_path_factory.mktemp("service") / "serve.log"
     env = {
         "PROVEBENCH_MAX_PROOF_BYTES": "100000",
@@ -119,6 +120,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "1",
         "--drain-seconds",
         "3",
+        *(arg for folder in suites.values() for arg in ("--suite", str(folder))),
     ]
     proc = start_serve(args, log, env)
     service = Service(f"http://127.0.0.1:{port}", proc, log)
@@ -220,7 +222,7 @@ def test_every_bad_request_is_a_4xx_with_one_line(service: Service) -> None:
         assert set(reply) == {"error"} and "\n" not in reply["error"]
         return str(reply["error"])
 
-    assert "not JSON" in error(400, raw=b"{not json")
+    assert "invalid JSON" in error(400, raw=b"{not json")
     assert "no-such-suite" in error(404, {"suite": "no-such-suite", "problem": "p", "proof": "ARITH_TAC"})
     assert "no-such-problem" in error(404, {"suite": "hol-light-core", "problem": "no-such-problem", "proof": "X"})
     assert "size limit" in error(413, {"suite": "hol-light-core", "problem": "add_comm", "proof": "x" * 200_000})
