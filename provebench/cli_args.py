@@ -10,16 +10,14 @@ import argparse
 from typing import Any
 
 from provebench import __version__
-from provebench.bounded import MAX_COUNT, bounded_float, bounded_int, finite_seconds
-from provebench.cli_options import Parser, common_options, executor_options, server_option, suppressed
+from provebench.bounded import bounded_float, bounded_int, finite_seconds
+from provebench.cli_options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
 from provebench.cli_serve import add_serve_parser
 from provebench.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 
 # Every number on the command line is finite and in range before any command sees it (README, "Bounds").
-_COUNT = bounded_int(1, MAX_COUNT, "a positive whole number")
 _ROUNDS = bounded_int(0, 100, "a number of rounds")
 _SEED = bounded_int(-(2**63), 2**63 - 1, "a seed")
-_PORT = bounded_int(0, 65535, "a port")
 _FRACTION = bounded_float(0, 1, "a fraction")
 
 
@@ -96,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssub.add_parser("list", help="bundled and imported suites")
     t = ssub.add_parser("selftest", parents=[common], help="check the suite's reference proofs with its checker")
     t.add_argument("suite", help="suite name or folder")
-    t.add_argument("--sample", type=_COUNT, help="check a random sample of this many problems")
+    t.add_argument("--sample", type=COUNT, help="check a random sample of this many problems")
     t.add_argument("--seed", type=_SEED, default=0, help="seed of the sample (default 0)")
     t.add_argument(
         "--max-timeout",
@@ -211,7 +209,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (openai prover)")
     r.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
     r.add_argument("--answers", metavar="FILE", help="answers file, CSV (problem_id, answer) or JSONL (replay)")
-    r.add_argument("-n", "--samples", dest="n", type=_COUNT, help="attempts per problem (default 1; 16 for combibench)")
+    r.add_argument("-n", "--samples", dest="n", type=COUNT, help="attempts per problem (default 1; 16 for combibench)")
     r.add_argument(
         "--protocol",
         choices=["provebench", "combibench"],
@@ -220,7 +218,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     r.add_argument("-k", dest="k", help="pass@k values to report, comma-separated (default 1..n)")
     r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
-    r.add_argument("--prover-connections", type=_COUNT, help="prover calls at once (default 8)")
+    r.add_argument("--prover-connections", type=COUNT, help="prover calls at once (default 8)")
     r.add_argument(
         "--timeout", dest="timeout_s", type=finite_seconds, help="seconds per check (default: each problem's)"
     )
@@ -228,7 +226,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--category", dest="categories", action="append", help="only this category (repeatable)")
     r.add_argument("--problem", dest="problems", action="append", help="only this problem id (repeatable)")
     r.add_argument("--problems-file", help="only the problem ids listed in this file, one per line")
-    r.add_argument("--limit", type=_COUNT, metavar="N", help="a random subset of N of the selected problems (seeded)")
+    r.add_argument("--limit", type=COUNT, metavar="N", help="a random subset of N of the selected problems (seeded)")
     r.add_argument("--seed", type=_SEED, metavar="S", help="seed of --limit's subset (default 0; in the manifest)")
     r.add_argument(
         "--dry-run",
@@ -346,4 +344,4 @@ def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Serve the HTML report of a run on 127.0.0.1 (re-rendered as the journal grows) until Ctrl-C.",
     )
     v.add_argument("rundir", help="a run directory")
-    v.add_argument("--port", type=_PORT, default=0, help="port on 127.0.0.1 (default: any free port)")
+    v.add_argument("--port", type=PORT, default=0, help="port on 127.0.0.1 (default: any free port)")

@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from provebench.bounded import MAX_CHECKERS, MAX_MEMORY_MB, bounded_int
+from provebench.bounded import MAX_CHECKERS, MAX_COUNT, MAX_MEMORY_MB, bounded_int
 from provebench.names import BACKENDS, CHECKER_BUILDS, EXECUTORS
 
 EXIT_USAGE = 2
+# Argument types several commands share: every number is finite and in range before a command sees it.
+COUNT = bounded_int(1, MAX_COUNT, "a positive whole number")
+PORT = bounded_int(0, 65535, "a port")
 
 
 class Parser(argparse.ArgumentParser):

@@ -6,13 +6,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provebench.bounded import MAX_COUNT, bounded_float, bounded_int, finite_seconds
+from provebench.bounded import bounded_float, finite_seconds
+from provebench.cli_options import COUNT, PORT
+from provebench.names import SYSTEMS
 
 if TYPE_CHECKING:  # the parser is built before anything heavy is imported
     from rich.console import Console
-
-SYSTEMS = ("hol-light", "lean4")
-_COUNT = bounded_int(1, MAX_COUNT, "a positive whole number")
 
 
 def cmd_serve(args: argparse.Namespace, settings: Any, err: Console) -> int:
@@ -25,8 +24,6 @@ def cmd_serve(args: argparse.Namespace, settings: Any, err: Console) -> int:
 
     if not 0 < args.port < 65536:
         raise UserError("--port must be between 1 and 65535")
-    if args.max_batch < 1 or args.max_queue < 1 or args.max_body_mb <= 0:
-        raise UserError("--max-batch, --max-queue and --max-body-mb must be positive")
     options = ServeOptions(
         host=args.host,
         port=args.port,
@@ -63,7 +60,7 @@ def add_serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "Other commands use it with --server URL (or PROVEBENCH_SERVER).",
     )
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=bounded_int(0, 65535, "a port"), default=8000, help="port (default 8000)")
+    s.add_argument("--port", type=PORT, default=8000, help="port (default 8000)")
     s.add_argument(
         "--token-env",
         metavar="VAR",
@@ -97,9 +94,9 @@ def add_serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         default=10.0,
         help="on SIGTERM or Ctrl-C, how long in-flight checks may finish before they are cancelled (default 10)",
     )
-    s.add_argument("--max-batch", type=_COUNT, default=10_000, help="most proofs in one request (default 10000)")
+    s.add_argument("--max-batch", type=COUNT, default=10_000, help="most proofs in one request (default 10000)")
     s.add_argument(
-        "--max-queue", type=_COUNT, default=20_000, help="most proofs waiting over all requests; more get 429"
+        "--max-queue", type=COUNT, default=20_000, help="most proofs waiting over all requests; more get 429"
     )
     s.add_argument(
         "--max-body-mb",
