@@ -273,3 +273,36 @@ let fork_walker () : bool =
 
 (* A walker ends without running the toplevel's exit hooks (the parent's). *)
 let end_walker () : unit = Unix._exit 0
+
+(* The places in the container a check can write to. What was there when the server became ready
+   stays; whatever a check leaves goes before its answer, so that no later check finds it. *)
+let scratch_dirs = [Filename.get_temp_dir_name (); "/dev/mqueue"]
+let scratch_kept : string list ref = ref []
+
+let scratch_entries () =
+  List.concat_map (fun dir ->
+      match Sys.readdir dir with
+      | names -> List.map (Filename.concat dir) (Array.to_list names)
+      | exception Sys_error _ -> []) scratch_dirs
+
+let record_scratch () = scratch_kept := scratch_entries ()
+
+let scratch_left () = List.filter (fun p -> not (List.mem p !scratch_kept)) (scratch_entries ())
+
+(* By path with coreutils: rm handles any depth, and chmod first opens folders a check made unreadable. *)
+let run_quietly argv =
+  let null = Unix.openfile "/dev/null" [Unix.O_RDWR] 0 in
+  let pid = Unix.create_process argv.(0) argv null null null in
+  Unix.close null;
+  ignore (Unix.waitpid [] pid)
+
+(* Whether everything a check left is gone. *)
+let clear_scratch () =
+  match scratch_left () with
+  | [] -> true
+  | left ->
+    (try
+       run_quietly (Array.of_list ("/bin/chmod" :: "-R" :: "u+rwx" :: "--" :: left));
+       run_quietly (Array.of_list ("/bin/rm" :: "-rf" :: "--" :: left))
+     with Unix.Unix_error _ -> ());
+    scratch_left () = []

@@ -43,6 +43,11 @@ let pb_prepare_spare () =
   Pb_proc.reap_finished ();
   if !pb_spare = None then pb_spare := Some (Pb_proc.fork_spare pb_child_work);;
 
+(* Set when what a check left (in /tmp, /dev/mqueue: Pb_proc.clear_scratch) could not be removed: the
+   server answers that check, then exits, so that the client starts a clean checker (an infrastructure
+   event, never the check's verdict). The client runs checkers with no /dev/shm. *)
+let pb_tainted = ref false;;
+
 let pb_handle (wall_ms : int) (memory_mb : int) (goal : string) (proof : string) : string =
   pb_prepare_spare ();
   let spare = Option.get !pb_spare in
@@ -56,6 +61,7 @@ let pb_handle (wall_ms : int) (memory_mb : int) (goal : string) (proof : string)
       ("pb-check-" ^ string_of_int spare.Pb_proc.pid ^ ".out") in
   let body = string_of_int (String.length goal) ^ "\n" ^ goal ^ proof in
   let r = Pb_proc.run_on_spare ~while_waiting:pb_prepare_spare spare limits ~out_path ~body in
+  if not (Pb_proc.clear_scratch ()) then pb_tainted := true;
   let status, reason, goal, detail, proof_s =
     match r.Pb_proc.ending with
     | Pb_proc.Reported payload ->
@@ -93,7 +99,8 @@ let pb_answer_check oc nonce wall_ms memory_mb goal proof =
     try pb_handle wall_ms memory_mb goal proof
     with e -> "{\"status\":\"ERROR\",\"reason\":\"server-exception\",\"detail\":"
               ^ pb_json_string (Printexc.to_string e) ^ "}" in
-  pb_frame oc "PBRES" nonce response;;
+  pb_frame oc "PBRES" nonce response;
+  if !pb_tainted then exit 3;;
 
 (* The fields of a request line after its kind, then the goal and proof texts. *)
 let pb_read_check (ic : in_channel) (goal_len : string) (proof_len : string) : string * string =
@@ -207,6 +214,7 @@ let pb_serve (ready_nonce : string) : unit =
   (* Tactics' progress chatter (MESON's "solved at") is not a checker message. *)
   verbose := false;
   pb_record_base_env ();
+  Pb_proc.record_scratch ();
   Gc.compact ();
   pb_prepare_spare ();
   print_string ("\nPBREADY " ^ ready_nonce ^ " " ^ string_of_int (String.length info) ^ "\n" ^ info ^ "\n");

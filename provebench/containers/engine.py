@@ -306,7 +306,7 @@ class DockerEngine:
     def create_checker(self, image: ImageInfo, command: list[str], workdir: str, limits: SandboxLimits) -> str:
         """Create (not start) a sandboxed checker container; returns its ID.
 
-        No network, read-only root, all capabilities dropped, no new
+        No network, read-only root, no /dev/shm, all capabilities dropped, no new
         privileges, pid and memory limits, a small /tmp, an init process. Its stdin closes when
         the attached client goes away, which ends the toplevel and removes
         the container.
@@ -317,6 +317,7 @@ class DockerEngine:
         host_config = api.create_host_config(
             network_mode="none",
             read_only=True,
+            ipc_mode="none",  # no /dev/shm: Docker's default one is writable by any user despite read_only
             tmpfs={"/tmp": f"rw,{exec_tmp},nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
             pids_limit=limits.pids,
             mem_limit=f"{limits.memory_mb}m",
