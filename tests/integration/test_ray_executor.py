@@ -72,6 +72,19 @@ def cluster() -> Iterator[Cluster]:
         c.shutdown()
 
 
+@pytest.fixture
+def two_nodes(cluster: Cluster) -> Cluster:
+    """The cluster with its two nodes, whatever ran before: a test that removes a node leaves it short of one."""
+    if len(cluster.list_all_nodes()) < 2:
+        cluster.add_node(num_cpus=1, memory=NODE_MEMORY)
+        cluster.wait_for_nodes()
+    deadline = time.monotonic() + 60
+    while ray.cluster_resources().get("memory", 0) != 2 * NODE_MEMORY:
+        assert time.monotonic() < deadline, f"the cluster has not two nodes' memory: {ray.cluster_resources()}"
+        time.sleep(0.2)
+    return cluster
+
+
 def _ray_settings(settings: Settings, checkers: int) -> Settings:
     return settings.model_copy(
         update={
@@ -94,7 +107,7 @@ def _items(suite: Suite) -> list[tuple[Problem, str]]:
 
 
 def test_checks_on_ray_actors_give_the_local_verdicts_placed_by_memory(
-    cluster: Cluster, settings: Settings, core_suite: Suite, shared_verifier_factory: Factory
+    two_nodes: Cluster, settings: Settings, core_suite: Suite, shared_verifier_factory: Factory
 ) -> None:
     items = _items(core_suite)
     with Engine(_ray_settings(settings, checkers=3)) as on_ray:
@@ -134,7 +147,7 @@ def _actor_pids() -> set[int]:
 
 
 def test_a_run_survives_a_killed_actor_and_a_removed_node(
-    cluster: Cluster, settings: Settings, tmp_path: Path, shared_verifier_factory: Factory
+    two_nodes: Cluster, settings: Settings, tmp_path: Path, shared_verifier_factory: Factory
 ) -> None:
     config = {"suite": "hol-light-core", "n": 2, "categories": ["logic", "sets"], "timeout_s": 10, "infra_retries": 3}
     events: list[str] = []
@@ -149,8 +162,8 @@ def test_a_run_survives_a_killed_actor_and_a_removed_node(
             os.kill(sorted(pids)[0], signal.SIGKILL)  # an actor lost mid-run: Ray makes it again
             events.append("killed")
         elif seen == 6 and events == ["killed"]:
-            worker = next(n for n in cluster.list_all_nodes() if n is not cluster.head_node)
-            cluster.remove_node(worker)  # its checker cannot move: the head has room for one only
+            worker = next(n for n in two_nodes.list_all_nodes() if n is not two_nodes.head_node)
+            two_nodes.remove_node(worker)  # its checker cannot move: the head has room for one only
             events.append("removed")
 
     def run(out: Path, s: Settings, hooks: RunHooks, factory: Factory = make_group_verifier) -> list[Any]:
