@@ -6,13 +6,14 @@
 # to install instead of a minute.
 set -euo pipefail
 VENV=${1:-.venv-kimina}
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import kimina_client' 2>/dev/null; then exit 0; fi
+# CombiBench's evaluation client (tests/combibench_probe.py) runs here too: it needs aiohttp besides these.
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import kimina_client, aiohttp' 2>/dev/null; then exit 0; fi
 for py in python3.13 python3.12 /root/.pyenv/versions/3.13*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3; do
   if "$py" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null; then
     "$py" -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps kimina-client==0.2.1
     "$VENV/bin/pip" install -q --disable-pip-version-check httpx tenacity pydantic pydantic-settings python-dotenv \
-      colorama loguru tabulate tqdm pygments requests
+      colorama loguru tabulate tqdm pygments requests aiohttp
     exit 0
   fi
 done

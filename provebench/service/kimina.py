@@ -1,13 +1,14 @@
-"""Kimina Lean Server's HTTP API, served by provebench's Lean checkers with provebench's integrity layers.
+"""Kimina Lean Server's HTTP API, served by provebench's Lean checkers, with Kimina's meaning.
 
-Its request and reply shapes, as Kimina's tools and the ``kimina-client`` package send and read them:
-``POST /verify`` (``codes: [{custom_id, proof | code}]``, ``timeout``, ``infotree_type``,
-``disable_cache``), ``POST /api/check`` (``snippets: [{id, code}]``, ``timeout``, ``debug``,
-``reuse``, ``infotree``) and ``GET /health``. Each snippet is a whole Lean file checked as its own
-claim (``Kind.FILE``). A verdict other than PASS (a forbidden construct, a non-standard axiom, sorry)
-also appears as an error-severity message, so that a client that reads only messages counts it as
-failed; provebench's verdict is in an extra ``verdict`` field. A timeout is Kimina's ``error`` text
-("... timed out ..."), which its client classifies as a timeout. Info trees are accepted, not produced.
+Its request and reply shapes, as Kimina's tools, the ``kimina-client`` package and CombiBench's
+``Lean4Client`` send and read them: ``POST /verify`` (``codes: [{custom_id, proof | code}]``,
+``timeout``, ``infotree_type``, ``disable_cache``), ``POST /api/check`` (``snippets: [{id, code}]``,
+``timeout``, ``debug``, ``reuse``, ``infotree``), ``GET /health`` and ``GET /``. Each snippet is a whole
+Lean file (``Kind.FILE``) checked as code: ``response`` is the REPL's own reply to it, so a client's
+"valid" (no error message, no sorry) means what it means on Kimina's server. provebench's strict
+verdict (vetting, the statements' axioms) is in the extra ``verdict`` field beside it, never mixed into
+Kimina's fields. A timeout is Kimina's ``error`` text ("... timed out ..."). Info trees are accepted,
+not produced.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from provebench.engine import Checked
 from provebench.inputs import TimeoutSeconds
 from provebench.model import Problem, Status, System, Verdict
 from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size
+from provebench.verify.lean import RUN_TIMED_OUT
 
 
 class KiminaCode(BaseModel):
@@ -84,32 +86,19 @@ class ApiCheckBody(BaseModel):
         return self
 
 
-def _verdict_message(verdict: Verdict) -> dict[str, Any]:
-    why = "; ".join(verdict.messages) or verdict.reason.value
-    return {
-        "severity": "error",
-        "pos": {"line": 1, "column": 0},
-        "endPos": None,
-        "data": f"provebench: {verdict.status.value} ({verdict.reason.value}): {why}",
-    }
-
-
 def kimina_reply(verdict: Verdict, timeout_s: float) -> tuple[str | None, dict[str, Any] | None, float]:
-    """Kimina's ``error`` and ``response`` for a verdict, and the seconds it took."""
+    """Kimina's ``error`` and ``response`` for a snippet, and the seconds it took.
+
+    Kimina's meaning: the REPL's own reply to the code, untouched (a client judges it valid when it has no
+    error message and no sorry). provebench's verdict is not mixed in; it rides in the extra ``verdict`` field.
+    """
     seconds = verdict.check_seconds
-    if verdict.status is Status.TIMEOUT:
+    if verdict.system_response is not None:
+        return None, dict(verdict.system_response) | {"time": seconds}, seconds
+    if verdict.status is Status.TIMEOUT or RUN_TIMED_OUT in verdict.messages:
         return f"Lean REPL command timed out in {timeout_s:g} seconds", None, seconds
-    if verdict.status is Status.ERROR:
-        return f"provebench: {verdict.reason.value}: {'; '.join(verdict.messages)}", None, seconds
-    response: dict[str, Any] = {
-        k: v for k, v in (verdict.system_response or {}).items() if k in ("env", "messages", "sorries", "tactics")
-    }
-    messages = list(response.get("messages") or [])
-    if not verdict.passed:
-        messages.append(_verdict_message(verdict))
-    response["messages"] = messages
-    response["time"] = seconds
-    return None, response, seconds
+    why = "; ".join(verdict.messages) or verdict.reason.value
+    return f"provebench: {verdict.status.value} ({verdict.reason.value}): {why}", None, seconds
 
 
 def kimina_router(state: ServiceState) -> APIRouter:
@@ -139,17 +128,17 @@ def kimina_router(state: ServiceState) -> APIRouter:
         done = await asyncio.gather(*(one(p, t) for p, (_, t) in zip(problems, texts, strict=True)))
         return [(c.verdict, timeout_s) for c in done]
 
-    @router.post("/verify", response_model_exclude_none=True)
-    @router.post("/one_pass_verify_batch", response_model_exclude_none=True, include_in_schema=False)
+    @router.post("/verify")
+    @router.post("/one_pass_verify_batch", include_in_schema=False)
     async def verify(body: VerifyBody) -> dict[str, Any]:
         """Kimina's batch verification (its older API): one result per code, in order."""
         checked = await check_all([(str(c.custom_id), c.text) for c in body.codes], body.timeout)
         results = []
         for code, (verdict, limit) in zip(body.codes, checked, strict=True):
             error, response, _ = kimina_reply(verdict, limit)
-            row: dict[str, Any] = {"custom_id": code.custom_id, "verdict": verdict.model_dump(mode="json")}
-            row.update({"error": error} if error is not None else {"response": response})
-            results.append(row)
+            # Every key, null included: CombiBench's client reads res["error"] as Kimina's first server did.
+            row: dict[str, Any] = {"custom_id": code.custom_id, "error": error, "response": response}
+            results.append(row | {"verdict": verdict.model_dump(mode="json")})
         return {"results": results}
 
     async def api_check(body: ApiCheckBody) -> dict[str, Any]:
@@ -158,9 +147,8 @@ def kimina_router(state: ServiceState) -> APIRouter:
         results = []
         for snippet, (verdict, limit) in zip(body.snippets, checked, strict=True):
             error, response, seconds = kimina_reply(verdict, limit)
-            row: dict[str, Any] = {"id": snippet.id, "time": seconds, "verdict": verdict.model_dump(mode="json")}
-            row.update({"error": error} if error is not None else {"response": response})
-            results.append(row)
+            row: dict[str, Any] = {"id": snippet.id, "time": seconds, "error": error, "response": response}
+            results.append(row | {"verdict": verdict.model_dump(mode="json")})
         return {"results": results}
 
     for path in ("/api/check", "/api/checks"):
@@ -168,6 +156,7 @@ def kimina_router(state: ServiceState) -> APIRouter:
     router.add_api_route("/api/check/", api_check, methods=["POST"], include_in_schema=False)
 
     @router.get("/health")
+    @router.get("/", include_in_schema=False)  # CombiBench's client asks GET / before anything else
     async def health() -> dict[str, str]:
         """Kimina's health check."""
         return {"status": "draining" if state.draining else "ok"}

@@ -34,15 +34,16 @@ from provebench.verify.lean_commands import (
     first_info_json,
     reference_answers,
 )
+from provebench.verify.lean_compare import axioms_not_allowed, statement_mismatch
 from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import Answer, DockerLeanLauncher, LeanLauncher, LeanSession, LocalLeanLauncher
 from provebench.verify.lean_vetting import LeanLexicalError, flags
 from provebench.verify.starters import Starters
 
 T = TypeVar("T")
-STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
-NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler", "Lean.ofReduceNat"})
 TRUSTED_TIMEOUT_S = 120.0  # a trusted command: the fingerprint, an answer check
+RUN_TIMED_OUT = "running it as code ran out of time"  # a refused file's run, for Kimina's timeout error
+UNREAD = frozenset({Reason.NO_PROOF, Reason.TOO_LARGE, Reason.INVALID_TEXT})  # refused before any reading of it
 
 
 class LeanVerifier(Verifier):
@@ -76,6 +77,7 @@ class LeanVerifier(Verifier):
         self._lock = threading.Lock()
         self._starters = Starters()  # close() waits for checkers still starting
         self.recycled = 0  # REPLs replaced after their uses (or above their memory cap)
+        self.replaced = 0  # REPLs stopped and started again: broken, or done running a refused file
         self._references: dict[str, list[dict[str, Any]]] = {}  # problem id -> the trusted statement's fingerprint
         self._prepared = False
         self._closed = False
@@ -125,13 +127,28 @@ class LeanVerifier(Verifier):
         if problem.system is not System.LEAN4:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not Lean 4")
         refused = self._vet(problem, proof)
+        if refused is not None and problem.kind is Kind.FILE and refused.reason not in UNREAD:
+            refused = self._run_as_code(problem, proof, refused, timeout_s)
         verdict = refused if refused is not None else self._check_on_checker(problem, proof, timeout_s)
-        if self._benchmark_judge and verdict.reason not in (Reason.NO_PROOF, Reason.TOO_LARGE, Reason.INVALID_TEXT):
+        if self._benchmark_judge and verdict.reason not in UNREAD:
             # The benchmark's own judge also sees what provebench refuses before compiling: that is the point.
             limit = timeout_s if timeout_s is not None else problem.timeout_s
             judged = self._on_session(lambda s: self._benchmark_judged(s, problem, proof, limit))
             verdict = verdict.model_copy(update={"benchmark_pass": judged})
         return verdict
+
+    def _run_as_code(self, problem: Problem, proof: str, refused: Verdict, timeout_s: float | None) -> Verdict:
+        """A refused file's own REPL reply beside the refusal: what Kimina's API reports of a snippet is its run.
+
+        The file runs on a REPL that is retired right after, so nothing it did reaches another check.
+        """
+        limit = timeout_s if timeout_s is not None else problem.timeout_s
+        body = candidate_body(proof, self._header_imports)
+        ran = self._on_session(lambda s: s.run(body, "header", limit), retire=True)
+        if ran.ok:
+            return refused.model_copy(update={"system_response": ran.response.as_json()})
+        said = RUN_TIMED_OUT if ran.error == "timeout" else f"running it as code failed: {ran.error}"
+        return refused.model_copy(update={"messages": (*refused.messages, said)})
 
     def _benchmark_judged(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> bool:
         """CombiBench's judge: the file with one answer example per slot appended compiles, without sorry."""
@@ -155,24 +172,32 @@ class LeanVerifier(Verifier):
         limit = timeout_s if timeout_s is not None else problem.timeout_s
         return self._on_session(lambda s: self._check_on(s, problem, proof, limit))
 
-    def _on_session(self, work: Callable[[LeanSession], T]) -> T:
-        """``work`` on a free warm REPL; a broken one is replaced."""
+    def _on_session(self, work: Callable[[LeanSession], T], retire: bool = False) -> T:
+        """``work`` on a free warm REPL; a broken one is replaced, and so is one that ran what vetting refused."""
         self.prepare()
         got = self._idle.get()
         if isinstance(got, BaseException):
             raise VerifierUnavailable(f"no Lean checker could start: {got}") from got
         try:
             result = work(got)
+            if retire:
+                self._replace(got)
+                return result
             self.recycled += got.done()
         except VerifierUnavailable:
-            got.close()
-            with self._lock:
-                if got in self._sessions:
-                    self._sessions.remove(got)
-            self._starters.start(self._start_one)
+            self._replace(got)
             raise
         self._idle.put(got)
         return result
+
+    def _replace(self, session: LeanSession) -> None:
+        """Stop a REPL and start another in its place."""
+        self.replaced += 1
+        session.close()
+        with self._lock:
+            if session in self._sessions:
+                self._sessions.remove(session)
+        self._starters.start(self._start_one)
 
     def _verdict(self, status: Status, reason: Reason, *messages: str, seconds: float = 0.0) -> Verdict:
         return Verdict(
@@ -246,11 +271,17 @@ class LeanVerifier(Verifier):
                 verdict = self._verdict(Status.FAIL, Reason.MISSING_THEOREM, "the file states no named theorem")
             else:
                 by_name = {str(t["name"]): t for t in theorems}
-                verdict = self._compare_axioms(theorems, by_name) or self._verdict(
-                    Status.PASS, Reason.PROVED, seconds=ran.seconds
+                wrong = axioms_not_allowed(theorems, by_name)
+                verdict = (
+                    self._verdict(*wrong)
+                    if wrong is not None
+                    else self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
                 )
         return verdict.model_copy(
-            update={"system_response": ran.response.as_json(), "check_seconds": round(ran.seconds, 6)}
+            update={
+                "system_response": ran.response.as_json() if ran.ok else None,
+                "check_seconds": round(ran.seconds, 6),
+            }
         )
 
     def _check_on(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> Verdict:
@@ -275,45 +306,8 @@ class LeanVerifier(Verifier):
     def _compare(
         self, problem: Problem, reference: list[dict[str, Any]], candidate: dict[Any, dict[str, Any]], seconds: float
     ) -> Verdict | None:
-        for ref in reference:
-            name = str(ref["name"])
-            got = candidate.get(name)
-            solution_slot = name.endswith("_solution")
-            if got is None or got.get("missing"):
-                if ref.get("kind") in ("theorem", "lemma"):
-                    return self._verdict(Status.FAIL, Reason.MISSING_THEOREM, f"no `{name}` after the candidate ran")
-                return self._verdict(Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` of the statement is gone")
-            if got.get("type") != ref.get("type"):
-                return self._verdict(
-                    Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` does not have the statement's type"
-                )
-            if not solution_slot and ref.get("value") is not None and got.get("value") != ref.get("value"):
-                return self._verdict(
-                    Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` is not defined as in the statement"
-                )
-        return self._compare_axioms(reference, candidate, seconds)
-
-    def _compare_axioms(
-        self, reference: list[dict[str, Any]], candidate: dict[Any, dict[str, Any]], seconds: float = 0.0
-    ) -> Verdict | None:
-        """Each theorem of ``reference`` as the candidate proved it: no sorry, no compiled code, standard axioms."""
-        for ref in reference:
-            if ref.get("kind") not in ("theorem", "lemma"):
-                continue
-            axioms = set(candidate[ref["name"]].get("axioms", []))
-            if "sorryAx" in axioms:
-                return self._verdict(Status.FAIL, Reason.SORRY, f"`{ref['name']}` depends on sorry", seconds=seconds)
-            if axioms & NATIVE_AXIOMS:
-                return self._verdict(
-                    Status.CHEATING,
-                    Reason.NATIVE_CODE,
-                    f"`{ref['name']}` trusts compiled code: {sorted(axioms & NATIVE_AXIOMS)}",
-                )
-            if axioms - STANDARD_AXIOMS:
-                return self._verdict(
-                    Status.CHEATING, Reason.DISALLOWED_AXIOM, f"`{ref['name']}` uses {sorted(axioms - STANDARD_AXIOMS)}"
-                )
-        return None
+        found = statement_mismatch(reference, candidate) or axioms_not_allowed(reference, candidate)
+        return self._verdict(*found, seconds=seconds) if found is not None else None
 
     def _judge_answer(self, session: LeanSession, problem: Problem, ran: Answer) -> Verdict:
         pairs = reference_answers(problem)

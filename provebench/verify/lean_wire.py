@@ -70,5 +70,5 @@ class ReplResponse(BaseModel):
         return [m for m in self.messages if m.severity == severity]
 
     def as_json(self) -> dict[str, Any]:
-        """As the REPL sent it (Kimina's API passes it on)."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """As the REPL sends it (Kimina's API passes it on): empty lists left out, as the REPL leaves them."""
+        return {k: v for k, v in self.model_dump(mode="json", exclude_none=True).items() if v != []}

@@ -402,3 +402,21 @@ def test_the_repl_is_recycled_above_its_memory_cap_and_runs_under_its_address_sp
     with pytest.raises(VerifierUnavailable):
         starved.prepare()
     starved.close()
+
+
+def test_a_refused_file_runs_as_code_on_a_repl_that_is_then_retired() -> None:
+    # Kimina's API reports a snippet's own run; the strict verdict still refuses it, and the REPL that ran
+    # the refused file serves nothing after it.
+    v = LeanVerifier(LocalLeanLauncher(DOUBLE, max_uses=50), INFO, header="import Mathlib", checkers=1)
+    native = Problem.lean_file("import Mathlib\ntheorem t : 1 + 1 = 2 := by native_decide\n", 10, "lean4-mathlib")
+    try:
+        refused = v.check(native, "import Mathlib\ntheorem t : 1 + 1 = 2 := by native_decide\n")
+        assert (refused.status, refused.reason) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
+        assert refused.system_response is not None and "env" in refused.system_response  # the REPL's reply
+        assert v.replaced == 1
+        # Refused on the theorem's own path (not a file): nothing runs, nothing is replaced.
+        assert _got(v, THEOREM, PROOF.replace("ring", "native_decide")) == (Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT)
+        assert v.replaced == 1
+        assert _got(v, THEOREM, PROOF) == (Status.PASS, Reason.PROVED)  # on the REPL started in its place
+    finally:
+        v.close()
