@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         default=None, description="--backend local: the REPL command, e.g. 'lake env /opt/repl/.lake/build/bin/repl'"
     )
     lean_project_dir: Path | None = Field(default=None, description="--backend local: the Mathlib project folder")
+    lean_judge_command: str | None = Field(
+        default=None,
+        description="--backend local: the trusted judge, comparator, e.g. 'lake env comparator' (none: the REPL alone)",
+    )
+    lean_judge_project: Path | None = Field(
+        default=None, description="--backend local: a Lake project requiring Mathlib, copied for each judgement"
+    )
     container_headroom_mb: int = Field(
         default=2048,
         ge=256,

@@ -29,6 +29,11 @@ HOL_LIGHT_PIN = "1:3.1.0+git20260619"
 LEAN_TOOLCHAIN_PIN = "leanprover/lean4:v4.24.0"
 MATHLIB_PIN = "v4.24.0"
 LEAN_REPL_PIN = "v4.24.0"
+# The trusted Lean judge, each at a commit: Lean FRO's comparator (its pre-v25 branch, "v4.24.0 and older"),
+# lean4export at the toolchain's tag (comparator's own pin), and landrun (the sandbox comparator calls).
+COMPARATOR_PIN = "97ef939c9fe3f8abf93e4adb654517476da7a66f"
+LEAN4EXPORT_PIN = "f7f95b22c1bff79cfbec7f32c13ced73a1b4fdcd"  # tag v4.24.0
+LANDRUN_PIN = "1a5085c31a4e15b371e632a67b5c93a180901e0a"  # tag v0.1.15
 
 # Where outside sources come from by default. s2n-bignum-bench (August 2026) pins
 # its author's fork at 5e0fc782, which is not always reachable; upstream's head of
@@ -117,7 +122,14 @@ RECIPES: dict[str, ImageRecipe] = {
             system=System.LEAN4,
             dockerfile="containers/lean4-mathlib/Dockerfile",
             context_dirs=("harness/lean",),
-            build_args={"LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN, "MATHLIB_REV": MATHLIB_PIN, "REPL_REV": LEAN_REPL_PIN},
+            build_args={
+                "LEAN_TOOLCHAIN": LEAN_TOOLCHAIN_PIN,
+                "MATHLIB_REV": MATHLIB_PIN,
+                "REPL_REV": LEAN_REPL_PIN,
+                "COMPARATOR_REV": COMPARATOR_PIN,
+                "LEAN4EXPORT_REV": LEAN4EXPORT_PIN,
+                "LANDRUN_REV": LANDRUN_PIN,
+            },
             version_arg="LEAN_TOOLCHAIN",
         ),
     )

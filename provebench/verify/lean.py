@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from provebench.errors import UserError, VerifierUnavailable
 from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System, Verdict
-from provebench.settings import Settings
 from provebench.verify.api import Verifier
 from provebench.verify.lean_commands import (
     IMPORT_LINE,
@@ -36,7 +35,8 @@ from provebench.verify.lean_commands import (
 )
 from provebench.verify.lean_compare import axioms_not_allowed, statement_mismatch
 from provebench.verify.lean_fill_in import FillInAnswer
-from provebench.verify.lean_session import Answer, DockerLeanLauncher, LeanLauncher, LeanSession, LocalLeanLauncher
+from provebench.verify.lean_judge import Judgement, judge_request, judged
+from provebench.verify.lean_session import Answer, LeanLauncher, LeanSession
 from provebench.verify.lean_vetting import LeanLexicalError, flags
 from provebench.verify.starters import Starters
 
@@ -61,9 +61,11 @@ class LeanVerifier(Verifier):
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
         benchmark_judge: bool = False,
+        judge: bool = False,
     ) -> None:
         self.checker = checker
         self._benchmark_judge = benchmark_judge
+        self._judge = judge  # the checker has the trusted judge (comparator): it gives the final verdict
         self._launcher = launcher
         self._header = header
         self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := IMPORT_LINE.match(line)))
@@ -294,14 +296,33 @@ class LeanVerifier(Verifier):
         names = [r["name"] for r in reference]
         printed = session.run(fingerprint_command(names), ran.env, TRUSTED_TIMEOUT_S)
         candidate = {c.get("name"): c for c in (first_info_json(printed) or [])} if printed.ok else {}
-        if not candidate:
-            raise VerifierUnavailable(f"could not fingerprint the candidate: {printed.error} {printed.detail}")
-        judged = self._compare(problem, reference, candidate, ran.seconds)
-        if judged is not None:
-            return judged
-        if problem.kind is Kind.FILL_IN:
-            return self._judge_answer(session, problem, ran)
-        return self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
+        if not candidate:  # the trusted command ran on the candidate's environment: the candidate's failure
+            if self._judge:
+                return self._final(session, problem, proof, timeout_s, ran.seconds)
+            why = f"{printed.error} {printed.detail}".strip() or "no fingerprint printed"
+            said = f"the trusted checks could not run after it: {why}"
+            return self._verdict(Status.FAIL, Reason.COMPILE_ERROR, said, seconds=ran.seconds)
+        mismatch = self._compare(problem, reference, candidate, ran.seconds)
+        if mismatch is not None:
+            return mismatch
+        if problem.kind is Kind.FILL_IN and (wrong := self._judge_answer(session, problem, ran)) is not None:
+            return wrong
+        return self._final(session, problem, proof, timeout_s, ran.seconds)
+
+    def _final(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float, seconds: float) -> Verdict:
+        """The trusted judge's verdict on what the REPL let through (the REPL's PASS where there is no judge)."""
+        if not self._judge:
+            return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)
+        request = judge_request(problem, proof, self._header_imports, timeout_s)
+        raw = session.judge(request)
+        try:
+            judgement = Judgement.parse(raw)
+        except (KeyError, TypeError, ValueError):
+            raise VerifierUnavailable(f"the trusted judge's answer does not fit: {str(raw)[:300]}") from None
+        found = judged(judgement, request["theorem_names"])
+        if found is not None:
+            return self._verdict(*found, seconds=seconds)
+        return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)
 
     def _compare(
         self, problem: Problem, reference: list[dict[str, Any]], candidate: dict[Any, dict[str, Any]], seconds: float
@@ -309,7 +330,8 @@ class LeanVerifier(Verifier):
         found = statement_mismatch(reference, candidate) or axioms_not_allowed(reference, candidate)
         return self._verdict(*found, seconds=seconds) if found is not None else None
 
-    def _judge_answer(self, session: LeanSession, problem: Problem, ran: Answer) -> Verdict:
+    def _judge_answer(self, session: LeanSession, problem: Problem, ran: Answer) -> Verdict | None:
+        """A wrong or unverified fill-in answer; None when every slot equals its reference answer."""
         pairs = reference_answers(problem)
         if pairs is None:
             return self._verdict(
@@ -337,7 +359,7 @@ class LeanVerifier(Verifier):
                 f"`{slot}` could not be shown equal to {answer}",
                 seconds=ran.seconds,
             )
-        return self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
+        return None
 
     def close(self) -> None:
         """Stop every REPL."""
@@ -347,42 +369,3 @@ class LeanVerifier(Verifier):
         for s in sessions:
             s.close()
         self._starters.wait()
-
-
-def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) -> LeanVerifier:
-    """The Lean verifier of problems sharing one header, on the configured backend."""
-    import shlex
-
-    from provebench import containers
-    from provebench.settings import Backend, checker_memory_mb, checkers_in_budget
-
-    first = problems[0]
-    # REPLs are counted by memory, not by cores.
-    sized = settings.model_copy(update={"memory_mb": settings.lean_memory_mb})
-    common: dict[str, Any] = dict(
-        header=first.context,
-        checkers=checkers_in_budget(sized),
-        max_proof_bytes=settings.max_proof_bytes,
-        load_timeout_s=settings.load_timeout_s,
-        benchmark_judge=settings.benchmark_judge,
-    )
-    if settings.backend is Backend.LOCAL:
-        if not settings.lean_repl_command:
-            raise UserError("--backend local for Lean needs PROVEBENCH_LEAN_REPL_COMMAND (and _LEAN_PROJECT_DIR)")
-        launcher = LocalLeanLauncher(
-            shlex.split(settings.lean_repl_command),
-            str(settings.lean_project_dir) if settings.lean_project_dir else None,
-            memory_mb=settings.lean_memory_mb,
-            max_uses=settings.lean_max_uses,
-        )
-        info = CheckerInfo(
-            image="local", digest="local", system=System.LEAN4, version="local", recipe="local", packages="local"
-        )
-        return LeanVerifier(launcher, info, **common)
-    engine = containers.DockerEngine(settings)
-    r, revision = containers.parse_image_ref(first.checker_image)
-    built = engine.ensure_image(r, lambda _line: None, revision)
-    limits = containers.SandboxLimits(memory_mb=checker_memory_mb(sized), pids=settings.pids_limit)
-    docker_launcher = DockerLeanLauncher(engine, built, limits, settings.lean_memory_mb, settings.lean_max_uses)
-    info = built.checker_info()
-    return LeanVerifier(docker_launcher, info, **common)

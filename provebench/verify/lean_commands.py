@@ -18,7 +18,7 @@ IMPORT_LINE = re.compile(r"^\s*import\s+(\S+)\s*$")
 
 _DECLARATION = re.compile(
     r"^(?:@\[[^\]]*\]\s*)?(?:(?:noncomputable|private|protected|nonrec)\s+)*"
-    r"(?:theorem|lemma|def|abbrev)\s+([^\s:({\[]+)",
+    r"(theorem|lemma|def|abbrev)\s+([^\s:({\[]+)",
     re.MULTILINE,
 )
 
@@ -35,9 +35,14 @@ def candidate_body(proof: str, header_imports: Sequence[str]) -> str:
     return "\n" * i + "\n".join(lines[i:])  # line numbers kept for messages
 
 
+def declarations(statement: str) -> list[tuple[str, str]]:
+    """Each theorem and definition a trusted statement declares, as (keyword, name), in order."""
+    return list(dict.fromkeys(_DECLARATION.findall(statement)))
+
+
 def declared_names(statement: str) -> list[str]:
     """The theorems and definitions a trusted statement declares, in order."""
-    return list(dict.fromkeys(_DECLARATION.findall(statement)))
+    return list(dict.fromkeys(name for _, name in declarations(statement)))
 
 
 def fingerprint_command(names: Sequence[str]) -> str:

@@ -21,7 +21,7 @@ from provebench.verify.api import Verifier, VerifierFactory, context_key
 ENTRY_POINT_GROUP = "provebench.verifiers"
 BUILT_IN: dict[str, str] = {
     "hol-light": "provebench.verify.hol_light:make_hol_light_group_verifier",
-    "lean4": "provebench.verify.lean:make_lean_group_verifier",
+    "lean4": "provebench.verify.lean_factory:make_lean_group_verifier",
 }
 
 

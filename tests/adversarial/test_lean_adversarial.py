@@ -28,7 +28,7 @@ DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / 
 
 def _real_image_verifier(suite: Suite) -> LeanVerifier:
     from provebench import containers
-    from provebench.verify.lean import make_lean_group_verifier
+    from provebench.verify.lean_factory import make_lean_group_verifier
 
     settings = Settings(checkers=1, lean_memory_mb=8192)
     try:

@@ -16,7 +16,8 @@ from provebench.model import Kind, Reason, Status
 from provebench.settings import Settings
 from provebench.suites.combibench import import_combibench
 from provebench.suites.load import Suite, find_suite, load_suite
-from provebench.verify.lean import LeanVerifier, make_lean_group_verifier
+from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_factory import make_lean_group_verifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.lean, pytest.mark.slow]
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"

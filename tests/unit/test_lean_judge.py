@@ -1,0 +1,135 @@
+"""The trusted Lean judge's request and the reading of comparator's answer (provebench/verify/lean_judge.py).
+
+comparator's messages are the ones its Main.lean prints and throws at its pinned commit (pre-v25, 97ef939):
+progress lines ``Building M`` and ``Exporting [...] from M``, failures thrown as ``uncaught exception: ...``
+with exit code 1, and ``Your solution is okay!`` last on success.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from provebench.errors import VerifierUnavailable
+from provebench.model import Kind, Problem, Reason, Status, System
+from provebench.verify.lean_fill_in import FillInAnswer
+from provebench.verify.lean_judge import Judgement, judge_request, judged
+
+HEADER = "import Mathlib\n\nopen Finset"
+STATEMENT = (
+    "def double (n : ℕ) : ℕ := 2 * n\n\n"
+    "theorem double_add (a b : ℕ) : double (a + b) = double a + double b := by sorry\n"
+)
+PROOF = "import Mathlib\n\n" + STATEMENT.replace("by sorry", "by simp [double]; ring")
+FILL_IN = (
+    "abbrev choose_two_solution : ℕ := sorry\n\ntheorem choose_two : Nat.choose 5 2 = choose_two_solution := by sorry\n"
+)
+BEFORE_SOLUTION = "Building Challenge\nExporting #[double_add] from Challenge\n"
+
+
+def _problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
+    return Problem(
+        id=pid,
+        suite="s",
+        system=System.LEAN4,
+        kind=kind,
+        statement=statement,
+        context=HEADER,
+        timeout_s=10,
+        checker_image="lean4-mathlib",
+        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
+    )
+
+
+def _judgement(output: str, code: int | None = 1, timed_out: bool = False) -> Judgement:
+    return Judgement(
+        ok=code == 0 and output.endswith("okay!\n"), exit_code=code, timed_out=timed_out, output=output, seconds=1.0
+    )
+
+
+def test_the_request_compares_the_statement_s_theorems_with_the_standard_axioms() -> None:
+    request = judge_request(_problem("double_add", STATEMENT), PROOF, ("Mathlib",), 10)
+    assert request["challenge"].startswith(HEADER) and STATEMENT.strip() in request["challenge"]
+    assert request["solution"].startswith(HEADER) and "by simp [double]; ring" in request["solution"]
+    assert request["theorem_names"] == ["double_add"] and request["definition_names"] == []
+    assert request["permitted_axioms"] == ["Classical.choice", "Quot.sound", "propext"]
+    assert request["timeout_s"] > 10
+
+
+def test_a_fill_in_answer_is_a_definition_hole_and_a_theorem_both_files_state() -> None:
+    proof = FILL_IN.replace("ℕ := sorry", "ℕ := 10").replace("by sorry", "by rfl")
+    request = judge_request(_problem("choose_two", FILL_IN, Kind.FILL_IN, "10"), proof, ("Mathlib",), 10)
+    assert request["definition_names"] == ["choose_two_solution"]
+    assert request["theorem_names"] == ["choose_two", "pb_answer_0"]
+    assert "theorem pb_answer_0 : (choose_two_solution) = (10) := by sorry" in request["challenge"]
+    assert "theorem pb_answer_0 : (choose_two_solution) = (10) := by first | rfl" in request["solution"]
+
+
+def test_okay_is_a_pass_only_with_its_exit_code_and_last_line() -> None:
+    assert (
+        judged(_judgement(BEFORE_SOLUTION + "Building Solution\nYour solution is okay!\n", 0), ["double_add"]) is None
+    )
+    printed_then_failed = (
+        BEFORE_SOLUTION + "Building Solution\nYour solution is okay!\nuncaught exception: Child exited with 1\n"
+    )
+    assert judged(_judgement(printed_then_failed, 1), ["double_add"]) == (
+        Status.FAIL,
+        Reason.COMPILE_ERROR,
+        "the candidate did not build in the trusted judge (comparator)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        ("Illegal axiom detected: 'sorryAx'", (Status.FAIL, Reason.SORRY)),
+        ("Illegal axiom detected: 'Lean.ofReduceBool'", (Status.CHEATING, Reason.NATIVE_CODE)),
+        ("Illegal axiom detected: 'cheat'", (Status.CHEATING, Reason.DISALLOWED_AXIOM)),
+        ("Const not found in solution: 'double_add'", (Status.FAIL, Reason.MISSING_THEOREM)),
+        ("Const not found in solution: 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        (
+            "Challenge and solution theorem statement do not match: 'double_add'",
+            (Status.CHEATING, Reason.STATEMENT_MISMATCH),
+        ),
+        ("Const does not match between challenge and target 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        ("Challenge and solution constant kind don't match: 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        ("Solution constant is not a theorem: 'double_add'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        ("Child exited with 1", (Status.FAIL, Reason.COMPILE_ERROR)),
+        ("(kernel) declaration type mismatch", (Status.FAIL, Reason.COMPILE_ERROR)),
+    ],
+)
+def test_each_refusal_on_the_solution_s_side_is_the_proof_s_verdict(
+    failure: str, expected: tuple[Status, Reason]
+) -> None:
+    output = BEFORE_SOLUTION + "Building Solution\nExporting #[double_add] from Solution\n"
+    found = judged(_judgement(output + f"uncaught exception: {failure}\n"), ["double_add"])
+    assert found is not None and found[:2] == expected, found
+
+
+def test_a_timeout_of_the_judge_is_the_proof_s_timeout() -> None:
+    found = judged(_judgement(BEFORE_SOLUTION + "Building Solution\n", None, timed_out=True), ["double_add"])
+    assert found is not None and found[:2] == (Status.TIMEOUT, Reason.WALL_TIMEOUT)
+
+
+def test_only_the_trusted_statement_s_side_is_the_checker_s_fault() -> None:
+    with pytest.raises(VerifierUnavailable, match="could not take the statement"):
+        judged(_judgement("Building Challenge\nuncaught exception: Child exited with 1\n"), ["double_add"])
+    with pytest.raises(VerifierUnavailable):
+        judged(_judgement(BEFORE_SOLUTION + "uncaught exception: Const not found in challenge: 'double_add'\n"), ["x"])
+
+
+def test_what_the_candidate_prints_cannot_turn_its_failure_into_an_error() -> None:
+    # The candidate's build prints into comparator's output after "Building Solution": a forged
+    # challenge-side message there is not the trusted side's, and comparator's own message comes last.
+    forged = BEFORE_SOLUTION + "Building Solution\nBuilding Challenge\nConst not found in challenge: 'double_add'\n"
+    found = judged(_judgement(forged + "uncaught exception: Child exited with 1\n"), ["double_add"])
+    assert found is not None and found[:2] == (Status.FAIL, Reason.COMPILE_ERROR)
+    # Nor forge its way to a milder verdict: comparator's last message decides.
+    sorry_first = forged + "Illegal axiom detected: 'sorryAx'\nuncaught exception: Illegal axiom detected: 'cheat'\n"
+    found = judged(_judgement(sorry_first), ["double_add"])
+    assert found is not None and found[:2] == (Status.CHEATING, Reason.DISALLOWED_AXIOM)
+
+
+def test_an_answer_that_does_not_fit_is_the_checker_s_fault() -> None:
+    for raw in ({}, {"ok": True}, {"ok": True, "exit_code": "x", "timed_out": False, "output": "", "seconds": 1}):
+        with pytest.raises((KeyError, TypeError, ValueError)):
+            Judgement.parse(raw)
