@@ -47,7 +47,7 @@ class LeanToken:
     def is_word(self) -> bool:
         """An identifier or keyword (not a symbol, a digit or a ``#command``)."""
         first = self.text[:1]
-        return first == "_" or first == "«" or (first.isalpha() and first != "#")
+        return first in ("_", "«") or first.isalpha()
 
 
 def tokenize(text: str) -> list[LeanToken]:

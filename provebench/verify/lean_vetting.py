@@ -1,19 +1,20 @@
-"""Static vetting of Lean 4 candidates: the flag list, over a Lean-aware tokenizer (``lean_tokens``).
+"""Static vetting of Lean 4 candidates: flagged words over a Lean-aware tokenizer (``lean_tokens``).
 
 A candidate is the whole Lean file a prover returns (the problem's own
 definitions, then the theorem with its proof). Constructs that can forge a
 proof, skip the checks that follow compilation, or change what the statement
-means are flagged. A construct the trusted statement itself uses (CombiBench
-statements have ``variable``, ``instance``, ``open``) is allowed as many times
-as the statement uses it, never more.
+means are flagged: words here; attributes in ``lean_vetting_commands``. A
+construct the trusted statement itself uses (CombiBench statements have
+``variable``, ``instance``, ``attribute [local aesop safe]``) is allowed as
+many times as the statement uses it, never more.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from provebench.verify.lean_tokens import LeanLexicalError, LeanToken, name_parts, tokenize
+from provebench.verify.lean_vetting_commands import Flag, attribute_flags
 
 __all__ = ["FLAGGED_WORDS", "Flag", "LeanLexicalError", "LeanToken", "flags", "tokenize"]
 
@@ -78,39 +79,33 @@ FLAGGED_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Flag:
-    """A flagged construct in a candidate."""
-
-    word: str
-    line: int
-
-    def message(self) -> str:
-        """One line for the verdict."""
-        return f"line {self.line}: `{self.word}` is not allowed here"
-
-
-def _words(tokens: list[LeanToken]) -> list[LeanToken]:
-    """Flag-relevant words: name parts (``Lean.ofReduceBool``, ``«sorryAx»``), ``decide +native`` joined."""
-    out: list[LeanToken] = []
+def _words(tokens: list[LeanToken]) -> list[Flag]:
+    """Flagged words: identifiers split at dots (``Lean.ofReduceBool``, ``«sorryAx»``), ``decide +native`` joined."""
+    out: list[Flag] = []
     for i, t in enumerate(tokens):
-        out += [LeanToken(part, t.line, t.start) for part in name_parts(t.text) if part in FLAGGED_WORDS]
+        out += [Flag(part, t.line) for part in name_parts(t.text) if part in FLAGGED_WORDS]
         if t.text == "decide" and [x.text for x in tokens[i + 1 : i + 3]] == ["+", "native"]:
-            out.append(LeanToken("decide +native", t.line))
+            out.append(Flag("decide +native", t.line))
         if t.text == "set_option" and i + 1 < len(tokens) and tokens[i + 1].text.startswith("debug."):
-            out.append(LeanToken("set_option debug.", t.line))
+            out.append(Flag("set_option debug.", t.line))
     return out
+
+
+def _all_flags(text: str) -> list[Flag]:
+    """Every flagged construct of ``text``, by line."""
+    tokens = tokenize(text)
+    return sorted(_words(tokens) + attribute_flags(tokens, text), key=lambda f: f.line)
 
 
 def flags(candidate: str, statement: str) -> list[Flag]:
     """What the candidate uses beyond the statement's own use; ``sorry``-like words never."""
-    allowed = Counter(w.text for w in _words(tokenize(statement)))
+    allowed = Counter(f.word for f in _all_flags(statement))
     for never in ("sorry", "admit", "sorryAx", "import"):
         allowed[never] = 0
     seen: Counter[str] = Counter()
     found = []
-    for w in _words(tokenize(candidate)):
-        seen[w.text] += 1
-        if seen[w.text] > allowed[w.text]:
-            found.append(Flag(w.text, w.line))
+    for f in _all_flags(candidate):
+        seen[f.word] += 1
+        if seen[f.word] > allowed[f.word]:
+            found.append(f)
     return found

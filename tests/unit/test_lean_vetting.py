@@ -1,4 +1,4 @@
-"""Static vetting of Lean candidates (issue 32): the words that register code, and names as Lean reads them.
+"""Static vetting of Lean candidates (issue 32): attributes, the words that register code, names as Lean reads them.
 
 Each rule with the honest forms it lets through and the hostile ones it refuses, the attacks of the issue
 among them. The verdicts these flags give run through the real verifier in tests/adversarial/lean/.
@@ -6,12 +6,15 @@ among them. The verdicts these flags give run through the real verifier in tests
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from provebench.verify.lean_tokens import LeanToken, name_parts, tokenize
 from provebench.verify.lean_vetting import flags
 
 THEOREM = "theorem t (a b : Nat) : a + b = b + a := Nat.add_comm a b\n"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"
 
 
 def _words(candidate: str, statement: str = "") -> list[str]:
@@ -49,3 +52,93 @@ def test_words_that_register_code_or_aliases_are_refused(word: str) -> None:
 def test_a_guillemet_quoted_name_is_the_name() -> None:
     assert _words("theorem t : False := «sorryAx» False false") == ["sorryAx"]
     assert _words("theorem t : 1 = 1 := Lean.«ofReduceBool» _ _ rfl") == ["ofReduceBool"]
+
+
+HONEST_ATTRIBUTES = [
+    "@[simp] theorem x : 1 = 1 := rfl",
+    "@[simp 1100, norm_cast] theorem x : 1 = 1 := rfl",
+    "@[local simp] theorem x : 1 = 1 := rfl",
+    "@[scoped simp] theorem x : 1 = 1 := rfl",
+    "attribute [local simp] Nat.add_comm Nat.mul_comm",
+    "attribute [-simp] Nat.add_comm",
+    '@[to_additive "doc"] theorem x : 1 = 1 := rfl',
+    "@[to_additive (attr := simp)] theorem x : 1 = 1 := rfl",
+    '@[deprecated foo (since := "2024-01-01")] theorem x : 1 = 1 := rfl',
+    "@[ext] structure P where\n  a : Nat",
+    "@[reducible] def f := 1\nattribute [local irreducible] f",
+    "@[continuity, measurability, gcongr, mono] theorem x : 1 = 1 := rfl",
+    "@[simps, mk_iff, inline, specialize, elab_as_elim, match_pattern] def f := 1",
+    "@[nolint unusedArguments, inherit_doc, pp_nodot, coe] def f := 1",
+    "@[refl, symm, trans, congr, grind, fun_prop, field_simps, push_cast] theorem x : 1 = 1 := rfl",
+]
+
+
+@pytest.mark.parametrize("text", HONEST_ATTRIBUTES)
+def test_attributes_that_tag_for_existing_tactics_are_allowed(text: str) -> None:
+    assert _words(f"{text}\n{THEOREM}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # What `elab` expands to: an elaborator of the candidate's, run by the trusted commands after the file.
+        (
+            "open Lean Elab Command in\n"
+            "@[command_elab Lean.Parser.Command.eval] def f : CommandElab := fun _ => pure ()",
+            ["@[command_elab]"],
+        ),
+        (
+            "open Lean Elab Command in\ndef f : CommandElab := fun _ => pure ()\n"
+            "attribute [command_elab Lean.Parser.Command.eval] f",
+            ["@[command_elab]"],
+        ),
+        ("@[term_elab foo] def f := 1", ["@[term_elab]"]),
+        ("@[tactic Lean.Parser.Tactic.decide] def f := 1", ["@[tactic]"]),
+        ("attribute [local tactic Lean.Parser.Tactic.decide] f", ["@[tactic]"]),
+        ("@[macro foo] def f := 1", ["macro", "@[macro]"]),
+        ("@[delab app.f, app_unexpander f] def g := 1", ["@[delab]", "@[app_unexpander]"]),
+        ("@[norm_num _ + _] def f := 1\n@[positivity _] def g := 1", ["@[norm_num]", "@[positivity]"]),
+        ("@[init f, env_linter] def g := 1", ["@[init]", "@[env_linter]"]),
+        ("@[csimp] theorem x : f = g := rfl", ["@[csimp]"]),
+        ("@[implemented_by g] def f := 1", ["implemented_by", "@[implemented_by]"]),
+        ('@[extern "c_f"] opaque f : Nat', ["extern", "@[extern]"]),
+        ("@[export c_f] def f := 1", ["export", "@[export]"]),
+        ("@[builtin_command_elab foo] def f := 1", ["@[builtin_command_elab]"]),
+        ("@[simp, command_elab foo] def f := 1", ["@[command_elab]"]),
+        ("@[«command_elab» foo] def f := 1", ["@[command_elab]"]),
+        ("@[to_additive (attr := simp, command_elab foo)] def f := 1", ["@[command_elab]"]),
+        ('@[deprecated (since := "x"), local term_elab foo] def f := 1', ["@[term_elab]"]),
+        # aesop's default builder runs a `TacticM Unit` declaration as a rule.
+        ("@[aesop safe] def f : Lean.Elab.Tactic.TacticM Unit := pure ()", ["@[aesop]"]),
+        ("@[default_instance] instance : HAdd Nat Nat Nat := ⟨fun _ _ => 0⟩", ["@[default_instance]", "instance"]),
+        ("@[instance] def i : Inhabited Nat := ⟨0⟩", ["instance"]),
+        ("attribute [local instance] Classical.propDecidable", ["instance"]),
+    ],
+)
+def test_attributes_that_register_code_are_refused(text: str, expected: list[str]) -> None:
+    assert sorted(_words(f"{text}\n{THEOREM}")) == sorted(expected)
+
+
+def test_an_attribute_is_allowed_as_often_as_the_statement_uses_it() -> None:
+    statement = "attribute [local aesop safe] Nat.le_refl\n@[default_instance] instance i : Inhabited Nat := ⟨0⟩\n"
+    assert _words(statement + THEOREM, statement) == []
+    extra = statement + THEOREM + "@[aesop norm] def f : Lean.Elab.Tactic.TacticM Unit := pure ()\n"
+    assert _words(extra, statement) == ["@[aesop]"]
+
+
+@pytest.mark.skipif(not SHARED.is_file(), reason=f"the shared CombiBench data is not beside the project ({SHARED})")
+def test_every_combibench_statement_and_answer_statement_passes_vetting(tmp_path: Path) -> None:
+    """Each statement as imported, against itself, and with its reference answer filled in: nothing but sorry."""
+    from provebench.suites.combibench import import_combibench
+    from provebench.suites.load import load_suite
+    from provebench.verify.lean_fill_in import FillInAnswer
+
+    import_combibench(SHARED, tmp_path / "suite")
+    problems = load_suite(tmp_path / "suite").problems
+    assert len(problems) == 100
+    for p in problems:
+        fill_in = p.extension(FillInAnswer)
+        texts = [p.statement] + ([fill_in.answer_statement] if fill_in and fill_in.answer_statement else [])
+        for text in texts:
+            assert set(_words(text, p.statement)) <= {"sorry"}, p.id
+    assert sum(1 for p in problems if (f := p.extension(FillInAnswer)) and f.answer_statement) >= 40

@@ -1,0 +1,133 @@
+"""Vetting of the Lean commands that change how later commands are read: attributes.
+
+The trusted commands provebench runs after a candidate (the fingerprint, the
+answer check) are elaborated on the candidate's environment. So a candidate
+must not register code of its own to run at elaboration (``@[command_elab]``
+is what ``elab`` expands to).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provebench.verify.lean_tokens import LeanToken, is_keyword, name_parts
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flagged construct in a candidate: ``word`` is what is counted against the statement's own use."""
+
+    word: str
+    line: int
+    why: str = "is not allowed here"
+
+    def message(self) -> str:
+        """One line for the verdict."""
+        return f"line {self.line}: `{self.word}` {self.why}"
+
+
+# Attributes that only tag a declaration for tactics and tools that already exist; none runs code the
+# candidate wrote. Every other attribute is flagged as `@[name]`, allowed as often as the statement uses
+# it; among them those that register code to run at elaboration (command_elab, term_elab, tactic, macro,
+# delab, app_unexpander, norm_num and positivity extensions, simproc, init, env_linter) or replace
+# compiled code (csimp, implemented_by, extern, export), and every builtin_*.
+ALLOWED_ATTRIBUTES = frozenset(
+    {
+        # Lemmas for simp, simp sets and the tactics built on them: a lemma is a proved theorem, so it can
+        # make a check succeed only soundly, or loop (a timeout, which only hurts the candidate).
+        "simp",
+        "simps",
+        "field_simps",
+        "norm_cast",
+        "push_cast",
+        "nontriviality",
+        "grind",
+        "ext",
+        "congr",
+        "refl",
+        "symm",
+        "trans",
+        "mono",
+        "gcongr",
+        "fun_prop",
+        "mk_iff",
+        "to_additive",  # its `(attr := ...)` list is vetted as attributes too
+        # aesop's own attribute is not here: its default builder runs a `TacticM Unit` declaration of the
+        # candidate's as a rule. These two are aesop rule sets fixed to the `apply` builder.
+        "continuity",
+        "measurability",
+        # How much unfolds: the fingerprint compares types and values, which transparency does not change.
+        "reducible",
+        "irreducible",
+        "semireducible",
+        # Counted by the word rule as `instance`, against the statement's own instances.
+        "instance",
+        # How the candidate's own proofs elaborate eliminators and patterns.
+        "elab_as_elim",
+        "induction_eliminator",
+        "cases_eliminator",
+        "match_pattern",
+        # Compiler hints: compiled code is never trusted for a proof (native_decide and #eval are flagged).
+        "inline",
+        "noinline",
+        "specialize",
+        # Display, documentation and linting only.
+        "coe",
+        "pp_nodot",
+        "nolint",
+        "deprecated",
+        "inherit_doc",
+    }
+)
+_MODIFIERS = frozenset({"local", "scoped", "-"})
+_OPENERS = frozenset("([{⟨⦃")
+_CLOSERS = frozenset(")]}⟩⦄")
+
+
+def attribute_flags(tokens: list[LeanToken], text: str) -> list[Flag]:
+    """Each attribute in ``@[...]`` and ``attribute [...] names`` that is not on the allowlist, as ``@[name]``."""
+    out: list[Flag] = []
+    for i, t in enumerate(tokens):
+        if (t.text == "@" or is_keyword(tokens, i, text, "attribute")) and _text(tokens, i + 1) == "[":
+            named = _attributes(tokens, i + 2)
+            out += [Flag(f"@[{name}]", line) for name, line in named if name not in ALLOWED_ATTRIBUTES]
+    return out
+
+
+def _text(tokens: list[LeanToken], i: int) -> str:
+    return tokens[i].text if i < len(tokens) else ""
+
+
+def _attributes(tokens: list[LeanToken], i: int) -> list[tuple[str, int]]:
+    """The names (with lines) in the attribute list starting at ``tokens[i]``, nested ``(attr := ...)`` lists too."""
+    found: list[tuple[str, int]] = []
+    entries, _ = _entries(tokens, i)
+    for start, end in entries:
+        j = start
+        while j < end and tokens[j].text in _MODIFIERS:
+            j += 1
+        if j < end:
+            found.append((".".join(name_parts(tokens[j].text)) or tokens[j].text, tokens[j].line))
+        k = j + 1
+        while k < end:
+            if [x.text for x in tokens[k : k + 3]] == ["attr", ":", "="]:
+                found += _attributes(tokens, k + 3)
+                k = _entries(tokens, k + 3)[1]
+            k += 1
+    return found
+
+
+def _entries(tokens: list[LeanToken], i: int) -> tuple[list[tuple[int, int]], int]:
+    """The comma-separated entries (token index ranges) of a list, and the index of its closing bracket."""
+    entries, start, depth = [], i, 0
+    while i < len(tokens):
+        text = tokens[i].text
+        if depth == 0 and text in ("]", ")"):
+            break
+        if depth == 0 and text == ",":
+            entries.append((start, i))
+            start = i + 1
+        depth += (text in _OPENERS) - (text in _CLOSERS)
+        i += 1
+    entries.append((start, i))
+    return entries, i
