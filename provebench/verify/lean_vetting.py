@@ -3,10 +3,11 @@
 A candidate is the whole Lean file a prover returns (the problem's own
 definitions, then the theorem with its proof). Constructs that can forge a
 proof, skip the checks that follow compilation, or change what the statement
-means are flagged: words here; attributes in ``lean_vetting_commands``. A
-construct the trusted statement itself uses (CombiBench statements have
-``variable``, ``instance``, ``attribute [local aesop safe]``) is allowed as
-many times as the statement uses it, never more.
+means are flagged: words here; attributes and scopes in
+``lean_vetting_commands``. A construct the trusted statement itself uses
+(CombiBench statements have ``variable``, ``instance``, ``attribute [local
+aesop safe]``, one leaves ``namespace Imo_2024_p5`` open) is allowed as many
+times as the statement uses it, never more.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from provebench.verify.lean_tokens import LeanLexicalError, LeanToken, name_parts, tokenize
-from provebench.verify.lean_vetting_commands import Flag, attribute_flags
+from provebench.verify.lean_vetting_commands import Flag, attribute_flags, scope_flags
 
 __all__ = ["FLAGGED_WORDS", "Flag", "LeanLexicalError", "LeanToken", "flags", "tokenize"]
 
@@ -94,7 +95,8 @@ def _words(tokens: list[LeanToken]) -> list[Flag]:
 def _all_flags(text: str) -> list[Flag]:
     """Every flagged construct of ``text``, by line."""
     tokens = tokenize(text)
-    return sorted(_words(tokens) + attribute_flags(tokens, text), key=lambda f: f.line)
+    found = _words(tokens) + attribute_flags(tokens, text) + scope_flags(tokens, text)
+    return sorted(found, key=lambda f: f.line)
 
 
 def flags(candidate: str, statement: str) -> list[Flag]:

@@ -1,9 +1,11 @@
-"""Vetting of the Lean commands that change how later commands are read: attributes.
+"""Vetting of the Lean commands that change how later commands are read: attributes, scopes.
 
 The trusted commands provebench runs after a candidate (the fingerprint, the
-answer check) are elaborated on the candidate's environment. So a candidate
-must not register code of its own to run at elaboration (``@[command_elab]``
-is what ``elab`` expands to).
+answer check) are elaborated on the candidate's environment and scope. So a
+candidate must not leave a namespace or section open (names in the trusted
+commands would resolve to its own ``Decoy.Lean.collectAxioms``), register
+code of its own to run at elaboration (``@[command_elab]`` is what ``elab``
+expands to).
 """
 
 from __future__ import annotations
@@ -131,3 +133,54 @@ def _entries(tokens: list[LeanToken], i: int) -> tuple[list[tuple[int, int]], in
         i += 1
     entries.append((start, i))
     return entries, i
+
+
+@dataclass(frozen=True)
+class _Scope:
+    label: str  # as written: `namespace A.B`, `noncomputable section`, `mutual`
+    header: str  # the one name component this scope stands for ("" for an unnamed section or mutual)
+    line: int
+
+
+def scope_flags(tokens: list[LeanToken], text: str) -> list[Flag]:
+    """An ``end`` that closes no open scope or not the one it names, and every scope left open at the end."""
+    stack: list[_Scope] = []
+    out: list[Flag] = []
+    for i, t in enumerate(tokens):
+        if is_keyword(tokens, i, text, "namespace") or is_keyword(tokens, i, text, "section"):
+            stack += _opened(tokens, i)
+        elif is_keyword(tokens, i, text, "mutual"):
+            stack.append(_Scope("mutual", "", t.line))
+        elif is_keyword(tokens, i, text, "end"):
+            out += _closed(stack, _name_after(tokens, i), t.line)
+    left = list(dict.fromkeys((s.label, s.line) for s in stack))
+    return out + [Flag(label, line, "is left open at the end of the file") for label, line in left]
+
+
+def _name_after(tokens: list[LeanToken], i: int) -> str | None:
+    """The name a ``namespace``, ``section`` or ``end`` at ``tokens[i]`` gives: an identifier on the same line."""
+    if i + 1 < len(tokens) and tokens[i + 1].line == tokens[i].line and tokens[i + 1].is_word:
+        return tokens[i + 1].text
+    return None
+
+
+def _opened(tokens: list[LeanToken], i: int) -> list[_Scope]:
+    """The scopes a ``namespace``/``section`` opens: one per name component (``namespace A.B`` opens two)."""
+    t, name = tokens[i], _name_after(tokens, i)
+    label = f"{t.text} {name}" if name else t.text
+    if i > 0 and tokens[i - 1].text == "noncomputable":
+        label = f"noncomputable {label}"
+    return [_Scope(label, part, t.line) for part in (name_parts(name) if name else [""])]
+
+
+def _closed(stack: list[_Scope], name: str | None, line: int) -> list[Flag]:
+    """Pop the scopes an ``end NAME`` closes (one per component, as Lean does); flag what does not match."""
+    parts = name_parts(name) if name else [""]
+    word = f"end {name}" if name else "end"
+    if len(parts) > len(stack):
+        stack.clear()
+        return [Flag(word, line, "closes no open scope")]
+    closed = stack[len(stack) - len(parts) :]
+    del stack[len(stack) - len(parts) :]
+    wrong = [s for s, part in zip(closed, parts, strict=True) if s.header != part]
+    return [Flag(word, line, f"does not close `{s.label}` (opened on line {s.line})") for s in wrong[:1]]

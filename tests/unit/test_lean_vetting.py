@@ -1,4 +1,4 @@
-"""Static vetting of Lean candidates (issue 32): attributes, the words that register code, names as Lean reads them.
+"""Static vetting of Lean candidates (issue 32): attributes, scopes, the words that register code.
 
 Each rule with the honest forms it lets through and the hostile ones it refuses, the attacks of the issue
 among them. The verdicts these flags give run through the real verifier in tests/adversarial/lean/.
@@ -124,6 +124,58 @@ def test_an_attribute_is_allowed_as_often_as_the_statement_uses_it() -> None:
     assert _words(statement + THEOREM, statement) == []
     extra = statement + THEOREM + "@[aesop norm] def f : Lean.Elab.Tactic.TacticM Unit := pure ()\n"
     assert _words(extra, statement) == ["@[aesop]"]
+
+
+HONEST_SCOPES = [
+    "namespace Foo\ndef x := 1\nend Foo",
+    "section\nopen Nat\nend",
+    "section Bar\nend Bar",
+    "noncomputable section\ndef x := 1\nend",
+    "noncomputable section Baz\nend Baz",
+    "namespace A.B\nend A.B",
+    "namespace A\nnamespace B\nend A.B",  # CombiBench's imo_2022_p6 closes two this way
+    "namespace A.B\nend B\nend A",
+    "namespace «my ns»\nend «my ns»",
+    "mutual\ndef f : Nat → Nat\n  | 0 => 0\n  | n + 1 => g n\ndef g : Nat → Nat\n  | 0 => 0\n  | n + 1 => f n\nend",
+    "def x := (Foo.mk 1).end + Foo.end\ndef «end» := 1",  # a field or name spelled `end` is not the keyword
+]
+
+
+@pytest.mark.parametrize("text", HONEST_SCOPES)
+def test_scopes_opened_and_closed_are_allowed(text: str) -> None:
+    assert _words(f"{text}\n{THEOREM}") == []
+
+
+def test_a_namespace_left_open_is_refused_naming_it_and_its_line() -> None:
+    # The issue's attack: a trusted command elaborated after this file, in its scope, would resolve
+    # `Lean.collectAxioms` to `Decoy.Lean.collectAxioms`.
+    decoy = THEOREM + "\nnamespace Decoy\n\ndef Lean.collectAxioms (_ : Lean.Name) : IO (Array Lean.Name) := pure #[]\n"
+    found = flags(decoy, "")
+    assert [f.message() for f in found] == ["line 3: `namespace Decoy` is left open at the end of the file"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("section\n", ["line 2: `section` is left open at the end of the file"]),
+        ("section Hidden\nopen Nat\n", ["line 2: `section Hidden` is left open at the end of the file"]),
+        ("noncomputable section\n", ["line 2: `noncomputable section` is left open at the end of the file"]),
+        ("namespace A.B\nend B\n", ["line 2: `namespace A.B` is left open at the end of the file"]),
+        ("end\n", ["line 2: `end` closes no open scope"]),
+        ("namespace A\nend A\nend A\n", ["line 4: `end A` closes no open scope"]),
+        ("section A\nend B\n", ["line 3: `end B` does not close `section A` (opened on line 2)"]),
+        ("namespace A\nend\n", ["line 3: `end` does not close `namespace A` (opened on line 2)"]),
+        ("section\nend A\n", ["line 3: `end A` does not close `section` (opened on line 2)"]),
+    ],
+)
+def test_scopes_left_open_or_closed_wrongly_are_refused(text: str, expected: list[str]) -> None:
+    assert [f.message() for f in flags(THEOREM + text, "")] == expected
+
+
+def test_a_scope_the_statement_leaves_open_may_be_left_open_the_same() -> None:
+    statement = "namespace Imo_2024_p5\n\ntheorem t : 1 = 1 := by sorry\n"  # as CombiBench's imo_2024_p5
+    assert _words(statement.replace("by sorry", "rfl"), statement) == []
+    assert _words("namespace Other\ntheorem t : 1 = 1 := rfl\n", statement) == ["namespace Other"]
 
 
 @pytest.mark.skipif(not SHARED.is_file(), reason=f"the shared CombiBench data is not beside the project ({SHARED})")
