@@ -3,7 +3,7 @@
 A candidate is the whole Lean file a prover returns (the problem's own
 definitions, then the theorem with its proof). Constructs that can forge a
 proof, skip the checks that follow compilation, or change what the statement
-means are flagged: words here; attributes and scopes in
+means are flagged: words here; attributes, scopes and options in
 ``lean_vetting_commands``. A construct the trusted statement itself uses
 (CombiBench statements have ``variable``, ``instance``, ``attribute [local
 aesop safe]``, one leaves ``namespace Imo_2024_p5`` open) is allowed as many
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from provebench.verify.lean_tokens import LeanLexicalError, LeanToken, name_parts, tokenize
-from provebench.verify.lean_vetting_commands import Flag, attribute_flags, scope_flags
+from provebench.verify.lean_vetting_commands import Flag, attribute_flags, option_flags, scope_flags
 
 __all__ = ["FLAGGED_WORDS", "Flag", "LeanLexicalError", "LeanToken", "flags", "tokenize"]
 
@@ -87,15 +87,13 @@ def _words(tokens: list[LeanToken]) -> list[Flag]:
         out += [Flag(part, t.line) for part in name_parts(t.text) if part in FLAGGED_WORDS]
         if t.text == "decide" and [x.text for x in tokens[i + 1 : i + 3]] == ["+", "native"]:
             out.append(Flag("decide +native", t.line))
-        if t.text == "set_option" and i + 1 < len(tokens) and tokens[i + 1].text.startswith("debug."):
-            out.append(Flag("set_option debug.", t.line))
     return out
 
 
 def _all_flags(text: str) -> list[Flag]:
     """Every flagged construct of ``text``, by line."""
     tokens = tokenize(text)
-    found = _words(tokens) + attribute_flags(tokens, text) + scope_flags(tokens, text)
+    found = _words(tokens) + attribute_flags(tokens, text) + option_flags(tokens, text) + scope_flags(tokens, text)
     return sorted(found, key=lambda f: f.line)
 
 

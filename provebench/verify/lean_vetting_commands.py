@@ -1,15 +1,16 @@
-"""Vetting of the Lean commands that change how later commands are read: attributes, scopes.
+"""Vetting of the Lean commands that change how later commands are read: attributes, scopes, options.
 
 The trusted commands provebench runs after a candidate (the fingerprint, the
 answer check) are elaborated on the candidate's environment and scope. So a
 candidate must not leave a namespace or section open (names in the trusted
 commands would resolve to its own ``Decoy.Lean.collectAxioms``), register
 code of its own to run at elaboration (``@[command_elab]`` is what ``elab``
-expands to).
+expands to), or set options that make the trusted commands fail.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from provebench.verify.lean_tokens import LeanToken, is_keyword, name_parts
@@ -184,3 +185,66 @@ def _closed(stack: list[_Scope], name: str | None, line: int) -> list[Flag]:
     del stack[len(stack) - len(parts) :]
     wrong = [s for s, part in zip(closed, parts, strict=True) if s.header != part]
     return [Flag(word, line, f"does not close `{s.label}` (opened on line {s.line})") for s in wrong[:1]]
+
+
+# Options a candidate may set, with what it may set them to. An option set without `in` holds for the
+# trusted commands after the file too, so a limit may be raised (the wall clock still bounds a check) but
+# never lowered below Lean's default, where `set_option maxHeartbeats 1` would make them fail.
+_LEAST = {
+    "maxHeartbeats": 200_000,
+    "maxRecDepth": 512,
+    "synthInstance.maxHeartbeats": 20_000,
+    "synthInstance.maxSize": 128,
+}
+_NO_LIMIT = frozenset({"maxHeartbeats", "synthInstance.maxHeartbeats"})  # 0 means no limit
+_BOOLEAN = frozenset({"autoImplicit", "relaxedAutoImplicit"})
+_NUMBER = re.compile(r"[0-9]+(?![\w.'])")
+
+
+def option_flags(tokens: list[LeanToken], text: str) -> list[Flag]:
+    """Each ``set_option NAME VALUE`` (``in`` or not) outside the allowlist and its bounds."""
+    out: list[Flag] = []
+    for i, t in enumerate(tokens):
+        if not is_keyword(tokens, i, text, "set_option"):
+            continue
+        if i + 1 >= len(tokens) or not tokens[i + 1].is_word:
+            out.append(Flag("set_option", t.line, "names no option"))
+            continue
+        name = ".".join(name_parts(tokens[i + 1].text))
+        value = _value(tokens, i + 2, text, tokens[i + 1].end)
+        if not _option_known(name):
+            out.append(Flag(f"set_option {name}", t.line, "is not an option a candidate may set"))
+        elif (why := _value_refused(name, value)) is not None:
+            out.append(Flag(f"set_option {name} {value or '?'}", t.line, why))
+    return out
+
+
+def _value(tokens: list[LeanToken], i: int, text: str, after_name: int) -> str | None:
+    """The option's value as written (``true``, ``false`` or a decimal number); None if it is anything else."""
+    if i >= len(tokens) or '"' in text[after_name : tokens[i].start]:
+        return None  # a string value (the tokenizer leaves strings out)
+    if tokens[i].text in ("true", "false"):
+        return tokens[i].text
+    m = _NUMBER.match(text, tokens[i].start)
+    return m.group() if m else None
+
+
+def _option_known(name: str) -> bool:
+    return name in _LEAST or name in _BOOLEAN or name.startswith(("linter.", "pp.", "trace."))
+
+
+def _value_refused(name: str, value: str | None) -> str | None:
+    """Why an allowed option may not take ``value``, or None if it may."""
+    boolean = value in ("true", "false")
+    number = int(value) if value is not None and value.isdigit() else None
+    if name in _LEAST:
+        least, no_limit = _LEAST[name], name in _NO_LIMIT
+        if number is not None and (number >= least or (number == 0 and no_limit)):
+            return None
+        return f"is refused: the value must be at least Lean's default {least}" + (" or 0 (no limit)" * no_limit)
+    if name.startswith("pp."):  # printing only: the fingerprint prints with Lean's own debug printer
+        return None if boolean or number is not None else "is refused: the value must be true, false or a number"
+    if name.startswith("trace."):
+        # A trace left on writes messages into the trusted commands' output (and slows them); off is the default.
+        return None if value == "false" else "is refused: traces may only be turned off"
+    return None if boolean else "is refused: the value must be true or false"  # linter.*, autoImplicit

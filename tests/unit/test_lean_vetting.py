@@ -1,4 +1,4 @@
-"""Static vetting of Lean candidates (issue 32): attributes, scopes, the words that register code.
+"""Static vetting of Lean candidates (issue 32): attributes, scopes, options and the words that register code.
 
 Each rule with the honest forms it lets through and the hostile ones it refuses, the attacks of the issue
 among them. The verdicts these flags give run through the real verifier in tests/adversarial/lean/.
@@ -176,6 +176,66 @@ def test_a_scope_the_statement_leaves_open_may_be_left_open_the_same() -> None:
     statement = "namespace Imo_2024_p5\n\ntheorem t : 1 = 1 := by sorry\n"  # as CombiBench's imo_2024_p5
     assert _words(statement.replace("by sorry", "rfl"), statement) == []
     assert _words("namespace Other\ntheorem t : 1 = 1 := rfl\n", statement) == ["namespace Other"]
+
+
+HONEST_OPTIONS = [
+    "set_option maxHeartbeats 400000 in\ntheorem x : 1 = 1 := rfl",
+    "set_option maxHeartbeats 0",
+    "set_option maxHeartbeats 200000",
+    "set_option maxRecDepth 10000",
+    "set_option maxRecDepth 512 in\ntheorem x : 1 = 1 := rfl",
+    "set_option synthInstance.maxHeartbeats 0\nset_option synthInstance.maxHeartbeats 40000",
+    "set_option synthInstance.maxSize 256",
+    "set_option linter.unusedVariables false\nset_option linter.style.longLine true",
+    "set_option pp.proofs true\nset_option pp.maxSteps 100000",
+    "set_option autoImplicit false\nset_option relaxedAutoImplicit false",
+    "set_option trace.Meta.synthInstance false",
+    "theorem x : 1 = 1 := by\n  set_option maxHeartbeats 400000 in\n  rfl",
+]
+
+
+@pytest.mark.parametrize("text", HONEST_OPTIONS)
+def test_options_within_the_allowlist_and_its_bounds_are_allowed(text: str) -> None:
+    assert _words(f"{text}\n{THEOREM}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set_option maxHeartbeats 1", "set_option maxHeartbeats 1"),  # the issue's attack, at the end
+        ("set_option maxHeartbeats 199999 in\ntheorem x : 1 = 1 := rfl", "set_option maxHeartbeats 199999"),
+        ("set_option maxHeartbeats 0x10", "set_option maxHeartbeats ?"),
+        ("set_option maxHeartbeats 1_000_000", "set_option maxHeartbeats ?"),
+        ('set_option maxHeartbeats "1"', "set_option maxHeartbeats ?"),
+        ("set_option maxHeartbeats /- a comment -/ 1", "set_option maxHeartbeats 1"),
+        ("set_option «maxHeartbeats» 1", "set_option maxHeartbeats 1"),
+        ("set_option maxRecDepth 100", "set_option maxRecDepth 100"),
+        ("set_option synthInstance.maxHeartbeats 1", "set_option synthInstance.maxHeartbeats 1"),
+        ("set_option synthInstance.maxSize 1", "set_option synthInstance.maxSize 1"),
+        ("set_option linter.unusedVariables 1", "set_option linter.unusedVariables 1"),
+        ("set_option autoImplicit 0", "set_option autoImplicit 0"),
+        ("set_option trace.Meta.synthInstance true", "set_option trace.Meta.synthInstance true"),
+        ('set_option pp.funBinderTypes "yes"', "set_option pp.funBinderTypes ?"),
+        ("set_option profiler true", "set_option profiler"),
+        ("set_option compiler.extract_closed false", "set_option compiler.extract_closed"),
+        ("set_option backward.synthInstance.canonInstances false", "set_option backward.synthInstance.canonInstances"),
+        ("set_option", "set_option"),
+    ],
+)
+def test_options_outside_the_allowlist_or_its_bounds_are_refused(text: str, expected: str) -> None:
+    assert _words(f"{THEOREM}{text}\n") == [expected]
+
+
+def test_debug_options_are_refused_with_the_words_they_carry() -> None:
+    assert _words("set_option debug.skipKernelTC true in\n" + THEOREM) == [
+        "skipKernelTC",
+        "set_option debug.skipKernelTC",
+    ]
+    messages = [f.message() for f in flags("set_option maxHeartbeats 1\n", "")]
+    assert messages == [
+        "line 1: `set_option maxHeartbeats 1` is refused: the value must be at least Lean's default 200000 or 0 "
+        "(no limit)"
+    ]
 
 
 @pytest.mark.skipif(not SHARED.is_file(), reason=f"the shared CombiBench data is not beside the project ({SHARED})")
