@@ -85,15 +85,18 @@ ALLOWED_ATTRIBUTES = frozenset(
 _MODIFIERS = frozenset({"local", "scoped", "-"})
 _OPENERS = frozenset("([{⟨⦃")
 _CLOSERS = frozenset(")]}⟩⦄")
+_DEEPEST = 4  # `(attr := ...)` lists within lists; a deeper one is not read but flagged as `@[...]`
 
 
 def attribute_flags(tokens: list[LeanToken], text: str) -> list[Flag]:
     """Each attribute in ``@[...]`` and ``attribute [...] names`` that is not on the allowlist, as ``@[name]``."""
     out: list[Flag] = []
-    for i, t in enumerate(tokens):
-        if (t.text == "@" or is_keyword(tokens, i, text, "attribute")) and _text(tokens, i + 1) == "[":
-            named = _attributes(tokens, i + 2)
+    i = 0
+    while i < len(tokens):
+        if (tokens[i].text == "@" or is_keyword(tokens, i, text, "attribute")) and _text(tokens, i + 1) == "[":
+            named, i = _attributes(tokens, i + 2)
             out += [Flag(f"@[{name}]", line) for name, line in named if name not in ALLOWED_ATTRIBUTES]
+        i += 1  # past the list's closing bracket: each token is read once, however many `@[` a file has
     return out
 
 
@@ -101,10 +104,12 @@ def _text(tokens: list[LeanToken], i: int) -> str:
     return tokens[i].text if i < len(tokens) else ""
 
 
-def _attributes(tokens: list[LeanToken], i: int) -> list[tuple[str, int]]:
-    """The names (with lines) in the attribute list starting at ``tokens[i]``, nested ``(attr := ...)`` lists too."""
+def _attributes(tokens: list[LeanToken], i: int, depth: int = 0) -> tuple[list[tuple[str, int]], int]:
+    """The names (with lines) in the attribute list at ``tokens[i]`` and its ``(attr := ...)`` lists; its end."""
+    entries, close = _entries(tokens, i)
+    if depth > _DEEPEST:
+        return [("...", tokens[i - 1].line)], close
     found: list[tuple[str, int]] = []
-    entries, _ = _entries(tokens, i)
     for start, end in entries:
         j = start
         while j < end and tokens[j].text in _MODIFIERS:
@@ -114,10 +119,10 @@ def _attributes(tokens: list[LeanToken], i: int) -> list[tuple[str, int]]:
         k = j + 1
         while k < end:
             if [x.text for x in tokens[k : k + 3]] == ["attr", ":", "="]:
-                found += _attributes(tokens, k + 3)
-                k = _entries(tokens, k + 3)[1]
+                nested, k = _attributes(tokens, k + 3, depth + 1)
+                found += nested
             k += 1
-    return found
+    return found, close
 
 
 def _entries(tokens: list[LeanToken], i: int) -> tuple[list[tuple[int, int]], int]:

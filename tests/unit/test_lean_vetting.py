@@ -119,6 +119,13 @@ def test_attributes_that_register_code_are_refused(text: str, expected: list[str
     assert sorted(_words(f"{text}\n{THEOREM}")) == sorted(expected)
 
 
+def test_attribute_lists_too_deep_to_read_are_refused_and_each_list_is_read_once() -> None:
+    assert _words("@[" + "to_additive (attr := " * 5 + "simp" + ")" * 5 + "] def f := 1") == ["@[...]"]
+    assert _words("@[" + "to_additive (attr := " * 4 + "simp" + ")" * 4 + "] def f := 1") == []
+    # An `@[` inside a list is an entry of that list, not a list of its own to read again.
+    assert _words("@[@[@[simp]]] def f := 1") == ["@[@]"]
+
+
 def test_an_attribute_is_allowed_as_often_as_the_statement_uses_it() -> None:
     statement = "attribute [local aesop safe] Nat.le_refl\n@[default_instance] instance i : Inhabited Nat := ⟨0⟩\n"
     assert _words(statement + THEOREM, statement) == []
