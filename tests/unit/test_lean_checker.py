@@ -176,7 +176,11 @@ def test_the_tokenizer_understands_comments_and_strings() -> None:
     with pytest.raises(LeanLexicalError, match="unterminated comment"):
         tokenize("/- open")
     assert [f.word for f in flags("example := by decide +native", "")] == ["decide +native"]
-    assert [f.word for f in flags("set_option debug.skipKernelTC true", "")] == ["set_option debug.", "skipKernelTC"]
+    assert [f.word for f in flags("set_option debug.skipKernelTC true", "")] == [
+        "skipKernelTC",
+        "set_option debug.skipKernelTC",
+    ]
+    assert [t.text for t in tokenize("def «end» := Foo.«x.y».z")] == ["def", "«end»", ":", "=", "Foo.«x.y».z"]
     assert [f.word for f in flags("theorem x := Lean.ofReduceBool", "")] == ["ofReduceBool"]
 
 
