@@ -35,9 +35,39 @@ def candidate_body(proof: str, header_imports: Sequence[str]) -> str:
     return "\n" * i + "\n".join(lines[i:])  # line numbers kept for messages
 
 
+_SCOPE = re.compile(r"^\s*(?:(namespace)\s+(\S+)|(?:noncomputable\s+)?(section|mutual)\b|(end)\b)", re.MULTILINE)
+
+
 def declarations(statement: str) -> list[tuple[str, str]]:
-    """Each theorem and definition a trusted statement declares, as (keyword, name), in order."""
-    return list(dict.fromkeys(_DECLARATION.findall(statement)))
+    """Each theorem and definition a trusted statement declares, as (keyword, full name), in order.
+
+    A declaration inside ``namespace A.B`` is ``A.B.name`` (CombiBench's imo_2024_p5 states its theorem
+    in a namespace it never closes); sections and ``mutual`` blocks add nothing to names.
+    """
+    return _scan(statement)[0]
+
+
+def namespace_at_end(statement: str) -> str:
+    """The namespace still open where the statement ends ("" at the root): where appended text declares."""
+    return _scan(statement)[1]
+
+
+def _scan(statement: str) -> tuple[list[tuple[str, str]], str]:
+    events = [(m.start(), "scope", m) for m in _SCOPE.finditer(statement)]
+    events += [(m.start(), "decl", m) for m in _DECLARATION.finditer(statement)]
+    scopes: list[list[str]] = []  # per open scope, the name parts it adds
+    found: list[tuple[str, str]] = []
+    for _, what, m in sorted(events, key=lambda e: e[0]):
+        if what == "decl":
+            prefix = [part for scope in scopes for part in scope]
+            found.append((m.group(1), ".".join([*prefix, m.group(2)])))
+        elif m.group(1):
+            scopes.append(m.group(2).split("."))
+        elif m.group(3):
+            scopes.append([])
+        elif scopes:
+            scopes.pop()
+    return list(dict.fromkeys(found)), ".".join(part for scope in scopes for part in scope)
 
 
 def declared_names(statement: str) -> list[str]:

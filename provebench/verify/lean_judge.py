@@ -19,7 +19,13 @@ from typing import Any
 
 from provebench.errors import VerifierUnavailable
 from provebench.model import Problem, Reason, Status
-from provebench.verify.lean_commands import answer_command, candidate_body, declarations, reference_answers
+from provebench.verify.lean_commands import (
+    answer_command,
+    candidate_body,
+    declarations,
+    namespace_at_end,
+    reference_answers,
+)
 from provebench.verify.lean_compare import NATIVE_AXIOMS, STANDARD_AXIOMS, Found
 from provebench.verify.lean_fill_in import FillInAnswer
 
@@ -71,6 +77,11 @@ def answer_theorems(problem: Problem, mathlib: bool) -> tuple[list[str], list[st
     return stated, proved
 
 
+def _qualified(statement: str, name: str) -> str:
+    namespace = namespace_at_end(statement)
+    return f"{namespace}.{name}" if namespace else name
+
+
 def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
     """What judge.py needs: both files, the theorems to compare, the answer slots, the axioms allowed."""
     mathlib = any(m.split(".")[0] == "Mathlib" for m in header_imports)
@@ -82,7 +93,8 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     return {
         "challenge": header + problem.statement.rstrip() + "\n\n" + "\n".join(stated),
         "solution": header + candidate_body(proof, header_imports).rstrip() + "\n\n" + "\n".join(proved),
-        "theorem_names": theorems + [f"pb_answer_{i}" for i in range(len(stated))],
+        # The answer theorems are appended, so they are declared in whatever namespace the statement leaves open.
+        "theorem_names": theorems + [_qualified(problem.statement, f"pb_answer_{i}") for i in range(len(stated))],
         "definition_names": holes,
         "permitted_axioms": sorted(STANDARD_AXIOMS),
         "timeout_s": timeout_s + JUDGE_OVERHEAD_S,

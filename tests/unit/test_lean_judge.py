@@ -11,6 +11,7 @@ import pytest
 
 from provebench.errors import VerifierUnavailable
 from provebench.model import Kind, Problem, Reason, Status, System
+from provebench.verify.lean_commands import declarations
 from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_judge import Judgement, judge_request, judged
 
@@ -133,3 +134,25 @@ def test_an_answer_that_does_not_fit_is_the_checker_s_fault() -> None:
     for raw in ({}, {"ok": True}, {"ok": True, "exit_code": "x", "timed_out": False, "output": "", "seconds": 1}):
         with pytest.raises((KeyError, TypeError, ValueError)):
             Judgement.parse(raw)
+
+
+def test_declarations_in_a_namespace_are_named_as_lean_names_them() -> None:
+    statement = (
+        "namespace Imo\n\ndef Cell (n : ℕ) : Type := Fin n\n\nsection\nabbrev imo_solution : ℕ := sorry\nend\n\n"
+        "namespace Inner.Deep\ntheorem helper : True := trivial\nend Inner.Deep\n\n"
+        "theorem imo : imo_solution = 3 := by sorry\n"
+    )
+    assert declarations(statement) == [
+        ("def", "Imo.Cell"),
+        ("abbrev", "Imo.imo_solution"),
+        ("theorem", "Imo.Inner.Deep.helper"),
+        ("theorem", "Imo.imo"),
+    ]
+
+
+def test_answer_theorems_are_named_in_the_namespace_the_statement_leaves_open() -> None:
+    statement = "namespace Imo\n\n" + FILL_IN
+    proof = statement.replace("ℕ := sorry", "ℕ := 10").replace("by sorry", "by rfl")
+    request = judge_request(_problem("choose_two", statement, Kind.FILL_IN, "10"), proof, ("Mathlib",), 10)
+    assert request["theorem_names"] == ["Imo.choose_two", "Imo.pb_answer_0"]
+    assert request["definition_names"] == ["Imo.choose_two_solution"]
