@@ -280,7 +280,7 @@ class LeanVerifier(Verifier):
             got = candidate.get(name)
             solution_slot = name.endswith("_solution")
             if got is None or got.get("missing"):
-                if ref.get("kind") in ("theorem", "lemma"):
+                if ref.get("kind") == "theorem":
                     return self._verdict(Status.FAIL, Reason.MISSING_THEOREM, f"no `{name}` after the candidate ran")
                 return self._verdict(Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` of the statement is gone")
             if got.get("type") != ref.get("type"):
@@ -298,7 +298,7 @@ class LeanVerifier(Verifier):
     ) -> Verdict | None:
         """Each theorem of ``reference`` as the candidate proved it: no sorry, no compiled code, standard axioms."""
         for ref in reference:
-            if ref.get("kind") not in ("theorem", "lemma"):
+            if ref.get("kind") != "theorem":
                 continue
             axioms = set(candidate[ref["name"]].get("axioms", []))
             if "sorryAx" in axioms:

@@ -66,6 +66,8 @@ ANSWER_CHECK = re.compile(
 FINGERPRINT = re.compile(r"provebench_fingerprint \[(?P<names>[^\]]*)\]")
 COMMENT = re.compile(r"--[^\n]*|/-.*?-/", re.DOTALL)
 STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+# The kind of constant each keyword makes, as Lean's environment has it (Mathlib's `lemma` is a theorem).
+CONSTANT_KIND = {"theorem": "theorem", "lemma": "theorem", "def": "def", "abbrev": "def", "instance": "def"}
 UNKNOWN_ENV: dict[str, object] = {"message": "Unknown environment."}
 NO_TACTICS: dict[str, object] = {"message": "this double of the Lean REPL runs no tactics"}
 
@@ -244,8 +246,9 @@ def fingerprint(env: Env, name: str) -> dict[str, object]:
     d = env.decls.get(name)
     if d is None:
         return {"name": name, "missing": True}
-    value = d.body if d.kind in ("def", "abbrev", "instance") else None
-    return {"name": name, "kind": d.kind, "type": d.header, "value": value, "axioms": sorted(d.axioms)}
+    kind = CONSTANT_KIND.get(d.kind, d.kind)
+    value = d.body if kind == "def" else None
+    return {"name": name, "kind": kind, "type": d.header, "value": value, "axioms": sorted(d.axioms)}
 
 
 def judged(m: re.Match[str], plain: str) -> bool:

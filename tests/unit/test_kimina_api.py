@@ -169,3 +169,11 @@ def test_a_file_that_declares_no_named_theorem_is_not_a_pass(url: str) -> None:
     (result,) = reply["results"]
     assert result["verdict"]["status"] == "FAIL", result["verdict"]
     assert any(m["severity"] == "error" for m in result["response"]["messages"])
+
+
+def test_a_lemma_is_checked_as_the_theorem_lean_makes_of_it(url: str) -> None:
+    # Mathlib's `lemma` is a macro for `theorem`: Lean's environment, hence the fingerprint, has a theorem.
+    body = {"snippets": [{"id": "lemma", "code": PROVED.replace("theorem two", "lemma two")}], "timeout": 20}
+    status, reply = _post(url, "/api/check", body)
+    assert status == 200
+    assert reply["results"][0]["verdict"]["status"] == "PASS", reply["results"][0]["verdict"]
