@@ -15,8 +15,8 @@ declaration that uses one gets the warning ``declaration uses 'sorry'`` at its n
 at its keyword). Environments and proof states are numbered from 0 as they are made. Errors are
 ``{"message": ...}``: an unknown environment or proof state, a file that cannot be read.
 
-What it cannot do is elaborate Lean: it keeps each declaration's header and body as text, so that
-provebench's checks have something real to compare. It understands just enough of a file:
+What it cannot do is elaborate Lean: it keeps each declaration's header and body as text, for
+provebench's checks to compare. It understands just enough of a file:
 ``theorem``/``lemma``/``def``/``abbrev``/``axiom``/``instance``/``example`` declarations at the start
 of a line, ``namespace``, ``sorry``, ``native_decide``, ``#exit``, ``import``, and provebench's
 trusted commands (the fingerprint ``#eval`` and the answer check ``example``), which it answers from
@@ -330,16 +330,9 @@ class Repl:
     proof_states: list[str] = field(default_factory=list)  # their goals
 
     def answer(self, kind: str, request: dict[str, Any]) -> dict[str, object]:
-        handlers: dict[str, Callable[[dict[str, Any]], dict[str, object]]] = {
-            "tactic": self.tactic,
-            "pickle_env": self.pickle_env,
-            "unpickle_env": self.unpickle_env,
-            "pickle_state": self.pickle_state,
-            "unpickle_state": self.unpickle_state,
-            "command": self.command,
-            "file": self.file,
-        }
-        return handlers[kind](request)
+        """The reply to a request of one of KINDS (each has its method)."""
+        handler: Callable[[dict[str, Any]], dict[str, object]] = getattr(self, kind)
+        return handler(request)
 
     def env(self, request: dict[str, Any]) -> Env | None:
         n = request.get("env")
