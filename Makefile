@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # expired; accepting it is provebench's opt-in setting (off by default).
 export PROVEBENCH_APT_IGNORE_VALID_UNTIL ?= 1
 
-.PHONY: demo test test-fast lint env docker-engine browser kimina-client clean
+.PHONY: demo test test-fast test-lean-repl lint env docker-engine browser kimina-client clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,18 @@ test: env docker-engine browser kimina-client lint
 
 test-fast: env kimina-client
 	$(BIN)/pytest -q -m "not docker"
+
+# The Lean REPL double against the real REPL's own recorded transcripts (its test/ at the pinned tag,
+# provebench.containers.LEAN_REPL_PIN), exported from a bare git mirror of leanprover-community/repl into
+# LEAN_REPL_SRC. Not part of `make test`: CI has no mirror, and there the test skips, saying why.
+LEAN_REPL_GIT ?= /work/.mirror/leanprover-community+repl/repo
+LEAN_REPL_TAG ?= v4.24.0
+LEAN_REPL_SRC ?= /tmp/repl-$(LEAN_REPL_TAG)
+
+test-lean-repl: env
+	mkdir -p $(LEAN_REPL_SRC)
+	git --git-dir=$(LEAN_REPL_GIT) archive $(LEAN_REPL_TAG) test | tar -x -C $(LEAN_REPL_SRC)
+	PROVEBENCH_LEAN_REPL_SRC=$(LEAN_REPL_SRC) $(BIN)/pytest -q -m upstream -rx tests/integration/test_lean_repl_conformance.py
 
 lint: env
 	$(BIN)/ruff check .

@@ -97,12 +97,21 @@ class Repl:
 
     def ask(self, command: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
         """The REPL's answer to one command, or None if it overran the deadline."""
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.send(json.dumps(command).encode() + b"\n\n")
+        return self.receive(timeout_s)
+
+    def send(self, data: bytes) -> None:
+        """Write to the REPL's input as it is (a command and the blank line that ends it)."""
+        assert self.proc is not None and self.proc.stdin is not None
         try:
-            self.proc.stdin.write(json.dumps(command).encode() + b"\n\n")
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise ReplGone from None
+
+    def receive(self, timeout_s: float) -> dict[str, Any] | None:
+        """The REPL's next reply (JSON, then a blank line), or None if none came within ``timeout_s``."""
+        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + timeout_s
         out = self.proc.stdout.fileno()
         while b"\n\n" not in self.buffer:

@@ -165,4 +165,4 @@ def first_info_json(answer: Answer) -> list[dict[str, Any]] | None:
 
 def describe_messages(messages: list[Message], limit: int = 5) -> tuple[str, ...]:
     """The first messages as verdict lines: ``line N: text``."""
-    return tuple(f"line {m.pos.line if m.pos else '?'}: {m.data.strip()}" for m in messages[:limit])
+    return tuple(f"line {m.pos.line}: {m.data.strip()}" for m in messages[:limit])

@@ -22,7 +22,7 @@ def statement_mismatch(reference: list[dict[str, Any]], candidate: dict[Any, dic
         name = str(ref["name"])
         got = candidate.get(name)
         if got is None or got.get("missing"):
-            if ref.get("kind") in ("theorem", "lemma"):
+            if ref.get("kind") == "theorem":  # Lean's kind: a `lemma` is a theorem
                 return Status.FAIL, Reason.MISSING_THEOREM, f"no `{name}` after the candidate ran"
             return Status.CHEATING, Reason.STATEMENT_MISMATCH, f"`{name}` of the statement is gone"
         if got.get("type") != ref.get("type"):
@@ -36,7 +36,7 @@ def statement_mismatch(reference: list[dict[str, Any]], candidate: dict[Any, dic
 def axioms_not_allowed(reference: list[dict[str, Any]], candidate: dict[Any, dict[str, Any]]) -> Found | None:
     """A theorem of ``reference`` as the candidate proved it that uses sorry, compiled code or another axiom."""
     for ref in reference:
-        if ref.get("kind") not in ("theorem", "lemma"):
+        if ref.get("kind") != "theorem":
             continue
         name = ref["name"]
         axioms = set(candidate[name].get("axioms", []))

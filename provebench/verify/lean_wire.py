@@ -1,7 +1,9 @@
 """The Lean REPL's replies as frozen models (leanprover-community/repl's JSON), as the check driver passes them on.
 
 Only what provebench reads is typed; anything else the REPL adds (tactics, info trees) is kept as it
-came, so that Kimina's API can pass it on. A reply that does not fit is the checker's failure.
+came, so that Kimina's API can pass it on. A reply that does not fit is the checker's failure. Fields the
+REPL always sends are required; those it leaves out (an empty list, a sorry's position on line 0) or
+sends as null (a message's ``endPos``, a sorry's ``proofState``) are optional.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     severity: Literal["trace", "info", "warning", "error"]
-    pos: Pos | None = None
-    endPos: Pos | None = None  # noqa: N815 - the REPL's own name
-    data: str = ""
+    pos: Pos
+    endPos: Pos | None = None  # noqa: N815 - the REPL's own name; null for a parse error
+    data: str
 
 
 class Sorry(BaseModel):
@@ -38,9 +40,9 @@ class Sorry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    pos: Pos | None = None
+    pos: Pos | None = None  # left out when the REPL has no position for it
     endPos: Pos | None = None  # noqa: N815 - the REPL's own name
-    goal: str = ""
+    goal: str
     proofState: int | None = None  # noqa: N815 - the REPL's own name
 
 
@@ -70,5 +72,5 @@ class ReplResponse(BaseModel):
         return [m for m in self.messages if m.severity == severity]
 
     def as_json(self) -> dict[str, Any]:
-        """As the REPL sends it (Kimina's API passes it on): empty lists left out, as the REPL leaves them."""
-        return {k: v for k, v in self.model_dump(mode="json", exclude_none=True).items() if v != []}
+        """As the REPL sent it, key for key (Kimina's API passes it on): no empty lists added, nulls kept."""
+        return self.model_dump(mode="json", exclude_unset=True)

@@ -213,3 +213,11 @@ def test_combibench_s_own_client_scores_through_the_service(url: str) -> None:
     }
     assert judged["proved"][1]["verdict"]["status"] == "PASS"
     assert judged["native"][1]["verdict"]["status"] == "CHEATING"
+
+
+def test_a_lemma_is_checked_as_the_theorem_lean_makes_of_it(url: str) -> None:
+    # Mathlib's `lemma` is a macro for `theorem`: Lean's environment, hence the fingerprint, has a theorem.
+    body = {"snippets": [{"id": "lemma", "code": PROVED.replace("theorem two", "lemma two")}], "timeout": 20}
+    status, reply = _post(url, "/api/check", body)
+    assert status == 200
+    assert reply["results"][0]["verdict"]["status"] == "PASS", reply["results"][0]["verdict"]
