@@ -1,7 +1,8 @@
 """Run by a Python 3.12+ interpreter with the real ``kimina-client`` installed (.venv-kimina): Kimina's own
 client against a server, its answers printed as JSON for tests/unit/test_kimina_api.py to judge.
 
-stdin: ``{"url", "key", "snippets": [{"id", "code"}], "timeout", "client": "sync" | "async" | "health"}``.
+stdin: ``{"url", "key", "snippets": [{"id", "code"}], "timeout", "client": "sync" | "async" | "health" | "test"}``
+("test" runs the client's own self-test, ``#check Nat`` with Lean's exact reply).
 stdout: ``[{"id", "status" (the client's own analysis), "error", "response"}]``, or the health answer.
 """
 
@@ -18,6 +19,10 @@ def main() -> None:
     snippets = [Snippet(id=s["id"], code=s["code"]) for s in ask.get("snippets", [])]
     if ask["client"] == "health":
         print(json.dumps(KiminaClient(api_url=ask["url"], api_key=ask["key"], n_retries=1).health()))
+        return
+    if ask["client"] == "test":
+        KiminaClient(api_url=ask["url"], api_key=ask["key"], n_retries=1).test()  # asserts Lean's own reply
+        print(json.dumps({"test": "passed"}))
         return
     if ask["client"] == "async":
         client = AsyncKiminaClient(api_url=ask["url"], api_key=ask["key"], n_retries=1)
