@@ -1,6 +1,6 @@
 """The comparator double's own rules (tests/doubles/comparator.py), run as its CLI is: ``comparator.py config.json``
 from a project directory holding the two modules. No checkout needed; its agreement with comparator's own test
-projects is tests/integration/test_comparator_double.py (marker upstream).
+projects is tests/integration/test_comparator_conformance.py (marker upstream).
 """
 
 from __future__ import annotations
