@@ -38,10 +38,11 @@ exception of ``main`` (``uncaught exception: <text>``) and the exit code is 1. T
 ``LEAN_ABORT_ON_PANIC=1`` makes that an abort, when a target is not in the module, e.g. a theorem the
 solution does not declare under that name).
 
-What it cannot do is run Lean. It reads declaration TEXT: it splits each file into top-level commands
-(a command starts at column 0), drops comments, collapses whitespace, and keeps for each declaration
-(``theorem``; ``lemma``, a theorem; ``def``; ``abbrev``, a def; ``instance``, a def; ``opaque``; ``partial def``,
-an opaque; ``axiom``; ``structure``, ``class`` and ``inductive``, inductives) its header (signature) and body.
+What it cannot do is run Lean. It reads declaration TEXT: it splits each file into top-level commands (a
+command keyword at column 0, or an indented declaration or scope keyword), drops comments, collapses whitespace,
+and keeps for each declaration (``theorem``; ``lemma``, a theorem; ``def``; ``abbrev``, a def; ``instance``, a
+def; ``opaque``; ``partial def``, an opaque; ``axiom``; ``structure``, ``class`` and ``inductive``, inductives)
+its header (signature) and body.
 ``namespace``/``section``/``end`` give declarations their full names (``namespace X`` ... ``theorem t`` is
 ``X.t``, and a namespace left open runs to the end of the file). Compared as text, therefore:
 
@@ -134,6 +135,13 @@ COMMAND = re.compile(
     r"|end\b|mutual\b|open\b|export\b|variable\b|universe\b|set_option\b|import\b|prelude\b|notation\b|infixl?\b"
     r"|infixr\b|prefix\b|postfix\b|macro_rules\b|macro\b|syntax\b|elab_rules\b|elab\b|attribute\b|deriving\b"
     r"|declare_syntax_cat\b|run_cmd\b|run_elab\b|run_meta\b|initialize\b|builtin_initialize\b|include\b|omit\b|#)"
+)
+# Indented, only what cannot begin a line of a proof or a declaration's body (not `open ... in`, `set_option ... in`,
+# `deriving`): a split inside a proof would hide the rest of it.
+INDENTED_COMMAND = re.compile(
+    r"[ \t]+(?:@\[|private\b|protected\b|noncomputable\b|partial\b|unsafe\b|nonrec\b|theorem\b|lemma\b|def\b"
+    r"|abbrev\b|instance\b|structure\b|inductive\b|class\b|axiom\b|opaque\b|example\b|namespace\b|section\b"
+    r"|end\b|mutual\b|variable\b|universe\b)"
 )
 MODIFIER = re.compile(
     r"\s*(?:@\[(?P<attrs>(?:[^\[\]]|\[[^\]]*\])*)\]|(?P<word>private|protected|noncomputable|partial|unsafe|nonrec"
@@ -294,12 +302,12 @@ def _ident(chars: str) -> bool:
 
 
 def commands(text: str) -> Iterator[tuple[int, str]]:
-    """Top-level commands: each starts at column 0 with a command keyword; an attribute or modifier line, or an
-    ``open X in`` line, joins the command below it."""
+    """Top-level commands: each starts with a command keyword at column 0 (or with a declaration or scope keyword,
+    indented); an attribute or modifier line, or an ``open X in`` line, joins the command below it."""
     chunk: list[str] = []
     start = 0
     for number, line in enumerate(text.split("\n"), 1):
-        begins = COMMAND.match(line) is not None
+        begins = COMMAND.match(line) is not None or INDENTED_COMMAND.match(line) is not None
         pending = "\n".join(chunk)
         joins = MODIFIERS_ONLY.fullmatch(pending) is not None or OPEN_IN.match(pending) is not None
         if begins and chunk and not joins:
@@ -315,9 +323,9 @@ def commands(text: str) -> Iterator[tuple[int, str]]:
 
 @dataclass
 class _Scope:
-    components: list[str]
+    components: list[str]  # what it adds to the names declared in it
+    name: str = ""  # what its `end` must name
     items: list[str] = field(default_factory=list)
-    mutual: bool = False
 
 
 def parse_module(text: str, module: str) -> Module:
@@ -351,20 +359,18 @@ def parse_module(text: str, module: str) -> Module:
         item = squeeze(rest)
         if rest.startswith("#exit"):
             break
-        if re.match(r"section\b", rest):  # `noncomputable section` too: its modifier is read above
-            scopes.append(_Scope([]))
+        if (m := re.match(r"section\b[ \t]*(\S*)", rest)) is not None:  # `noncomputable section` too
+            scopes.append(_Scope([], plain_name(m.group(1))))
             continue
         if (m := re.match(r"namespace\s+(\S+)", rest)) is not None:
-            scopes.append(_Scope(plain_name(m.group(1)).split(".")))
+            scopes += [_Scope([c], c) for c in plain_name(m.group(1)).split(".")]  # a scope for each, as Lean
             continue
-        if rest == "mutual" or rest.startswith("mutual\n") or rest.startswith("mutual "):
-            scopes.append(_Scope([], mutual=True))
+        if re.match(r"mutual\b", rest):
+            scopes.append(_Scope([]))
             continue
-        if re.match(r"end\b", rest):
-            if len(scopes) == 1:
-                mod.build_errors.append(f"{module}.lean:{line}: invalid 'end', insufficient scopes")
-            else:
-                scopes.pop()
+        if (m := re.match(r"end\b[ \t]*(\S*)", rest)) is not None:
+            if (error := _end(scopes, plain_name(m.group(1)))) is not None:
+                mod.build_errors.append(f"{module}.lean:{line}: invalid 'end', {error}")
             continue
         if rest.startswith("prelude"):
             mod.prelude = True
@@ -426,6 +432,22 @@ def parse_module(text: str, module: str) -> Module:
             private_refs=any(r.startswith("_private.") for r in header_refs),
         )
     return mod
+
+
+def _end(scopes: list[_Scope], name: str) -> str | None:
+    """Close the scopes an ``end`` names (all of ``A.B``'s), or say why Lean would not."""
+    parts = name.split(".") if name else [""]
+    if len(scopes) == 1:
+        return "insufficient scopes"
+    if scopes[-1].name == name:
+        del scopes[-1]
+    elif len(scopes) - 1 >= len(parts) and [s.name for s in scopes[-len(parts) :]] == parts:
+        del scopes[-len(parts) :]
+    elif not name:
+        return f"name is missing (expected {scopes[-1].name})"
+    else:
+        return f"name mismatch (expected {scopes[-1].name or 'nothing'})"
+    return None
 
 
 def _opened(item: str) -> list[str]:

@@ -106,6 +106,38 @@ def test_a_closed_namespace_is_no_decoy(tmp_path: Path) -> None:
     assert judge(tmp_path, CHALLENGE, solution).returncode == 0
 
 
+def test_indented_declarations_in_a_namespace_are_found(tmp_path: Path) -> None:
+    challenge = "namespace X\n  def k : Nat := 3\n\n  theorem thm : k = 3 := by\n    sorry\nend X\n"
+    honest = challenge.replace("    sorry", "    rfl")
+    done = judge(tmp_path, challenge, honest, theorem_names=["X.thm"])
+    assert done.returncode == 0, done.stderr
+    decoy = honest.replace("  theorem", "namespace Y\n  theorem").replace("end X\n", "")  # X.Y.thm
+    assert failed(judge(tmp_path, challenge, decoy, theorem_names=["X.thm"]), "process 'landrun' exited with code 134")
+
+
+@pytest.mark.parametrize(
+    ("opening", "ending"), [("namespace X\n", "end Y\n"), ("namespace X\n", "end\n"), ("section\n", "end\nend\n")]
+)
+def test_an_end_that_does_not_close_the_innermost_scope_fails_the_build(
+    tmp_path: Path, opening: str, ending: str
+) -> None:
+    solution = opening + DEFS + PROOF + ending
+    assert failed(judge(tmp_path, CHALLENGE, solution), "Child exited with 1")
+
+
+def test_ends_that_close_their_scopes_pass(tmp_path: Path) -> None:
+    helper = "namespace A.B\nsection S\ntheorem h : True := trivial\nend S\nend A.B\nnoncomputable section\n"
+    done = judge(tmp_path, CHALLENGE, DEFS + helper + PROOF + "end\n")
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_proof_line_is_not_taken_for_a_command(tmp_path: Path) -> None:
+    """`open ... in` and `set_option ... in` inside a proof stay in it: the `sorry` after them is still seen."""
+    for line in ("open Classical in", "set_option maxRecDepth 2000 in"):
+        proof = PROOF.replace("  omega", f"  {line}\n  sorry")
+        assert failed(judge(tmp_path, CHALLENGE, DEFS + proof), "Illegal axiom detected: 'sorryAx'"), line
+
+
 def test_a_structure_redefined_with_weaker_fields_fails(tmp_path: Path) -> None:
     solution = (DEFS + PROOF).replace("  le : x ≤ y\n", "")
     done = judge(tmp_path, CHALLENGE, solution)
