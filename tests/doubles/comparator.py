@@ -9,7 +9,8 @@ What it does, in comparator's order (Main.lean ``compareIt``, Comparator/Compare
 1. Reads the config as comparator's derived ``FromJson Config`` does: ``challenge_module``,
    ``solution_module`` (strings), ``theorem_names``, ``permitted_axioms`` (arrays of strings),
    ``enable_nanoda`` (a boolean: required on pre-v25), ``definition_names`` (optional array). A missing
-   or mistyped field fails with ``Comparator.Config.<field>: <reason>``.
+   or mistyped field fails with ``Comparator.Config.<field>: <reason>`` (the reason worded as Lean's Json
+   instances word it, read from Lean sources not pinned to v4.24.0; a JSON syntax error's text is the double's).
 2. "Builds" and "exports" each module (``<module>.lean``, dots as folders), printing comparator's
    ``Building <module>`` and ``Exporting #[<targets>] from <module>``. The export targets are comparator's:
    the nanoda built-ins when ``enable_nanoda``, then the theorem names, the permitted axioms, the kernel's
@@ -46,9 +47,10 @@ its header (signature) and body.
 ``namespace``/``section``/``end`` give declarations their full names (``namespace X`` ... ``theorem t`` is
 ``X.t``, and a namespace left open runs to the end of the file). Compared as text, therefore:
 
-* a statement matches only if its header text is the same and so is its elaboration context: the
+* a statement matches only if its header text is the same, its names mean the same declarations of the
+  file (or, declared in neither, the library's), and its elaboration context is the same: the
   ``open``, ``variable``, ``universe``, ``set_option``, notation/macro/syntax/elab, ``attribute`` and
-  metaprogram (``run_cmd``, ``run_elab``, ...) commands and the instances in force where it is declared. A
+  metaprogram (``run_cmd``, ``run_elab``, ``#eval``, ...) commands and the instances in force where it is declared. A
   solution that adds any of these before a theorem fails that theorem's statement here even where Lean
   would elaborate it to the same term; renaming a bound variable or changing a binder's brackets (which
   comparator accepts: it compares terms up to alpha-equivalence, binder annotations ignored) fails here.
@@ -64,10 +66,12 @@ its header (signature) and body.
   fails, as Lean's "already declared" would), and with ``prelude`` its own versions differ from the
   library's. ``private`` names carry their module (``_private.<Module>.0.<name>``), so a statement using a
   private constant never matches.
-* the kernel replay is not done: a proof that does not prove its statement, or a term Lean would reject
-  (the out-of-range literal of comparator's ``olean_issue``), passes here. The only build failures it
-  knows are a duplicate declaration, a redeclared library name, an ``end`` with no scope, a missing module
-  file and the marker below. Elaboration errors of any other kind pass.
+* the kernel replay is not done: a proof that does not prove its statement, or a term the kernel would
+  reject, passes here (comparator's ``olean_issue`` fails here only because its ``run_elab`` is a context
+  the challenge lacks). The only build failures it knows are a duplicate declaration, a redeclared library
+  name, an ``end`` that does not close the innermost scope by its name, a missing module file and the
+  marker below; the ``error:`` lines it prints for them are its own, not lake's. Elaboration errors of any
+  other kind pass.
 
 Scripted faults (markers in a module's text): ``-- double: error`` fails that module's build
 (``Child exited with 1``); ``-- double: hang`` makes its build never end (for timeout tests).
@@ -711,7 +715,8 @@ class Comparison:
             return c == s
         if c.private_refs or s.private_refs:
             return False  # a private constant's name carries its module
-        return (c.header, c.context) == (s.header, s.context)
+        # The same text naming other constants (a solution's `X.k` shadowing `k` in namespace X) is another type.
+        return (c.header, c.context, c.header_refs) == (s.header, s.context, s.header_refs)
 
     def compare_at(self) -> None:
         worklist: list[str] = list(PRIMITIVES)
@@ -778,13 +783,15 @@ class Comparison:
                     if ct != st:
                         return f"{target}.{name}"
             return target
-        same = (c.kind, c.header, c.body, c.hints, c.safety, c.context) == (
+        same = (c.kind, c.header, c.body, c.hints, c.safety, c.context, c.header_refs, c.body_refs) == (
             s.kind,
             s.header,
             s.body,
             s.hints,
             s.safety,
             s.context,
+            s.header_refs,
+            s.body_refs,
         )
         return None if same and not (c.private_refs or s.private_refs) else target
 

@@ -149,9 +149,17 @@ def test_a_changed_definition_the_statement_uses_fails(tmp_path: Path) -> None:
     assert failed(judge(tmp_path, CHALLENGE, solution), "Const does not match between challenge and target 'width'")
 
 
-def test_a_definition_missing_from_the_solution_fails(tmp_path: Path) -> None:
+def test_a_definition_the_statement_uses_missing_from_the_solution_changes_the_statement(tmp_path: Path) -> None:
+    """Lean would make the unknown `width` an auto-bound implicit (autoImplicit is on by default): another type."""
     solution = (DEFS + PROOF).replace("def width (p : Point) : Nat := p.y - p.x\n", "")
-    assert failed(judge(tmp_path, CHALLENGE, solution), "Const not found in solution 'width'")
+    assert failed(judge(tmp_path, CHALLENGE, solution), "Challenge and solution theorem statement do not match: 'thm'")
+
+
+def test_a_challenge_definition_nothing_uses_must_still_be_in_the_solution_here(tmp_path: Path) -> None:
+    """Conservative, as the docstring says (comparator checks only what the statements use): the message is
+    comparator's for a used constant the solution lacks."""
+    challenge = "def base : Nat := 0\n\n" + CHALLENGE
+    assert failed(judge(tmp_path, challenge, DEFS + PROOF), "Const not found in solution 'base'")
 
 
 HOLE = "def n : Nat := sorry\n\ntheorem thm : n + 17 = 34 := sorry\n"
@@ -282,6 +290,14 @@ def test_a_context_the_solution_adds_before_a_theorem_changes_its_statement(tmp_
         assert failed(done, "Challenge and solution theorem statement do not match: 'thm'"), added
     harmless = judge(tmp_path, CHALLENGE, DEFS + "set_option maxHeartbeats 400000 in\n" + PROOF)
     assert harmless.returncode == 0, harmless.stderr
+
+
+def test_a_solution_constant_shadowing_a_name_of_the_statement_changes_it(tmp_path: Path) -> None:
+    """Same text, other constant: inside namespace X, the solution's `X.k` is what `k` means."""
+    challenge = "def k : Nat := 3\n\nnamespace X\n\ntheorem thm : k = 3 := sorry\n\nend X\n"
+    solution = challenge.replace("\ntheorem", "\ndef k : Nat := 3\n\ntheorem").replace("sorry", "rfl")
+    done = judge(tmp_path, challenge, solution, theorem_names=["X.thm"])
+    assert failed(done, "Challenge and solution theorem statement do not match: 'X.thm'")
 
 
 def test_an_anonymous_instance_is_compared_under_leans_name_for_it(tmp_path: Path) -> None:
