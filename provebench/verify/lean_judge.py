@@ -30,14 +30,16 @@ from provebench.verify.lean_compare import NATIVE_AXIOMS, STANDARD_AXIOMS, Found
 from provebench.verify.lean_fill_in import FillInAnswer
 
 JUDGE_OVERHEAD_S = 600.0  # beyond the problem's own limit: two builds, two exports, a kernel replay
+# comparator's failures (thrown, so printed on stderr as "uncaught exception: ..."), at its pinned commit.
 _FAILURE = re.compile(
     r"(?P<what>Const not found in solution|Const not found in challenge|Illegal axiom detected"
     r"|Challenge and solution constant kind don't match|Challenge and solution theorem statement do not match"
     r"|Const does not match between challenge and target|Solution constant is not a theorem"
-    r"|Child exited with)[: ]*'?(?P<name>[^'\n]*)'?"
+    r"|Solution constant is not a definition|Challenge constant is not a definition"
+    r"|Child exited with|process 'landrun' exited with code)[: ]*'?(?P<name>[^'\n]*)'?"
 )
-
-_SOLUTION_STEP = re.compile(r"^Building Solution\b", re.MULTILINE)  # builds: Challenge, then Solution
+_STATEMENT_SIDE = frozenset({"Const not found in challenge", "Challenge constant is not a definition"})
+_SOLUTION_STEP = re.compile(r"^Building Solution$", re.MULTILINE)  # it builds the Challenge first, then this
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,6 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     }
 
 
-def _trusted_part(output: str) -> str:
-    """The output comparator printed before it started on the solution: nothing the candidate prints can be in it."""
-    started = _SOLUTION_STEP.search(output)
-    return output[: started.start()] if started else output
-
-
 def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
     """The (status, reason, message) of comparator's judgement; None when it found the proof okay.
 
@@ -115,11 +111,13 @@ def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
     """
     if judgement.ok:
         return None
+    if _SOLUTION_STEP.search(judgement.output) is None:
+        # It stopped before the candidate's build began: the statement's side, which no candidate reaches.
+        last = judgement.output.strip().splitlines()[-1:] or [f"exit code {judgement.exit_code}"]
+        raise VerifierUnavailable(f"the trusted judge failed on the statement: {last[0][:300]}")
+    # From here on the candidate's build prints into the same output: every refusal is the proof's verdict.
     if judgement.timed_out:
         return Status.TIMEOUT, Reason.WALL_TIMEOUT, "the trusted judge (comparator) ran out of time"
-    if (trusted := _FAILURE.search(_trusted_part(judgement.output))) is not None:
-        # On the trusted statement's side, which no candidate reaches: the checker's fault, not the proof's.
-        raise VerifierUnavailable(f"the trusted judge could not take the statement: {trusted.group(0).strip()[:300]}")
     found = list(_FAILURE.finditer(judgement.output))
     if not found:  # the kernel's replay, or anything else comparator refuses: the proof is not accepted
         last = judgement.output.strip().splitlines()[-1:] or [f"exit code {judgement.exit_code}"]
@@ -135,6 +133,12 @@ def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
         return Status.CHEATING, Reason.DISALLOWED_AXIOM, said
     if what == "Child exited with":
         return Status.FAIL, Reason.COMPILE_ERROR, "the candidate did not build in the trusted judge (comparator)"
+    if what == "process 'landrun' exited with code":
+        # lean4export aborts on a name the module lacks: a theorem of the statement is not where it should be.
+        return Status.FAIL, Reason.MISSING_THEOREM, f"{said}: the statement's theorems could not be exported from it"
     if what == "Const not found in solution" and name in theorem_names:
         return Status.FAIL, Reason.MISSING_THEOREM, said
+    if what in _STATEMENT_SIDE:
+        # A message about the statement's side, after the candidate's build: never an ERROR the output could forge.
+        return Status.FAIL, Reason.COMPILE_ERROR, f"{said} (on the statement's side: check the suite)"
     return Status.CHEATING, Reason.STATEMENT_MISMATCH, said

@@ -1,8 +1,9 @@
 """Cheating attempts against the Lean checker. None may PASS.
 
-Every case runs through the real driver against the DOUBLE of the Lean REPL
-(tests/doubles/lean_repl.py: no Lean toolchain here), and again against the
-real lean4-mathlib image where it is built (marked `lean`, skipped otherwise).
+Every case runs through the real driver against the DOUBLES of the Lean REPL and of
+comparator, the trusted judge (tests/doubles/lean_repl.py, tests/doubles/comparator.py: no
+Lean toolchain here), and again against the real lean4-mathlib image where it is built
+(marked `lean`, skipped otherwise).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from provebench.verify.lean_session import LocalLeanLauncher
 
 CORPUS = Path(__file__).parent / "lean"
 SPEC: dict[str, Any] = yaml.safe_load((CORPUS / "cases.yaml").read_text())
-DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
+DOUBLES = Path(__file__).resolve().parents[1] / "doubles"
+DOUBLE = [sys.executable, str(DOUBLES / "lean_repl.py")]
+JUDGE_DOUBLE = f"{sys.executable} {DOUBLES / 'comparator.py'}"
 
 
 def _real_image_verifier(suite: Suite) -> LeanVerifier:
@@ -50,8 +53,10 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Suite:
 @pytest.fixture(scope="module", params=["double", pytest.param("image", marks=[pytest.mark.lean, pytest.mark.docker])])
 def verifier(request: pytest.FixtureRequest, suite: Suite) -> Iterator[LeanVerifier]:
     if request.param == "double":
+        # As the image runs: the REPL first, then the trusted judge (both doubles here).
         info = CheckerInfo(image="double", digest="double", system=System.LEAN4, version="lean-repl-double")
-        v = LeanVerifier(LocalLeanLauncher(DOUBLE), info, header=suite.manifest.context, checkers=1)
+        launcher = LocalLeanLauncher(DOUBLE, judge_command=JUDGE_DOUBLE)
+        v = LeanVerifier(launcher, info, header=suite.manifest.context, checkers=1, judge=True)
     else:
         v = _real_image_verifier(suite)
     yield v

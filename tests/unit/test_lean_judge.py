@@ -95,6 +95,12 @@ def test_okay_is_a_pass_only_with_its_exit_code_and_last_line() -> None:
         ("Challenge and solution constant kind don't match: 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
         ("Solution constant is not a theorem: 'double_add'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
         ("Child exited with 1", (Status.FAIL, Reason.COMPILE_ERROR)),
+        ("process 'landrun' exited with code 134", (Status.FAIL, Reason.MISSING_THEOREM)),
+        ("Const not found in solution 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        ("Solution constant is not a definition: 'double'", (Status.CHEATING, Reason.STATEMENT_MISMATCH)),
+        # The statement's side, but after the candidate's build began: the proof's verdict, never ERROR.
+        ("Const not found in challenge: 'double_add'", (Status.FAIL, Reason.COMPILE_ERROR)),
+        ("Challenge constant is not a definition: 'double'", (Status.FAIL, Reason.COMPILE_ERROR)),
         ("(kernel) declaration type mismatch", (Status.FAIL, Reason.COMPILE_ERROR)),
     ],
 )
@@ -111,11 +117,18 @@ def test_a_timeout_of_the_judge_is_the_proof_s_timeout() -> None:
     assert found is not None and found[:2] == (Status.TIMEOUT, Reason.WALL_TIMEOUT)
 
 
-def test_only_the_trusted_statement_s_side_is_the_checker_s_fault() -> None:
-    with pytest.raises(VerifierUnavailable, match="could not take the statement"):
-        judged(_judgement("Building Challenge\nuncaught exception: Child exited with 1\n"), ["double_add"])
+def test_only_a_failure_before_the_candidate_s_build_is_the_checker_s_fault() -> None:
+    # comparator builds and exports the Challenge first: a failure there, before "Building Solution",
+    # cannot be the candidate's doing (nothing of it has run).
+    for output in (
+        "Building Challenge\nuncaught exception: Child exited with 1\n",
+        BEFORE_SOLUTION + "uncaught exception: process 'landrun' exited with code 134\n",
+        "uncaught exception: Comparator.Config.enable_nanoda: Bool expected\n",
+    ):
+        with pytest.raises(VerifierUnavailable, match="failed on the statement"):
+            judged(_judgement(output), ["double_add"])
     with pytest.raises(VerifierUnavailable):
-        judged(_judgement(BEFORE_SOLUTION + "uncaught exception: Const not found in challenge: 'double_add'\n"), ["x"])
+        judged(_judgement(BEFORE_SOLUTION, None, timed_out=True), ["double_add"])
 
 
 def test_what_the_candidate_prints_cannot_turn_its_failure_into_an_error() -> None:

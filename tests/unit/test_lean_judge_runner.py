@@ -2,8 +2,8 @@
 
 comparator itself is not here (no Lean toolchain): a stand-in command shows what judge.py gives the judge
 (a fresh folder with Challenge.lean, Solution.lean and comparator's config.json) and what it does with
-the judge's exit code, output and time. The stand-in is not a double of comparator; that is
-tests/doubles/comparator.py.
+the judge's exit code, output and time. The end-to-end tests at the bottom run the verifier with both
+DOUBLES: tests/doubles/lean_repl.py as the REPL and tests/doubles/comparator.py as the judge.
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ from typing import Any
 import pytest
 
 from provebench.errors import VerifierUnavailable
+from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
+from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import LeanSession, LocalLeanLauncher
 
 ROOT = Path(__file__).resolve().parents[2]
 JUDGE = ROOT / "harness" / "lean" / "judge.py"
 REPL_DOUBLE = [sys.executable, str(ROOT / "tests" / "doubles" / "lean_repl.py")]
+INFO = CheckerInfo(image="double", digest="double", system=System.LEAN4, version="doubles")
 # Prints what it was given (its folder, the files, the config), then comparator's success line.
 SHOW = (
     "import json, os, sys; cfg = json.load(open(sys.argv[1])); "
@@ -122,3 +126,77 @@ def test_the_driver_runs_the_judge_and_says_when_there_is_none() -> None:
     finally:
         with_judge.close()
         without.close()
+
+
+COMPARATOR_DOUBLE = f"{sys.executable} {ROOT / 'tests' / 'doubles' / 'comparator.py'}"
+POINT = """structure Point where
+  x : ℕ
+  y : ℕ
+  pos : 0 < x
+
+theorem point_pos (p : Point) : 0 < p.x := by sorry
+"""
+
+
+def _judged_verifier() -> LeanVerifier:
+    """The REPL double as the first filter, the comparator double as the trusted judge, through the driver."""
+    launcher = LocalLeanLauncher(REPL_DOUBLE, judge_command=COMPARATOR_DOUBLE)
+    return LeanVerifier(launcher, INFO, header="import Mathlib", checkers=1, judge=True)
+
+
+def _lean_problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
+    return Problem(
+        id=pid,
+        suite="lean-test",
+        system=System.LEAN4,
+        kind=kind,
+        statement=statement,
+        context="import Mathlib",
+        timeout_s=10,
+        checker_image="lean4-mathlib",
+        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
+    )
+
+
+def test_the_judge_gives_the_final_verdict_on_what_the_repl_lets_through() -> None:
+    v = _judged_verifier()
+    point = _lean_problem("point_pos", POINT)
+    choose = _lean_problem(
+        "choose_two",
+        "abbrev choose_two_solution : ℕ := sorry\n\n"
+        "theorem choose_two : Nat.choose 5 2 = choose_two_solution := by sorry\n",
+        Kind.FILL_IN,
+        "10",
+    )
+    try:
+        honest = "import Mathlib\n\n" + POINT.replace("by sorry", "p.pos")
+        assert v.check(point, honest).status is Status.PASS
+        # A structure redefined with a weaker field keeps the theorem's text: the REPL's fingerprint (types
+        # of the statement's theorems and definitions) lets it through; the judge compares the structure.
+        weaker = honest.replace("pos : 0 < x", "pos : 0 ≤ x + 1").replace("p.pos", "by omega")
+        got = v.check(point, weaker)
+        assert (got.status, got.reason) == (Status.CHEATING, Reason.STATEMENT_MISMATCH), got.messages
+        assert any("Point" in m for m in got.messages), got.messages
+        answered = "import Mathlib\n\n" + choose.statement.replace("ℕ := sorry", "ℕ := 10").replace(
+            "by sorry", "by rfl"
+        )
+        assert v.check(choose, answered).status is Status.PASS  # the slot a definition hole, its answer a theorem
+    finally:
+        v.close()
+
+
+def test_a_theorem_hidden_in_a_namespace_left_open_is_the_proof_s_failure() -> None:
+    # Vetting bypassed: the theorem left inside a namespace the candidate never closes, so the name the
+    # statement asks for does not exist. A FAIL (the candidate's doing), never an ERROR.
+    v = _judged_verifier()
+    point = _lean_problem("point_pos", POINT)
+    try:
+        hidden = "import Mathlib\n\nnamespace Decoy\n\n" + POINT.replace("by sorry", "p.pos")
+        got = v.check_unvetted_for_tests(point, hidden)
+        assert got.status is Status.FAIL and got.reason is Reason.MISSING_THEOREM, (
+            got.status,
+            got.reason,
+            got.messages,
+        )
+    finally:
+        v.close()
