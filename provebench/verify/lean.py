@@ -303,10 +303,14 @@ class LeanVerifier(Verifier):
             said = f"the trusted checks could not run after it: {why}"
             return self._verdict(Status.FAIL, Reason.COMPILE_ERROR, said, seconds=ran.seconds)
         mismatch = self._compare(problem, reference, candidate, ran.seconds)
-        if mismatch is not None:
+        # The REPL compares printed types, whose hygienic names drift across commands (an honest helper
+        # lemma before the theorem can make them differ): with the judge, which compares expressions,
+        # a statement mismatch is its to decide. Every other refusal of the REPL stands.
+        if mismatch is not None and not (self._judge and mismatch.reason is Reason.STATEMENT_MISMATCH):
             return mismatch
-        if problem.kind is Kind.FILL_IN and (wrong := self._judge_answer(session, problem, ran)) is not None:
-            return wrong
+        if mismatch is None and problem.kind is Kind.FILL_IN:
+            if (wrong := self._judge_answer(session, problem, ran)) is not None:
+                return wrong
         return self._final(session, problem, proof, timeout_s, ran.seconds)
 
     def _final(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float, seconds: float) -> Verdict:

@@ -200,3 +200,18 @@ def test_a_theorem_hidden_in_a_namespace_left_open_is_the_proof_s_failure() -> N
         )
     finally:
         v.close()
+
+
+def test_a_statement_mismatch_of_the_repl_is_the_judge_s_to_decide() -> None:
+    # The REPL compares types as printed text; a printing difference alone (real Lean: hygienic binder
+    # names after a helper lemma) must not refuse an honest proof the judge accepts. Here the REPL double
+    # sees a changed statement that the judge double also refuses: the refusal is the judge's.
+    v = _judged_verifier()
+    point = _lean_problem("point_pos", POINT)
+    try:
+        changed = "import Mathlib\n\n" + POINT.replace("0 < p.x := by sorry", "0 ≤ p.x := by omega")
+        got = v.check(point, changed)
+        assert (got.status, got.reason) == (Status.CHEATING, Reason.STATEMENT_MISMATCH), got.messages
+        assert any(m.startswith("comparator:") for m in got.messages), got.messages
+    finally:
+        v.close()
