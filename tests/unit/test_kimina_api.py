@@ -49,8 +49,13 @@ def kimina(url: str, client: str, snippets: dict[str, str] | None = None, timeou
         missing_component("kimina-client", f"needs Python 3.12+ in {KIMINA_PYTHON} (`make kimina-client` makes it)")
     ask = {"url": url, "key": key, "client": client, "timeout": timeout}
     ask["snippets"] = [{"id": k, "code": v} for k, v in (snippets or {}).items()]
+    return _probe("kimina_probe.py", ask)
+
+
+def _probe(script: str, ask: dict[str, Any]) -> Any:
+    """Run a client probe (tests/SCRIPT) in the kimina venv; its last line of output, as JSON."""
     done = subprocess.run(
-        [str(KIMINA_PYTHON), str(ROOT / "tests" / "kimina_probe.py")],
+        [str(KIMINA_PYTHON), str(ROOT / "tests" / script)],
         input=json.dumps(ask),
         capture_output=True,
         text=True,
@@ -58,8 +63,8 @@ def kimina(url: str, client: str, snippets: dict[str, str] | None = None, timeou
         check=False,
     )
     if done.returncode != 0:
-        raise AssertionError(f"kimina-client failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # the client logs to stdout before it
+        raise AssertionError(f"{script} failed: {done.stderr.strip().splitlines()[-3:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # the clients log to stdout before it
 
 
 @pytest.fixture(scope="module")
@@ -194,16 +199,7 @@ def test_combibench_s_own_client_scores_through_the_service(url: str) -> None:
         missing_component("kimina-client", f"needs Python 3.12+ in {KIMINA_PYTHON} (`make kimina-client` makes it)")
     codes = {"proved": PROVED, "sorry": SORRY, "wrong": WRONG, "native": NATIVE}
     ask = {"src": COMBIBENCH_SRC, "url": url, "key": KEY, "codes": codes, "timeout": 20}
-    done = subprocess.run(
-        [str(KIMINA_PYTHON), str(ROOT / "tests" / "combibench_probe.py")],
-        input=json.dumps(ask),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.strip().splitlines()[-3:]
-    judged = json.loads(done.stdout.strip().splitlines()[-1])
+    judged = _probe("combibench_probe.py", ask)
     # Kimina's meaning as CombiBench reads it; before `error` was always sent, every file scored false.
     assert {name: valid for name, (valid, _) in judged.items()} == {
         "proved": True,

@@ -21,6 +21,7 @@ from provebench.verify.lean_commands import answer_command, candidate_body, spli
 from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import LocalLeanLauncher
 from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
+from tests.lean_support import lean_problem
 
 DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
 INFO = CheckerInfo(image="double", digest="double", system=System.LEAN4, version="lean-repl-double")
@@ -38,22 +39,8 @@ theorem choose_two : Nat.choose 5 2 = choose_two_solution := by sorry
 """
 
 
-def _problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
-    return Problem(
-        id=pid,
-        suite="lean-test",
-        system=System.LEAN4,
-        kind=kind,
-        statement=statement,
-        context="import Mathlib",
-        timeout_s=10,
-        checker_image="lean4-mathlib",
-        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
-    )
-
-
-THEOREM = _problem("double_add", STATEMENT)
-CHOOSE = _problem("choose_two", FILL_IN, Kind.FILL_IN, "10")
+THEOREM = lean_problem("double_add", STATEMENT)
+CHOOSE = lean_problem("choose_two", FILL_IN, Kind.FILL_IN, "10")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +116,7 @@ def test_answers_with_binders_are_judged_by_the_problems_template(verifier: Lean
         "first | rfl | norm_num [count_solution] | decide | simp [count_solution] | (ext; simp [count_solution])\n"
     )
     assert "≠" in answer_command("count_solution", answer, negate=True, template=template)
-    problem = _problem("count", BINDER, Kind.FILL_IN, answer).model_copy(
+    problem = lean_problem("count", BINDER, Kind.FILL_IN, answer).model_copy(
         update={"extensions": (FillInAnswer(answer=answer, answer_checks=(("count_solution", template),)),)}
     )
     right = BINDER.replace(":= sorry", f":= {answer}").replace("by sorry", "by simp [count_solution]")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import Kind, Problem, Reason, Status, System
+from provebench.model import Kind, Reason, Status
 from provebench.verify.lean_commands import declarations
-from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_judge import Judgement, judge_request, judged
+from tests.lean_support import lean_problem
 
 HEADER = "import Mathlib\n\nopen Finset"
 STATEMENT = (
@@ -27,20 +27,6 @@ FILL_IN = (
 BEFORE_SOLUTION = "Building Challenge\nExporting #[double_add] from Challenge\n"
 
 
-def _problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
-    return Problem(
-        id=pid,
-        suite="s",
-        system=System.LEAN4,
-        kind=kind,
-        statement=statement,
-        context=HEADER,
-        timeout_s=10,
-        checker_image="lean4-mathlib",
-        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
-    )
-
-
 def _judgement(output: str, code: int | None = 1, timed_out: bool = False) -> Judgement:
     return Judgement(
         ok=code == 0 and output.endswith("okay!\n"), exit_code=code, timed_out=timed_out, output=output, seconds=1.0
@@ -48,7 +34,7 @@ def _judgement(output: str, code: int | None = 1, timed_out: bool = False) -> Ju
 
 
 def test_the_request_compares_the_statement_s_theorems_with_the_standard_axioms() -> None:
-    request = judge_request(_problem("double_add", STATEMENT), PROOF, ("Mathlib",), 10)
+    request = judge_request(lean_problem("double_add", STATEMENT, context=HEADER), PROOF, ("Mathlib",), 10)
     assert request["challenge"].startswith(HEADER) and STATEMENT.strip() in request["challenge"]
     assert request["solution"].startswith(HEADER) and "by simp [double]; ring" in request["solution"]
     assert request["theorem_names"] == ["double_add"] and request["definition_names"] == []
@@ -58,7 +44,9 @@ def test_the_request_compares_the_statement_s_theorems_with_the_standard_axioms(
 
 def test_a_fill_in_answer_is_a_definition_hole_and_a_theorem_both_files_state() -> None:
     proof = FILL_IN.replace("ℕ := sorry", "ℕ := 10").replace("by sorry", "by rfl")
-    request = judge_request(_problem("choose_two", FILL_IN, Kind.FILL_IN, "10"), proof, ("Mathlib",), 10)
+    request = judge_request(
+        lean_problem("choose_two", FILL_IN, Kind.FILL_IN, "10", context=HEADER), proof, ("Mathlib",), 10
+    )
     assert request["definition_names"] == ["choose_two_solution"]
     assert request["theorem_names"] == ["choose_two", "pb_answer_0"]
     assert "theorem pb_answer_0 : (choose_two_solution) = (10) := by sorry" in request["challenge"]
@@ -166,6 +154,8 @@ def test_declarations_in_a_namespace_are_named_as_lean_names_them() -> None:
 def test_answer_theorems_are_named_in_the_namespace_the_statement_leaves_open() -> None:
     statement = "namespace Imo\n\n" + FILL_IN
     proof = statement.replace("ℕ := sorry", "ℕ := 10").replace("by sorry", "by rfl")
-    request = judge_request(_problem("choose_two", statement, Kind.FILL_IN, "10"), proof, ("Mathlib",), 10)
+    request = judge_request(
+        lean_problem("choose_two", statement, Kind.FILL_IN, "10", context=HEADER), proof, ("Mathlib",), 10
+    )
     assert request["theorem_names"] == ["Imo.choose_two", "Imo.pb_answer_0"]
     assert request["definition_names"] == ["Imo.choose_two_solution"]

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
+from provebench.model import CheckerInfo, Kind, Reason, Status, System
 from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_fill_in import FillInAnswer
 from provebench.verify.lean_session import LeanSession, LocalLeanLauncher
+from tests.lean_support import lean_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 JUDGE = ROOT / "harness" / "lean" / "judge.py"
@@ -144,24 +144,10 @@ def _judged_verifier() -> LeanVerifier:
     return LeanVerifier(launcher, INFO, header="import Mathlib", checkers=1, judge=True)
 
 
-def _lean_problem(pid: str, statement: str, kind: Kind = Kind.THEOREM, answer: str | None = None) -> Problem:
-    return Problem(
-        id=pid,
-        suite="lean-test",
-        system=System.LEAN4,
-        kind=kind,
-        statement=statement,
-        context="import Mathlib",
-        timeout_s=10,
-        checker_image="lean4-mathlib",
-        extensions=(FillInAnswer(answer=answer),) if answer is not None else (),
-    )
-
-
 def test_the_judge_gives_the_final_verdict_on_what_the_repl_lets_through() -> None:
     v = _judged_verifier()
-    point = _lean_problem("point_pos", POINT)
-    choose = _lean_problem(
+    point = lean_problem("point_pos", POINT)
+    choose = lean_problem(
         "choose_two",
         "abbrev choose_two_solution : ℕ := sorry\n\n"
         "theorem choose_two : Nat.choose 5 2 = choose_two_solution := by sorry\n",
@@ -189,7 +175,7 @@ def test_a_theorem_hidden_in_a_namespace_left_open_is_the_proof_s_failure() -> N
     # Vetting bypassed: the theorem left inside a namespace the candidate never closes, so the name the
     # statement asks for does not exist. A FAIL (the candidate's doing), never an ERROR.
     v = _judged_verifier()
-    point = _lean_problem("point_pos", POINT)
+    point = lean_problem("point_pos", POINT)
     try:
         hidden = "import Mathlib\n\nnamespace Decoy\n\n" + POINT.replace("by sorry", "p.pos")
         got = v.check_unvetted_for_tests(point, hidden)
@@ -207,7 +193,7 @@ def test_a_statement_mismatch_of_the_repl_is_the_judge_s_to_decide() -> None:
     # names after a helper lemma) must not refuse an honest proof the judge accepts. Here the REPL double
     # sees a changed statement that the judge double also refuses: the refusal is the judge's.
     v = _judged_verifier()
-    point = _lean_problem("point_pos", POINT)
+    point = lean_problem("point_pos", POINT)
     try:
         changed = "import Mathlib\n\n" + POINT.replace("0 < p.x := by sorry", "0 ≤ p.x := by omega")
         got = v.check(point, changed)
