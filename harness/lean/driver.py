@@ -16,9 +16,6 @@ Protocol with provebench, one JSON object per line each way:
        | {"id": ID, "ok": false, "error": "timeout" | "crashed" | "stale-env" | "repl-error", "detail": ..., ...}
   {"op": "done", "id": ID}  (a check is over: recycle the REPL now if it is due)
       -> {"id": ID, "ok": true, "recycled": BOOL}
-  {"op": "judge", "id": ID, "request": JUDGE_REQUEST}  (the trusted judge on one candidate: judge.py)
-      -> {"id": ID, "ok": true, "judgement": JUDGE_ANSWER}
-       | {"id": ID, "ok": false, "error": "no-judge" | "judge-failed", "detail": ...}
 ENV values are this driver's generation and the REPL's environment number
 ("G:N"): an environment from before a respawn is refused, not confused.
 
@@ -34,7 +31,6 @@ import json
 import os
 import resource
 import select
-import shlex
 import signal
 import subprocess
 import sys
@@ -222,26 +218,6 @@ class Driver:
             self.recover()
 
 
-JUDGE_GRACE_S = 60.0  # beyond the judgement's own limit, for judge.py to kill comparator and answer
-
-
-def run_judge(command: list[str], request: dict[str, Any]) -> dict[str, Any]:
-    """The trusted judge (judge.py, a process of its own) on one candidate."""
-    rid = request.get("id")
-    if not command:
-        return {"id": rid, "ok": False, "error": "no-judge", "detail": "this checker has no trusted judge"}
-    body = request.get("request")
-    if not isinstance(body, dict):
-        return {"id": rid, "ok": False, "error": "bad-request", "detail": "no judge request"}
-    limit = float(body.get("timeout_s", 0)) + JUDGE_GRACE_S
-    try:
-        done = subprocess.run(command, input=json.dumps(body).encode(), capture_output=True, timeout=limit, check=False)
-        judgement = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
-        return {"id": rid, "ok": False, "error": "judge-failed", "detail": f"{type(exc).__name__}: {exc}"[:2000]}
-    return {"id": rid, "ok": True, "judgement": judgement}
-
-
 def respond(obj: dict[str, Any]) -> None:
     """One line to provebench."""
     sys.stdout.write(json.dumps(obj) + "\n")
@@ -255,7 +231,6 @@ def main() -> None:
     ap.add_argument("--max-uses", type=int, default=200, help="commands before the REPL is recycled")
     ap.add_argument("--max-rss-mb", type=float, default=0, help="recycle the REPL above this resident size")
     ap.add_argument("--header-timeout", type=float, default=600.0)
-    ap.add_argument("--judge-command", default="", help="the trusted judge's command (shell words): judge.py")
     ap.add_argument("repl", nargs=argparse.REMAINDER, help="the REPL command")
     args = ap.parse_args()
     repl = Repl(args.repl, args.memory_mb)
@@ -285,8 +260,6 @@ def main() -> None:
             respond({"op": "ready", "generation": driver.generation, "seconds": seconds})
         elif request.get("op") == "run":
             respond(driver.run(request))
-        elif request.get("op") == "judge":
-            respond(run_judge(shlex.split(args.judge_command), request))
         elif request.get("op") == "done":  # a check is over: its environments are no longer needed
             generation = driver.generation
             driver.maybe_recycle()

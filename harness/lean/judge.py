@@ -7,7 +7,8 @@ Reads one JSON request on stdin:
 makes a fresh folder (a copy of the template project, when one is given), writes Challenge.lean,
 Solution.lean and comparator's config.json there, runs the comparator command in it with the time
 limit, removes the folder, and prints one JSON line:
-  {"ok": BOOL, "exit_code": N | null, "timed_out": BOOL, "output": TEXT (its last 64 KB), "seconds": S}
+  {"ok": BOOL, "exit_code": N | null, "timed_out": BOOL, "solution_started": BOOL,
+   "output": TEXT (its first 16 KB and last 64 KB), "seconds": S}
 ``ok`` is comparator's own judgement: exit 0 and its closing line. Nothing the candidate wrote is
 elaborated by this process: comparator builds both files, exports them with lean4export, compares the
 statement's constants structurally, checks the axioms and replays the solution in Lean's kernel.
@@ -26,10 +27,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 OKAY = "Your solution is okay!"  # comparator's last line on success
-KEPT_OUTPUT = 64 * 1024
+SOLUTION_STEP = b"\nBuilding Solution\n"  # comparator's line before it builds the candidate
+KEPT_HEAD, KEPT_TAIL = 16 * 1024, 64 * 1024
 
 
 def _config(request: dict[str, Any]) -> dict[str, Any]:
@@ -74,13 +76,45 @@ def judge(command: list[str], template: Path | None, request: dict[str, Any]) ->
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 code, timed_out = None, True
-            size = out.seek(0, os.SEEK_END)
-            out.seek(max(0, size - KEPT_OUTPUT))
-            output = out.read().decode("utf-8", errors="replace")
+            started = _solution_started(out)
+            output = _kept(out)
     finally:
         shutil.rmtree(where, ignore_errors=True)
     ok = code == 0 and output.rstrip().endswith(OKAY)
-    return {"ok": ok, "exit_code": code, "timed_out": timed_out, "output": output, "seconds": time.monotonic() - t0}
+    return {
+        "ok": ok,
+        "exit_code": code,
+        "timed_out": timed_out,
+        "solution_started": started,
+        "output": output,
+        "seconds": time.monotonic() - t0,
+    }
+
+
+def _solution_started(out: BinaryIO) -> bool:
+    """Whether comparator got to the candidate's build: its line before it, looked for in the whole output.
+
+    comparator builds and exports the statement first, flushing its progress lines before each step, so
+    this line precedes anything the candidate's build prints, however much that is.
+    """
+    out.seek(0)
+    carry = b"\n"
+    while chunk := out.read(1 << 20):
+        if SOLUTION_STEP in carry + chunk:
+            return True
+        carry = chunk[-len(SOLUTION_STEP) :]
+    return False
+
+
+def _kept(out: BinaryIO) -> str:
+    """The output's head and tail: comparator's first lines and its last message, whatever lies between."""
+    size = out.seek(0, os.SEEK_END)
+    out.seek(0)
+    if size <= KEPT_HEAD + KEPT_TAIL:
+        return out.read().decode("utf-8", errors="replace")
+    head = out.read(KEPT_HEAD)
+    out.seek(size - KEPT_TAIL)
+    return (head + b"\n[...]\n" + out.read()).decode("utf-8", errors="replace")
 
 
 def main() -> None:

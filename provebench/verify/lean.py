@@ -27,6 +27,7 @@ from provebench.verify.lean_commands import (
     IMPORT_LINE,
     answer_command,
     candidate_body,
+    declarations,
     declared_names,
     describe_messages,
     fingerprint_command,
@@ -61,11 +62,11 @@ class LeanVerifier(Verifier):
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
         benchmark_judge: bool = False,
-        judge: bool = False,
+        judge: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.checker = checker
         self._benchmark_judge = benchmark_judge
-        self._judge = judge  # the checker has the trusted judge (comparator): it gives the final verdict
+        self._judge = judge  # the trusted judge (comparator, lean_judge_run.py): it gives the final verdict
         self._launcher = launcher
         self._header = header
         self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := IMPORT_LINE.match(line)))
@@ -135,7 +136,10 @@ class LeanVerifier(Verifier):
         if self._benchmark_judge and verdict.reason not in UNREAD:
             # The benchmark's own judge also sees what provebench refuses before compiling: that is the point.
             limit = timeout_s if timeout_s is not None else problem.timeout_s
-            judged = self._on_session(lambda s: self._benchmark_judged(s, problem, proof, limit))
+            # A file vetting refused runs here as the benchmark would run it: on a REPL retired after it.
+            judged = self._on_session(
+                lambda s: self._benchmark_judged(s, problem, proof, limit), retire=refused is not None
+            )
             verdict = verdict.model_copy(update={"benchmark_pass": judged})
         return verdict
 
@@ -229,6 +233,9 @@ class LeanVerifier(Verifier):
         if problem.id in self._references:
             return self._references[problem.id]
         names = declared_names(problem.statement)
+        if not any(kind in ("theorem", "lemma") for kind, _ in declarations(problem.statement)):
+            # Nothing to hold a candidate to: any file would pass. The suite's fault, never a PASS.
+            raise VerifierUnavailable(f"problem {problem.id}: no theorem found in its statement")
         stated = session.run(problem.statement, "header", max(TRUSTED_TIMEOUT_S, problem.timeout_s))
         if not stated.ok or stated.messages("error"):
             why = stated.detail or "; ".join(describe_messages(stated.messages("error")))
@@ -297,7 +304,7 @@ class LeanVerifier(Verifier):
         printed = session.run(fingerprint_command(names), ran.env, TRUSTED_TIMEOUT_S)
         candidate = {c.get("name"): c for c in (first_info_json(printed) or [])} if printed.ok else {}
         if not candidate:  # the trusted command ran on the candidate's environment: the candidate's failure
-            if self._judge:
+            if self._judge is not None:
                 return self._final(session, problem, proof, timeout_s, ran.seconds)
             why = f"{printed.error} {printed.detail}".strip() or "no fingerprint printed"
             said = f"the trusted checks could not run after it: {why}"
@@ -306,8 +313,12 @@ class LeanVerifier(Verifier):
         # The REPL compares printed types, whose hygienic names drift across commands (an honest helper
         # lemma before the theorem can make them differ): with the judge, which compares expressions,
         # a statement mismatch is its to decide. Every other refusal of the REPL stands.
-        if mismatch is not None and not (self._judge and mismatch.reason is Reason.STATEMENT_MISMATCH):
+        if mismatch is not None and not (self._judge is not None and mismatch.reason is Reason.STATEMENT_MISMATCH):
             return mismatch
+        if problem.kind is Kind.FILL_IN and reference_answers(problem) is None:
+            # No answer to hold the slots to: never a PASS, whatever else the candidate did.
+            said = "no reference answer to judge against"
+            return self._verdict(Status.FAIL, Reason.ANSWER_UNVERIFIED, said, seconds=ran.seconds)
         if mismatch is None and problem.kind is Kind.FILL_IN:
             if (wrong := self._judge_answer(session, problem, ran)) is not None:
                 return wrong
@@ -315,10 +326,10 @@ class LeanVerifier(Verifier):
 
     def _final(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float, seconds: float) -> Verdict:
         """The trusted judge's verdict on what the REPL let through (the REPL's PASS where there is no judge)."""
-        if not self._judge:
+        if self._judge is None:
             return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)
         request = judge_request(problem, proof, self._header_imports, timeout_s)
-        raw = session.judge(request)
+        raw = self._judge(request)
         try:
             judgement = Judgement.parse(raw)
         except (KeyError, TypeError, ValueError):

@@ -16,10 +16,12 @@ from provebench.verify.lean_wire import Message
 IMPORT_LINE = re.compile(r"^\s*import\s+(\S+)\s*$")
 
 
+# A declaration may be indented (CombiBench's imo_2022_p1 is) and follow its doc comment and attributes on
+# the same line; a statement's theorem missed here would go unchecked, so this errs towards finding.
 _DECLARATION = re.compile(
-    r"^(?:@\[[^\]]*\]\s*)?(?:(?:noncomputable|private|protected|nonrec)\s+)*"
+    r"^[ \t]*(?:/--(?:(?!-/).)*-/\s*)?(?:@\[[^\]]*\]\s*)*(?:(?:noncomputable|private|protected|nonrec)\s+)*"
     r"(theorem|lemma|def|abbrev)\s+([^\s:({\[]+)",
-    re.MULTILINE,
+    re.MULTILINE | re.DOTALL,
 )
 
 

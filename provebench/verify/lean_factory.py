@@ -10,6 +10,7 @@ from provebench.errors import UserError
 from provebench.model import CheckerInfo, Problem, System
 from provebench.settings import Backend, Settings, checker_memory_mb, checkers_in_budget
 from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_judge_run import ContainerJudge, LocalJudge
 from provebench.verify.lean_session import DockerLeanLauncher, LocalLeanLauncher
 
 
@@ -35,18 +36,19 @@ def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) ->
             str(settings.lean_project_dir) if settings.lean_project_dir else None,
             memory_mb=settings.lean_memory_mb,
             max_uses=settings.lean_max_uses,
-            judge_command=settings.lean_judge_command,
-            judge_project=str(settings.lean_judge_project) if settings.lean_judge_project else None,
         )
         # A host checker's identity says whether its PASS comes from the trusted judge or the REPL alone.
         version = "local, judged by comparator" if settings.lean_judge_command else "local, REPL only"
         info = CheckerInfo(
             image="local", digest="local", system=System.LEAN4, version=version, recipe="local", packages="local"
         )
-        return LeanVerifier(launcher, info, judge=bool(settings.lean_judge_command), **common)
+        project = str(settings.lean_judge_project) if settings.lean_judge_project else None
+        judge = LocalJudge(settings.lean_judge_command, project) if settings.lean_judge_command else None
+        return LeanVerifier(launcher, info, judge=judge, **common)
     engine = containers.DockerEngine(settings)
     r, revision = containers.parse_image_ref(first.checker_image)
     built = engine.ensure_image(r, lambda _line: None, revision)
     limits = containers.SandboxLimits(memory_mb=checker_memory_mb(sized), pids=settings.pids_limit)
     docker_launcher = DockerLeanLauncher(engine, built, limits, settings.lean_memory_mb, settings.lean_max_uses)
-    return LeanVerifier(docker_launcher, built.checker_info(), judge=True, **common)
+    judge_in_container = ContainerJudge(engine, built, limits)  # never in a checker's own container
+    return LeanVerifier(docker_launcher, built.checker_info(), judge=judge_in_container, **common)

@@ -39,7 +39,6 @@ _FAILURE = re.compile(
     r"|Child exited with|process 'landrun' exited with code)[: ]*'?(?P<name>[^'\n]*)'?"
 )
 _STATEMENT_SIDE = frozenset({"Const not found in challenge", "Challenge constant is not a definition"})
-_SOLUTION_STEP = re.compile(r"^Building Solution$", re.MULTILINE)  # it builds the Challenge first, then this
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,7 @@ class Judgement:
     ok: bool
     exit_code: int | None
     timed_out: bool
+    solution_started: bool  # comparator got to the candidate's build (found in its whole output)
     output: str
     seconds: float
 
@@ -59,6 +59,7 @@ class Judgement:
             ok=raw["ok"] is True,
             exit_code=None if raw["exit_code"] is None else int(raw["exit_code"]),
             timed_out=raw["timed_out"] is True,
+            solution_started=raw["solution_started"] is True,
             output=str(raw["output"]),
             seconds=float(raw["seconds"]),
         )
@@ -91,6 +92,8 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     header = problem.context.rstrip() + "\n\n"
     declared = declarations(problem.statement)
     theorems = [name for kind, name in declared if kind in ("theorem", "lemma")]
+    if not theorems:  # comparator with no theorem to compare accepts any file
+        raise VerifierUnavailable(f"problem {problem.id}: no theorem found in its statement")
     holes = [name for kind, name in declared if kind in ("def", "abbrev") and name.endswith("_solution")]
     return {
         "challenge": header + problem.statement.rstrip() + "\n\n" + "\n".join(stated),
@@ -111,7 +114,7 @@ def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
     """
     if judgement.ok:
         return None
-    if _SOLUTION_STEP.search(judgement.output) is None:
+    if not judgement.solution_started:
         # It stopped before the candidate's build began: the statement's side, which no candidate reaches.
         last = judgement.output.strip().splitlines()[-1:] or [f"exit code {judgement.exit_code}"]
         raise VerifierUnavailable(f"the trusted judge failed on the statement: {last[0][:300]}")

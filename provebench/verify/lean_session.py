@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import queue
 import secrets
-import shlex
 import subprocess
 import sys
 import threading
@@ -43,8 +42,6 @@ class LocalLeanLauncher:
         memory_mb: int = 0,
         max_uses: int = 200,
         max_rss_mb: float = 0,
-        judge_command: str | None = None,
-        judge_project: str | None = None,
     ):
         from provebench.containers import resource_root
 
@@ -56,10 +53,6 @@ class LocalLeanLauncher:
             f"--max-uses={max_uses}",
             f"--max-rss-mb={max_rss_mb}",
         ]
-        if judge_command:  # comparator on the host: judge.py runs it in a fresh folder for each candidate
-            judge = [sys.executable, str(harness / "judge.py"), "--comparator", judge_command]
-            judge += ["--template", judge_project] if judge_project else []
-            self._argv.append(f"--judge-command={shlex.join(judge)}")
         self._argv += list(repl_argv)
         self._cwd = cwd
 
@@ -184,16 +177,6 @@ class LeanSession:
             seconds=float(reply.get("seconds", 0.0)),
         )
 
-    def judge(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The trusted judge (comparator, in the checker) on one candidate: judge.py's answer."""
-        rid = secrets.token_hex(8)
-        limit = float(request["timeout_s"]) + _JUDGE_GRACE_S + _REPLY_GRACE_S
-        reply = self._ask({"op": "judge", "id": rid, "request": request}, limit, "judging")
-        if not reply.get("ok") or not isinstance(reply.get("judgement"), dict):
-            raise VerifierUnavailable(f"the trusted judge did not answer: {reply.get('error')}: {reply.get('detail')}")
-        judgement: dict[str, Any] = reply["judgement"]
-        return judgement
-
     def done(self) -> bool:
         """A check is over: the driver recycles its REPL now if it is due (never within a check)."""
         rid = secrets.token_hex(8)
@@ -226,11 +209,6 @@ class LeanSession:
 
 
 _DRIVER_IN_IMAGE = "/opt/provebench/harness/lean/driver.py"
-_JUDGE_GRACE_S = 60.0  # the driver's own grace for judge.py beyond the judgement's limit
-# The judge in the image: comparator (on PATH there) in a copy of the judge project for each candidate.
-_JUDGE_IN_IMAGE = (
-    "python3 /opt/provebench/harness/lean/judge.py --template /opt/judge --comparator 'lake env comparator'"
-)
 
 
 _REPL_IN_IMAGE = ["lake", "env", "/opt/repl/.lake/build/bin/repl"]
@@ -245,7 +223,6 @@ class DockerLeanLauncher:
     def __init__(self, engine: Any, image: Any, limits: Any, memory_mb: int, max_uses: int) -> None:
         self._engine, self._image, self._limits = engine, image, limits
         self._command = ["python3", _DRIVER_IN_IMAGE, f"--memory-mb={memory_mb}", f"--max-uses={max_uses}"]
-        self._command += [f"--judge-command={_JUDGE_IN_IMAGE}"]
         self._command += _REPL_IN_IMAGE
 
     def launch(self) -> LaunchedToplevel:

@@ -20,6 +20,7 @@ from provebench.model import CheckerInfo, Status, System
 from provebench.settings import Settings
 from provebench.suites.load import Suite, find_suite
 from provebench.verify.lean import LeanVerifier
+from provebench.verify.lean_judge_run import LocalJudge
 from provebench.verify.lean_session import LocalLeanLauncher
 
 CORPUS = Path(__file__).parent / "lean"
@@ -55,8 +56,8 @@ def verifier(request: pytest.FixtureRequest, suite: Suite) -> Iterator[LeanVerif
     if request.param == "double":
         # As the image runs: the REPL first, then the trusted judge (both doubles here).
         info = CheckerInfo(image="double", digest="double", system=System.LEAN4, version="lean-repl-double")
-        launcher = LocalLeanLauncher(DOUBLE, judge_command=JUDGE_DOUBLE)
-        v = LeanVerifier(launcher, info, header=suite.manifest.context, checkers=1, judge=True)
+        judge = LocalJudge(JUDGE_DOUBLE)
+        v = LeanVerifier(LocalLeanLauncher(DOUBLE), info, header=suite.manifest.context, checkers=1, judge=judge)
     else:
         v = _real_image_verifier(suite)
     yield v

@@ -28,8 +28,14 @@ BEFORE_SOLUTION = "Building Challenge\nExporting #[double_add] from Challenge\n"
 
 
 def _judgement(output: str, code: int | None = 1, timed_out: bool = False) -> Judgement:
+    started = "\nBuilding Solution\n" in "\n" + output
     return Judgement(
-        ok=code == 0 and output.endswith("okay!\n"), exit_code=code, timed_out=timed_out, output=output, seconds=1.0
+        ok=code == 0 and output.endswith("okay!\n"),
+        exit_code=code,
+        timed_out=timed_out,
+        solution_started=started,
+        output=output,
+        seconds=1.0,
     )
 
 

@@ -1,4 +1,4 @@
-"""harness/lean/judge.py, the runner of the trusted judge, and the driver's ``judge`` op that starts it.
+"""harness/lean/judge.py, the runner of the trusted judge, and the verifier with the judge.
 
 comparator itself is not here (no Lean toolchain): a stand-in command shows what judge.py gives the judge
 (a fresh folder with Challenge.lean, Solution.lean and comparator's config.json) and what it does with
@@ -20,7 +20,8 @@ import pytest
 from provebench.errors import VerifierUnavailable
 from provebench.model import CheckerInfo, Kind, Reason, Status, System
 from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_session import LeanSession, LocalLeanLauncher
+from provebench.verify.lean_judge_run import LocalJudge
+from provebench.verify.lean_session import LocalLeanLauncher
 from tests.lean_support import lean_problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,20 +113,25 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_the_driver_runs_the_judge_and_says_when_there_is_none() -> None:
+def test_the_local_judge_runs_judge_py_and_a_judge_that_does_not_answer_is_the_checker_s_fault() -> None:
     show = f"{sys.executable} -c {json.dumps(SHOW)}"
-    with_judge = LeanSession(LocalLeanLauncher(REPL_DOUBLE, judge_command=show), "import Mathlib", 60)
-    without = LeanSession(LocalLeanLauncher(REPL_DOUBLE), "import Mathlib", 60)
-    try:
-        with_judge.start()
-        answer = with_judge.judge(REQUEST)
-        assert answer["ok"] is True and "Solution.lean" in answer["output"]
-        without.start()
-        with pytest.raises(VerifierUnavailable, match="no-judge"):
-            without.judge(REQUEST)
-    finally:
-        with_judge.close()
-        without.close()
+    answer = LocalJudge(show)(REQUEST)
+    assert answer["ok"] is True and answer["solution_started"] is False and "Solution.lean" in answer["output"]
+    with pytest.raises(VerifierUnavailable, match="did not answer"):
+        LocalJudge("/nonexistent/comparator")(REQUEST)  # judge.py cannot start it: no answer comes
+
+
+def test_the_solution_step_is_found_in_the_whole_output_however_much_the_build_prints() -> None:
+    # comparator's line before the candidate's build, then a build that prints far beyond what is kept:
+    # the failure after it is still the proof's (it must not look as if the statement's side failed).
+    script = (
+        "import sys; print('Building Challenge'); print('Building Solution', flush=True); "
+        "print('warning: unused variable\\n' * 20000); "
+        "print('uncaught exception: Illegal axiom detected: \\'cheat\\'', file=sys.stderr); raise SystemExit(1)"
+    )
+    answer = _judge(f"{sys.executable} -c {json.dumps(script)}", REQUEST)
+    assert answer["solution_started"] is True and len(answer["output"]) < 100_000
+    assert "Building Challenge" in answer["output"] and "Illegal axiom detected" in answer["output"]
 
 
 COMPARATOR_DOUBLE = f"{sys.executable} {ROOT / 'tests' / 'doubles' / 'comparator.py'}"
@@ -140,8 +146,8 @@ theorem point_pos (p : Point) : 0 < p.x := by sorry
 
 def _judged_verifier() -> LeanVerifier:
     """The REPL double as the first filter, the comparator double as the trusted judge, through the driver."""
-    launcher = LocalLeanLauncher(REPL_DOUBLE, judge_command=COMPARATOR_DOUBLE)
-    return LeanVerifier(launcher, INFO, header="import Mathlib", checkers=1, judge=True)
+    judge = LocalJudge(COMPARATOR_DOUBLE)
+    return LeanVerifier(LocalLeanLauncher(REPL_DOUBLE), INFO, header="import Mathlib", checkers=1, judge=judge)
 
 
 def test_the_judge_gives_the_final_verdict_on_what_the_repl_lets_through() -> None:
