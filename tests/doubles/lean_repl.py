@@ -48,10 +48,12 @@ DECL = re.compile(
     r"(?P<kind>theorem|lemma|def|abbrev|axiom|instance|example)\b\s*(?P<name>[^\s:({\[]*)(?P<rest>.*)$",
     re.DOTALL,
 )
-# A top-level chunk starts at a line beginning with a declaration keyword or a command.
+# A top-level chunk starts at a line beginning with a declaration keyword or a command; Lean does not
+# care about indentation, so a declaration keyword may be indented (CombiBench's imo_2022_p1 is). The
+# commands that are also tactics (`open ... in`, `set_option ... in`) start a chunk only at column 0.
 CHUNK_START = re.compile(
-    r"^(@\[|noncomputable|private|protected|unsafe|partial|theorem|lemma|def|abbrev|axiom|instance|example"
-    r"|#|open|namespace|end|section|variable|set_option)",
+    r"^(?:[ \t]*(?:@\[|noncomputable|private|protected|unsafe|partial|theorem|lemma|def|abbrev|axiom|instance"
+    r"|example)\b|(?:#|open|namespace|end|section|variable|set_option))",
     re.MULTILINE,
 )
 # CombiBench's own appended answer example: `example: SLOT = ANSWER := by try rfl; try norm_num`.

@@ -207,3 +207,18 @@ def test_a_statement_mismatch_of_the_repl_is_the_judge_s_to_decide() -> None:
         assert any(m.startswith("comparator:") for m in got.messages), got.messages
     finally:
         v.close()
+
+
+def test_an_indented_theorem_is_held_to_and_a_statement_with_none_is_never_a_pass() -> None:
+    # CombiBench's imo_2022_p1 indents its theorem; missed, the candidate could leave it out and pass.
+    v = _judged_verifier()
+    statement = "abbrev p_solution : ℕ := sorry\n\n theorem p : Nat.choose 5 2 = p_solution := by sorry\n"
+    indented = lean_problem("p", statement, Kind.FILL_IN, "10")
+    nothing = lean_problem("q", "def q : ℕ := 3\n")
+    try:
+        got = v.check(indented, "import Mathlib\n\nabbrev p_solution : ℕ := 10\n")
+        assert (got.status, got.reason) == (Status.FAIL, Reason.MISSING_THEOREM), got.messages
+        with pytest.raises(VerifierUnavailable, match="no theorem found"):
+            v.check(nothing, "import Mathlib\n\ndef q : ℕ := 3\n")
+    finally:
+        v.close()
