@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # expired; accepting it is provebench's opt-in setting (off by default).
 export PROVEBENCH_APT_IGNORE_VALID_UNTIL ?= 1
 
-.PHONY: demo test test-fast test-lean-repl lint env docker-engine browser kimina-client clean
+.PHONY: demo test test-fast test-lean-repl test-lean-image lint env docker-engine browser kimina-client clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ test-lean-repl: env
 	mkdir -p $(LEAN_REPL_SRC)
 	git --git-dir=$(LEAN_REPL_GIT) archive $(LEAN_REPL_TAG) test | tar -x -C $(LEAN_REPL_SRC)
 	PROVEBENCH_LEAN_REPL_SRC=$(LEAN_REPL_SRC) $(BIN)/pytest -q -m upstream -rx tests/integration/test_lean_repl_conformance.py
+
+# The Lean half on the real image, where it can be built (it needs GitHub: not here, not in CI): the
+# image with comparator, the checker and judge tests, the attacks, kimina-client's own test().
+test-lean-image: env docker-engine kimina-client
+	$(BIN)/provebench images build lean4-mathlib
+	$(BIN)/pytest -q -m lean -rs tests/integration/test_lean_image.py tests/adversarial/test_lean_adversarial.py
 
 lint: env
 	$(BIN)/ruff check .
