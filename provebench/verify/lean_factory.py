@@ -13,6 +13,8 @@ from provebench.verify.lean import LeanVerifier
 from provebench.verify.lean_judge_run import ContainerJudge, LocalJudge
 from provebench.verify.lean_session import DockerLeanLauncher, LocalLeanLauncher
 
+JUDGE_PIDS = 4096
+
 
 def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) -> LeanVerifier:
     """The Lean verifier of problems sharing one header: the image's checkers judge with comparator."""
@@ -50,5 +52,8 @@ def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) ->
     built = engine.ensure_image(r, lambda _line: None, revision)
     limits = containers.SandboxLimits(memory_mb=checker_memory_mb(sized), pids=settings.pids_limit)
     docker_launcher = DockerLeanLauncher(engine, built, limits, settings.lean_memory_mb, settings.lean_max_uses)
-    judge_in_container = ContainerJudge(engine, built, limits)  # never in a checker's own container
+    # Never in a checker's own container. Lake, Lean, lean4export and comparator each start a thread per
+    # core: on a large host the checkers' pids limit would fail an honest build, so the judge has more.
+    judge_limits = containers.SandboxLimits(memory_mb=limits.memory_mb, pids=max(limits.pids, JUDGE_PIDS))
+    judge_in_container = ContainerJudge(engine, built, judge_limits)
     return LeanVerifier(docker_launcher, built.checker_info(), judge=judge_in_container, **common)
