@@ -303,10 +303,17 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the check server sent an unreadable reply: {payload[:200]!r}") from None
 
+    def _live(self) -> Toplevel:
+        """The toplevel's process; one closed meanwhile (close() from another thread, mid-load) is gone."""
+        proc = self._proc
+        if proc is None:
+            raise VerifierUnavailable("the HOL Light checker was stopped")
+        return proc
+
     def _send(self, data: bytes) -> None:
-        assert self._proc is not None
+        proc = self._live()
         try:
-            self._proc.send(data)
+            proc.send(data)
         except OSError as exc:
             tail = self._frames.tail()
             self.close()
@@ -319,8 +326,7 @@ class HolLightSession:
         toplevel prints something at least every ``timeout_s``, or computes: a long file is
         slow, not hung (s2n-bignum's EC libraries prove for over 15 minutes without a word).
         """
-        proc = self._proc
-        assert proc is not None
+        proc = self._live()
         deadline = time.monotonic() + timeout_s
         probe: tuple[float, float] | None = None  # when a silent spell's CPU watch began, and the CPU time then
         while (payload := self._frames.take(kind, nonce)) is None:
