@@ -80,11 +80,6 @@ def answer_theorems(problem: Problem, mathlib: bool) -> tuple[list[str], list[st
     return stated, proved
 
 
-def _qualified(statement: str, name: str) -> str:
-    namespace = namespace_at_end(statement)
-    return f"{namespace}.{name}" if namespace else name
-
-
 def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
     """What judge.py needs: both files, the theorems to compare, the answer slots, the axioms allowed."""
     mathlib = any(m.split(".")[0] == "Mathlib" for m in header_imports)
@@ -95,11 +90,12 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     if not theorems:  # comparator with no theorem to compare accepts any file
         raise VerifierUnavailable(f"problem {problem.id}: no theorem found in its statement")
     holes = [name for kind, name in declared if kind in ("def", "abbrev") and name.endswith("_solution")]
+    prefix = f"{namespace}." if (namespace := namespace_at_end(problem.statement)) else ""
     return {
         "challenge": header + problem.statement.rstrip() + "\n\n" + "\n".join(stated),
         "solution": header + candidate_body(proof, header_imports).rstrip() + "\n\n" + "\n".join(proved),
         # The answer theorems are appended, so they are declared in whatever namespace the statement leaves open.
-        "theorem_names": theorems + [_qualified(problem.statement, f"pb_answer_{i}") for i in range(len(stated))],
+        "theorem_names": theorems + [prefix + f"pb_answer_{i}" for i in range(len(stated))],
         "definition_names": holes,
         "permitted_axioms": sorted(STANDARD_AXIOMS),
         "timeout_s": timeout_s + JUDGE_OVERHEAD_S,
