@@ -9,6 +9,9 @@ inductives, instances), the theorems' axioms are checked against the standard th
 is replayed in Lean's kernel. Nothing of the candidate is elaborated in the process that decides.
 A fill-in problem's answer slots are definition holes (their bodies are free), and each slot's
 equality with the reference answer is one more theorem both files state, proved only in the solution.
+A whole file checked as its own claim (Kimina's snippets) has no statement apart from it: the file is
+both files, so comparator checks what matters of a file: it builds, every theorem it declares replays in
+the kernel, and those theorems use the standard axioms only.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, Reason, Status
+from provebench.model import Kind, Problem, Reason, Status
 from provebench.verify.lean_commands import (
     answer_command,
     candidate_body,
@@ -82,6 +85,8 @@ def answer_theorems(problem: Problem, mathlib: bool) -> tuple[list[str], list[st
 
 def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
     """What judge.py needs: both files, the theorems to compare, the answer slots, the axioms allowed."""
+    if problem.kind is Kind.FILE:
+        return _file_request(problem, proof, header_imports, timeout_s)
     mathlib = any(m.split(".")[0] == "Mathlib" for m in header_imports)
     stated, proved = answer_theorems(problem, mathlib)
     header = problem.context.rstrip() + "\n\n"
@@ -97,6 +102,22 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
         # The answer theorems are appended, so they are declared in whatever namespace the statement leaves open.
         "theorem_names": theorems + [prefix + f"pb_answer_{i}" for i in range(len(stated))],
         "definition_names": holes,
+        "permitted_axioms": sorted(STANDARD_AXIOMS),
+        "timeout_s": timeout_s + JUDGE_OVERHEAD_S,
+    }
+
+
+def _file_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
+    """A whole file judged as its own claim: the file is the Challenge and the Solution, every theorem compared."""
+    text = problem.context.rstrip() + "\n\n" + candidate_body(proof, header_imports).rstrip() + "\n"
+    theorems = [name for kind, name in declarations(text) if kind in ("theorem", "lemma")]
+    if not theorems:  # the REPL passes no such file; comparator would accept it
+        raise VerifierUnavailable(f"{problem.id}: no theorem found in the file to judge")
+    return {
+        "challenge": text,
+        "solution": text,
+        "theorem_names": theorems,
+        "definition_names": [],
         "permitted_axioms": sorted(STANDARD_AXIOMS),
         "timeout_s": timeout_s + JUDGE_OVERHEAD_S,
     }

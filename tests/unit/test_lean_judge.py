@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import Kind, Reason, Status
+from provebench.model import Kind, Problem, Reason, Status
 from provebench.verify.lean_commands import declarations
 from provebench.verify.lean_judge import Judgement, judge_request, judged
 from tests.lean_support import lean_problem
@@ -165,3 +165,20 @@ def test_answer_theorems_are_named_in_the_namespace_the_statement_leaves_open() 
     )
     assert request["theorem_names"] == ["Imo.choose_two", "Imo.pb_answer_0"]
     assert request["definition_names"] == ["Imo.choose_two_solution"]
+
+
+def test_a_whole_file_is_both_the_challenge_and_the_solution_with_every_theorem_it_declares() -> None:
+    # Kimina's snippets: no statement apart from the file, so comparator checks the file against itself.
+    text = (
+        "import Mathlib\n\ndef double (n : ℕ) : ℕ := 2 * n\n\nlemma helper : double 1 = 2 := rfl\n\n"
+        "namespace Imo\n\ntheorem t : double 2 = 4 := by simp [double]\n\nend Imo\n"
+    )
+    problem = Problem.lean_file(text, 10, "lean4-mathlib", "snippet")
+    request = judge_request(problem, text, ("Mathlib",), 10)
+    assert request["challenge"] == request["solution"]
+    assert request["solution"].startswith("import Mathlib\n") and "namespace Imo" in request["solution"]
+    assert request["theorem_names"] == ["helper", "Imo.t"] and request["definition_names"] == []
+    assert request["permitted_axioms"] == ["Classical.choice", "Quot.sound", "propext"]
+    assert request["timeout_s"] > 10
+    with pytest.raises(VerifierUnavailable, match="no theorem"):
+        judge_request(problem, "import Mathlib\n\ndef double (n : ℕ) : ℕ := 2 * n\n", ("Mathlib",), 10)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, Kind, Reason, Status, System
+from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.verify.lean import LeanVerifier
 from provebench.verify.lean_judge_run import LocalJudge
 from provebench.verify.lean_session import LocalLeanLauncher
@@ -220,5 +220,41 @@ def test_an_indented_theorem_is_held_to_and_a_statement_with_none_is_never_a_pas
         assert (got.status, got.reason) == (Status.FAIL, Reason.MISSING_THEOREM), got.messages
         with pytest.raises(VerifierUnavailable, match="no theorem found"):
             v.check(nothing, "import Mathlib\n\ndef q : ℕ := 3\n")
+    finally:
+        v.close()
+
+
+def _file(text: str) -> Problem:
+    return Problem.lean_file(text, 10, "lean4-mathlib", "snippet")
+
+
+def test_a_whole_file_the_repl_passes_is_judged_by_the_judge_with_the_repl_s_reply_kept() -> None:
+    # Vetting bypassed: an axiom in a namespace, used by its short name there. The REPL's double misses it
+    # (it resolves no names in namespaces); comparator's double, reading the file as both modules, does not.
+    v = _judged_verifier()
+    honest = "import Mathlib\n\nnamespace X\n\ntheorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n\nend X\n"
+    axiom = honest.replace("theorem", "axiom cheat : (1 : ℕ) + 1 = 2\n\ntheorem").replace(
+        ":= by\n  norm_num", ":= cheat"
+    )
+    try:
+        got = v.check(_file(honest), honest)
+        assert (got.status, got.reason) == (Status.PASS, Reason.PROVED), got.messages
+        got = v.check_unvetted_for_tests(_file(axiom), axiom)
+        assert (got.status, got.reason) == (Status.CHEATING, Reason.DISALLOWED_AXIOM), got.messages
+        assert got.messages == ("comparator: Illegal axiom detected: 'X.cheat'",)
+        assert got.system_response is not None and set(got.system_response) == {"env"}  # the REPL's clean reply
+    finally:
+        v.close()
+
+
+def test_a_file_s_judge_failing_before_the_solution_s_build_is_the_checker_s_fault() -> None:
+    # As for problems: before "Building Solution" nothing the judge did was the Solution's build.
+    script = json.dumps("print('Building Challenge'); raise SystemExit(1)")
+    judge = LocalJudge(f"{sys.executable} -c {script}")
+    v = LeanVerifier(LocalLeanLauncher(REPL_DOUBLE), INFO, header="import Mathlib", checkers=1, judge=judge)
+    honest = "import Mathlib\n\ntheorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
+    try:
+        with pytest.raises(VerifierUnavailable, match="failed on the statement"):
+            v.check(_file(honest), honest)
     finally:
         v.close()

@@ -261,3 +261,75 @@ def test_every_combibench_statement_and_answer_statement_passes_vetting(tmp_path
         for text in texts:
             assert set(_words(text, p.statement)) <= {"sorry"}, p.id
     assert sum(1 for p in problems if (f := p.extension(FillInAnswer)) and f.answer_statement) >= 40
+
+
+FORGE = (
+    "open Lean Elab Tactic in\ndef forge : TacticM Unit := do\n"
+    "  let g ← getMainGoal\n  g.assign (← mkSorry (← g.getType) false)\n"
+)
+HONEST_AESOP = [
+    "theorem x (a : Nat) : a ≤ a := by aesop",
+    "theorem x (a : Nat) : a ≤ a := by aesop?",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add safe Nat.le_refl)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add unsafe 50% apply Nat.le_of_lt, norm simp Nat.add_zero)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add safe [Nat.le_refl, Nat.zero_le]) (erase Aesop.BuiltinRules.intros)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (rule_sets [-builtin]) (config := { terminal := true })",
+    "theorem x (a : Nat) (h : a ≤ a) : a ≤ a := by aesop (add safe h)",
+    # A theorem of the file's own is a proposition's proof, never a tactic: as a rule it is applied.
+    "theorem h (a : Nat) : a ≤ a := Nat.le_refl a\ntheorem x (a : Nat) : a ≤ a := by aesop (add safe h)",
+    # A builder that uses a definition as a term or by its equations runs none of its code.
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (add norm unfold f)",
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (add norm [unfold f, simp Nat.add_zero])",
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (erase f)",
+    # A structure's fields are projections taking the structure: never a tactic.
+    "structure P where\n  x : Nat\n  pos : 0 < x\ntheorem t (p : P) : 0 < p.x := by aesop (add safe p.pos)",
+]
+
+
+@pytest.mark.parametrize("text", HONEST_AESOP)
+def test_aesop_with_library_lemmas_hypotheses_and_theorems_of_the_file_is_allowed(text: str) -> None:
+    assert _words(f"{text}\n{THEOREM}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("theorem x : 1 = 1 := by aesop (add safe tactic Lean.Elab.Tactic.evalDecide)", ["aesop (add tactic)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe forge)", ["aesop (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop? (add unsafe 10% (forge))", ["aesop? (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe _root_.forge)", ["aesop (add _root_.forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe default forge)", ["aesop (add forge)"]),
+        # A builder on one branch of a list does not hold for the branch beside it.
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe [unfold Nat.add, forge])", ["aesop (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add norm unfold Nat.add, safe forge)", ["aesop (add forge)"]),
+        # Declared in a namespace, named through `open`; or quoted; or on the lines after the call.
+        (
+            "namespace H\n" + FORGE + "end H\nopen H in\ntheorem x : 1 = 1 := by aesop (add safe H.forge)",
+            ["aesop (add H.forge)"],
+        ),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe «forge»)", ["aesop (add «forge»)"]),
+        (FORGE + "theorem x : 1 = 1 := by\n  aesop\n    (add safe\n      forge)", ["aesop (add forge)"]),
+        # The tactics built on aesop that pass their clauses on.
+        (FORGE + "theorem x : 1 = 1 := by aesop_cat (add safe forge)", ["aesop_cat (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop_graph? (add safe forge)", ["aesop_graph? (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by restrict_tac (add safe forge)", ["restrict_tac (add forge)"]),
+        # What a theorem's `where` or a `let rec` declares is a definition.
+        (
+            "theorem h : True := trivial\nwhere\n  aux : Nat := 1\n  forge : Lean.Elab.Tactic.TacticM Unit := pure ()\n"
+            "theorem x : 1 = 1 := by aesop (add safe h.forge)",
+            ["aesop (add h.forge)"],
+        ),
+        # Rule sets, and option terms aesop evaluates as compiled code.
+        ("def S : Nat := 1\ntheorem x : 1 = 1 := by aesop (rule_sets [S])", ["aesop (rule_sets S)"]),
+        ("def c : Aesop.Options := {}\ntheorem x : 1 = 1 := by aesop (config := c)", ["aesop (config c)"]),
+        (
+            "def c : Lean.Meta.Simp.Config := {}\ntheorem x : 1 = 1 := by aesop (simp_config := c)",
+            ["aesop (simp_config c)"],
+        ),
+        # `unsafe` inside a term of a clause is the keyword, not aesop's phase.
+        ("theorem x : 1 = 1 := by aesop (add safe (unsafe Nat.le_refl))", ["unsafe"]),
+        (FORGE + "add_aesop_rules safe tactic forge", ["add_aesop_rules"]),
+    ],
+)
+def test_aesop_clauses_that_run_the_file_s_own_code_are_refused(text: str, expected: list[str]) -> None:
+    assert _words(f"{text}\n{THEOREM}") == expected
