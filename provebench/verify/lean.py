@@ -335,7 +335,7 @@ class LeanVerifier(Verifier):
             judgement = Judgement.parse(raw)
         except (KeyError, TypeError, ValueError):
             raise VerifierUnavailable(f"the trusted judge's answer does not fit: {str(raw)[:300]}") from None
-        found = judged(judgement, request["theorem_names"])
+        found = judged(judgement, request["theorem_names"], candidate_is_challenge=problem.kind is Kind.FILE)
         if found is not None:
             return self._verdict(*found, seconds=seconds)
         return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)

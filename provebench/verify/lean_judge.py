@@ -51,6 +51,7 @@ class Judgement:
     ok: bool
     exit_code: int | None
     timed_out: bool
+    challenge_started: bool  # comparator ran and began building the statement's file
     solution_started: bool  # comparator got to the candidate's build (found in its whole output)
     output: str
     seconds: float
@@ -62,6 +63,7 @@ class Judgement:
             ok=raw["ok"] is True,
             exit_code=None if raw["exit_code"] is None else int(raw["exit_code"]),
             timed_out=raw["timed_out"] is True,
+            challenge_started=raw["challenge_started"] is True,
             solution_started=raw["solution_started"] is True,
             output=str(raw["output"]),
             seconds=float(raw["seconds"]),
@@ -123,15 +125,18 @@ def _file_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     }
 
 
-def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
+def judged(judgement: Judgement, theorem_names: list[str], candidate_is_challenge: bool = False) -> Found | None:
     """The (status, reason, message) of comparator's judgement; None when it found the proof okay.
 
     Whatever comparator refuses on the solution's side is the proof's failure, never an ERROR: only a
-    failure on the trusted statement's side, which no candidate can reach, is the checker's.
+    failure on the trusted statement's side, which no candidate can reach, is the checker's. A whole file
+    (``candidate_is_challenge``) is the statement's side too: once comparator has begun building it, every
+    refusal is the file's.
     """
     if judgement.ok:
         return None
-    if not judgement.solution_started:
+    started = judgement.challenge_started if candidate_is_challenge else judgement.solution_started
+    if not started:
         # It stopped before the candidate's build began: the statement's side, which no candidate reaches.
         last = judgement.output.strip().splitlines()[-1:] or [f"exit code {judgement.exit_code}"]
         raise VerifierUnavailable(f"the trusted judge failed on the statement: {last[0][:300]}")
@@ -160,5 +165,6 @@ def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
         return Status.FAIL, Reason.MISSING_THEOREM, said
     if what in _STATEMENT_SIDE:
         # A message about the statement's side, after the candidate's build: never an ERROR the output could forge.
-        return Status.FAIL, Reason.COMPILE_ERROR, f"{said} (on the statement's side: check the suite)"
+        where = "" if candidate_is_challenge else " (on the statement's side: check the suite)"
+        return Status.FAIL, Reason.COMPILE_ERROR, f"{said}{where}"
     return Status.CHEATING, Reason.STATEMENT_MISMATCH, said

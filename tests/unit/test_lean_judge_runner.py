@@ -117,6 +117,7 @@ def test_the_local_judge_runs_judge_py_and_a_judge_that_does_not_answer_is_the_c
     show = f"{sys.executable} -c {json.dumps(SHOW)}"
     answer = LocalJudge(show)(REQUEST)
     assert answer["ok"] is True and answer["solution_started"] is False and "Solution.lean" in answer["output"]
+    assert answer["challenge_started"] is False  # the stand-in printed no "Building Challenge"
     with pytest.raises(VerifierUnavailable, match="did not answer"):
         LocalJudge("/nonexistent/comparator")(REQUEST)  # judge.py cannot start it: no answer comes
 
@@ -130,7 +131,8 @@ def test_the_solution_step_is_found_in_the_whole_output_however_much_the_build_p
         "print('uncaught exception: Illegal axiom detected: \\'cheat\\'', file=sys.stderr); raise SystemExit(1)"
     )
     answer = _judge(f"{sys.executable} -c {json.dumps(script)}", REQUEST)
-    assert answer["solution_started"] is True and len(answer["output"]) < 100_000
+    assert answer["solution_started"] is True and answer["challenge_started"] is True
+    assert len(answer["output"]) < 100_000
     assert "Building Challenge" in answer["output"] and "Illegal axiom detected" in answer["output"]
 
 
@@ -247,14 +249,21 @@ def test_a_whole_file_the_repl_passes_is_judged_by_the_judge_with_the_repl_s_rep
         v.close()
 
 
-def test_a_file_s_judge_failing_before_the_solution_s_build_is_the_checker_s_fault() -> None:
-    # As for problems: before "Building Solution" nothing the judge did was the Solution's build.
-    script = json.dumps("print('Building Challenge'); raise SystemExit(1)")
-    judge = LocalJudge(f"{sys.executable} -c {script}")
-    v = LeanVerifier(LocalLeanLauncher(REPL_DOUBLE), INFO, header="import Mathlib", checkers=1, judge=judge)
+def test_a_file_that_fails_as_its_own_challenge_fails_and_only_a_judge_that_never_ran_is_an_error() -> None:
+    # A whole file is its own statement: once comparator builds it as the Challenge, the file's code runs,
+    # so a refusal there is the file's verdict; a failure turned into ERROR would count in neither n nor c.
     honest = "import Mathlib\n\ntheorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
-    try:
-        with pytest.raises(VerifierUnavailable, match="failed on the statement"):
-            v.check(_file(honest), honest)
-    finally:
-        v.close()
+    fails = json.dumps("print('Building Challenge'); print('uncaught exception: Child exited with 1'); exit(1)")
+    never_ran = json.dumps("print('uncaught exception: Comparator.Config.enable_nanoda: Bool expected'); exit(1)")
+    for command, error in ((fails, False), (never_ran, True)):
+        judge = LocalJudge(f"{sys.executable} -c {command}")
+        v = LeanVerifier(LocalLeanLauncher(REPL_DOUBLE), INFO, header="import Mathlib", checkers=1, judge=judge)
+        try:
+            if error:
+                with pytest.raises(VerifierUnavailable, match="failed on the statement"):
+                    v.check(_file(honest), honest)
+            else:
+                verdict = v.check(_file(honest), honest)
+                assert (verdict.status, verdict.reason) == (Status.FAIL, Reason.COMPILE_ERROR), verdict
+        finally:
+            v.close()
