@@ -26,6 +26,7 @@ import yaml
 
 from provebench import inputs
 from provebench.errors import UserError
+from provebench.verify.lean_fill_in import solution_names
 
 SUITE_NAME = "combibench"
 CHECKER_IMAGE = "lean4-mathlib"
@@ -239,12 +240,6 @@ def theorem_names(problem: str, statement: str) -> list[str]:
     """The theorems (or lemmas) a statement asks for: ``NAME``, or ``NAME_1``, ``NAME_2``, ... in parts."""
     name = rf"({re.escape(problem)}(?:_\d+)?)(?![\w'])"
     found = re.findall(rf"^\s*(?:theorem|lemma)\s+{name}", statement, re.MULTILINE)
-    return list(dict.fromkeys(found))
-
-
-def solution_names(problem: str, statement: str) -> list[str]:
-    """The answer slots of a fill-in statement: ``NAME_solution``, or ``NAME_1_solution``, ... for several."""
-    found = re.findall(rf"\b(?:abbrev|def)\s+({re.escape(problem)}(?:_\d+)?_solution)(?![\w'])", statement)
     return list(dict.fromkeys(found))
 
 
