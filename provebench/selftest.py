@@ -51,7 +51,7 @@ def plan_selftest(suite: Suite, sample: int | None, seed: int, max_timeout_s: fl
 
 def journal_path(path: Path, suite: Suite) -> Path:
     """``--journal``, unless appending to it would write into a run's files or the suite's own."""
-    return guard_output(path, (f for f in suite.path.rglob("*") if f.is_file()), "selftest journal")
+    return guard_output(path, suite.files(), "selftest journal")
 
 
 class SelftestJournal:
