@@ -24,6 +24,7 @@ from provebench.suites.s2n_bignum import load_timeout_map
 from tests.cli_support import refused_in_one_line
 
 DEEP = 100_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _core_ids() -> list[str]:
@@ -191,6 +192,12 @@ def test_devices_and_fifos_are_refused_everywhere(
     refused_in_one_line(capsys, ["check", "--system", "hol-light", "--goal", "T", path], "not a regular file")
     refused_in_one_line(capsys, ["check", "--suite", "hol-light-core", "--batch", path], "not a regular file")
     refused_in_one_line(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
+    board = tmp_path / "board"  # a board cloned from elsewhere: its entry.json was read until memory ran out
+    shutil.copytree(ROOT / "leaderboards" / "hol-light-core", board)
+    entry = next(board.glob("entries/*/entry.json"))
+    entry.unlink()
+    entry.symlink_to(path)
+    refused_in_one_line(capsys, ["leaderboard", "render", "--board", str(board)], "not a regular file")
     with pytest.raises(UserError, match="not a regular file"):
         read_ids_file(Path(path))
     with pytest.raises(UserError, match="not a regular file"):
