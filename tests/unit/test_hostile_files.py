@@ -198,6 +198,8 @@ def test_devices_and_fifos_are_refused_everywhere(
     entry.unlink()
     entry.symlink_to(path)
     refused_in_one_line(capsys, ["leaderboard", "render", "--board", str(board)], "not a regular file")
+    s2n = ["suites", "import", "s2n-bignum", "--revision", "paper", "--out", str(tmp_path / "s2n")]
+    refused_in_one_line(capsys, [*s2n, "--timeout-map", path], "not a regular file")  # before any clone
     with pytest.raises(UserError, match="not a regular file"):
         read_ids_file(Path(path))
     with pytest.raises(UserError, match="not a regular file"):
