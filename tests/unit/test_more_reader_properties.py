@@ -189,19 +189,19 @@ def test_any_problem_id_list_reads_or_is_a_one_line_error(tmp_path: Path, raw: b
 # ---------------------------------------------------------------- boards
 
 
-def _altered(original: dict[str, Any], draw: st.DrawFn) -> Any:
+def _altered(original: dict[str, Any], data: st.DataObject) -> Any:
     """``original`` as it is, with one top-level field replaced by junk or dropped, or junk altogether."""
-    how = draw(st.sampled_from(["keep", "replace", "drop", "junk"]))
+    how = data.draw(st.sampled_from(["keep", "replace", "drop", "junk"]))
     if how == "keep":
         return original
     if how == "junk":
-        return draw(VALUES)
+        return data.draw(VALUES)
     value = dict(original)
-    key = draw(st.sampled_from(sorted(value)))
+    key = data.draw(st.sampled_from(sorted(value)))
     if how == "drop":
         del value[key]
     else:
-        value[key] = draw(VALUES)
+        value[key] = data.draw(VALUES)
     return value
 
 
@@ -214,9 +214,9 @@ def test_a_board_of_junk_renders_or_is_a_one_line_error(tmp_path: Path, data: st
     entry = next(board.glob("entries/*/entry.json"))
     if which in ("board.yaml", "both"):
         config = yaml.safe_load((board / "board.yaml").read_text())
-        (board / "board.yaml").write_text(yaml.safe_dump(_altered(config, data.draw)))
+        (board / "board.yaml").write_text(yaml.safe_dump(_altered(config, data)))
     if which in ("entry.json", "both"):
-        entry.write_text(json.dumps(_altered(json.loads(entry.read_text()), data.draw)))
+        entry.write_text(json.dumps(_altered(json.loads(entry.read_text()), data)))
     try:
         index, readme = render_board(Board(board), tmp_path / "suites")
     except UserError as exc:
