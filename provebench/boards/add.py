@@ -6,7 +6,7 @@ proof-system version, package list: what any machine rebuilds from the same
 sources), and each entry has a folder of its own. A refused bundle writes
 nothing under the board. Re-verification progress is kept in the cache
 directory, so an interrupted ``leaderboard add`` resumes. Republishing a board
-on a new checker is in ``board_maintenance``.
+on a new checker is in ``maintenance``.
 """
 
 from __future__ import annotations

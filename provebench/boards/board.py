@@ -2,7 +2,7 @@
 
 Each entry lives in ``entries/<id>/`` as ``entry.json`` (stats, budget, settings, re-verification
 record) and ``attempts.jsonl`` (what the submitter's ``open_data`` lets the board publish). Files
-are written atomically. Adding entries is in ``leaderboard``; republishing in ``board_maintenance``.
+are written atomically. Adding entries is in ``add``; republishing in ``maintenance``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The checkers by proof system: a plain table of factories, loaded only when a system is first checked.
 
-Built-in checkers are imported by name here (and they import only ``verify.api``, never this table,
+Built-in checkers are imported by name here (and they import only ``core.verifier``, never this table,
 so there is no import circle); others come from installed packages through the entry-point group
 ``provebench.verifiers`` (name: the proof system, value: ``module:factory`` with the signature of
 ``VerifierFactory``). With ``settings.server`` set, every system is checked by that service; with ``settings.executor``

@@ -1,4 +1,4 @@
-"""The interface the engine and the CLI know checkers by (their registry: ``verify.registry``)."""
+"""The interface the engine and the CLI know checkers by (their registry: ``checking.registry``)."""
 
 from __future__ import annotations
 

@@ -87,6 +87,65 @@ def test_provers_and_checkers_come_from_installed_packages_too(monkeypatch: pyte
     assert checkers.factory_for(System.HOL_LIGHT.value).__name__ == "make_hol_light_group_verifier"
 
 
+# The packages, lowest first: each imports only packages before it (core: shared types; cli: the top).
+LAYERS = ("core", "containers", "checking", "systems", "suites", "provers", "runs", "boards", "service", "cli")
+# An import inside a function that climbs the order, with why it is still there (to be removed, not added to).
+CLIMBING_INSIDE_FUNCTIONS = {
+    (
+        "provebench.containers.build_context",
+        "provebench.systems.hol_light.template_text",
+    ): "a native image compiles a context's text exactly as the HOL Light checker sends it",
+}
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def _imports_by_place() -> list[tuple[str, str, bool]]:
+    """(importer, imported, at module level) for every import of a provebench module."""
+    found = []
+    for f in PACKAGE.rglob("*.py"):
+        name = ".".join(f.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse(f.read_text())
+        nested = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            for n in ast.walk(node)
+            if n is not node
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("provebench"):
+                targets = [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names if a.name.startswith("provebench")]
+            else:
+                continue
+            found += [(name, t, id(node) not in nested) for t in targets]
+    return found
+
+
+def test_each_package_imports_only_packages_below_it() -> None:
+    climbing, inside = [], []
+    for importer, imported, top in _imports_by_place():
+        here, there = _layer(importer), _layer(imported)
+        if here is None or there is None or there <= here:
+            continue
+        if top:
+            climbing.append(f"{importer} -> {imported}")
+        elif (importer, imported) not in CLIMBING_INSIDE_FUNCTIONS:
+            inside.append(f"{importer} -> {imported} (inside a function)")
+    assert climbing + inside == [], "imports against the order " + " < ".join(LAYERS)
+
+
+def test_the_package_holds_packages_only() -> None:
+    loose = sorted(f.name for f in PACKAGE.glob("*.py") if f.name != "__init__.py")
+    assert loose == [], f"modules loose at the top of provebench/: {loose}"
+    assert sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()) == sorted(LAYERS)
+
+
 def test_no_module_is_over_400_lines() -> None:
     """Small modules: one over 400 lines is split by what its parts are about, not grown."""
     harness = PACKAGE.parent / "harness"

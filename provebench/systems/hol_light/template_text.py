@@ -18,6 +18,7 @@ from pathlib import Path
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.inputs import read_text
 from provebench.core.model import Problem
+from provebench.systems.hol_light.source import inline, scan_file, scan_source
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ class TemplateText:
     @classmethod
     def of(cls, problem: Problem) -> TemplateText:
         """The template of ``problem`` (includes expanded when the suite says so)."""
-        from provebench.systems.hol_light.source import scan_source
-
         path = str(problem.template)
         root = problem.template_root
         if root is not None:
@@ -97,8 +96,6 @@ class TemplateText:
     @classmethod
     def of_file(cls, root: Path, rel: str, path: str | None = None) -> TemplateText:
         """The file ``rel`` under ``root`` with its includes under ``root`` expanded (named ``path``)."""
-        from provebench.systems.hol_light.source import inline, scan_file
-
         stream = inline(root, rel, code=True)
         starts = {r: scan_file(root / r).phrase_starts for r in {r for r, _ in stream.origins}}
         cuts = {i for i, (r, line) in enumerate(stream.origins, 1) if line in starts[r]}
@@ -112,8 +109,6 @@ class TemplateText:
         with where they include ``rel`` first (base.ml).
         """
         import tempfile
-
-        from provebench.systems.hol_light.source import inline, scan_file
 
         with tempfile.TemporaryDirectory(prefix="provebench-context-") as tmp:
             for used in {r for r, _ in inline(root, rel).origins}:

@@ -1,7 +1,7 @@
 """The Lean check driver's process: how it is started (a container, or locally for tests) and spoken to.
 
 One ``LeanSession`` is one driver with its REPL behind it (harness/lean/driver.py); requests and
-replies are JSON lines, the REPL's own replies inside them (``lean_wire``).
+replies are JSON lines, the REPL's own replies inside them (``wire``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Lean 4 verifier: static flags, then warm REPLs (one per checker, each behind the in-container driver).
 
 A check, in layers (a clean compile proves nothing):
-1. static flags from a Lean-aware tokenizer (``lean_vetting``);
+1. static flags from a Lean-aware tokenizer (``vetting``);
 2. the candidate runs on the header environment (the suite's imports, run
    once per REPL), with the problem's wall-clock limit;
 3. a trusted command, run on the candidate's environment as a separate REPL

@@ -1,4 +1,4 @@
-"""Static vetting of Lean 4 candidates: flagged words over a Lean-aware tokenizer (``lean_tokens``).
+"""Static vetting of Lean 4 candidates: flagged words over a Lean-aware tokenizer (``tokens``).
 
 A candidate is the whole Lean file a prover returns (the problem's own
 definitions, then the theorem with its proof). Constructs that can forge a
