@@ -197,9 +197,8 @@ def as_run(problem: Problem, run_timeout_s: float | None) -> Problem:
     A shorter limit is the submitter's handicap and must be kept for refusals to reproduce;
     a longer one is not the suite's rule, so claims get no more time than the problem allows.
     """
-    if run_timeout_s is None or run_timeout_s >= problem.timeout_s:
-        return problem
-    return problem.model_copy(update={"timeout_s": run_timeout_s})
+    limit = problem.limit(run_timeout_s)
+    return problem if limit == problem.timeout_s else problem.model_copy(update={"timeout_s": limit})
 
 
 def check_again(

@@ -103,8 +103,8 @@ class Engine:
         return self.pool.verifier(problem)
 
     def _once(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
-        with self.pool.using(problem) as verifier:
-            return verifier.check(problem, proof, timeout_s)
+        with self.pool.using(problem) as verifier:  # every placement gets the one limit (Problem.limit)
+            return verifier.check(problem, proof, problem.limit(timeout_s))
 
     def _policy(self) -> dict[str, object]:
         return {

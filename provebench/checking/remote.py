@@ -57,8 +57,7 @@ class RemoteVerifier(Verifier):
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         """One ``POST /v1/check``; the service's own retries are behind its verdict."""
-        limit = timeout_s if timeout_s is not None else problem.timeout_s  # the service caps it by its own
-        answer = self.client.check({**target_of(problem), "proof": proof}, limit)
+        answer = self.client.check({**target_of(problem), "proof": proof}, problem.limit(timeout_s))
         try:
             return Verdict.model_validate(answer["verdict"])
         except (KeyError, TypeError, ValueError) as exc:

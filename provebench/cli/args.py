@@ -49,7 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--system", choices=SYSTEMS, help="proof system of --goal")
     c.add_argument("--goal", help="the statement to prove, e.g. '`!n. n + 0 = n`' for HOL Light")
     c.add_argument("--batch", metavar="FILE", help="JSONL: {proof, problem|goal, id?} per line; JSONL verdicts out")
-    c.add_argument("--timeout", type=finite_seconds, help="seconds per check (default: the problem's, or 30 for goals)")
+    c.add_argument(
+        "--timeout",
+        type=finite_seconds,
+        help="seconds per check, at most the problem's own (default: the problem's, or 30 for goals)",
+    )
     c.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     server_option(c)
     executor_options(c)
@@ -220,7 +224,10 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
     r.add_argument("--prover-connections", type=COUNT, help="prover calls at once (default 8)")
     r.add_argument(
-        "--timeout", dest="timeout_s", type=finite_seconds, help="seconds per check (default: each problem's)"
+        "--timeout",
+        dest="timeout_s",
+        type=finite_seconds,
+        help="seconds per check, at most each problem's own (default: each problem's)",
     )
     r.add_argument("--infra-retries", type=_ROUNDS, help="retries of a check whose checker failed (default 2)")
     r.add_argument("--category", dest="categories", action="append", help="only this category (repeatable)")

@@ -161,6 +161,14 @@ class Problem(BaseModel):
     def _dump_extensions(self, value: tuple[ProblemExtension, ...]) -> dict[str, dict[str, Any]]:
         return {e.key: e.model_dump(mode="json") for e in value}
 
+    def limit(self, override: float | None) -> float:
+        """The time limit of a check of this problem: its own, or a shorter one asked for.
+
+        The one rule of every path (a run, ``check``, the service, Ray, re-verification): a longer limit
+        than the problem's is not the suite's rule, so no check gets more time than its problem allows.
+        """
+        return self.timeout_s if override is None else min(override, self.timeout_s)
+
     def extension(self, kind: type[E]) -> E | None:
         """This problem's extension of type ``kind``, if it has one."""
         return next((e for e in self.extensions if isinstance(e, kind)), None)

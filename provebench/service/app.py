@@ -98,8 +98,7 @@ def resolve(state: ServiceState, target: Target, timeout_s: float | None) -> tup
     if problem.system not in state.systems:
         served = ", ".join(s.value for s in state.systems)
         raise ApiError(422, f"this service checks {served}, not {problem.system.value}")
-    limit = problem.timeout_s if timeout_s is None else min(timeout_s, problem.timeout_s)
-    return problem, limit
+    return problem, problem.limit(timeout_s)
 
 
 def _parse(data: Any) -> tuple[CheckRequest, bool]:

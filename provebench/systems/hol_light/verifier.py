@@ -222,7 +222,7 @@ class HolLightVerifier(Verifier):
 
     def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
         self.prepare()
-        wall_s = timeout_s if timeout_s is not None else problem.timeout_s
+        wall_s = problem.limit(timeout_s)
         key = self._templates.key(problem) if self._templates is not None else None
         if problem.template is not None and problem.template in self._broken:
             raise self._broken[problem.template]

@@ -135,7 +135,7 @@ class LeanVerifier(Verifier):
         verdict = refused if refused is not None else self._check_on_checker(problem, proof, timeout_s)
         if self._benchmark_judge and verdict.reason not in UNREAD:
             # The benchmark's own judge also sees what provebench refuses before compiling: that is the point.
-            limit = timeout_s if timeout_s is not None else problem.timeout_s
+            limit = problem.limit(timeout_s)
             # A file vetting refused runs here as the benchmark would run it: on a REPL retired after it.
             judged = self._on_session(
                 lambda s: self._benchmark_judged(s, problem, proof, limit), retire=refused is not None
@@ -148,7 +148,7 @@ class LeanVerifier(Verifier):
 
         The file runs on a REPL that is retired right after, so nothing it did reaches another check.
         """
-        limit = timeout_s if timeout_s is not None else problem.timeout_s
+        limit = problem.limit(timeout_s)
         body = candidate_body(proof, self._header_imports)
         ran = self._on_session(lambda s: s.run(body, "header", limit), retire=True)
         if ran.ok:
@@ -175,7 +175,7 @@ class LeanVerifier(Verifier):
         return self._check_on_checker(problem, proof, timeout_s)
 
     def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
-        limit = timeout_s if timeout_s is not None else problem.timeout_s
+        limit = problem.limit(timeout_s)
         return self._on_session(lambda s: self._check_on(s, problem, proof, limit))
 
     def _on_session(self, work: Callable[[LeanSession], T], retire: bool = False) -> T:
