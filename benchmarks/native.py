@@ -106,7 +106,7 @@ def s2n(settings: Settings, suite_dir: Path, timeout_map: Path, args: argparse.N
         update = {"checker_build": build, "checkers": 1, "compiled_contexts": "text" not in name}
         built = settings.model_copy(update=update)
         t0 = time.perf_counter()
-        checker = make_group_verifier(sample, built)
+        checker = make_group_verifier(built, sample)
         checker.prepare()
         checked: list[tuple[Problem, float, float]] = []
         loading = 0.0

@@ -79,7 +79,7 @@ def _run(
         nonlocal t_ready
         t_ready = time.perf_counter()
 
-    factory = (lambda _p, _s: verifier) if verifier is not None else None
+    factory = (lambda _s, _p: verifier) if verifier is not None else None
     rundir = RunDir.create(out, "bench", p.name)
     kwargs = {"make_verifier": factory} if factory is not None else {}
     summary = execute(plan, rundir, p, settings, RunHooks(started=started), **kwargs)  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ def main() -> None:
         then = max(second, key=lambda p: p.template_line or 0)  # the file's last theorem: all of it is loaded
 
         t0 = time.perf_counter()
-        warm = make_group_verifier([*sample, then], settings)
+        warm = make_group_verifier(settings, [*sample, then])
         warm.prepare()
         first_verdict = warm.check(sample[0], sample[0].reference_proof or "")  # the walk to it is loading
         warm_load = time.perf_counter() - t0 - first_verdict.check_seconds
@@ -80,7 +80,7 @@ def main() -> None:
         )
 
         t0 = time.perf_counter()
-        alone = make_group_verifier([then], settings)
+        alone = make_group_verifier(settings, [then])
         alone.prepare()
         alone_verdict = alone.check(then, then.reference_proof or "")  # the walk through it is loading
         then_cold = time.perf_counter() - t0 - alone_verdict.check_seconds
@@ -90,7 +90,7 @@ def main() -> None:
         cold_times = []
         for p in sample[-args.cold :]:
             t0 = time.perf_counter()
-            v = make_group_verifier([p], settings)
+            v = make_group_verifier(settings, [p])
             v.prepare()
             verdict = v.check(p, p.reference_proof or "")
             v.close()

@@ -65,7 +65,7 @@ def main() -> None:
         suite = load_suite(Path(tmp) / "suite")
         wanted = {f"arm.{f}.{f.upper()}_CORRECT" for f in functions}
         problems = [p for p in suite.problems if p.id in wanted and native.get(p.id) and p.reference_proof]
-        verifier = make_group_verifier(problems, settings)
+        verifier = make_group_verifier(settings, problems)
         t0 = time.perf_counter()
         verifier.prepare()
         print(f"checker loaded in {time.perf_counter() - t0:.0f} s; {len(problems)} reference proofs to time")

@@ -58,9 +58,9 @@ def _suite(root: Path, work: int) -> Suite:
     return load_suite(root)
 
 
-def _schedule_order(problems: Sequence[Problem], settings: Settings) -> Verifier:
+def _schedule_order(settings: Settings, problems: Sequence[Problem]) -> Verifier:
     """The same verifier, telling the batch nothing of shared loading: runs go out in schedule order."""
-    verifier = make_group_verifier(problems, settings)
+    verifier = make_group_verifier(settings, problems)
     verifier.shared_loading = lambda _p, others: [0] * len(others)  # type: ignore[method-assign,assignment]
     return verifier
 

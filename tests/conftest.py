@@ -114,14 +114,14 @@ class SharedVerifier(Verifier):
 
 
 @pytest.fixture(scope="session")
-def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Sequence[Problem], Settings], Verifier]:
+def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Settings, Sequence[Problem]], Verifier]:
     """A run's verifier factory that hands out the session's warm checker."""
-    return lambda _problems, _settings: SharedVerifier(hol_verifier)
+    return lambda _settings, _problems: SharedVerifier(hol_verifier)
 
 
 @pytest.fixture
 def shared_native_verifier_factory(
     native_verifier: HolLightVerifier,
-) -> Callable[[Sequence[Problem], Settings], Verifier]:
+) -> Callable[[Settings, Sequence[Problem]], Verifier]:
     """A run's verifier factory that hands out the session's warm native checker."""
-    return lambda _problems, _settings: SharedVerifier(native_verifier)
+    return lambda _settings, _problems: SharedVerifier(native_verifier)

@@ -28,7 +28,7 @@ class SlowLoad(ScriptedVerifierDouble):
 
 
 def doubled(settings: Any) -> Engine:
-    return Engine(settings, lambda _p, _s: SlowLoad(passes_if("X")))
+    return Engine(settings, lambda _s, _p: SlowLoad(passes_if("X")))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +38,12 @@ from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord
-from provebench.core.model import CheckerInfo, Problem, Status
+from provebench.core.model import CheckerInfo, Status
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
-from provebench.core.verifier import Verifier
+from provebench.core.verifier import VerifierFactory
 from provebench.runs.stats import ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
-
-VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
 
 
 def board_suite(config: BoardConfig, settings: Settings) -> Suite:

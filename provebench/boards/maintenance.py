@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provebench.boards import reverify
-from provebench.boards.add import VerifierFactory, board_suite
+from provebench.boards.add import board_suite
 from provebench.boards.board import Board, BoardConfig, Entry, Reverification, Stale, now
 from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
@@ -28,6 +28,7 @@ from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord
 from provebench.core.model import CheckerInfo, Problem, Status
 from provebench.core.settings import Settings
+from provebench.core.verifier import VerifierFactory
 
 
 @dataclass

@@ -22,12 +22,11 @@ from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, System
 from provebench.core.settings import Settings, checker_memory_mb, checkers_in_budget, memory_budget_mb, sized_settings
-from provebench.core.verifier import Verifier, context_key
+from provebench.core.verifier import Verifier, VerifierFactory, context_key
 
 ContextKey = tuple[str, str, str]
 # After a context fails to load, checks on it fail at once for this long rather than each loading it again.
 LOAD_RETRY_AFTER_S = 60.0
-VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
 
 
 @runtime_checkable
@@ -153,7 +152,7 @@ class ContextPool:
     def _made(self, ctx: _Context) -> Verifier:
         if ctx.verifier is None:
             sized = sized_settings(self.settings, ctx.problems)
-            ctx.verifier = self._make(ctx.problems, self.settings)
+            ctx.verifier = self._make(self.settings, ctx.problems)
             local = ctx.verifier.reserves_memory
             ctx.memory_mb = checkers_in_budget(sized) * checker_memory_mb(sized) if local else 0
         return ctx.verifier

@@ -25,12 +25,12 @@ from tenacity import (
 
 from provebench.checking.batches import OnVerdict, check_in_order
 from provebench.checking.checked import Checked, infrastructure_verdict
-from provebench.checking.contexts import ContextPool, ContextStatus, VerifierFactory
+from provebench.checking.contexts import ContextPool, ContextStatus
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.core.settings import Executor, Settings
-from provebench.core.verifier import Verifier
+from provebench.core.verifier import Verifier, VerifierFactory
 
 ASYNC_CHECK_THREADS = 256  # checks waiting at once for async callers (a service's clients, a run's chains)
 

@@ -41,7 +41,7 @@ def factory_for(system: str) -> VerifierFactory:
     raise UserError(f"no checker for proof system {system!r} yet")
 
 
-def make_group_verifier(problems: Sequence[Problem], settings: Settings) -> Verifier:
+def make_group_verifier(settings: Settings, problems: Sequence[Problem]) -> Verifier:
     """The verifier for problems that share one context."""
     if not problems or len({context_key(p) for p in problems}) != 1:
         raise ValueError("a group verifier needs problems that share one context")

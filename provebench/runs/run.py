@@ -16,7 +16,7 @@ import random
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,7 +31,7 @@ from provebench.core.journal import AttemptRecord, Journal, read_journal
 from provebench.core.model import Problem
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
-from provebench.core.verifier import Verifier
+from provebench.core.verifier import VerifierFactory
 from provebench.provers.api import Prover
 from provebench.runs.config import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
 from provebench.runs.manifest import read_run_manifest
@@ -44,8 +44,6 @@ MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
 SUMMARY_FILE = "summary.json"
 MANIFEST_SCHEMA_VERSION = 1
-
-VerifierFactory = Callable[[Sequence[Problem], Settings], Verifier]
 
 
 @dataclass(frozen=True)

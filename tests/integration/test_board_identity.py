@@ -32,7 +32,7 @@ from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "leaderboards" / "hol-light-core"
 MARKER_PACKAGE = (

@@ -30,7 +30,7 @@ from tests.components import missing_component
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

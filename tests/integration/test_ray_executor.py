@@ -35,7 +35,7 @@ from provebench.suites.load import Suite
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'provebench[ray]'")
 from ray.cluster_utils import Cluster  # noqa: E402 - only once Ray is known to be installed
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 CHECK_MB, HEADROOM_MB = 1024, 1024
 SPIN = (  # a proof that computes for about 11 s on an idle machine here (50 rounds took 1.9 s: over before the kill)
     "(let rec spin n = if n = 0 then ARITH_TAC else spin (n - 1) in "

@@ -31,7 +31,7 @@ from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 
 
 def _execute(

@@ -30,7 +30,7 @@ from provebench.suites.s2n_source import import_source
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble
 from tests.unit.test_s2n_source_import import _checkout
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 Script = Callable[[Problem, str, int], Verdict | VerifierUnavailable]
 NEW_CHECKER = DOUBLE_CHECKER.model_copy(update={"recipe": "double:1", "image": "double:1", "digest": "sha256:new"})
 

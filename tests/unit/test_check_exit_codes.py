@@ -52,7 +52,7 @@ def _double_checkers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def service_url() -> Iterator[str]:
-    state = ServiceState(engine=Engine(Settings(infra_backoff_s=0), lambda _p, _s: ScriptedVerifierDouble(_script)))
+    state = ServiceState(engine=Engine(Settings(infra_backoff_s=0), lambda _s, _p: ScriptedVerifierDouble(_script)))
     with served(create_app(state)) as url:
         yield url
 

@@ -42,7 +42,7 @@ def test_ctrl_c_during_a_long_check_stops_the_checkers_at_once(tmp_path: object)
         return VerifierUnavailable("the container was stopped")
 
     problems = find_suite("hol-light-core", Settings().suites_dir).problems[:3]
-    engine = Engine(Settings(), make=lambda _p, _s: Stoppable(script), infra_retries=0)
+    engine = Engine(Settings(), make=lambda _s, _p: Stoppable(script), infra_retries=0)
     seen: list[Verdict] = []
     verdicts = engine.map([(p, "ARITH_TAC") for p in problems], None, 1, lambda _p, v: seen.append(v))
     assert next(verdicts).status is Status.PASS

@@ -66,7 +66,7 @@ def test_help_of_every_command_imports_nothing_heavy() -> None:
 
 
 def test_check_through_a_service_imports_nothing_heavy_and_prints_as_a_local_check() -> None:
-    engine = Engine(Settings(infra_backoff_s=0), lambda _p, _s: ScriptedVerifierDouble(passes_if("ARITH_TAC")))
+    engine = Engine(Settings(infra_backoff_s=0), lambda _s, _p: ScriptedVerifierDouble(passes_if("ARITH_TAC")))
     state = ServiceState(engine=engine, systems=(System.HOL_LIGHT,))
     with served(create_app(state)) as url:
         state.name = url

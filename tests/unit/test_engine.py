@@ -40,7 +40,7 @@ class Contexts:
         self.hold: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
 
-    def factory(self, problems: Sequence[Problem], _settings: Settings) -> Verifier:
+    def factory(self, _settings: Settings, problems: Sequence[Problem]) -> Verifier:
         outer = self
         name = problems[0].context
         with self.lock:
@@ -152,14 +152,14 @@ def test_infrastructure_failures_are_retried_with_backoff_and_counted() -> None:
         calls.append(n)
         return VerifierUnavailable("lost the container") if n <= 2 else verdict(Status.PASS, Reason.PROVED)
 
-    engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(flaky), infra_retries=2)
+    engine = Engine(SETTINGS, make=lambda _s, _p: ScriptedVerifierDouble(flaky), infra_retries=2)
     got = engine.check(_p("a", "A"), "x")
     assert (got.verdict.status, got.retries, calls) == (Status.PASS, 2, [1, 2, 3])
 
     def down(problem: Problem, proof: str, n: int) -> Verdict | VerifierUnavailable:
         return VerifierUnavailable("lost the container")
 
-    engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(down), infra_retries=1)
+    engine = Engine(SETTINGS, make=lambda _s, _p: ScriptedVerifierDouble(down), infra_retries=1)
     got = engine.check(_p("a", "A"), "x")
     assert (got.verdict.status, got.verdict.reason, got.retries) == (Status.ERROR, Reason.CHECKER_UNAVAILABLE, 1)
     assert "lost the container" in got.verdict.messages[0]
@@ -171,7 +171,7 @@ def test_infrastructure_failures_are_retried_with_backoff_and_counted() -> None:
         seen.append(reason)
         return verdict(Status.ERROR, reason)
 
-    engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(errors), infra_retries=2)
+    engine = Engine(SETTINGS, make=lambda _s, _p: ScriptedVerifierDouble(errors), infra_retries=2)
     assert engine.check(_p("a", "A"), "x").retries == 2 and seen == [Reason.CHECKER_OUT_OF_MEMORY] * 3
     assert engine.check(_p("a", "A"), "bad goal").retries == 0
     assert asyncio.run(engine.acheck(_p("a", "A"), "x")).retries == 2  # the same from asyncio
@@ -186,7 +186,7 @@ def test_a_context_that_cannot_load_is_not_loaded_again_per_check() -> None:
             raise VerifierUnavailable("the image does not start")
 
     passes = verdict(Status.PASS, Reason.PROVED)
-    engine = Engine(SETTINGS, make=lambda _p, _s: Broken(lambda *_: passes))
+    engine = Engine(SETTINGS, make=lambda _s, _p: Broken(lambda *_: passes))
     for _ in range(3):
         got = engine.check(_p("a", "A"), "x")
         assert got.verdict.status is Status.ERROR and "does not start" in got.verdict.messages[0]
@@ -205,7 +205,7 @@ def test_naming_checkers_one_problem_at_a_time_leaves_every_problem_planned() ->
     # name a checker (not started) is made again with every problem planned since.
     seen: list[list[str]] = []
 
-    def factory(problems: Sequence[Problem], _settings: Settings) -> Verifier:
+    def factory(_settings: Settings, problems: Sequence[Problem]) -> Verifier:
         seen.append([p.id for p in problems])
         return ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
 
@@ -220,7 +220,7 @@ def test_naming_checkers_one_problem_at_a_time_leaves_every_problem_planned() ->
 
 def test_an_async_check_after_close_is_an_infrastructure_error() -> None:
     engine = Engine(
-        SETTINGS, lambda _p, _s: ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
+        SETTINGS, lambda _s, _p: ScriptedVerifierDouble(lambda p, proof, n: verdict(Status.PASS, Reason.PROVED))
     )
     engine.close()
     got = asyncio.run(engine.acheck(_p("a", "A"), "x"))

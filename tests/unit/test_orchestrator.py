@@ -64,7 +64,7 @@ def _run(
 ) -> RunDir:
     rc = RunConfig.model_validate({"suite": "hol-light-core", "n": 2, "infra_retries": 2, **config})
     rundir = RunDir(tmp_path / "run") if resume else RunDir.create(tmp_path / "run", "s", prover.name)
-    execute(_plan(rc), rundir, prover, SETTINGS, RunHooks(), lambda _p, _s: verifier, resume=resume)
+    execute(_plan(rc), rundir, prover, SETTINGS, RunHooks(), lambda _s, _p: verifier, resume=resume)
     return rundir
 
 
@@ -135,7 +135,7 @@ def test_no_proof_costs_no_check(tmp_path: Path) -> None:
     verifier = ScriptedVerifierDouble(passes_if("wrong"))
     journal = Journal(tmp_path / "attempts.jsonl")
     journal.open()
-    engine = Engine(SETTINGS, make=lambda _p, _s: verifier)
+    engine = Engine(SETTINGS, make=lambda _s, _p: verifier)
     orchestrator = Orchestrator(ScriptedProver(), engine, journal, limits=Limits(), repair_rounds=1)
     asyncio.run(orchestrator.run(pending_chains([problem], 1, 1, True, [])))
     journal.close()
@@ -155,7 +155,7 @@ def test_a_full_disk_stops_the_run_with_a_clear_error(tmp_path: Path) -> None:
     assert journal._fd is not None
     os.dup2(full, journal._fd)
     os.close(full)
-    engine = Engine(SETTINGS, make=lambda _p, _s: ScriptedVerifierDouble(passes_if("wrong")))
+    engine = Engine(SETTINGS, make=lambda _s, _p: ScriptedVerifierDouble(passes_if("wrong")))
     orchestrator = Orchestrator(ScriptedProver(), engine, journal, limits=Limits())
     with pytest.raises(RunStopped, match="cannot write the journal .*attempts.jsonl: No space left on device"):
         asyncio.run(orchestrator.run(pending_chains([problem], 1, 0, True, [])))

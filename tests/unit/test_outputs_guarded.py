@@ -37,7 +37,7 @@ def run(tmp_path: Path) -> RunDir:
     prover.prepare(plan.problems)
     rd = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
     verifier = ScriptedVerifierDouble(passes_if("MESON_TAC[]"))
-    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _p, _s: verifier)
+    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _s, _p: verifier)
     return rd
 
 

@@ -90,7 +90,7 @@ def test_two_checkers_take_one_family_each() -> None:
             x86_done.set()
         return verdict(Status.PASS, Reason.PROVED)
 
-    engine = Engine(Settings(), make=lambda _p, _s: Double(script))
+    engine = Engine(Settings(), make=lambda _s, _p: Double(script))
     verdicts = list(engine.map([(p, "ARITH_TAC") for p in problems], None, 2))
     assert [v.status for v in verdicts] == [Status.PASS] * len(problems)
     # One checker starts on arm, the other on x86 (not on arm/base/a2, next in schedule order) and stays
@@ -107,6 +107,6 @@ def test_a_failing_worker_raises_in_the_caller() -> None:
     def script(problem: Problem, proof: str, call: int) -> Verdict:
         raise RuntimeError("a bug in a worker")
 
-    engine = Engine(Settings(), make=lambda _p, _s: ScriptedVerifierDouble(script))
+    engine = Engine(Settings(), make=lambda _s, _p: ScriptedVerifierDouble(script))
     with pytest.raises(RuntimeError, match="^a bug in a worker$"):
         list(engine.map([(p, "ARITH_TAC") for p in problems], None, 2))

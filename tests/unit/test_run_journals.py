@@ -36,7 +36,7 @@ def _run(rundir: Path, suite: str = "hol-light-core", resume: bool = False, **ex
     if not resume:
         rd = RunDir.create(rundir, plan.suite.name, prover.name)
     verifier = ScriptedVerifierDouble(passes_if("no such proof"))
-    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _p, _s: verifier, resume=resume)
+    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _s, _p: verifier, resume=resume)
     return rd
 
 

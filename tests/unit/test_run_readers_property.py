@@ -53,7 +53,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
     prover.prepare(plan.problems)
     rd = RunDir.create(tmp_path_factory.mktemp("real") / "run", plan.suite.name, prover.name)
     verifier = ScriptedVerifierDouble(passes_if("MESON_TAC[]"))
-    execute(plan, rd, prover, run_settings, RunHooks(), lambda _p, _s: verifier)
+    execute(plan, rd, prover, run_settings, RunHooks(), lambda _s, _p: verifier)
     return rd
 
 

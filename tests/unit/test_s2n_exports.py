@@ -26,7 +26,7 @@ from provebench.suites.s2n_source import import_source
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 from tests.unit.test_s2n_source_import import _checkout
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 ANSWERS = {
     "arm.bignum_foo.LEMMA": "ARITH_TAC",
     "arm.bignum_foo.RUNTIME": 'REFL_TAC THEN\n  (* a comma, a quote " and a newline *) ALL_TAC',

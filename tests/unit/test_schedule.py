@@ -75,13 +75,13 @@ def test_each_context_reserves_what_its_suite_asks_for_and_the_users_sizes_win()
     from provebench.checking.engine import Engine
 
     big = [p.model_copy(update={"memory_mb": 6144, "context_memory_mb": 8192}) for p in IN_CONTEXTS]
-    engine = Engine(Settings(checkers=1, memory_budget_mb=30_000), make=lambda _p, _s: _passes())
+    engine = Engine(Settings(checkers=1, memory_budget_mb=30_000), make=lambda _s, _p: _passes())
     engine.checker(big[0])  # nothing starts before the first check
     assert [s.memory_mb for s in engine.status()] == [0]
     engine.check(big[0], "x")
     assert [s.memory_mb for s in engine.status() if s.state == "warm"] == [6144 + 8192]
     mine = Settings(checkers=1, memory_budget_mb=30_000, memory_mb=2048, container_headroom_mb=1024)
-    engine = Engine(mine, make=lambda _p, _s: _passes())
+    engine = Engine(mine, make=lambda _s, _p: _passes())
     engine.check(big[0], "x")
     assert [s.memory_mb for s in engine.status() if s.state == "warm"] == [3072]
 

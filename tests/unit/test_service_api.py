@@ -39,7 +39,7 @@ def service() -> Iterator[tuple[str, ServiceState]]:
     RELEASE.clear()
     settings = Settings(checkers=2, infra_backoff_s=0)
     state = ServiceState(
-        engine=Engine(settings, lambda _p, _s: ScriptedVerifierDouble(_script)), limits=ServiceLimits(max_queue=5)
+        engine=Engine(settings, lambda _s, _p: ScriptedVerifierDouble(_script)), limits=ServiceLimits(max_queue=5)
     )
     with served(create_app(state)) as url:
         yield url, state
@@ -116,7 +116,7 @@ def test_identity_starts_nothing_and_metrics_count_verdicts(service: tuple[str, 
 def test_a_checker_the_service_cannot_set_up_is_a_503_with_one_line() -> None:
     from provebench.core.errors import UserError
 
-    def no_image(_problems: object, _settings: object) -> ScriptedVerifierDouble:
+    def no_image(_settings: object, _problems: object) -> ScriptedVerifierDouble:
         raise UserError("no lean4-mathlib image here; provebench images build lean4-mathlib needs GitHub")
 
     state = ServiceState(engine=Engine(Settings(infra_backoff_s=0), no_image))  # type: ignore[arg-type]
@@ -127,7 +127,7 @@ def test_a_checker_the_service_cannot_set_up_is_a_503_with_one_line() -> None:
 
 def test_a_token_guards_every_route_the_schema_included() -> None:
     settings = Settings(checkers=1, infra_backoff_s=0)
-    state = ServiceState(engine=Engine(settings, lambda _p, _s: ScriptedVerifierDouble(_script)), token="s3cret")
+    state = ServiceState(engine=Engine(settings, lambda _s, _p: ScriptedVerifierDouble(_script)), token="s3cret")
 
     def get(url: str, path: str, token: str | None) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}

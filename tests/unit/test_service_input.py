@@ -59,7 +59,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    engine = Engine(Settings(infra_backoff_s=0, checkers=1), lambda _p, _s: ScriptedVerifierDouble(passes_if("X")))
+    engine = Engine(Settings(infra_backoff_s=0, checkers=1), lambda _s, _p: ScriptedVerifierDouble(passes_if("X")))
     state = ServiceState(engine=engine, token=TOKEN, systems=(System.HOL_LIGHT, System.LEAN4))
     with served(create_app(state)) as url:
         yield Client(url)
@@ -181,7 +181,7 @@ def test_any_bytes_get_a_json_4xx(client: Client, path: str, raw: bytes) -> None
 
 
 def test_a_fault_of_the_service_is_still_one_line_of_json() -> None:
-    def broken(_problem: object, _settings: object) -> ScriptedVerifierDouble:
+    def broken(_settings: object, _problem: object) -> ScriptedVerifierDouble:
         raise RuntimeError("a bug")  # not a client's fault: a 500, its traceback in the log, JSON to the client
 
     state = ServiceState(engine=Engine(Settings(infra_backoff_s=0), broken), token=TOKEN, systems=(System.HOL_LIGHT,))

@@ -39,7 +39,7 @@ def write_suite(folder: Path, name: str, problems: str = "- {id: a, statement: T
 
 def _state(suites_dir: Path) -> ServiceState:
     settings = Settings(suites_dir=suites_dir, infra_backoff_s=0)
-    engine = Engine(settings, lambda _p, _s: ScriptedVerifierDouble(passes_if("ARITH_TAC")))
+    engine = Engine(settings, lambda _s, _p: ScriptedVerifierDouble(passes_if("ARITH_TAC")))
     return ServiceState(engine=engine, systems=(System.HOL_LIGHT,))
 
 

@@ -33,7 +33,7 @@ class _RecordingDouble(ScriptedVerifierDouble):
 def url() -> Iterator[str]:
     state = ServiceState(
         engine=Engine(
-            Settings(infra_backoff_s=0), lambda _p, _s: _RecordingDouble(lambda *_: verdict(Status.PASS, Reason.PROVED))
+            Settings(infra_backoff_s=0), lambda _s, _p: _RecordingDouble(lambda *_: verdict(Status.PASS, Reason.PROVED))
         )
     )
     with served(create_app(state)) as base:

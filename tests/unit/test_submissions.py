@@ -34,7 +34,7 @@ from provebench.runs.config import build_config
 from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, verdict
 
-Factory = Callable[[Sequence[Problem], Settings], Verifier]
+Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 
 
 def _arith_passes(problem: Problem, proof: str, _call: int) -> Verdict | VerifierUnavailable:
@@ -342,7 +342,7 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
             pass
 
         Other.checker = checker
-        return lambda _p, _s: Other(_arith_passes)
+        return lambda _s, _p: Other(_arith_passes)
 
     # Another build of the same checker (only the image digest differs) is the board's checker.
     rebuilt = DOUBLE_CHECKER.model_copy(update={"digest": "sha256:rebuilt", "image": "double:elsewhere"})
@@ -539,7 +539,7 @@ def test_cli_add_through_a_service_reverifies_there(
     from tests.service_support import served
 
     double = ScriptedVerifierDouble(_arith_passes)
-    state = ServiceState(engine=Engine(settings, lambda _p, _s: double))
+    state = ServiceState(engine=Engine(settings, lambda _s, _p: double))
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     with served(create_app(state)) as url:
         state.name = url
