@@ -166,7 +166,7 @@ def test_an_export_may_not_replace_a_file_of_the_suite_it_read(
     prover = make_prover("baseline", {})
     prover.prepare(plan.problems)
     rd = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
-    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _p, _s: ScriptedVerifierDouble(passes_if("MESON_TAC[]")))
+    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _s, _p: ScriptedVerifierDouble(passes_if("MESON_TAC[]")))
     before = {f: f.read_bytes() for f in suite.rglob("*") if f.is_file()}
     for name in ("problems.yaml", "suite.yaml"):
         argv = ["submit", str(rd.path), "--format", "s2n-bignum-bench", "-o", str(suite / name)]
