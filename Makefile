@@ -74,10 +74,12 @@ test-lean-image: env docker-engine kimina-client
 	$(BIN)/provebench images build lean4-mathlib
 	$(BIN)/pytest -q -m lean -rs tests/integration/test_lean_image.py tests/adversarial/test_lean_adversarial.py
 
+# The docs build strictly (a broken link or a page missing from the nav fails), into a throwaway folder.
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 
 clean:
 	rm -rf $(VENV) .venv-kimina .pytest_cache .ruff_cache .mypy_cache

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.bundle import Budget, Sampling, SuiteRef
 from provebench.errors import UserError
-from provebench.inputs import first_error, read_yaml
+from provebench.inputs import first_error, read_bytes, read_yaml
 from provebench.journal import AttemptRecord, read_journal
 from provebench.model import CheckerInfo, Status
 from provebench.outputs import write_atomic
@@ -156,7 +156,7 @@ class Board:
         out = []
         for f in sorted((self.path / ENTRIES_DIR).glob(f"*/{ENTRY_FILE}")):
             try:
-                out.append(Entry.model_validate_json(f.read_bytes()))
+                out.append(Entry.model_validate_json(read_bytes(f, "leaderboard entry")))  # regular, bounded
             except ValidationError as exc:
                 where, msg = first_error(exc)
                 raise UserError(f"{f}: not a leaderboard entry: {where}: {msg}") from None

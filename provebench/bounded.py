@@ -20,7 +20,7 @@ from provebench.errors import UserError
 # multi-gigabyte file is a one-line error, not a hang or an exhausted machine.
 MAX_INPUT_BYTES = 1 << 30
 
-# Bounds of the numbers a user sets (documented in the README): finite, and within what a machine can mean.
+# Bounds of the numbers a user sets (documented in docs/guides/check.md): finite, and within what a machine can mean.
 MAX_TIMEOUT_S = 7 * 24 * 3600.0  # one check may run a week at most (s2n-bignum-bench's longest is hours)
 MAX_MEMORY_MB = 1 << 20  # one terabyte
 MAX_COUNT = 1_000_000_000  # samples, problems, batch lines: more than any benchmark has, far below overflow

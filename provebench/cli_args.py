@@ -15,7 +15,7 @@ from provebench.cli_options import COUNT, PORT, Parser, common_options, executor
 from provebench.cli_serve import add_serve_parser
 from provebench.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 
-# Every number on the command line is finite and in range before any command sees it (README, "Bounds").
+# Every number on the command line is finite and in range before any command sees it (docs/guides/check.md).
 _ROUNDS = bounded_int(0, 100, "a number of rounds")
 _SEED = bounded_int(-(2**63), 2**63 - 1, "a seed")
 _FRACTION = bounded_float(0, 1, "a fraction")

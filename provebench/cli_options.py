@@ -47,7 +47,8 @@ def common_options() -> Parser:
         choices=CHECKER_BUILDS,
         default=None,
         help="HOL Light: run proofs in the bytecode toplevel or compiled to native code (default: the suite's "
-        "`checker`, else bytecode; native is faster on long proofs, bytecode on short ones: see the README)",
+        "`checker`, else bytecode; native is faster on long proofs, bytecode on short ones: "
+        "docs/guides/native-checkers.md)",
     )
     c.add_argument(
         "--image-revision",

@@ -16,10 +16,10 @@ from pathlib import Path
 from provebench.errors import UserError
 from provebench.model import Problem
 from provebench.names import SUBMISSION_FORMATS
-from provebench.outputs import write_atomic
+from provebench.outputs import guard_output, write_atomic
 from provebench.run import RunDir
 from provebench.stats import latest_records
-from provebench.suites.load import find_suite
+from provebench.suites.load import Suite, find_suite
 from provebench.suites.s2n_query import BenchmarkQuery
 from provebench.verify.hol_goal import computed_goal
 
@@ -37,8 +37,8 @@ def benchmark_query(problem: Problem) -> str:
     return problem.statement if computed_goal(problem) else f"`{problem.statement}`"
 
 
-def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int]:
-    """The CSV text of a finished run of n = 1, and its number of rows."""
+def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int, Suite]:
+    """The CSV text of a finished run of n = 1, its number of rows, and the suite it read."""
     config = rundir.config()
     if config.n != 1 or config.repair_rounds:
         raise UserError(
@@ -62,12 +62,13 @@ def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int]:
         p = problems[entry["id"]]
         writer.writerow((p.id, p.category, benchmark_query(p), record.proof or ""))
         rows += 1
-    return out.getvalue(), rows
+    return out.getvalue(), rows, suite
 
 
 def write_s2n_bignum_bench_zip(rundir: RunDir, target: Path, suites_dir: Path) -> int:
     """Write the leaderboard's zip of one CSV; the number of answers written."""
-    text, rows = s2n_bignum_bench_csv(rundir, suites_dir)
+    text, rows, suite = s2n_bignum_bench_csv(rundir, suites_dir)
+    guard_output(target, [*rundir.files(), *suite.files()], "answers")  # the suite's files are inputs too
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
         info = zipfile.ZipInfo(CSV_MEMBER, date_time=_ZIP_TIME)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provebench.engine import Engine
+from provebench.errors import UserError
+from provebench.inputs import parse_json
 from provebench.journal import AttemptRecord, Lines, complete_lines
 from provebench.model import CheckerInfo, Problem, Reason, Status, System
 from provebench.settings import Settings
@@ -173,10 +175,10 @@ def _done(path: Path) -> dict[Key, tuple[str, Result]]:
     out: dict[Key, tuple[str, Result]] = {}
     for _n, line in complete_lines(path):
         try:
-            d = json.loads(line)
+            d = parse_json(line, str(path))  # nesting bounded: json.loads recursed until RecursionError
             result = Result(Status(d["status"]), Reason(d["reason"]), str(d["message"]))
             out[(d["problem"], d["sample"], d["round"])] = (str(d["proof_sha256"]), result)
-        except (ValueError, KeyError, TypeError):
+        except (UserError, ValueError, KeyError, TypeError):
             continue  # a line torn by a kill, or of an older layout: that check runs again
     return out
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from provebench.engine import Engine
 from provebench.errors import UserError
+from provebench.inputs import parse_json
 from provebench.journal import Lines, complete_lines
 from provebench.model import Problem, Status, Verdict
 from provebench.outputs import guard_output
@@ -51,7 +52,7 @@ def plan_selftest(suite: Suite, sample: int | None, seed: int, max_timeout_s: fl
 
 def journal_path(path: Path, suite: Suite) -> Path:
     """``--journal``, unless appending to it would write into a run's files or the suite's own."""
-    return guard_output(path, (f for f in suite.path.rglob("*") if f.is_file()), "selftest journal")
+    return guard_output(path, suite.files(), "selftest journal")
 
 
 class SelftestJournal:
@@ -69,12 +70,12 @@ class SelftestJournal:
         out: dict[str, Verdict] = {}
         for _n, line in complete_lines(self.path):
             try:
-                row = json.loads(line)
+                row = parse_json(line, str(self.path))  # nesting bounded: json.loads recursed until RecursionError
                 verdict = Verdict.model_validate(row["verdict"])
                 if row["suite_hash"] == self.suite_hash and verdict.status is not Status.ERROR:
                     out[str(row["problem"])] = verdict
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill (older journals kept them): that problem is checked again
+            except (UserError, ValueError, KeyError, TypeError):
+                continue  # a line torn by a kill (older journals kept them), or junk: that problem is checked again
         return out
 
     def append(self, problem: Problem, verdict: Verdict) -> None:

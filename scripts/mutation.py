@@ -11,6 +11,10 @@ Slow (hours on two cores), so not part of ``make test``:
     .venv/bin/python scripts/mutation.py            # run what is not yet checked, then print the scores
     .venv/bin/python scripts/mutation.py --report   # only print the scores of the last run
     .venv/bin/mutmut show NAME                      # one mutant's diff
+
+A survivor that no test can kill (an equivalent mutant, or one only the Docker tests reach) is explained in
+``tests/mutation/<module>.yaml`` (entries ``mutant``, ``change``, ``why``); the report counts the survivors left
+unexplained, lists them, and exits 1 while any is left.
 """
 
 from __future__ import annotations
@@ -23,35 +27,63 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
 # "    provebench.bundle.x_pack__mutmut_3: survived" (methods appear as xǁClassǁmethod).
 LINE = re.compile(r"^\s*(?P<module>provebench(?:\.\w+)*?)\.x(?:_|ǁ)\S*__mutmut_\d+: (?P<status>.+)$")
 CAUGHT = {"killed", "timeout", "caught by type check", "segfault"}
 UNCAUGHT = {"survived", "no tests", "suspicious"}
+EXPLAINED = ROOT / "tests" / "mutation"
 
 
-def scores(results: str) -> dict[str, Counter[str]]:
-    """Mutant statuses counted per module, from ``mutmut results --all true``."""
-    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+def statuses(results: str) -> dict[str, tuple[str, str]]:
+    """Each mutant's module and status, from ``mutmut results --all true``."""
+    found: dict[str, tuple[str, str]] = {}
     for line in results.splitlines():
         if m := LINE.match(line):
-            by_module[m["module"]][m["status"]] += 1
-    return by_module
+            found[line.split(":")[0].strip()] = (m["module"], m["status"])
+    return found
 
 
-def report(by_module: dict[str, Counter[str]]) -> str:
-    """One line a module: caught / judged, and what was not caught."""
-    rows = [f"{'module':36} {'score':>7} {'caught':>7} {'survived':>9} {'no tests':>9} {'unchecked':>10}"]
+def explained(folder: Path = EXPLAINED) -> dict[str, str]:
+    """The survivors explained in ``folder``'s YAML files: mutant name -> why no test kills it."""
+    reasons: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if not (isinstance(entry, dict) and entry.get("mutant") and entry.get("why")):
+                raise SystemExit(f"mutation: {path.name}: every entry needs `mutant` and `why`: {entry!r}")
+            reasons[str(entry["mutant"])] = str(entry["why"])
+    return reasons
+
+
+def report(found: dict[str, tuple[str, str]], reasons: dict[str, str]) -> tuple[str, list[str]]:
+    """One line a module, and the survivors left unexplained.
+
+    A line: caught of judged, what was not caught and how much of that is explained.
+    """
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    left: list[str] = []
+    for name, (module, status) in found.items():
+        by_module[module][status] += 1
+        if status in UNCAUGHT:
+            if name in reasons:
+                by_module[module]["explained"] += 1
+            else:
+                left.append(name)
+    rows = [
+        f"{'module':40} {'score':>7} {'caught':>7} {'survived':>9} {'no tests':>9} {'explained':>10} {'unchecked':>10}"
+    ]
     for module, counts in sorted(by_module.items()):
         caught = sum(counts[s] for s in CAUGHT)
         judged = caught + sum(counts[s] for s in UNCAUGHT)
         score = f"{100 * caught / judged:6.1f}%" if judged else "     -"
         rows.append(
-            f"{module:36} {score:>7} {caught:7d} {counts['survived']:9d} {counts['no tests']:9d} "
-            f"{counts['not checked']:10d}"
+            f"{module:40} {score:>7} {caught:7d} {counts['survived']:9d} {counts['no tests']:9d} "
+            f"{counts['explained']:10d} {counts['not checked']:10d}"
         )
-    return "\n".join(rows)
+    return "\n".join(rows), sorted(left)
 
 
 def main() -> int:
@@ -70,11 +102,16 @@ def main() -> int:
     done = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
-    by_module = scores(done.stdout)
-    if not by_module:
+    found = statuses(done.stdout)
+    if not found:
         print("mutation: no results yet; run without --report first", file=sys.stderr)
         return 1
-    print(report(by_module))
+    table, left = report(found, explained())
+    print(table)
+    if left:
+        print(f"\n{len(left)} survivors neither killed nor explained in {EXPLAINED.relative_to(ROOT)}/:")
+        print("\n".join(f"  {name}" for name in left))
+        return 1
     return 0
 
 

@@ -8,8 +8,8 @@ Reads one JSON request on stdin:
 makes a fresh folder (a copy of the template project, when one is given), writes Challenge.lean,
 Solution.lean and comparator's config.json there, runs the comparator command in it with the time
 limit, removes the folder, and prints one JSON line:
-  {"ok": BOOL, "exit_code": N | null, "timed_out": BOOL, "solution_started": BOOL,
-   "output": TEXT (its first 16 KB and last 64 KB), "seconds": S}
+  {"ok": BOOL, "exit_code": N | null, "timed_out": BOOL, "challenge_started": BOOL,
+   "solution_started": BOOL, "output": TEXT (its first 16 KB and last 64 KB), "seconds": S}
 ``ok`` is comparator's own judgement: exit 0 and its closing line. Nothing the candidate wrote is
 elaborated by this process: comparator builds both files, exports them with lean4export, compares the
 statement's constants structurally, checks the axioms and replays the solution in Lean's kernel.
@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 OKAY = "Your solution is okay!"  # comparator's last line on success
 SOLUTION_STEP = b"\nBuilding Solution\n"  # comparator's line before it builds the candidate
+CHALLENGE_STEP = b"\nBuilding Challenge\n"  # its first step: it ran, and builds the statement's file
 KEPT_HEAD, KEPT_TAIL = 16 * 1024, 64 * 1024
 
 
@@ -77,7 +78,8 @@ def judge(command: list[str], template: Path | None, request: dict[str, Any]) ->
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 code, timed_out = None, True
-            started = _solution_started(out)
+            challenge_started = _step_seen(out, CHALLENGE_STEP)
+            started = _step_seen(out, SOLUTION_STEP)
             output = _kept(out)
     finally:
         shutil.rmtree(where, ignore_errors=True)
@@ -86,24 +88,25 @@ def judge(command: list[str], template: Path | None, request: dict[str, Any]) ->
         "ok": ok,
         "exit_code": code,
         "timed_out": timed_out,
+        "challenge_started": challenge_started,
         "solution_started": started,
         "output": output,
         "seconds": time.monotonic() - t0,
     }
 
 
-def _solution_started(out: BinaryIO) -> bool:
-    """Whether comparator got to the candidate's build: its line before it, looked for in the whole output.
+def _step_seen(out: BinaryIO, step: bytes) -> bool:
+    """Whether comparator got to a step: its line before it, looked for in the whole output.
 
     comparator builds and exports the statement first, flushing its progress lines before each step, so
-    this line precedes anything the candidate's build prints, however much that is.
+    the solution's line precedes anything the candidate's build prints, however much that is.
     """
     out.seek(0)
     carry = b"\n"
     while chunk := out.read(1 << 20):
-        if SOLUTION_STEP in carry + chunk:
+        if step in carry + chunk:
             return True
-        carry = chunk[-len(SOLUTION_STEP) :]
+        carry = chunk[-len(step) :]
     return False
 
 

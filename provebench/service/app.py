@@ -113,7 +113,7 @@ def _parse(data: Any) -> tuple[CheckRequest, bool]:
 
 
 class BearerAuth:
-    """Refuses every request without the service's bearer token, the schema and docs included (as the README says).
+    """Refuses every request without the service's bearer token, the schema and docs included (docs/guides/service.md).
 
     A plain ASGI middleware, added only when a token is set: Starlette's ``BaseHTTPMiddleware``
     (``@app.middleware``) costs every request a task and a body stream, measurable on 10 ms checks.

@@ -68,6 +68,8 @@ class ServiceClient:
             answer = json.loads(raw) if raw else None
         except ValueError:
             raise VerifierUnavailable(f"{self.url}{path} answered {reply.status} with no JSON") from None
+        except RecursionError:  # a reply is input too: not from a provebench service, or not one to trust
+            raise VerifierUnavailable(f"{self.url}{path} answered {reply.status} with JSON nested too deep") from None
         if reply.status >= 400:
             message = answer.get("error") if isinstance(answer, dict) else None
             line = f"the service at {self.url} says: {message or reply.reason} ({reply.status})"

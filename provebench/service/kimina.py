@@ -6,9 +6,9 @@ Its request and reply shapes, as Kimina's tools, the ``kimina-client`` package a
 ``timeout``, ``debug``, ``reuse``, ``infotree``), ``GET /health`` and ``GET /``. Each snippet is a whole
 Lean file (``Kind.FILE``) checked as code: ``response`` is the REPL's own reply to it, so a client's
 "valid" (no error message, no sorry) means what it means on Kimina's server. provebench's strict
-verdict (vetting, the statements' axioms) is in the extra ``verdict`` field beside it, never mixed into
-Kimina's fields. A timeout is Kimina's ``error`` text ("... timed out ..."). Info trees are accepted,
-not produced.
+verdict (vetting, the theorems' axioms and, when a judge is configured, comparator's judgement of the
+file) is in the extra ``verdict`` field beside it, never mixed into Kimina's fields. A timeout is
+Kimina's ``error`` text ("... timed out ..."). Info trees are accepted, not produced.
 """
 
 from __future__ import annotations

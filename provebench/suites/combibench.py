@@ -26,6 +26,7 @@ import yaml
 
 from provebench import inputs
 from provebench.errors import UserError
+from provebench.verify.lean_fill_in import solution_names
 
 SUITE_NAME = "combibench"
 CHECKER_IMAGE = "lean4-mathlib"
@@ -242,10 +243,9 @@ def theorem_names(problem: str, statement: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def solution_names(problem: str, statement: str) -> list[str]:
-    """The answer slots of a fill-in statement: ``NAME_solution``, or ``NAME_1_solution``, ... for several."""
-    found = re.findall(rf"\b(?:abbrev|def)\s+({re.escape(problem)}(?:_\d+)?_solution)(?![\w'])", statement)
-    return list(dict.fromkeys(found))
+def _provenance(path: Path) -> str:
+    """PROVENANCE.md's text, read as a bounded regular file (undecodable bytes replaced: only a pattern is sought)."""
+    return inputs.read_bytes(path, "provenance file").decode("utf-8", errors="replace")
 
 
 def _revision(src: Path) -> str:
@@ -257,7 +257,7 @@ def _revision(src: Path) -> str:
             return done.stdout.strip()
     provenance = folder / "PROVENANCE.md"
     if provenance.is_file():
-        m = re.search(r"commit\s+([0-9a-f]{7,40})", provenance.read_text(encoding="utf-8", errors="replace"))
+        m = re.search(r"commit\s+([0-9a-f]{7,40})", _provenance(provenance))
         if m:
             return m.group(1)
     return "unknown"
@@ -273,10 +273,10 @@ def _toolchain(src: Path) -> dict[str, str]:
             out["lean_toolchain"] = inputs.read_text(toolchain, "lean-toolchain file").strip()
         manifest = base / "lake-manifest.json"
         if manifest.is_file() and "mathlib_rev" not in out:
-            try:
-                packages = json.loads(inputs.read_text(manifest, "lake manifest")).get("packages", [])
-            except (json.JSONDecodeError, AttributeError):
-                raise UserError(f"{manifest}: not a lake manifest") from None
+            data = inputs.parse_json(inputs.read_text(manifest, "lake manifest"), str(manifest))  # depth bounded
+            if not isinstance(data, dict):
+                raise UserError(f"{manifest}: not a lake manifest")
+            packages = data.get("packages", [])
             for package in packages if isinstance(packages, list) else []:
                 if isinstance(package, dict) and package.get("name") == "mathlib":
                     out["mathlib_rev"] = str(package.get("rev", ""))
@@ -284,9 +284,7 @@ def _toolchain(src: Path) -> dict[str, str]:
                         out["mathlib_tag"] = str(package["inputRev"])
     provenance = folder / "PROVENANCE.md"
     if "lean_toolchain" not in out and provenance.is_file():
-        m = re.search(
-            r"leanprover/lean4:v[0-9][0-9A-Za-z.\-]*", provenance.read_text(encoding="utf-8", errors="replace")
-        )
+        m = re.search(r"leanprover/lean4:v[0-9][0-9A-Za-z.\-]*", _provenance(provenance))
         if m:
             out["lean_toolchain"] = m.group(0)
     return out
@@ -313,7 +311,7 @@ def import_combibench(src: Path, out: Path) -> ImportReport:
         entries.append(_entry(r))
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: already exists and is not empty; choose another --out or remove it")
-    revision = _revision(src)
+    revision, toolchain = _revision(src), _toolchain(src)  # read before anything is written: no half suite
     out.mkdir(parents=True, exist_ok=True)
     with (out / "problems.jsonl").open("w", encoding="utf-8") as f:
         for e in entries:
@@ -329,7 +327,7 @@ def import_combibench(src: Path, out: Path) -> ImportReport:
         "context": "\n".join(f"import {m}" for m in HEADER_IMPORTS),
         "problems_file": "problems.jsonl",
         "source": str(src.resolve()),
-        "metadata": {"combibench_commit": revision, **_toolchain(src)},
+        "metadata": {"combibench_commit": revision, **toolchain},
     }
     (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return ImportReport(

@@ -96,6 +96,10 @@ class Suite:
                 return p
         raise UserError(f"suite {self.name} has no problem {problem_id!r}")
 
+    def files(self) -> list[Path]:
+        """Every file in the suite's folder: inputs of any command that reads the suite, never its output."""
+        return [f for f in self.path.rglob("*") if f.is_file()]
+
 
 def _first_error(exc: ValidationError) -> str:
     where, msg = first_error(exc)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provebench.errors import UserError
+from provebench.inputs import read_bytes
 from provebench.sources import checkout_at, file_at
 from provebench.suites.s2n_bignum import TIMEOUT_SCALE
 from provebench.suites.s2n_source import SourceImport, import_source
@@ -117,10 +118,7 @@ def revision_timeout_map(
     """The revision's timeout map: the file given, or read from a benchmark clone or fetched; its hash checked."""
     with tempfile.TemporaryDirectory(prefix="provebench-map-") as tmp:
         if given is not None:
-            try:
-                data = given.read_bytes()
-            except OSError as exc:
-                raise UserError(f"{given}: cannot read the timeout map: {exc.strerror}") from None
+            data = read_bytes(given, "timeout map")  # a regular file, bounded: /dev/zero was read until MemoryError
             where = str(given)
         elif bench_src is not None:
             data = file_at("s2n-bignum-bench", bench_src, rev.bench_commit, TIMEOUT_MAP)

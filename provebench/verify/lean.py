@@ -262,8 +262,11 @@ class LeanVerifier(Verifier):
             return self._verdict(Status.FAIL, Reason.SORRY, "the proof uses sorry", seconds=ran.seconds)
         return None
 
-    def _check_file(self, session: LeanSession, proof: str, timeout_s: float) -> Verdict:
-        """A whole file as its own claim: it compiles cleanly and each theorem it declares uses standard axioms."""
+    def _check_file(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> Verdict:
+        """A whole file as its own claim: it compiles cleanly and each theorem it declares uses standard axioms.
+
+        Kimina's ``response`` is the REPL's reply to the file whatever the verdict, the judge's included.
+        """
         ran = session.run(candidate_body(proof, self._header_imports), "header", timeout_s)
         verdict = self._ran_badly(ran)
         if verdict is None:
@@ -279,12 +282,10 @@ class LeanVerifier(Verifier):
             elif not theorems:
                 verdict = self._verdict(Status.FAIL, Reason.MISSING_THEOREM, "the file states no named theorem")
             else:
-                by_name = {str(t["name"]): t for t in theorems}
-                wrong = axioms_not_allowed(theorems, by_name)
+                wrong = axioms_not_allowed(theorems, {str(t["name"]): t for t in theorems})
+                # What the REPL passes, the judge (when there is one) decides; its refusals all stand.
                 verdict = (
-                    self._verdict(*wrong)
-                    if wrong is not None
-                    else self._verdict(Status.PASS, Reason.PROVED, seconds=ran.seconds)
+                    self._verdict(*wrong) if wrong is not None else self._final(problem, proof, timeout_s, ran.seconds)
                 )
         return verdict.model_copy(
             update={
@@ -295,7 +296,7 @@ class LeanVerifier(Verifier):
 
     def _check_on(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float) -> Verdict:
         if problem.kind is Kind.FILE:
-            return self._check_file(session, proof, timeout_s)
+            return self._check_file(session, problem, proof, timeout_s)
         reference = self._reference(session, problem)
         ran = session.run(candidate_body(proof, self._header_imports), "header", timeout_s)
         if (bad := self._ran_badly(ran)) is not None:
@@ -305,7 +306,7 @@ class LeanVerifier(Verifier):
         candidate = {c.get("name"): c for c in (first_info_json(printed) or [])} if printed.ok else {}
         if not candidate:  # the trusted command ran on the candidate's environment: the candidate's failure
             if self._judge is not None:
-                return self._final(session, problem, proof, timeout_s, ran.seconds)
+                return self._final(problem, proof, timeout_s, ran.seconds)
             why = f"{printed.error} {printed.detail}".strip() or "no fingerprint printed"
             said = f"the trusted checks could not run after it: {why}"
             return self._verdict(Status.FAIL, Reason.COMPILE_ERROR, said, seconds=ran.seconds)
@@ -322,9 +323,9 @@ class LeanVerifier(Verifier):
         if mismatch is None and problem.kind is Kind.FILL_IN:
             if (wrong := self._judge_answer(session, problem, ran)) is not None:
                 return wrong
-        return self._final(session, problem, proof, timeout_s, ran.seconds)
+        return self._final(problem, proof, timeout_s, ran.seconds)
 
-    def _final(self, session: LeanSession, problem: Problem, proof: str, timeout_s: float, seconds: float) -> Verdict:
+    def _final(self, problem: Problem, proof: str, timeout_s: float, seconds: float) -> Verdict:
         """The trusted judge's verdict on what the REPL let through (the REPL's PASS where there is no judge)."""
         if self._judge is None:
             return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)
@@ -334,7 +335,7 @@ class LeanVerifier(Verifier):
             judgement = Judgement.parse(raw)
         except (KeyError, TypeError, ValueError):
             raise VerifierUnavailable(f"the trusted judge's answer does not fit: {str(raw)[:300]}") from None
-        found = judged(judgement, request["theorem_names"])
+        found = judged(judgement, request["theorem_names"], candidate_is_challenge=problem.kind is Kind.FILE)
         if found is not None:
             return self._verdict(*found, seconds=seconds)
         return self._verdict(Status.PASS, Reason.PROVED, seconds=seconds)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from provebench.model import Problem
-from provebench.verify.lean_fill_in import FillInAnswer
+from provebench.verify.lean_fill_in import FillInAnswer, solution_names
 from provebench.verify.lean_session import Answer
 from provebench.verify.lean_wire import Message
 
@@ -145,8 +145,6 @@ def split_answers(answer: str, slots: int) -> list[str] | None:
 
 def reference_answers(problem: Problem) -> list[tuple[str, str]] | None:
     """Each answer slot of a fill-in problem with its reference answer, or None if there is none to judge by."""
-    from provebench.suites.combibench import solution_names
-
     slots = solution_names(problem.id, problem.statement)
     fill_in = problem.extension(FillInAnswer)
     answers = split_answers(fill_in.answer, len(slots)) if slots and fill_in is not None and fill_in.answer else None

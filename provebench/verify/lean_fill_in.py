@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -40,3 +41,9 @@ class FillInAnswer(ProblemExtension):
             if missing:
                 raise ValueError(f"the answer check of {slot!r} lacks {missing[0]}")
         return value
+
+
+def solution_names(problem: str, statement: str) -> list[str]:
+    """The answer slots of a fill-in statement: ``NAME_solution``, or ``NAME_1_solution``, ... for several."""
+    found = re.findall(rf"\b(?:abbrev|def)\s+({re.escape(problem)}(?:_\d+)?_solution)(?![\w'])", statement)
+    return list(dict.fromkeys(found))

@@ -9,6 +9,9 @@ inductives, instances), the theorems' axioms are checked against the standard th
 is replayed in Lean's kernel. Nothing of the candidate is elaborated in the process that decides.
 A fill-in problem's answer slots are definition holes (their bodies are free), and each slot's
 equality with the reference answer is one more theorem both files state, proved only in the solution.
+A whole file checked as its own claim (Kimina's snippets) has no statement apart from it: the file is
+both files, so comparator checks what matters of a file: it builds, every theorem it declares replays in
+the kernel, and those theorems use the standard axioms only.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, Reason, Status
+from provebench.model import Kind, Problem, Reason, Status
 from provebench.verify.lean_commands import (
     answer_command,
     candidate_body,
@@ -48,6 +51,7 @@ class Judgement:
     ok: bool
     exit_code: int | None
     timed_out: bool
+    challenge_started: bool  # comparator ran and began building the statement's file
     solution_started: bool  # comparator got to the candidate's build (found in its whole output)
     output: str
     seconds: float
@@ -59,6 +63,7 @@ class Judgement:
             ok=raw["ok"] is True,
             exit_code=None if raw["exit_code"] is None else int(raw["exit_code"]),
             timed_out=raw["timed_out"] is True,
+            challenge_started=raw["challenge_started"] is True,
             solution_started=raw["solution_started"] is True,
             output=str(raw["output"]),
             seconds=float(raw["seconds"]),
@@ -82,6 +87,8 @@ def answer_theorems(problem: Problem, mathlib: bool) -> tuple[list[str], list[st
 
 def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
     """What judge.py needs: both files, the theorems to compare, the answer slots, the axioms allowed."""
+    if problem.kind is Kind.FILE:
+        return _file_request(problem, proof, header_imports, timeout_s)
     mathlib = any(m.split(".")[0] == "Mathlib" for m in header_imports)
     stated, proved = answer_theorems(problem, mathlib)
     header = problem.context.rstrip() + "\n\n"
@@ -102,15 +109,34 @@ def judge_request(problem: Problem, proof: str, header_imports: tuple[str, ...],
     }
 
 
-def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
+def _file_request(problem: Problem, proof: str, header_imports: tuple[str, ...], timeout_s: float) -> dict[str, Any]:
+    """A whole file judged as its own claim: the file is the Challenge and the Solution, every theorem compared."""
+    text = problem.context.rstrip() + "\n\n" + candidate_body(proof, header_imports).rstrip() + "\n"
+    theorems = [name for kind, name in declarations(text) if kind in ("theorem", "lemma")]
+    if not theorems:  # the REPL passes no such file; comparator would accept it
+        raise VerifierUnavailable(f"{problem.id}: no theorem found in the file to judge")
+    return {
+        "challenge": text,
+        "solution": text,
+        "theorem_names": theorems,
+        "definition_names": [],
+        "permitted_axioms": sorted(STANDARD_AXIOMS),
+        "timeout_s": timeout_s + JUDGE_OVERHEAD_S,
+    }
+
+
+def judged(judgement: Judgement, theorem_names: list[str], candidate_is_challenge: bool = False) -> Found | None:
     """The (status, reason, message) of comparator's judgement; None when it found the proof okay.
 
     Whatever comparator refuses on the solution's side is the proof's failure, never an ERROR: only a
-    failure on the trusted statement's side, which no candidate can reach, is the checker's.
+    failure on the trusted statement's side, which no candidate can reach, is the checker's. A whole file
+    (``candidate_is_challenge``) is the statement's side too: once comparator has begun building it, every
+    refusal is the file's.
     """
     if judgement.ok:
         return None
-    if not judgement.solution_started:
+    started = judgement.challenge_started if candidate_is_challenge else judgement.solution_started
+    if not started:
         # It stopped before the candidate's build began: the statement's side, which no candidate reaches.
         last = judgement.output.strip().splitlines()[-1:] or [f"exit code {judgement.exit_code}"]
         raise VerifierUnavailable(f"the trusted judge failed on the statement: {last[0][:300]}")
@@ -139,5 +165,6 @@ def judged(judgement: Judgement, theorem_names: list[str]) -> Found | None:
         return Status.FAIL, Reason.MISSING_THEOREM, said
     if what in _STATEMENT_SIDE:
         # A message about the statement's side, after the candidate's build: never an ERROR the output could forge.
-        return Status.FAIL, Reason.COMPILE_ERROR, f"{said} (on the statement's side: check the suite)"
+        where = "" if candidate_is_challenge else " (on the statement's side: check the suite)"
+        return Status.FAIL, Reason.COMPILE_ERROR, f"{said}{where}"
     return Status.CHEATING, Reason.STATEMENT_MISMATCH, said

@@ -102,7 +102,7 @@ class LeanSession:
                 self.close()
                 raise VerifierUnavailable("the checker was stopped while it started")
             try:
-                self._proc = subprocess.Popen(
+                proc = self._proc = subprocess.Popen(
                     launched.argv,
                     cwd=launched.cwd,
                     stdin=subprocess.PIPE,
@@ -114,29 +114,40 @@ class LeanSession:
             except OSError as exc:
                 self.close()
                 raise VerifierUnavailable(f"cannot start the Lean check driver: {exc}") from None
-        threading.Thread(target=self._read, daemon=True).start()
+        # The reader is given the process: close() from another thread may clear self._proc before it runs.
+        threading.Thread(target=self._read, args=(proc,), daemon=True).start()
         t0 = time.monotonic()
         ready = self._ask({"op": "start", "header": self._header}, self._load_timeout_s, "loading the header")
         if ready.get("op") != "ready":
             self.close()
             raise VerifierUnavailable(f"the Lean checker did not start: {ready.get('detail', ready)}")
+        if self._stopped:  # closed while it loaded: its "ready" may have been read all the same
+            raise VerifierUnavailable("the Lean checker was stopped while it started")
         self.load_seconds = time.monotonic() - t0
 
-    def _read(self) -> None:
-        proc = self._proc
-        assert proc is not None and proc.stdout is not None
-        for line in proc.stdout:
-            self._lines.put(line)
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        """Hand on the driver's output lines, then None at its end (or once the pipe is closed under it)."""
+        try:
+            for line in proc.stdout or ():
+                self._lines.put(line)
+        except (OSError, ValueError):  # the pipe closed by another thread: the end, as EOF is
+            pass
         self._lines.put(None)
 
-    def _ask(self, request: dict[str, Any], timeout_s: float, doing: str) -> dict[str, Any]:
+    def _live(self) -> subprocess.Popen[str]:
+        """The driver's process; one closed meanwhile (close() from another thread) is gone."""
         proc = self._proc
         if proc is None or proc.stdin is None:
-            raise VerifierUnavailable("the Lean checker is not running")
+            raise VerifierUnavailable("the Lean checker was stopped")
+        return proc
+
+    def _ask(self, request: dict[str, Any], timeout_s: float, doing: str) -> dict[str, Any]:
+        proc = self._live()
         try:
+            assert proc.stdin is not None  # as _live() found it
             proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.flush()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: its stdin closed by close() in another thread
             self.close()
             raise VerifierUnavailable(f"the Lean checker is gone ({exc})") from None
         deadline = time.monotonic() + timeout_s

@@ -4,10 +4,11 @@ A candidate is the whole Lean file a prover returns (the problem's own
 definitions, then the theorem with its proof). Constructs that can forge a
 proof, skip the checks that follow compilation, or change what the statement
 means are flagged: words here; attributes, scopes and options in
-``lean_vetting_commands``. A construct the trusted statement itself uses
-(CombiBench statements have ``variable``, ``instance``, ``attribute [local
-aesop safe]``, one leaves ``namespace Imo_2024_p5`` open) is allowed as many
-times as the statement uses it, never more.
+``lean_vetting_commands``; aesop's rule clauses in ``lean_vetting_aesop``. A
+construct the trusted statement itself uses (CombiBench statements have
+``variable``, ``instance``, ``attribute [local aesop safe]``, one leaves
+``namespace Imo_2024_p5`` open) is allowed as many times as the statement uses
+it, never more.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from provebench.verify.lean_tokens import LeanLexicalError, LeanToken, name_parts, tokenize
+from provebench.verify.lean_vetting_aesop import aesop_flags, aesop_phases
 from provebench.verify.lean_vetting_commands import Flag, attribute_flags, option_flags, scope_flags
 
 __all__ = ["FLAGGED_WORDS", "Flag", "LeanLexicalError", "LeanToken", "flags", "tokenize"]
@@ -76,14 +78,22 @@ FLAGGED_WORDS = frozenset(
         "register_option",
         "register_builtin_option",
         "export",
+        # What `@[aesop]` does, as a command: a rule of the candidate's own, run as a tactic by aesop.
+        "add_aesop_rules",
     }
 )
 
 
 def _words(tokens: list[LeanToken]) -> list[Flag]:
-    """Flagged words: identifiers split at dots (``Lean.ofReduceBool``, ``«sorryAx»``), ``decide +native`` joined."""
+    """Flagged words: identifiers split at dots (``Lean.ofReduceBool``, ``«sorryAx»``), ``decide +native`` joined.
+
+    aesop's phase ``unsafe`` (``aesop (add unsafe 50% foo)``, a rule tried with backtracking) is not the keyword.
+    """
     out: list[Flag] = []
+    phases = aesop_phases(tokens)
     for i, t in enumerate(tokens):
+        if t.start in phases and t.text == "unsafe":
+            continue
         out += [Flag(part, t.line) for part in name_parts(t.text) if part in FLAGGED_WORDS]
         if t.text == "decide" and [x.text for x in tokens[i + 1 : i + 3]] == ["+", "native"]:
             out.append(Flag("decide +native", t.line))
@@ -94,6 +104,7 @@ def _all_flags(text: str) -> list[Flag]:
     """Every flagged construct of ``text``, by line."""
     tokens = tokenize(text)
     found = _words(tokens) + attribute_flags(tokens, text) + option_flags(tokens, text) + scope_flags(tokens, text)
+    found += aesop_flags(tokens, text)
     return sorted(found, key=lambda f: f.line)
 
 

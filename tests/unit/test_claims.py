@@ -1,4 +1,4 @@
-"""The claims table (tests/claims.yaml): every guarantee the README states names the tests that fail when it breaks.
+"""The claims table (tests/claims.yaml): each guarantee the README and docs state names the tests that catch its loss.
 
 Checked here, with no Docker and no test run: ids are unique, each quote is still in its source (so a reworded
 guarantee sends its editor to the table), each named test exists, and a claim with no test is a gap listed below

@@ -13,6 +13,7 @@ import pytest
 
 from provebench.errors import UserError
 from provebench.inputs import MAX_TIMEOUT_S
+from provebench.suites.hol_source import inline
 from provebench.suites.load import load_suite
 from provebench.verify.hol_template_text import TemplateText
 
@@ -95,6 +96,19 @@ def test_a_template_include_through_a_symlink_to_outside_is_refused(tmp_path: Pa
     (folder / "templates" / "sub").symlink_to(secret.parent, target_is_directory=True)
     (folder / "templates" / "main.ml").write_text('needs "sub/secret.ml";;\nlet a = prove(`T`, CHEAT_TAC);;\n')
     assert "outside the suite folder" in _one_line_error(folder)
+
+
+def test_inlining_refuses_an_include_through_a_symlink_out_of_its_folder(tmp_path: Path, secret: Path) -> None:
+    """The s2n-bignum importer inlines a checkout that no suite load has walked: each include is checked itself."""
+    root = tmp_path / "checkout"
+    (root / "arm").mkdir(parents=True)
+    (root / "arm" / "lib.ml").symlink_to(secret.with_suffix(".ml"))
+    (root / "arm" / "f.ml").write_text('needs "arm/lib.ml";;\nlet x = 1;;\n')
+    with pytest.raises(UserError, match=r'arm/f.ml: line 1: needs "arm/lib.ml" is outside .*through a symlink'):
+        inline(root, "arm/f.ml")
+    (root / "arm" / "lib.ml").unlink()
+    (root / "arm" / "lib.ml").write_text("let inner = 1;;\n")
+    assert "let inner = 1;;" in inline(root, "arm/f.ml").lines
 
 
 def test_includes_inside_are_expanded_and_hol_light_s_own_library_is_left_to_the_checker(tmp_path: Path) -> None:

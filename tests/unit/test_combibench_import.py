@@ -156,6 +156,19 @@ def test_broken_files_are_one_line_errors(tmp_path: Path) -> None:
         import_combibench(tmp_path / "missing.jsonl", tmp_path / "o")
 
 
+def test_a_deeply_nested_lake_manifest_is_a_one_line_error_and_nothing_is_written(tmp_path: Path) -> None:
+    """json.loads recursed until RecursionError (a traceback) after problems.jsonl was written: half a suite."""
+    checkout = _checkout(tmp_path)
+    (checkout / "lean" / "lake-manifest.json").write_text('{"packages": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(UserError, match=r"lake-manifest.json: nested deeper than 64 levels") as err:
+        import_combibench(checkout, tmp_path / "suite")
+    assert "\n" not in str(err.value) and not (tmp_path / "suite").exists()
+    (checkout / "lean" / "lake-manifest.json").write_text("[]")
+    with pytest.raises(UserError, match=r"lake-manifest.json: not a lake manifest"):
+        import_combibench(checkout, tmp_path / "suite")
+    assert not (tmp_path / "suite").exists()
+
+
 def test_cli_import_then_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "suite"
     assert main(["suites", "import", "combibench", "--from", str(_checkout(tmp_path)), "--out", str(out)]) == 0

@@ -15,7 +15,7 @@ import pytest
 
 from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
 from provebench.errors import UserError
-from provebench.inputs import read_bytes
+from provebench.inputs import read_bytes, read_yaml
 from provebench.provers.replay import load_answers
 from provebench.runconfig import read_ids_file
 from provebench.settings import Settings
@@ -24,6 +24,7 @@ from provebench.suites.s2n_bignum import load_timeout_map
 from tests.cli_support import refused_in_one_line
 
 DEEP = 100_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _core_ids() -> list[str]:
@@ -159,6 +160,22 @@ def test_a_deeply_nested_bundle_member_is_a_one_line_error(tmp_path: Path, capsy
 # ---------------------------------------------------------------- defect 10: regular files only, bounded
 
 
+def test_files_nested_64_deep_are_read_and_65_deep_are_refused(tmp_path: Path) -> None:
+    """The limit itself (MAX_DEPTH), below the depth at which the parsers' own recursion gives out."""
+    answers, config = tmp_path / "answers.jsonl", tmp_path / "run.yaml"
+    for depth in (64, 65):
+        inner = "[" * (depth - 1) + "]" * (depth - 1)  # inside a top-level mapping: depth levels in all
+        answers.write_text('{"problem": "p", "answer": "x", "note": ' + inner + "}\n")
+        config.write_text("suite: hol-light-core\nnote: " + inner + "\n")
+        if depth == 64:
+            assert load_answers(answers) == {"p": ["x"]} and read_yaml(config)["suite"] == "hol-light-core"
+            continue
+        with pytest.raises(UserError, match=r"answers.jsonl: line 1: nested deeper than 64 levels"):
+            load_answers(answers)
+        with pytest.raises(UserError, match=r"run.yaml: nested deeper than 64 levels"):
+            read_yaml(config)
+
+
 def test_a_bounded_read_allocates_what_the_file_holds_not_the_limit(tmp_path: Path) -> None:
     small = tmp_path / "small.txt"
     small.write_bytes(b"x" * 1000)
@@ -170,6 +187,20 @@ def test_a_bounded_read_allocates_what_the_file_holds_not_the_limit(tmp_path: Pa
         tracemalloc.stop()
     assert peak < 1 << 20, peak  # read(limit + 1) took a gigabyte for a kilobyte
     assert b"Name:" in read_bytes(Path("/proc/self/status"))  # size 0 on stat, read on to its end
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as f:
+        f.truncate(64 << 20)  # 64 MB, a hole: nothing on disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=r"big.jsonl: 67108864 bytes is over the limit of 1000000 bytes for a file"):
+            read_bytes(big, "file", 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak  # read first and measured after, it took the 64 MB
 
 
 @pytest.fixture
@@ -191,6 +222,14 @@ def test_devices_and_fifos_are_refused_everywhere(
     refused_in_one_line(capsys, ["check", "--system", "hol-light", "--goal", "T", path], "not a regular file")
     refused_in_one_line(capsys, ["check", "--suite", "hol-light-core", "--batch", path], "not a regular file")
     refused_in_one_line(capsys, ["leaderboard", "add", path, "--board", str(tmp_path / "b")], "not a regular file")
+    board = tmp_path / "board"  # a board cloned from elsewhere: its entry.json was read until memory ran out
+    shutil.copytree(ROOT / "leaderboards" / "hol-light-core", board)
+    entry = next(board.glob("entries/*/entry.json"))
+    entry.unlink()
+    entry.symlink_to(path)
+    refused_in_one_line(capsys, ["leaderboard", "render", "--board", str(board)], "not a regular file")
+    s2n = ["suites", "import", "s2n-bignum", "--revision", "paper", "--out", str(tmp_path / "s2n")]
+    refused_in_one_line(capsys, [*s2n, "--timeout-map", path], "not a regular file")  # before any clone
     with pytest.raises(UserError, match="not a regular file"):
         read_ids_file(Path(path))
     with pytest.raises(UserError, match="not a regular file"):

@@ -31,6 +31,7 @@ from tests.service_support import served
 
 ROOT = Path(__file__).resolve().parents[2]
 DOUBLE = f"{sys.executable} {ROOT / 'tests' / 'doubles' / 'lean_repl.py'}"
+COMPARATOR = f"{sys.executable} {ROOT / 'tests' / 'doubles' / 'comparator.py'}"
 KIMINA_PYTHON = Path(os.environ.get("PROVEBENCH_KIMINA_PYTHON", ROOT / ".venv-kimina" / "bin" / "python"))
 HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\n"
 PROVED = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
@@ -39,6 +40,8 @@ NATIVE = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  native_decide\n"
 AXIOM = HEADER + "axiom cheat : (1 : ℕ) + 1 = 2\n\ntheorem two : (1 : ℕ) + 1 = 2 := cheat\n"
 WRONG = HEADER + "theorem two : (1 : ℕ) + 1 = 3 := by\n  -- double: error unsolved goals\n  norm_num\n"
 SLOW = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  -- double: hang\n  norm_num\n"
+# Lean's `stop` is `repeat sorry`: a sorry the REPL's double does not see (no `sorry` word) and comparator's does.
+STOPPED = HEADER + "theorem two : (1 : ℕ) + 1 = 2 := by\n  stop\n  norm_num\n"
 SNIPPETS = {"proved": PROVED, "sorry": SORRY, "native": NATIVE, "axiom": AXIOM, "wrong": WRONG}
 KEY = "kimina-key"
 
@@ -217,3 +220,47 @@ def test_a_lemma_is_checked_as_the_theorem_lean_makes_of_it(url: str) -> None:
     status, reply = _post(url, "/api/check", body)
     assert status == 200
     assert reply["results"][0]["verdict"]["status"] == "PASS", reply["results"][0]["verdict"]
+
+
+@pytest.fixture(scope="module")
+def judged_url() -> Iterator[str]:
+    """The service with the trusted judge configured: comparator's double after the REPL's."""
+    settings = Settings(
+        backend=Backend.LOCAL, lean_repl_command=DOUBLE, lean_judge_command=COMPARATOR, checkers=1, infra_backoff_s=0
+    )
+    state = ServiceState(engine=Engine(settings), systems=(System.LEAN4,), token=KEY)
+    with served(create_app(state)) as base:
+        yield base
+
+
+def test_with_a_judge_a_file_s_verdict_is_the_judge_s_and_its_response_still_the_repl_s(judged_url: str) -> None:
+    snippets = {"proved": PROVED, "axiom": AXIOM, "stopped": STOPPED}
+    body = {"snippets": [{"id": k, "code": v} for k, v in snippets.items()], "timeout": 20}
+    status, reply = _post(judged_url, "/api/check", body)
+    assert status == 200
+    results = {r["id"]: r for r in reply["results"]}
+    verdicts = {k: (r["verdict"]["status"], r["verdict"]["reason"]) for k, r in results.items()}
+    assert verdicts == {
+        "proved": ("PASS", "proved"),
+        "axiom": ("CHEATING", "forbidden-construct"),  # vetting refuses it before the REPL: the judge keeps that
+        "stopped": ("FAIL", "sorry"),  # the REPL passed it; the judge did not
+    }
+    assert any(m.startswith("comparator:") for m in results["stopped"]["verdict"]["messages"])
+    # Kimina's fields stay the REPL's own reply: "valid" as Kimina means it, whatever the judge said.
+    for key, result in results.items():
+        assert result["error"] is None and set(result["response"]) <= {"env", "time", "messages", "sorries"}, key
+        assert "comparator" not in json.dumps(result["response"]) and "provebench" not in json.dumps(result["response"])
+    assert results["stopped"]["response"].keys() == {"env", "time"}
+    assert results["axiom"]["response"].keys() == {"env", "time"}  # it compiles: the REPL ran it as code
+    # As the real kimina-client reads them: each compiles without error or sorry as far as the REPL says.
+    status = {r["id"]: r["status"] for r in kimina(judged_url, "sync", snippets)}
+    assert status == {"proved": "valid", "axiom": "valid", "stopped": "valid"}
+
+
+def test_with_a_judge_a_file_that_declares_no_named_theorem_stays_a_fail(judged_url: str) -> None:
+    examples = HEADER + "example : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
+    status, reply = _post(judged_url, "/verify", {"codes": [{"custom_id": "ex", "proof": examples}], "timeout": 20})
+    assert status == 200
+    (result,) = reply["results"]
+    assert (result["verdict"]["status"], result["verdict"]["reason"]) == ("FAIL", "missing-theorem")
+    assert result["error"] is None and result["response"].keys() == {"env", "time"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import Kind, Reason, Status
+from provebench.model import Kind, Problem, Reason, Status
 from provebench.verify.lean_commands import declarations
 from provebench.verify.lean_judge import Judgement, judge_request, judged
 from tests.lean_support import lean_problem
@@ -33,6 +33,7 @@ def _judgement(output: str, code: int | None = 1, timed_out: bool = False) -> Ju
         ok=code == 0 and output.endswith("okay!\n"),
         exit_code=code,
         timed_out=timed_out,
+        challenge_started="\nBuilding Challenge\n" in "\n" + output,
         solution_started=started,
         output=output,
         seconds=1.0,
@@ -125,6 +126,31 @@ def test_only_a_failure_before_the_candidate_s_build_is_the_checker_s_fault() ->
         judged(_judgement(BEFORE_SOLUTION, None, timed_out=True), ["double_add"])
 
 
+def test_a_whole_file_that_fails_as_the_challenge_is_the_file_s_failure_not_an_error() -> None:
+    # A Kimina snippet is its own statement: its Challenge build is the candidate's code, so once comparator
+    # has begun it, every refusal is the file's verdict (a failure turned into ERROR counts in neither n nor c).
+    for output, expected in (
+        ("Building Challenge\nuncaught exception: Child exited with 1\n", (Status.FAIL, Reason.COMPILE_ERROR)),
+        (
+            BEFORE_SOLUTION + "uncaught exception: process 'landrun' exited with code 134\n",
+            (Status.FAIL, Reason.MISSING_THEOREM),
+        ),
+        (
+            BEFORE_SOLUTION + "uncaught exception: Const not found in challenge: 'double_add'\n",
+            (Status.FAIL, Reason.COMPILE_ERROR),
+        ),
+    ):
+        found = judged(_judgement(output), ["double_add"], candidate_is_challenge=True)
+        assert found is not None and found[:2] == expected, (output, found)
+    found = judged(
+        _judgement("Building Challenge\n", None, timed_out=True), ["double_add"], candidate_is_challenge=True
+    )
+    assert found is not None and found[:2] == (Status.TIMEOUT, Reason.WALL_TIMEOUT)
+    # Before comparator ran at all, nothing of the file's has: that stays the checker's fault.
+    with pytest.raises(VerifierUnavailable):
+        judged(_judgement("uncaught exception: Comparator.Config.enable_nanoda: Bool expected\n"), [], True)
+
+
 def test_what_the_candidate_prints_cannot_turn_its_failure_into_an_error() -> None:
     # The candidate's build prints into comparator's output after "Building Solution": a forged
     # challenge-side message there is not the trusted side's, and comparator's own message comes last.
@@ -138,7 +164,12 @@ def test_what_the_candidate_prints_cannot_turn_its_failure_into_an_error() -> No
 
 
 def test_an_answer_that_does_not_fit_is_the_checker_s_fault() -> None:
-    for raw in ({}, {"ok": True}, {"ok": True, "exit_code": "x", "timed_out": False, "output": "", "seconds": 1}):
+    for raw in (
+        {},
+        {"ok": True},
+        {"ok": True, "exit_code": "x", "timed_out": False, "output": "", "seconds": 1},
+        {"ok": True, "exit_code": 0, "timed_out": False, "solution_started": True, "output": "", "seconds": 1},
+    ):
         with pytest.raises((KeyError, TypeError, ValueError)):
             Judgement.parse(raw)
 
@@ -165,3 +196,20 @@ def test_answer_theorems_are_named_in_the_namespace_the_statement_leaves_open() 
     )
     assert request["theorem_names"] == ["Imo.choose_two", "Imo.pb_answer_0"]
     assert request["definition_names"] == ["Imo.choose_two_solution"]
+
+
+def test_a_whole_file_is_both_the_challenge_and_the_solution_with_every_theorem_it_declares() -> None:
+    # Kimina's snippets: no statement apart from the file, so comparator checks the file against itself.
+    text = (
+        "import Mathlib\n\ndef double (n : ℕ) : ℕ := 2 * n\n\nlemma helper : double 1 = 2 := rfl\n\n"
+        "namespace Imo\n\ntheorem t : double 2 = 4 := by simp [double]\n\nend Imo\n"
+    )
+    problem = Problem.lean_file(text, 10, "lean4-mathlib", "snippet")
+    request = judge_request(problem, text, ("Mathlib",), 10)
+    assert request["challenge"] == request["solution"]
+    assert request["solution"].startswith("import Mathlib\n") and "namespace Imo" in request["solution"]
+    assert request["theorem_names"] == ["helper", "Imo.t"] and request["definition_names"] == []
+    assert request["permitted_axioms"] == ["Classical.choice", "Quot.sound", "propext"]
+    assert request["timeout_s"] > 10
+    with pytest.raises(VerifierUnavailable, match="no theorem"):
+        judge_request(problem, "import Mathlib\n\ndef double (n : ℕ) : ℕ := 2 * n\n", ("Mathlib",), 10)

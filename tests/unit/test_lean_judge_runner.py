@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, Kind, Reason, Status, System
+from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.verify.lean import LeanVerifier
 from provebench.verify.lean_judge_run import LocalJudge
 from provebench.verify.lean_session import LocalLeanLauncher
@@ -117,6 +117,7 @@ def test_the_local_judge_runs_judge_py_and_a_judge_that_does_not_answer_is_the_c
     show = f"{sys.executable} -c {json.dumps(SHOW)}"
     answer = LocalJudge(show)(REQUEST)
     assert answer["ok"] is True and answer["solution_started"] is False and "Solution.lean" in answer["output"]
+    assert answer["challenge_started"] is False  # the stand-in printed no "Building Challenge"
     with pytest.raises(VerifierUnavailable, match="did not answer"):
         LocalJudge("/nonexistent/comparator")(REQUEST)  # judge.py cannot start it: no answer comes
 
@@ -130,7 +131,8 @@ def test_the_solution_step_is_found_in_the_whole_output_however_much_the_build_p
         "print('uncaught exception: Illegal axiom detected: \\'cheat\\'', file=sys.stderr); raise SystemExit(1)"
     )
     answer = _judge(f"{sys.executable} -c {json.dumps(script)}", REQUEST)
-    assert answer["solution_started"] is True and len(answer["output"]) < 100_000
+    assert answer["solution_started"] is True and answer["challenge_started"] is True
+    assert len(answer["output"]) < 100_000
     assert "Building Challenge" in answer["output"] and "Illegal axiom detected" in answer["output"]
 
 
@@ -222,3 +224,46 @@ def test_an_indented_theorem_is_held_to_and_a_statement_with_none_is_never_a_pas
             v.check(nothing, "import Mathlib\n\ndef q : ℕ := 3\n")
     finally:
         v.close()
+
+
+def _file(text: str) -> Problem:
+    return Problem.lean_file(text, 10, "lean4-mathlib", "snippet")
+
+
+def test_a_whole_file_the_repl_passes_is_judged_by_the_judge_with_the_repl_s_reply_kept() -> None:
+    # Vetting bypassed: an axiom in a namespace, used by its short name there. The REPL's double misses it
+    # (it resolves no names in namespaces); comparator's double, reading the file as both modules, does not.
+    v = _judged_verifier()
+    honest = "import Mathlib\n\nnamespace X\n\ntheorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n\nend X\n"
+    axiom = honest.replace("theorem", "axiom cheat : (1 : ℕ) + 1 = 2\n\ntheorem").replace(
+        ":= by\n  norm_num", ":= cheat"
+    )
+    try:
+        got = v.check(_file(honest), honest)
+        assert (got.status, got.reason) == (Status.PASS, Reason.PROVED), got.messages
+        got = v.check_unvetted_for_tests(_file(axiom), axiom)
+        assert (got.status, got.reason) == (Status.CHEATING, Reason.DISALLOWED_AXIOM), got.messages
+        assert got.messages == ("comparator: Illegal axiom detected: 'X.cheat'",)
+        assert got.system_response is not None and set(got.system_response) == {"env"}  # the REPL's clean reply
+    finally:
+        v.close()
+
+
+def test_a_file_that_fails_as_its_own_challenge_fails_and_only_a_judge_that_never_ran_is_an_error() -> None:
+    # A whole file is its own statement: once comparator builds it as the Challenge, the file's code runs,
+    # so a refusal there is the file's verdict; a failure turned into ERROR would count in neither n nor c.
+    honest = "import Mathlib\n\ntheorem two : (1 : ℕ) + 1 = 2 := by\n  norm_num\n"
+    fails = json.dumps("print('Building Challenge'); print('uncaught exception: Child exited with 1'); exit(1)")
+    never_ran = json.dumps("print('uncaught exception: Comparator.Config.enable_nanoda: Bool expected'); exit(1)")
+    for command, error in ((fails, False), (never_ran, True)):
+        judge = LocalJudge(f"{sys.executable} -c {command}")
+        v = LeanVerifier(LocalLeanLauncher(REPL_DOUBLE), INFO, header="import Mathlib", checkers=1, judge=judge)
+        try:
+            if error:
+                with pytest.raises(VerifierUnavailable, match="failed on the statement"):
+                    v.check(_file(honest), honest)
+            else:
+                verdict = v.check(_file(honest), honest)
+                assert (verdict.status, verdict.reason) == (Status.FAIL, Reason.COMPILE_ERROR), verdict
+        finally:
+            v.close()

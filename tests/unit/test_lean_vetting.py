@@ -126,6 +126,42 @@ def test_attribute_lists_too_deep_to_read_are_refused_and_each_list_is_read_once
     assert _words("@[@[@[simp]]] def f := 1") == ["@[@]"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@[Mathlib.foo] def f := 1", ["@[Mathlib.foo]"]),  # a dotted attribute is named whole
+        # A nested list's entries are all kept, however many lists come after them.
+        ("@[to_additive (attr := command_elab foo, to_additive (attr := simp))] def f := 1", ["@[command_elab]"]),
+        ("@[to_additive (attr := simp)] theorem a : 1 = 1 := rfl\n" * 6, []),  # each list ends at its bracket
+        # An entry is an attribute name and what follows it: `attr :=` is read as a list only after the name.
+        ("@[to_additive attr := command_elab foo] def f := 1", ["@[command_elab]"]),
+        ("@[attr := command_elab foo] def f := 1", ["@[attr]"]),
+    ],
+)
+def test_an_attribute_list_is_read_entry_by_entry(text: str, expected: list[str]) -> None:
+    assert _words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("@[" + "to_additive (attr := " * 5 + "\nsimp foo" + ")" * 5 + "] def f := 1", 1),
+        # The line of the `=` that opens the list, where its `:` stands on the line before.
+        ("@[" + "to_additive (attr := " * 4 + "to_additive (attr :\n= simp" + ")" * 5 + "] def f := 1", 2),
+    ],
+)
+def test_a_list_too_deep_to_read_is_flagged_on_the_line_of_its_opening(text: str, line: int) -> None:
+    assert [(f.word, f.line) for f in flags(text, "")] == [("@[...]", line)]
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [("@", []), ("attribute", []), ("@[", []), ("@[local", []), ("@[simp", []), ("@[foo", ["@[foo]"])],
+)
+def test_a_file_cut_off_inside_an_attribute_list_is_vetted_without_error(tail: str, expected: list[str]) -> None:
+    assert _words(THEOREM + tail) == expected
+
+
 def test_an_attribute_is_allowed_as_often_as_the_statement_uses_it() -> None:
     statement = "attribute [local aesop safe] Nat.le_refl\n@[default_instance] instance i : Inhabited Nat := ⟨0⟩\n"
     assert _words(statement + THEOREM, statement) == []
@@ -173,10 +209,29 @@ def test_a_namespace_left_open_is_refused_naming_it_and_its_line() -> None:
         ("section A\nend B\n", ["line 3: `end B` does not close `section A` (opened on line 2)"]),
         ("namespace A\nend\n", ["line 3: `end` does not close `namespace A` (opened on line 2)"]),
         ("section\nend A\n", ["line 3: `end A` does not close `section` (opened on line 2)"]),
+        ("mutual\ndef f := 1\n", ["line 2: `mutual` is left open at the end of the file"]),
+        ("end\nsection\nend\n", ["line 2: `end` closes no open scope"]),  # a later `end` keeps what came before
+        ("namespace A\nnamespace B\nend C.D\n", ["line 4: `end C.D` does not close `namespace A` (opened on line 2)"]),
     ],
 )
 def test_scopes_left_open_or_closed_wrongly_are_refused(text: str, expected: list[str]) -> None:
     assert [f.message() for f in flags(THEOREM + text, "")] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("noncomputable section\n", ["line 1: `noncomputable section` is left open at the end of the file"]),
+        ("section\n" + THEOREM + "noncomputable", ["line 1: `section` is left open at the end of the file"]),
+        # The first word of a file that ends in a dot is still a keyword, not a field.
+        (
+            "namespace Decoy\n" + THEOREM + "-- Decoy stays open.",
+            ["line 1: `namespace Decoy` is left open at the end of the file"],
+        ),
+    ],
+)
+def test_a_scope_opened_by_the_first_words_of_the_file_is_read(text: str, expected: list[str]) -> None:
+    assert [f.message() for f in flags(text, "")] == expected
 
 
 def test_a_scope_the_statement_leaves_open_may_be_left_open_the_same() -> None:
@@ -198,6 +253,7 @@ HONEST_OPTIONS = [
     "set_option autoImplicit false\nset_option relaxedAutoImplicit false",
     "set_option trace.Meta.synthInstance false",
     "theorem x : 1 = 1 := by\n  set_option maxHeartbeats 400000 in\n  rfl",
+    'def s : String := "a"\nset_option maxHeartbeats 400000 in\ntheorem x : 1 = 1 := rfl',  # a string before it
 ]
 
 
@@ -214,6 +270,7 @@ def test_options_within_the_allowlist_and_its_bounds_are_allowed(text: str) -> N
         ("set_option maxHeartbeats 0x10", "set_option maxHeartbeats ?"),
         ("set_option maxHeartbeats 1_000_000", "set_option maxHeartbeats ?"),
         ('set_option maxHeartbeats "1"', "set_option maxHeartbeats ?"),
+        ('set_option maxHeartbeats "1" 400000', "set_option maxHeartbeats ?"),
         ("set_option maxHeartbeats /- a comment -/ 1", "set_option maxHeartbeats 1"),
         ("set_option «maxHeartbeats» 1", "set_option maxHeartbeats 1"),
         ("set_option maxRecDepth 100", "set_option maxRecDepth 100"),
@@ -245,6 +302,37 @@ def test_debug_options_are_refused_with_the_words_they_carry() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set_option\n", ["line 2: `set_option` names no option"]),
+        (
+            "set_option 1\nset_option maxHeartbeats 1\n",
+            [
+                "line 2: `set_option` names no option",
+                "line 3: `set_option maxHeartbeats 1` is refused: the value must be at least Lean's default 200000 "
+                "or 0 (no limit)",
+            ],
+        ),
+        ("set_option profiler true\n", ["line 2: `set_option profiler` is not an option a candidate may set"]),
+        (
+            'set_option pp.funBinderTypes "yes"\n',
+            ["line 2: `set_option pp.funBinderTypes ?` is refused: the value must be true, false or a number"],
+        ),
+        (
+            "set_option trace.Meta.synthInstance true\n",
+            ["line 2: `set_option trace.Meta.synthInstance true` is refused: traces may only be turned off"],
+        ),
+        (
+            "set_option linter.unusedVariables 1\n",
+            ["line 2: `set_option linter.unusedVariables 1` is refused: the value must be true or false"],
+        ),
+    ],
+)
+def test_a_refused_option_is_named_with_its_line_and_why(text: str, expected: list[str]) -> None:
+    assert [f.message() for f in flags(THEOREM + text, "")] == expected
+
+
 @pytest.mark.skipif(not SHARED.is_file(), reason=f"the shared CombiBench data is not beside the project ({SHARED})")
 def test_every_combibench_statement_and_answer_statement_passes_vetting(tmp_path: Path) -> None:
     """Each statement as imported, against itself, and with its reference answer filled in: nothing but sorry."""
@@ -261,3 +349,75 @@ def test_every_combibench_statement_and_answer_statement_passes_vetting(tmp_path
         for text in texts:
             assert set(_words(text, p.statement)) <= {"sorry"}, p.id
     assert sum(1 for p in problems if (f := p.extension(FillInAnswer)) and f.answer_statement) >= 40
+
+
+FORGE = (
+    "open Lean Elab Tactic in\ndef forge : TacticM Unit := do\n"
+    "  let g ← getMainGoal\n  g.assign (← mkSorry (← g.getType) false)\n"
+)
+HONEST_AESOP = [
+    "theorem x (a : Nat) : a ≤ a := by aesop",
+    "theorem x (a : Nat) : a ≤ a := by aesop?",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add safe Nat.le_refl)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add unsafe 50% apply Nat.le_of_lt, norm simp Nat.add_zero)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (add safe [Nat.le_refl, Nat.zero_le]) (erase Aesop.BuiltinRules.intros)",
+    "theorem x (a : Nat) : a ≤ a := by aesop (rule_sets [-builtin]) (config := { terminal := true })",
+    "theorem x (a : Nat) (h : a ≤ a) : a ≤ a := by aesop (add safe h)",
+    # A theorem of the file's own is a proposition's proof, never a tactic: as a rule it is applied.
+    "theorem h (a : Nat) : a ≤ a := Nat.le_refl a\ntheorem x (a : Nat) : a ≤ a := by aesop (add safe h)",
+    # A builder that uses a definition as a term or by its equations runs none of its code.
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (add norm unfold f)",
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (add norm [unfold f, simp Nat.add_zero])",
+    "def f : Nat := 1\ntheorem x : f = 1 := by aesop (erase f)",
+    # A structure's fields are projections taking the structure: never a tactic.
+    "structure P where\n  x : Nat\n  pos : 0 < x\ntheorem t (p : P) : 0 < p.x := by aesop (add safe p.pos)",
+]
+
+
+@pytest.mark.parametrize("text", HONEST_AESOP)
+def test_aesop_with_library_lemmas_hypotheses_and_theorems_of_the_file_is_allowed(text: str) -> None:
+    assert _words(f"{text}\n{THEOREM}") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("theorem x : 1 = 1 := by aesop (add safe tactic Lean.Elab.Tactic.evalDecide)", ["aesop (add tactic)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe forge)", ["aesop (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop? (add unsafe 10% (forge))", ["aesop? (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe _root_.forge)", ["aesop (add _root_.forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe default forge)", ["aesop (add forge)"]),
+        # A builder on one branch of a list does not hold for the branch beside it.
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe [unfold Nat.add, forge])", ["aesop (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add norm unfold Nat.add, safe forge)", ["aesop (add forge)"]),
+        # Declared in a namespace, named through `open`; or quoted; or on the lines after the call.
+        (
+            "namespace H\n" + FORGE + "end H\nopen H in\ntheorem x : 1 = 1 := by aesop (add safe H.forge)",
+            ["aesop (add H.forge)"],
+        ),
+        (FORGE + "theorem x : 1 = 1 := by aesop (add safe «forge»)", ["aesop (add «forge»)"]),
+        (FORGE + "theorem x : 1 = 1 := by\n  aesop\n    (add safe\n      forge)", ["aesop (add forge)"]),
+        # The tactics built on aesop that pass their clauses on.
+        (FORGE + "theorem x : 1 = 1 := by aesop_cat (add safe forge)", ["aesop_cat (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by aesop_graph? (add safe forge)", ["aesop_graph? (add forge)"]),
+        (FORGE + "theorem x : 1 = 1 := by restrict_tac (add safe forge)", ["restrict_tac (add forge)"]),
+        # What a theorem's `where` or a `let rec` declares is a definition.
+        (
+            "theorem h : True := trivial\nwhere\n  aux : Nat := 1\n  forge : Lean.Elab.Tactic.TacticM Unit := pure ()\n"
+            "theorem x : 1 = 1 := by aesop (add safe h.forge)",
+            ["aesop (add h.forge)"],
+        ),
+        # Rule sets, and option terms aesop evaluates as compiled code.
+        ("def S : Nat := 1\ntheorem x : 1 = 1 := by aesop (rule_sets [S])", ["aesop (rule_sets S)"]),
+        ("def c : Aesop.Options := {}\ntheorem x : 1 = 1 := by aesop (config := c)", ["aesop (config c)"]),
+        (
+            "def c : Lean.Meta.Simp.Config := {}\ntheorem x : 1 = 1 := by aesop (simp_config := c)",
+            ["aesop (simp_config c)"],
+        ),
+        # `unsafe` inside a term of a clause is the keyword, not aesop's phase.
+        ("theorem x : 1 = 1 := by aesop (add safe (unsafe Nat.le_refl))", ["unsafe"]),
+        (FORGE + "add_aesop_rules safe tactic forge", ["add_aesop_rules"]),
+    ],
+)
+def test_aesop_clauses_that_run_the_file_s_own_code_are_refused(text: str, expected: list[str]) -> None:
+    assert _words(f"{text}\n{THEOREM}") == expected

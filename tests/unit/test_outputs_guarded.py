@@ -7,6 +7,7 @@ Real run directories (``execute`` with the scripted checker double), real files;
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -151,6 +152,26 @@ def test_a_selftest_journal_may_not_be_a_runs_journal_or_a_suites_file(
     refused_in_one_line(capsys, [*argv, str(run.journal_path)], "is a run's own file")
     refused_in_one_line(capsys, [*argv, str(suite / "problems.yaml")], "is an input of this command")
     assert _snapshot(run) == before
+
+
+def test_an_export_may_not_replace_a_file_of_the_suite_it_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The s2n-bignum-bench export reads the run's suite (its queries): the suite's files are inputs too."""
+    suite = tmp_path / "suite"
+    shutil.copytree(ROOT / "problems" / "hol-light-core", suite)  # a copy: a failure must not touch the repository
+    config = build_config({"suite": str(suite), "problems": ["excluded_middle", "add_comm"]}, {}, "t")
+    plan = plan_run(config, SETTINGS)
+    prover = make_prover("baseline", {})
+    prover.prepare(plan.problems)
+    rd = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _p, _s: ScriptedVerifierDouble(passes_if("MESON_TAC[]")))
+    before = {f: f.read_bytes() for f in suite.rglob("*") if f.is_file()}
+    for name in ("problems.yaml", "suite.yaml"):
+        argv = ["submit", str(rd.path), "--format", "s2n-bignum-bench", "-o", str(suite / name)]
+        refused_in_one_line(capsys, argv, "is an input of this command")
+    assert {f: f.read_bytes() for f in suite.rglob("*") if f.is_file()} == before
+    assert main(["submit", str(rd.path), "--format", "s2n-bignum-bench", "-o", str(tmp_path / "answers.zip")]) == 0
 
 
 def test_an_import_into_an_existing_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

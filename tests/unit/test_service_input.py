@@ -104,6 +104,15 @@ def test_a_body_nested_100000_deep_is_a_json_4xx_without_a_traceback(
     assert not [r for r in uvicorn_log.records if r.exc_info], "a traceback was logged"
 
 
+@pytest.mark.parametrize("path", BODY_ROUTES)
+def test_a_body_nested_65_deep_is_a_400_and_64_deep_goes_on_to_validation(client: Client, path: str) -> None:
+    """The README's limit: JSON nested over 64 deep is a 400, before anything recursive reads it."""
+    status, reply = client.send("POST", path, _deep(64))  # the body's mapping, then 64 lists: 65 levels
+    assert status == 400 and "nested deeper than 64 levels" in reply["error"], (status, reply)
+    status, reply = client.send("POST", path, _deep(63))
+    assert status == 422 and "nested" not in reply["error"], (status, reply)
+
+
 def test_every_http_error_is_one_line_of_json(client: Client) -> None:
     assert client.send("GET", "/no-such-path") == (404, {"error": "Not Found"})
     status, reply = client.send("GET", "/v1/check")

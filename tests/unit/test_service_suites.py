@@ -73,11 +73,26 @@ def test_a_suite_named_by_a_server_path_is_refused_and_nothing_loads(
 ) -> None:
     url, state = service
     elsewhere = write_suite(tmp_path / "elsewhere", "elsewhere")
+    proof = {"proof": "ARITH_TAC"} if path == "/v1/check" else {}  # a body each route takes, but for the path
     for named in (str(elsewhere), "../../..", str(user_suites_of(state) / "mine"), "./mine"):
-        code, reply = _post(url, path, {"suite": named, "problem": "a", "proof": "ARITH_TAC"})
+        code, reply = _post(url, path, {"suite": named, "problem": "a", **proof})
         assert code == 422 and "by its name" in reply["error"], reply
         assert str(tmp_path) not in reply["error"]
     assert state.suites == {} and state.engine.status() == []  # no suite loaded, no checker planned
+
+
+@pytest.mark.parametrize("path", ["/v1/identity", "/v1/check"])
+def test_a_name_is_never_looked_up_as_a_folder_of_the_service_s_working_directory(
+    service: tuple[str, ServiceState], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """A bare name is a name too: ``stray`` is not read from wherever the service happens to run."""
+    url, state = service
+    write_suite(tmp_path / "cwd" / "stray", "stray")
+    monkeypatch.chdir(tmp_path / "cwd")
+    proof = {"proof": "ARITH_TAC"} if path == "/v1/check" else {}
+    code, reply = _post(url, path, {"suite": "stray", "problem": "a", **proof})
+    assert code == 404 and "serves no suite 'stray'" in reply["error"], reply
+    assert state.suites == {} and state.engine.status() == []
 
 
 def user_suites_of(state: ServiceState) -> Path:

@@ -4,7 +4,7 @@ import pytest
 
 from provebench.model import Reason, Status
 from provebench.verify.hol_light import vet_proof
-from provebench.verify.hol_vetting import find_violations, own_bindings, shield_own_bindings
+from provebench.verify.hol_vetting import Violation, find_violations, own_bindings, shield_own_bindings
 from provebench.verify.ocaml_lexer import LexicalError, TokenKind, check_brackets, tokenize
 
 
@@ -28,6 +28,37 @@ def test_names_inside_comments_strings_and_terms_are_not_flagged() -> None:
     assert rules("(* mk_thm *) REWRITE_TAC[] THEN MESON_TAC[] (* ;; *)") == []
     assert rules('let s = "Obj.magic ;; CHEAT_TAC" in ARITH_TAC') == []
     assert rules("SUBGOAL_THEN `new_axiom = 1` ASSUME_TAC") == []
+
+
+LIT, ID, SYM, QUO = TokenKind.LITERAL, TokenKind.IDENT, TokenKind.SYMBOL, TokenKind.QUOTATION
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"" x', [(LIT, '""'), (ID, "x")]),
+        ('"a\\"b" x', [(LIT, '"a\\"b"'), (ID, "x")]),  # an escaped quote does not end the string
+        ("{|a|} x {id|b|}|id}", [(LIT, "{|a|}"), (ID, "x"), (LIT, "{id|b|}|id}")]),
+        ("x {id|a|}b|id} y", [(ID, "x"), (LIT, "{id|a|}b|id}"), (ID, "y")]),
+        ("{||} x", [(LIT, "{||}"), (ID, "x")]),
+        ("(**) x", [(ID, "x")]),
+        ("(* a *)x", [(ID, "x")]),
+        ("(* {|*)|} *) x", [(ID, "x")]),  # a quoted string in a comment hides `*)` as OCaml's lexer does
+        ("(* {id|*)|id} *) x", [(ID, "x")]),
+        ("(* '\"' *) x", [(ID, "x")]),  # a character literal in a comment opens no string
+        ("X_GEN_TAC `x:num`", [(ID, "X_GEN_TAC"), (QUO, "`x:num`")]),
+        ("`` x", [(QUO, "``"), (ID, "x")]),  # a quotation ends at the next backquote, even an empty one
+        ("EL 10 l", [(ID, "EL"), (LIT, "10"), (ID, "l")]),
+        (
+            "REWRITE_TAC[A;B];; x",
+            [(ID, "REWRITE_TAC"), (SYM, "["), (ID, "A"), (SYM, ";"), (ID, "B"), (SYM, "]"), (SYM, ";;"), (ID, "x")],
+        ),
+    ],
+)
+def test_literals_comments_and_separators_are_the_tokens_ocaml_reads(
+    text: str, expected: list[tuple[TokenKind, str]]
+) -> None:
+    assert [(t.kind, t.text) for t in tokenize(text)] == expected
 
 
 def test_char_literals_and_type_variables() -> None:
@@ -54,6 +85,8 @@ def test_char_literals_and_type_variables() -> None:
         ("let _ = new_definition `c = 1` in ARITH_TAC", "forbidden-name"),
         ('let _ = String.unsafe_get "a" 0 in ARITH_TAC', "forbidden-name"),
         ("<:expr< 1 >>", "camlp5-quotation"),
+        ("let q = << 1 >> in ARITH_TAC", "camlp5-quotation"),
+        ("ARITH_TAC THEN Sys.", "forbidden-module"),  # a module path at the very end of the text
     ],
 )
 def test_each_rule_fires(text: str, rule: str) -> None:
@@ -62,6 +95,25 @@ def test_each_rule_fires(text: str, rule: str) -> None:
 
 def test_allowed_modules_pass() -> None:
     assert rules("MAP_EVERY (fun t -> SPEC_TAC(t, t)) (List.rev [`x:num`])") == []
+    assert rules('Printf.printf "x" 1') == []  # a member as the proof's first words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("let _ = x.print_string in ARITH_TAC", ["forbidden-name"]),  # a record field, not a module's member
+        ('let _ = Sys.print_string "x" in ARITH_TAC', ["forbidden-module", "forbidden-name"]),
+        ("let _ = List.\nprint_string in ARITH_TAC", ["forbidden-name"]),
+    ],
+)
+def test_a_refused_name_is_exempt_only_right_after_an_allowed_module(text: str, expected: list[str]) -> None:
+    assert rules(text) == expected
+
+
+def test_a_violation_names_its_token_line_and_column() -> None:
+    found = find_violations(tokenize("ARITH_TAC THEN\n  CHEAT_TAC"))
+    assert found == [Violation("forbidden-name", "CHEAT_TAC", 2, 3)]
+    assert found[0].message() == "rule forbidden-name: `CHEAT_TAC` at line 2, column 3"
 
 
 @pytest.mark.parametrize(
@@ -94,10 +146,42 @@ def test_named_io_and_settings_stay_refused(text: str) -> None:
     assert "forbidden-name" in rules(text)
 
 
-@pytest.mark.parametrize("text", ['ARITH_TAC "', "ARITH_TAC (* open", "ARITH_TAC `x", "{foo|never closed"])
+@pytest.mark.parametrize(
+    "text",
+    ['ARITH_TAC "', "ARITH_TAC (* open", "ARITH_TAC `x", "{foo|never closed", "{|}", "{ab|ab}"],
+)
 def test_unterminated_literals_are_lexical_errors(text: str) -> None:
     with pytest.raises(LexicalError):
         tokenize(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('ARITH_TAC THEN\n  "abc', "unterminated string starting at line 2, column 3"),
+        ("x {id|abc|i}", "unterminated quoted string starting at line 1, column 3"),
+        ("x (* (* *)", "unterminated comment starting at line 1, column 3"),
+        ("x\n`abc", "unterminated term quotation starting at line 2, column 1"),
+        ("x \\ y", "unexpected character '\\\\' starting at line 1, column 3"),
+    ],
+)
+def test_a_lexical_error_says_what_is_wrong_and_where_it_starts(text: str, message: str) -> None:
+    with pytest.raises(LexicalError) as caught:
+        tokenize(text)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ARITH_TAC)", "unbalanced `)` at line 1, column 10"),
+        ("x\n ([ARITH_TAC]", "unclosed `(` at line 2, column 2"),
+    ],
+)
+def test_an_unbalanced_bracket_is_named_with_its_place(text: str, message: str) -> None:
+    with pytest.raises(LexicalError) as caught:
+        check_brackets(tokenize(text))
+    assert str(caught.value) == message
 
 
 @pytest.mark.parametrize("text", ["ARITH_TAC)", "(ARITH_TAC", "REWRITE_TAC[ADD_SYM)"])
@@ -156,3 +240,8 @@ def test_a_name_the_proof_binds_itself_passes_and_is_shielded() -> None:
 )
 def test_binding_exempts_only_bound_names_of_the_prefix_families(text: str) -> None:
     assert "forbidden-name" in rules(text)
+
+
+def test_a_name_with_unsafe_in_it_is_never_an_own_binding() -> None:
+    assert own_bindings(tokenize("let new_unsafe_x = 1 in ARITH_TAC")) == []
+    assert shield_own_bindings("let new_unsafe_x = 1 in ARITH_TAC") == "let new_unsafe_x = 1 in ARITH_TAC"

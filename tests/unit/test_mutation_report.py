@@ -1,0 +1,60 @@
+"""The mutation report: survivors are killed or explained, and the explanations are well-formed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mutation_script", ROOT / "scripts" / "mutation.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+mutation = _script()
+
+RESULTS = """\
+    provebench.bundle.x_pack__mutmut_1: killed
+    provebench.bundle.x_pack__mutmut_2: survived
+    provebench.bundle.xǁBundleǁread__mutmut_3: no tests
+    provebench.service.server.x_serve__mutmut_4: not checked
+    provebench.service.server.x_serve__mutmut_5: timeout
+"""
+
+
+def test_a_survivor_is_left_until_it_is_explained() -> None:
+    found = mutation.statuses(RESULTS)
+    table, left = mutation.report(found, {})
+    assert left == ["provebench.bundle.x_pack__mutmut_2", "provebench.bundle.xǁBundleǁread__mutmut_3"]
+    assert "provebench.bundle" in table and " 33.3%" in table  # 1 caught of 3 judged
+    _, left = mutation.report(found, {"provebench.bundle.x_pack__mutmut_2": "equivalent"})
+    assert left == ["provebench.bundle.xǁBundleǁread__mutmut_3"]
+
+
+def test_an_explanation_without_a_reason_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "provebench.bundle.yaml").write_text("- mutant: provebench.bundle.x_pack__mutmut_2\n")
+    with pytest.raises(SystemExit, match="needs `mutant` and `why`"):
+        mutation.explained(tmp_path)
+
+
+def test_each_explanation_names_a_mutant_of_its_own_module() -> None:
+    for path in sorted((ROOT / "tests" / "mutation").glob("*.yaml")):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        for entry in entries:
+            assert set(entry) <= {"mutant", "change", "why"}, f"{path.name}: {entry}"
+            assert str(entry["mutant"]).startswith(path.stem + ".x"), f"{path.name}: {entry}"
+            assert len(str(entry["why"]).split()) >= 3, f"{path.name}: {entry['mutant']}: say why no test kills it"
+        names = [e["mutant"] for e in entries]
+        assert len(names) == len(set(names)), f"{path.name}: a mutant explained twice"
+    assert mutation.explained() is not None  # the script reads the same files
