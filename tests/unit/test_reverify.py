@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.journal import AttemptRecord
-from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.reverify import (
+from provebench.boards.reverify import (
     Hooks,
     Mismatch,
     PinRefusal,
@@ -27,7 +24,10 @@ from provebench.reverify import (
     progress_path,
     seed_of,
 )
-from provebench.settings import Settings
+from provebench.checking.engine import Engine
+from provebench.core.journal import AttemptRecord
+from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.core.settings import Settings
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble
 
 HOL = DOUBLE_CHECKER.model_copy(update={"recipe": "hol-light:new", "image": "ghcr.io/o/hol-light:1"})

@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.errors import UserError
-from provebench.model import Problem, System
+from provebench.checking.engine import Engine
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, System
+from provebench.core.settings import Settings
 from provebench.service.server import ServeOptions, ready, serve, service_state
 from provebench.service.state import ApiError, ServiceLimits
-from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 from tests.service_support import free_port
 from tests.unit.test_service_suites import write_suite
