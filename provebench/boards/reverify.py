@@ -64,7 +64,7 @@ def select(
     passes = [r for r in attempts if r.status is Status.PASS]
     others = [r for r in attempts if r.status is not Status.PASS]
     pool = others if others_checkable else []
-    take = min(len(pool), round(len(pool) * fraction)) if pool else 0
+    take = min(len(pool), round(len(pool) * fraction))
     sampled = random.Random(seed).sample(pool, take)
     return passes + sorted(sampled, key=lambda r: r.key), len(others)
 

@@ -72,8 +72,7 @@ def serve_suite_folder(state: ServiceState, folder: Path) -> None:
     known = state.suite_folders.get(suite.name)
     if known is not None and known.resolve() != folder.resolve():
         raise UserError(f"--suite {folder}: this service already serves a suite named {suite.name!r} ({known})")
-    state.suite_folders[suite.name] = folder
-    state.suites.pop(suite.name, None)  # loaded anew from this folder when first asked for
+    state.suite_folders[suite.name] = folder  # loaded from it when first asked for
 
 
 def warm_targets(state: ServiceState, specs: Sequence[str], progress: Callable[[str], None]) -> None:
@@ -82,7 +81,7 @@ def warm_targets(state: ServiceState, specs: Sequence[str], progress: Callable[[
         suite_name, _, problem_id = spec.partition(":")
         try:
             suite = suite_named(state, suite_name)
-            problem_id = problem_id or (suite.problems[0].id if suite.problems else "")
+            problem_id = problem_id or suite.problems[0].id  # a suite that loads has problems
             problem, _ = resolve(state, Target(suite=suite_name, problem=problem_id), None)
         except ApiError as exc:
             raise UserError(f"--warm {spec}: {exc.message}") from None
@@ -95,33 +94,42 @@ class _DrainingServer(uvicorn.Server):
 
     def __init__(self, config: uvicorn.Config, state: ServiceState) -> None:
         super().__init__(config)
-        self._state = state
+        self.state = state
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._state.draining = True
+        self.state.draining = True
         super().handle_exit(sig, frame)
+
+
+def service_state(engine: Engine, options: ServeOptions) -> ServiceState:
+    """What the service runs on; refused (no token where one is needed) before any checker starts."""
+    token = service_token(options)
+    name = f"http://{options.host}:{options.port}"
+    return ServiceState(engine=engine, limits=options.limits, token=token, name=name, systems=options.systems)
+
+
+def ready(state: ServiceState, options: ServeOptions, progress: Callable[[str], None]) -> _DrainingServer:
+    """The server, not yet listening: its suite folders served and its targets warm (checkers may have started)."""
+    for folder in options.suites:
+        serve_suite_folder(state, folder)
+    warm_targets(state, options.warm, progress)
+    config = uvicorn.Config(
+        create_app(state),
+        host=options.host,
+        port=options.port,
+        log_level="warning",
+        timeout_graceful_shutdown=max(1, round(options.drain_s)),
+        lifespan="on",
+    )
+    return _DrainingServer(config, state)
 
 
 def serve(engine: Engine, options: ServeOptions, progress: Callable[[str], None]) -> None:
     """Serve until a signal; every checker is stopped on the way out, whatever happens."""
-    token = service_token(options)
-    name = f"http://{options.host}:{options.port}"
-    state = ServiceState(engine=engine, limits=options.limits, token=token, name=name, systems=options.systems)
+    state = service_state(engine, options)
     try:
-        for folder in options.suites:
-            serve_suite_folder(state, folder)
-        warm_targets(state, options.warm, progress)
-        config = uvicorn.Config(
-            create_app(state),
-            host=options.host,
-            port=options.port,
-            log_level="warning",
-            timeout_graceful_shutdown=max(1, round(options.drain_s)),
-            lifespan="on",
-        )
-        server = _DrainingServer(config, state)
+        server = ready(state, options, progress)
         progress(f"serving on {state.name} (OpenAPI schema at {state.name}/openapi.json); Ctrl-C or SIGTERM stops")
         server.run()
     finally:
-        state.draining = True
         engine.close()
