@@ -55,7 +55,7 @@ class Checkers:
                 super().prepare()
 
         settings = Settings(suites_dir=tmp_path / "no-user-suites", cache_dir=tmp_path / "cache", infra_backoff_s=0)
-        return Engine(settings, lambda problems, _s: Recorded(problems))
+        return Engine(settings, lambda _s, problems: Recorded(problems))
 
     def all_stopped(self) -> bool:
         return all(v.closed for v in self.made if v.prepared)
