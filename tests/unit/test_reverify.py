@@ -129,7 +129,7 @@ def test_every_checker_this_machine_would_use_is_compared_with_the_pins() -> Non
     class Lean(ScriptedVerifierDouble):
         system, checker = System.LEAN4, LEAN
 
-    def make(problems: Sequence[Problem], _settings: Settings) -> ScriptedVerifierDouble:
+    def make(_settings: Settings, problems: Sequence[Problem]) -> ScriptedVerifierDouble:
         lean = any(p.system is System.LEAN4 for p in problems)
         return (Lean if lean else ScriptedVerifierDouble)(_Checks.script)  # asked for identities only, never checks
 
