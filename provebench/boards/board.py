@@ -155,6 +155,8 @@ class Board:
         """Every entry, stale ones too, ranked: most solved first, then lower cost, then name."""
         out = []
         for f in sorted((self.path / ENTRIES_DIR).glob(f"*/{ENTRY_FILE}")):
+            if f.parent.name.startswith("."):  # an add interrupted mid-swap (.ID.tmp, .ID.old): not an entry
+                continue
             try:
                 out.append(Entry.model_validate_json(read_bytes(f, "leaderboard entry")))  # regular, bounded
             except ValidationError as exc:

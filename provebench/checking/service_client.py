@@ -33,6 +33,9 @@ def server_url(given: str | None) -> str | None:
 class ServiceClient:
     """Requests to one service; a connection per request (clients are threads of one command)."""
 
+    # A reply is input too: a whole batch's verdicts fit in far less; a server that sends more is not one to trust.
+    max_reply_bytes = 256 * 1024 * 1024
+
     def __init__(self, url: str, token: str | None = None, timeout_s: float = 24 * 3600) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
@@ -59,11 +62,13 @@ class ServiceClient:
         try:
             conn.request(method, path, body=data, headers=headers)
             reply = conn.getresponse()
-            raw = reply.read()
+            raw = reply.read(self.max_reply_bytes + 1)
         except (OSError, http.client.HTTPException) as exc:
             raise VerifierUnavailable(f"no provebench service answers at {self.url}: {exc}") from None
         finally:
             conn.close()
+        if len(raw) > self.max_reply_bytes:
+            raise VerifierUnavailable(f"{self.url}{path} answered more than {self.max_reply_bytes} bytes")
         try:
             answer = json.loads(raw) if raw else None
         except ValueError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from provebench.checking.service_client import ServiceClient
 from provebench.cli.main import main
 
 DEEP = 100_000
@@ -55,3 +56,16 @@ def test_a_reply_nested_100000_deep_is_one_line_and_exit_3(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 3 and len(lines) == 1 and "nested too deep" in lines[0] and "Traceback" not in err, err
+
+
+def test_a_reply_over_the_size_limit_is_one_line_and_exit_3(
+    deep_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same server's 200 KB answer against a limit of 100 KB: only the limit is read, then refused.
+    monkeypatch.setattr(ServiceClient, "max_reply_bytes", 100_000)
+    proof = tmp_path / "proof.ml"
+    proof.write_text("ARITH_TAC")
+    code = main(["check", "--server", deep_server, "--system", "hol-light", "--goal", "T", str(proof)])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 3 and len(lines) == 1 and "answered more than 100000 bytes" in lines[0], err
