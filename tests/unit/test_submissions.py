@@ -184,7 +184,25 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "extra member",
             lambda members: members.update({"../../etc/cron.d/x": b"* * * * * root sh"}),
             True,
-            "unexpected member '../../etc/cron.d/x'",
+            "unexpected member '../../etc/cron.d/x'; a bundle holds only manifest.json, attempts.jsonl, summary.json",
+        ),
+        (
+            "a sample beyond n",
+            _edit_attempts(lambda rows: rows.append(dict(rows[0], sample=2))),
+            True,
+            "is outside n=2 samples and 0 repair round(s)",
+        ),
+        (
+            "a repair round the run did not make",
+            _edit_attempts(lambda rows: rows.append(dict(rows[0], round=1))),
+            True,
+            "is outside n=2 samples and 0 repair round(s)",
+        ),
+        (
+            "a problem listed twice",
+            _edit_manifest(lambda m: m["problems"].append(m["problems"][0])),  # type: ignore[attr-defined]
+            True,
+            "the manifest lists a problem twice",
         ),
         (
             "not JSON",
@@ -202,6 +220,74 @@ def test_tampered_bundles_are_refused(
         read_bundle(bad)
     assert fragment in str(exc.value), name
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("length", "shown"), [(100, "'{name}'; a bundle"), (101, "'{cut}'... (101 characters)")])
+def test_an_unexpected_member_s_long_name_is_shown_cut_with_its_length(
+    packed: Path, tmp_path: Path, length: int, shown: str
+) -> None:
+    name = "x" * length
+    bad = _rewrite(packed, tmp_path / "bad.tar.gz", lambda members: members.update({name: b"{}"}))
+    with pytest.raises(UserError) as exc:
+        read_bundle(bad)
+    assert shown.format(name=name, cut=name[:100]) in str(exc.value)
+
+
+def test_pack_keeps_the_raw_replies_only_when_every_attempt_may_be_published(packed: Path) -> None:
+    # open_data "full": each attempt travels with the prover's raw reply (the baseline names its strategy).
+    assert all((r.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
+
+
+def test_pack_refuses_a_finished_run_whose_repair_round_has_no_verdict(tmp_path: Path, settings: Settings) -> None:
+    # Round 0 decided every sample (so the run counts as complete), but the checker was lost for the repairs.
+    config = build_config({"suite": "hol-light-core", "n": 1, "repair_rounds": 1, "limit": 2}, {}, "test")
+    plan = plan_run(config, settings)
+    prover = make_prover("baseline", {})
+    prover.prepare(plan.suite.problems)
+    rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+    checked: set[str] = set()
+
+    def lost_on_repair(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        if problem.id in checked:
+            return VerifierUnavailable("container lost (scripted)")
+        checked.add(problem.id)
+        return verdict(Status.FAIL, Reason.TACTIC_FAILED, "scripted failure")
+
+    execute(plan, rundir, prover, settings, RunHooks(), _double(lost_on_repair))
+    first = min(p.id for p in plan.problems)
+    out = tmp_path / "x.tar.gz"
+    with pytest.raises(UserError) as exc:
+        bundle.pack(rundir, out, bundle.Submitter(name="a", contact="b", open_data="none"))
+    assert str(exc.value) == (
+        f"{rundir.path}: 2 attempt(s) have no verdict (checker ERROR, first: {first}); "
+        f"retry them with provebench run --resume {rundir.path}"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("templates", [{"prove": "sha256:" + "ab" * 32}, None])
+def test_the_bundle_pins_the_run_s_suite_version_prompt_templates_and_a_utc_time(
+    run: RunDir, tmp_path: Path, templates: dict[str, str] | None
+) -> None:
+    # A prover with prompt templates records their hashes in the run's manifest; an older manifest has none.
+    manifest = json.loads(run.manifest_path.read_text())
+    manifest.pop("prompt_templates")
+    if templates is not None:
+        manifest["prompt_templates"] = templates
+    run.manifest_path.write_text(json.dumps(manifest))
+    out = tmp_path / "entry.tar.gz"
+    packed = bundle.pack(run, out, bundle.Submitter(name="a", contact="b", open_data="none"))
+    assert read_bundle(out).manifest == packed
+    assert packed.suite.version == str(manifest["suite"]["version"]) and packed.suite.version[:4].isdigit()
+    assert packed.prompt_hashes == (templates or {})
+    assert packed.created_at.endswith("+00:00")
+
+
+def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Path) -> None:
+    with tarfile.open(packed) as tar:
+        assert [(m.name, m.type, m.mode) for m in tar] == [
+            (name, tarfile.REGTYPE, 0o644) for name in (MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER)
+        ]
 
 
 def _raw_tar(out: Path, add: Callable[[tarfile.TarFile], None]) -> Path:
@@ -235,7 +321,7 @@ def test_archive_tricks_are_refused_before_anything_is_read(packed: Path, tmp_pa
     with pytest.raises(UserError, match="member 'attempts.jsonl' is .* bytes, over the limit of 1000"):
         read_bundle(packed, BundleLimits(attempts=1000))
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive at all")
-    with pytest.raises(UserError, match="not a submission bundle"):
+    with pytest.raises(UserError, match=r"not a submission bundle \(a \.tar\.gz\): Not a gzipped file \(b'no'\)$"):
         read_bundle(tmp_path / "junk.tar.gz")
     assert not (tmp_path / "outside.json").exists()
 
