@@ -29,10 +29,11 @@ from provebench.leaderboard import AddHooks, add_entry
 from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
 from provebench.pages import render_board, render_run_report
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
+from provebench.run import RunDir, RunHooks, execute, plan_run, summarize_run
 from provebench.runconfig import build_config
 from provebench.settings import Settings
 from provebench.verify.api import Verifier
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, verdict
 
 Factory = Callable[[Sequence[Problem], Settings], Verifier]
@@ -792,3 +793,31 @@ def test_an_attempt_of_another_build_is_compared_with_the_pin_of_its_own_recipe(
     with pytest.raises(UserError) as exc:
         add_entry(rebuilt, board.path, settings, make_verifier=_double())
     assert str(exc.value).endswith("was checked by another checker: recipe (double:1 in the run, double:0 pinned)")
+
+
+def test_the_bundle_carries_a_priced_prover_s_cost_templates_and_protocol(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chat-API prover (the API double, priced) run under CombiBench's protocol: what the run spent and
+    # how it sampled travel in the bundle's manifest as the run recorded them.
+    monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as api:
+        prover_settings = {
+            "model": api.model,
+            "base_url": api.base_url,
+            "api_key_env": "DOUBLE_API_KEY",
+            "prices": {"input_per_mtok": 3.0, "output_per_mtok": 15.0},
+        }
+        raw = {"suite": "hol-light-core", "n": 1, "limit": 3, "protocol": "combibench"}
+        config = build_config({**raw, "prover": {"name": "openai", **prover_settings}}, {}, "test")
+        plan = plan_run(config, settings)
+        prover = make_prover("openai", prover_settings)
+        prover.prepare(plan.suite.problems)
+        rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+        execute(plan, rundir, prover, settings, RunHooks(), _double())
+    manifest = bundle.pack(rundir, tmp_path / "entry.tar.gz", bundle.Submitter(name="a", contact="b", open_data="none"))
+    summary = summarize_run(rundir, config)
+    assert summary.totals.cost is not None and summary.totals.cost > 0
+    assert manifest.budget.cost == summary.totals.cost
+    assert manifest.prompt_hashes == prover.template_hashes() and manifest.prompt_hashes
+    assert manifest.sampling.protocol == "combibench"
