@@ -143,7 +143,13 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "altered proof, hash left",
             _edit_attempts(lambda rows: rows[0].update(proof="CHEAT_TAC")),
             False,
-            "does not match the SHA-256 in the manifest",
+            "attempts.jsonl does not match the SHA-256 in the manifest (altered after packing)",
+        ),
+        (
+            "attempt count off",
+            _edit_manifest(lambda m: m["attempts"].update(count=101)),  # type: ignore[attr-defined]
+            False,
+            "100 attempts, but the manifest says 101",
         ),
         ("missing attempt", _edit_attempts(lambda rows: rows.pop(3)), True, "missing attempt: problem"),
         (
@@ -162,7 +168,7 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "schema: status not a verdict",
             _edit_attempts(lambda rows: rows[0].update(status="PROVED")),
             True,
-            "not valid under submission schema v1: status",
+            "attempts.jsonl: line 1: not valid under submission schema v1: status",
         ),
         (
             "schema: manifest field missing",
