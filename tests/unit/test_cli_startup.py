@@ -8,6 +8,7 @@ the client); the same command against real HOL Light is in tests/integration/tes
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -83,6 +84,10 @@ def test_check_through_a_service_imports_nothing_heavy_and_prints_as_a_local_che
 
 
 def test_check_through_no_service_is_one_line_and_exit_3() -> None:
-    done = _run("check", "--server", "http://127.0.0.1:9", "--system", "hol-light", "--goal", "T", stdin="X")
+    # A port held bound but not listening: connections to it are refused, and no other test can serve on it.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        done = _run("check", "--server", url, "--system", "hol-light", "--goal", "T", stdin="X")
     assert done.returncode == 3
     assert done.stderr.startswith("provebench: checker unavailable: no provebench service answers at")
