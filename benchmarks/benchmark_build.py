@@ -16,10 +16,10 @@ import statistics
 import subprocess
 from dataclasses import dataclass
 
+from provebench.boards.exports import benchmark_query
 from provebench.containers import DockerEngine, ImageInfo, SandboxLimits
-from provebench.exports import benchmark_query
-from provebench.model import Problem
-from provebench.verify.hol_template_text import TemplateText
+from provebench.core.model import Problem
+from provebench.systems.hol_light.template_text import TemplateText
 
 _MARK = "PB_BENCHMARK_BUILD"
 # Run in the checker's sandbox (no network, read-only root, /tmp executable in native images); the program's

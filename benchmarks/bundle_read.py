@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from provebench import bundle
-from provebench.journal import AttemptRecord
-from provebench.model import CheckerInfo, Reason, Status, System
+from provebench.boards import bundle
+from provebench.core.journal import AttemptRecord
+from provebench.core.model import CheckerInfo, Reason, Status, System
 
 CHECKER = CheckerInfo(
     image="provebench/hol-light-s2n:x", digest="sha256:" + "a" * 64, system=System.HOL_LIGHT, version="v"

@@ -14,10 +14,10 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from provebench.model import Status
-from provebench.settings import Settings
+from provebench.core.model import Status
+from provebench.core.settings import Settings
 from provebench.suites.load import find_suite
-from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
+from provebench.systems.hol_light.verifier import HolLightVerifier, make_hol_light_verifier
 
 
 def main() -> None:

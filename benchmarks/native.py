@@ -25,14 +25,14 @@ from pathlib import Path
 
 from benchmark_build import BenchmarkBuild, build_and_time
 
-from provebench.checking import adhoc_problem
+from provebench.checking.registry import make_group_verifier
 from provebench.containers import DockerEngine, image_for_build, parse_image_ref
-from provebench.model import Problem, Status, System
-from provebench.settings import CheckerBuild, Settings
+from provebench.core.model import Problem, Status, System
+from provebench.core.settings import CheckerBuild, Settings
+from provebench.suites.check_requests import adhoc_problem
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import S2N_ROOT_IN_IMAGE, TIMEOUT_SCALE
-from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
-from provebench.verify.registry import make_group_verifier
+from provebench.systems.hol_light.verifier import HolLightVerifier, make_hol_light_verifier
 
 BUILDS = (CheckerBuild.BYTECODE, CheckerBuild.NATIVE)
 # Every build checks with the suite's limits times bytecode suites' own scale: CPU time is measured, and a

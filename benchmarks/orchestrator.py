@@ -18,15 +18,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from provebench.journal import AttemptRecord, Journal
-from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.core.journal import AttemptRecord, Journal
+from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
-from provebench.stats import Summary
-from provebench.verify.api import Verifier
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
+from provebench.runs.stats import Summary
 
 INSTANT = CheckerInfo(image="instant", digest="sha256:instant", system=System.HOL_LIGHT, version="instant")
 

@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from provebench.model import Status
-from provebench.settings import Settings
+from provebench.checking.registry import make_group_verifier
+from provebench.core.model import Status
+from provebench.core.settings import Settings
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_source import import_source
-from provebench.verify.registry import make_group_verifier
 
 
 def main() -> None:

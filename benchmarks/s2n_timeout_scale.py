@@ -37,11 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from provebench.settings import Settings
+from provebench.checking.registry import make_group_verifier
+from provebench.core.settings import Settings
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import TIMEOUT_SCALE, TimeoutEntry, load_timeout_map
 from provebench.suites.s2n_source import import_source
-from provebench.verify.registry import make_group_verifier
 
 # Main theorems with native reference times from 5 to 35 s, in small proof files (quick to load).
 FUNCTIONS = ("word_popcount", "bignum_demont_p521", "bignum_mul_4_8_alt", "bignum_sqr_6_12_alt", "mlkem_reduce")

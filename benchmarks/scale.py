@@ -23,10 +23,10 @@ import socket
 import sys
 import time
 
-from provebench.engine import Engine
-from provebench.model import Problem
+from provebench.checking.engine import Engine
+from provebench.core.model import Problem
+from provebench.core.settings import Executor, Settings
 from provebench.provers.registry import make_prover
-from provebench.settings import Executor, Settings
 from provebench.suites.load import find_suite
 
 CHECK_MB, HEADROOM_MB = 1024, 1024

@@ -28,13 +28,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from provebench.engine import Engine
-from provebench.settings import Settings
+from provebench.checking.engine import Engine
+from provebench.core.settings import Settings
 from provebench.suites.load import find_suite
 
 PROOF = "ARITH_TAC"
 BODY = json.dumps({"suite": "hol-light-core", "problem": "add_comm", "proof": PROOF}).encode()
-CLI = [sys.executable, "-m", "provebench.cli"]
+CLI = [sys.executable, "-m", "provebench.cli.main"]
 
 
 def _free_port() -> int:

@@ -20,12 +20,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from provebench.engine import Engine
-from provebench.model import Problem, Status
-from provebench.settings import Settings
+from provebench.checking.engine import Engine
+from provebench.checking.registry import make_group_verifier
+from provebench.core.model import Problem, Status
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.suites.load import Suite, load_suite
-from provebench.verify.api import Verifier
-from provebench.verify.registry import make_group_verifier
 
 FAMILIES = {"a": (90, 80), "b": (70, 60)}  # family -> its templates' timeouts: schedule order a1, a2, b1, b2
 

@@ -31,7 +31,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
-# "    provebench.bundle.x_pack__mutmut_3: survived" (methods appear as xǁClassǁmethod).
+# "    provebench.boards.bundle.x_pack__mutmut_3: survived" (methods appear as xǁClassǁmethod).
 LINE = re.compile(r"^\s*(?P<module>provebench(?:\.\w+)*?)\.x(?:_|ǁ)\S*__mutmut_\d+: (?P<status>.+)$")
 CAUGHT = {"killed", "timeout", "caught by type check", "segfault"}
 UNCAUGHT = {"survived", "no tests", "suspicious"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.cli import main
+from provebench.cli.main import main
 
 
 def refused_in_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str, code: int = 2) -> str:

@@ -15,11 +15,11 @@ from functools import lru_cache
 
 import pytest
 
-from provebench.model import Problem, System, Verdict
-from provebench.settings import CheckerBuild, Settings
+from provebench.core.model import Problem, System, Verdict
+from provebench.core.settings import CheckerBuild, Settings
+from provebench.core.verifier import Verifier
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.api import Verifier
-from provebench.verify.hol_light import HolLightVerifier, make_hol_light_verifier
+from provebench.systems.hol_light.verifier import HolLightVerifier, make_hol_light_verifier
 from tests.components import STRICT
 
 

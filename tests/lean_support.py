@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from provebench.model import Kind, Problem, System
-from provebench.verify.lean_fill_in import FillInAnswer
+from provebench.core.model import Kind, Problem, System
+from provebench.systems.lean.fill_in import FillInAnswer
 
 
 def lean_problem(

@@ -11,9 +11,9 @@ import sys
 import time
 from typing import Any
 
-import provebench.engine
-from provebench.cli import main
-from provebench.engine import Engine
+import provebench.checking.engine
+from provebench.checking.engine import Engine
+from provebench.cli.main import main
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
 
@@ -33,5 +33,5 @@ def doubled(settings: Any) -> Engine:
 
 if __name__ == "__main__":
     SlowLoad.load_s = float(sys.argv[1])
-    provebench.engine.Engine = doubled  # type: ignore[assignment,misc]  # what cmd_serve imports when it runs
+    provebench.checking.engine.Engine = doubled  # type: ignore[assignment,misc]  # what cmd_serve imports when it runs
     sys.exit(main(["serve", *sys.argv[2:]]))

@@ -47,7 +47,7 @@ class Service:
 def start_serve(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """``provebench serve ARGS``, its output to ``log``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "provebench.cli", "serve", *args],
+        [sys.executable, "-m", "provebench.cli.main", "serve", *args],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,

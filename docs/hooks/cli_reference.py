@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Iterator
 from typing import Any
 
-from provebench.cli_args import build_parser
+from provebench.cli.args import build_parser
 
 MARKER = "<!-- cli-reference -->"
 WIDTH = 100

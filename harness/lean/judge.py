@@ -1,7 +1,7 @@
 """provebench's trusted Lean judge: Lean FRO's comparator on one candidate, in a project folder of its own.
 
 Runs with the image's python3 and its standard library only, in a fresh container of the image for each
-judgement (provebench/verify/lean_judge_run.py starts it; on the host with --backend local).
+judgement (provebench/systems/lean/judge_run.py starts it; on the host with --backend local).
 Reads one JSON request on stdin:
   {"challenge": TEXT, "solution": TEXT, "theorem_names": [...], "definition_names": [...],
    "permitted_axioms": [...], "timeout_s": T}

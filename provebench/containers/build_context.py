@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from provebench.containers.recipes import ImageRecipe, Progress, context_files
-from provebench.sources import SourceTree
+from provebench.containers.sources import SourceTree
 
 
 def assemble_build_context(
@@ -29,7 +29,7 @@ def _write_contexts(r: ImageRecipe, source: Path, into: Path, progress: Progress
     The folder is made for every image built from a source (its Dockerfile copies it); only native
     images have contexts to write into it.
     """
-    from provebench.verify.hol_template_text import TemplateText  # the one definition of a template's text
+    from provebench.systems.hol_light.template_text import TemplateText  # the one definition of a template's text
 
     into.mkdir()
     for name, rel in r.contexts:

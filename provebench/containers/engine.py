@@ -40,9 +40,9 @@ from provebench.containers.recipes import (
     recipe_id,
     resource_root,
 )
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.settings import Settings
-from provebench.sources import SourceTree
+from provebench.containers.sources import SourceTree
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.settings import Settings
 
 
 def build_failure(tag: str, error: str, output: Iterable[str], settings: Settings) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.model import CheckerInfo, System
-from provebench.names import DEFAULT_S2N_BIGNUM
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.model import CheckerInfo, System
+from provebench.core.names import DEFAULT_S2N_BIGNUM
 
 Progress = Callable[[str], None]
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from provebench.errors import UserError
-from provebench.inputs import first_error
-from provebench.journal import ApiRetry
-from provebench.model import Problem
+from provebench.core.errors import UserError
+from provebench.core.inputs import first_error
+from provebench.core.journal import ApiRetry
+from provebench.core.model import Problem
 
 
 class ProverUnavailable(Exception):

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from provebench.errors import UserError
-from provebench.inputs import first_error, read_yaml
-from provebench.model import Problem, System
+from provebench.core.errors import UserError
+from provebench.core.inputs import first_error, read_yaml
+from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 
 _PORTFOLIOS = Path(__file__).parent / "portfolios"

@@ -17,9 +17,9 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from provebench.errors import RunStopped, UserError
-from provebench.journal import ApiRetry
-from provebench.model import Problem, System
+from provebench.core.errors import RunStopped, UserError
+from provebench.core.journal import ApiRetry
+from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable, validate_settings
 from provebench.provers.prompting import PromptTemplates, extract_last_code_block
 

@@ -12,9 +12,9 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from provebench.errors import UserError
-from provebench.inputs import read_text
-from provebench.model import Problem, System
+from provebench.core.errors import UserError
+from provebench.core.inputs import read_text
+from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt
 from provebench.suites.extensions import flat_fields
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from provebench.errors import UserError
+from provebench.core.errors import UserError
 from provebench.provers.api import Prover, ProverFactory
 
 ENTRY_POINT_GROUP = "provebench.provers"

@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from provebench.errors import UserError
-from provebench.inputs import MAX_INPUT_BYTES, csv_from_zip, parse_csv, parse_json, read_bytes
-from provebench.model import Problem
+from provebench.core.errors import UserError
+from provebench.core.inputs import MAX_INPUT_BYTES, csv_from_zip, parse_csv, parse_json, read_bytes
+from provebench.core.model import Problem
+from provebench.core.texts import decode_text
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
-from provebench.texts import decode_text
 
 _MAX_FILE_BYTES = MAX_INPUT_BYTES
 

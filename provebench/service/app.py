@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provebench import __version__
-from provebench.checking import adhoc_problem
-from provebench.engine import Checked
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.model import Problem
+from provebench.checking.checked import Checked
+from provebench.checking.remote import problem_hash
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.model import Problem
+from provebench.core.settings import memory_budget_mb
 from provebench.service.kimina import kimina_router
 from provebench.service.models import (
     Checkers,
@@ -41,9 +42,8 @@ from provebench.service.models import (
     Target,
     WarmContext,
 )
-from provebench.service.remote import problem_hash
 from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size, validated
-from provebench.settings import memory_budget_mb
+from provebench.suites.check_requests import adhoc_problem
 from provebench.suites.load import Suite, load_suite
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from provebench.checking import system_image
-from provebench.engine import Checked
-from provebench.inputs import TimeoutSeconds
-from provebench.model import Problem, Status, System, Verdict
+from provebench.checking.checked import Checked
+from provebench.core.inputs import TimeoutSeconds
+from provebench.core.model import Problem, Status, System, Verdict
 from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size
-from provebench.verify.lean import RUN_TIMED_OUT
+from provebench.suites.check_requests import system_image
+from provebench.systems.lean.verifier import RUN_TIMED_OUT
 
 
 class KiminaCode(BaseModel):

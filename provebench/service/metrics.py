@@ -17,8 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from provebench.engine import ContextStatus
-from provebench.model import Verdict
+from provebench.checking.contexts import ContextStatus
+from provebench.core.model import Verdict
 
 RATE_WINDOW_S = 60.0
 

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from provebench.engine import ContextStatus
-from provebench.inputs import TimeoutSeconds
-from provebench.model import CheckerInfo, System, Verdict
+from provebench.checking.contexts import ContextStatus
+from provebench.core.inputs import TimeoutSeconds
+from provebench.core.model import CheckerInfo, System, Verdict
 from provebench.suites.load import SUITE_NAME
 
 API_VERSION = "v1"

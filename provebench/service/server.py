@@ -16,9 +16,9 @@ from types import FrameType
 
 import uvicorn
 
-from provebench.engine import Engine
-from provebench.errors import UserError
-from provebench.model import System
+from provebench.checking.engine import Engine
+from provebench.core.errors import UserError
+from provebench.core.model import System
 from provebench.service.app import create_app, resolve, suite_named
 from provebench.service.models import Target
 from provebench.service.state import ApiError, ServiceLimits, ServiceState

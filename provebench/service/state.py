@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from provebench.engine import Checked, Engine
-from provebench.errors import UserError
-from provebench.inputs import first_error, parse_json
-from provebench.model import System, Verdict
+from provebench.checking.checked import Checked
+from provebench.checking.engine import Engine
+from provebench.core.errors import UserError
+from provebench.core.inputs import first_error, parse_json
+from provebench.core.model import System, Verdict
 from provebench.service.metrics import ServiceMetrics
 from provebench.suites.load import Suite, suite_folders
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from provebench import inputs
-from provebench.errors import UserError
-from provebench.verify.lean_fill_in import solution_names
+from provebench.core import inputs
+from provebench.core.errors import UserError
+from provebench.systems.lean.fill_in import solution_names
 
 SUITE_NAME = "combibench"
 CHECKER_IMAGE = "lean4-mathlib"

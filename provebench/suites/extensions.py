@@ -11,12 +11,12 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from provebench.model import Problem, ProblemExtension, extension_types
+from provebench.core.model import Problem, ProblemExtension, extension_types
 
 ENTRY_POINT_GROUP = "provebench.problem_extensions"
 BUILT_IN = (
-    "provebench.verify.hol_goal",
-    "provebench.verify.lean_fill_in",
+    "provebench.systems.hol_light.goal",
+    "provebench.systems.lean.fill_in",
     "provebench.suites.s2n_query",
 )
 

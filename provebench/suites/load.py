@@ -16,12 +16,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from provebench.errors import UserError
-from provebench.inputs import MAX_TIMEOUT_S, MemoryMB, TimeoutSeconds, first_error, read_bytes, read_jsonl, read_yaml
-from provebench.layouts import BenchmarkLayout
-from provebench.model import Kind, Problem, ProblemExtension, System
-from provebench.settings import CheckerBuild
+from provebench.core.errors import UserError
+from provebench.core.inputs import (
+    MAX_TIMEOUT_S,
+    MemoryMB,
+    TimeoutSeconds,
+    first_error,
+    read_bytes,
+    read_jsonl,
+    read_yaml,
+)
+from provebench.core.model import Kind, Problem, ProblemExtension, System
+from provebench.core.settings import CheckerBuild
 from provebench.suites.extensions import known_extensions
+from provebench.suites.layouts import BenchmarkLayout
 
 SUITE_FILE = "suite.yaml"
 SUITE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # what a suite is named by (never a path: no "/", no leading ".")

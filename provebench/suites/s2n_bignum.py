@@ -21,9 +21,9 @@ from typing import Any, TypeGuard
 
 import yaml
 
-from provebench import inputs
 from provebench.containers import HOL_LIGHT_PIN
-from provebench.errors import UserError
+from provebench.core import inputs
+from provebench.core.errors import UserError
 
 SUITE_NAME = "s2n-bignum"
 CHECKER_IMAGE = "hol-light-s2n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from provebench.model import ProblemExtension, System
+from provebench.core.model import ProblemExtension, System
 
 
 class BenchmarkQuery(ProblemExtension):

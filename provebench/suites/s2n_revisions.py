@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from provebench.errors import UserError
-from provebench.inputs import read_bytes
-from provebench.sources import checkout_at, file_at
+from provebench.containers.sources import checkout_at, file_at
+from provebench.core.errors import UserError
+from provebench.core.inputs import read_bytes
 from provebench.suites.s2n_bignum import TIMEOUT_SCALE
 from provebench.suites.s2n_source import SourceImport, import_source
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provebench.errors import UserError
-from provebench.suites.hol_source import SourceFile, TopTheorem, inline, scan_file
+from provebench.core.errors import UserError
 from provebench.suites.s2n_bignum import (
     CATEGORY_TIMEOUTS_S,
     TIMEOUT_SCALE,
@@ -28,6 +27,7 @@ from provebench.suites.s2n_bignum import (
     statement_fields,
     write_suite,
 )
+from provebench.systems.hol_light.source import SourceFile, TopTheorem, inline, scan_file
 
 
 def _base_of(item: tuple[str, Any, str, int]) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from provebench.model import Status
+from provebench.core.model import Status
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

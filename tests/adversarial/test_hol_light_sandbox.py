@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.model import Status
+from provebench.core.model import Status
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

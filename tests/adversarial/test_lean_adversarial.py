@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import yaml
 
-from provebench.model import CheckerInfo, Status, System
-from provebench.settings import Settings
+from provebench.core.model import CheckerInfo, Status, System
+from provebench.core.settings import Settings
 from provebench.suites.load import Suite, find_suite
-from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_judge_run import LocalJudge
-from provebench.verify.lean_session import LocalLeanLauncher
+from provebench.systems.lean.judge_run import LocalJudge
+from provebench.systems.lean.session import LocalLeanLauncher
+from provebench.systems.lean.verifier import LeanVerifier
 
 CORPUS = Path(__file__).parent / "lean"
 SPEC: dict[str, Any] = yaml.safe_load((CORPUS / "cases.yaml").read_text())
@@ -32,7 +32,7 @@ JUDGE_DOUBLE = f"{sys.executable} {DOUBLES / 'comparator.py'}"
 
 def _real_image_verifier(suite: Suite) -> LeanVerifier:
     from provebench import containers
-    from provebench.verify.lean_factory import make_lean_group_verifier
+    from provebench.systems.lean.factory import make_lean_group_verifier
 
     settings = Settings(checkers=1, lean_memory_mb=8192)
     try:

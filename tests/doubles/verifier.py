@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, Problem, Reason, Status, System, Verdict
-from provebench.verify.api import Verifier
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.core.verifier import Verifier
 
 DOUBLE_CHECKER = CheckerInfo(
     image="double",

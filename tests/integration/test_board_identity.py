@@ -16,18 +16,19 @@ from pathlib import Path
 import docker
 import pytest
 
-from provebench import bundle, containers
-from provebench.board import Board
-from provebench.board_maintenance import audit, republish
-from provebench.errors import UserError
-from provebench.leaderboard import add_entry
-from provebench.model import Problem, Status
-from provebench.pages import render_board
+from provebench import containers
+from provebench.boards import bundle
+from provebench.boards.add import add_entry
+from provebench.boards.board import Board
+from provebench.boards.maintenance import audit, republish
+from provebench.boards.pages import render_board
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, Status
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
-from provebench.verify.api import Verifier
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

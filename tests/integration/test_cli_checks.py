@@ -19,7 +19,7 @@ VERDICT_KEYS = {"id", "status", "reason", "messages", "check_seconds", "checker"
 
 def provebench(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "provebench.cli", *args],
+        [sys.executable, "-m", "provebench.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -87,7 +87,7 @@ def test_kill_while_a_checker_loads_removes_its_container(tmp_path: Path, attemp
     proof = tmp_path / "p.ml"
     proof.write_text("MESON_TAC[]\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provebench.cli", "check", "--suite", "hol-light-core", "--problem", "gauss_sum"]
+        [sys.executable, "-m", "provebench.cli.main", "check", "--suite", "hol-light-core", "--problem", "gauss_sum"]
         + [str(proof)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

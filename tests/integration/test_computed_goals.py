@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.model import Problem, Reason, Status, System
-from provebench.verify.hol_goal import GoalExpression
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.core.model import Problem, Reason, Status, System
+from provebench.systems.hol_light.goal import GoalExpression
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

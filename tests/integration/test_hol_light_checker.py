@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from provebench.model import Reason, Status, System
-from provebench.settings import Settings
+from provebench.core.model import Reason, Status, System
+from provebench.core.settings import Settings
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -122,7 +122,7 @@ def test_checks_do_not_leak_state(each_hol_verifier: HolLightVerifier, core_suit
 
 
 def test_bad_goal_is_reported(each_hol_verifier: HolLightVerifier) -> None:
-    from provebench.checking import adhoc_problem
+    from provebench.suites.check_requests import adhoc_problem
 
     v = each_hol_verifier.check(adhoc_problem(System.HOL_LIGHT, "!n. n + ", 5), "ARITH_TAC")
     assert (v.status, v.reason) == (Status.ERROR, Reason.BAD_GOAL)
@@ -145,8 +145,8 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
 ) -> None:
     """A container too small for the toplevel and a check is the checker's fault, never the proof's verdict."""
     from provebench import containers
-    from provebench.model import CheckerInfo
-    from provebench.verify.hol_launchers import DockerLauncher
+    from provebench.core.model import CheckerInfo
+    from provebench.systems.hol_light.launchers import DockerLauncher
 
     engine = containers.DockerEngine(settings)
     built = engine.ensure_image(containers.recipe("hol-light"), lambda _line: None)
@@ -191,7 +191,7 @@ def test_a_reply_longer_than_one_read_comes_through(each_hol_verifier: HolLightV
 def test_fewer_checkers_than_asked_are_named(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from provebench.verify.hol_light import make_hol_light_verifier
+    from provebench.systems.hol_light.verifier import make_hol_light_verifier
 
     small = settings.model_copy(update={"checkers": 4, "memory_budget_mb": 9000, "container_headroom_mb": 2048})
     with caplog.at_level(logging.INFO, logger="provebench.checkers"):

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from provebench import cli, containers
-from provebench.settings import Settings
+from provebench import containers
+from provebench.cli import main as cli
+from provebench.core.settings import Settings
 
 pytestmark = pytest.mark.docker
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.settings import Settings
-from provebench.verify.hol_light import make_hol_light_verifier
+from provebench.core.errors import UserError
+from provebench.core.settings import Settings
+from provebench.systems.hol_light.verifier import make_hol_light_verifier
 
 pytestmark = pytest.mark.docker
 

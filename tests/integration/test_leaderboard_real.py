@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
-from provebench import bundle
-from provebench.board import Board, EntryRefused
-from provebench.errors import UserError
-from provebench.leaderboard import add_entry
-from provebench.model import Problem, Status
-from provebench.pages import render_board, render_run_report
+from provebench.boards import bundle
+from provebench.boards.add import add_entry
+from provebench.boards.board import Board, EntryRefused
+from provebench.boards.pages import render_board, render_run_report
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, Status
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
-from provebench.verify.api import Verifier
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.components import missing_component
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -158,7 +158,7 @@ def test_report_opens_filters_and_shows_the_proof_of_a_clicked_row(trip: Trip, b
 
 def test_view_serves_the_report_on_localhost(trip: Trip, browser: object) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provebench.cli", "view", str(trip.rundir.path), "--port", "0"],
+        [sys.executable, "-m", "provebench.cli.main", "view", str(trip.rundir.path), "--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
-from provebench.model import Kind, Reason, Status
-from provebench.settings import Settings
+from provebench.core.model import Kind, Reason, Status
+from provebench.core.settings import Settings
 from provebench.suites.combibench import import_combibench
 from provebench.suites.load import Suite, find_suite, load_suite
-from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_factory import make_lean_group_verifier
+from provebench.systems.lean.factory import make_lean_group_verifier
+from provebench.systems.lean.verifier import LeanVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.lean, pytest.mark.slow]
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"
@@ -70,8 +70,8 @@ def test_combibench_statements_compile_and_sorry_is_not_a_proof(tmp_path: Path) 
 
 def test_kimina_client_through_the_service_on_the_real_image() -> None:
     """Kimina's API on the real Lean REPL, read by the real kimina-client (the double: test_kimina_api.py)."""
-    from provebench.engine import Engine
-    from provebench.model import System
+    from provebench.checking.engine import Engine
+    from provebench.core.model import System
     from provebench.service.app import create_app
     from provebench.service.state import ServiceState
     from tests.service_support import served
@@ -95,7 +95,7 @@ HELPER_FIRST = (
 def test_an_honest_proof_with_a_helper_lemma_before_it_passes(tmp_path: Path) -> None:
     # Hygienic binder names printed by toString run on across commands: a string comparison of types
     # would call this a statement mismatch. comparator compares the expressions.
-    from provebench.model import Problem, System
+    from provebench.core.model import Problem, System
 
     problem = Problem(
         id="t",

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from provebench.containers import resource_root
-from provebench.verify.lean_wire import Message, ReplResponse, Sorry
+from provebench.systems.lean.wire import Message, ReplResponse, Sorry
 
 SOURCE_VARIABLE = "PROVEBENCH_LEAN_REPL_SRC"
 DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]

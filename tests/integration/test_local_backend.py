@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from provebench.model import Status
-from provebench.settings import Backend, Settings
+from provebench.core.model import Status
+from provebench.core.settings import Backend, Settings
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import make_hol_light_verifier
+from provebench.systems.hol_light.verifier import make_hol_light_verifier
 
 HOL_DIR = Path("/usr/share/hol-light")
 pytestmark = [

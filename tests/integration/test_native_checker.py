@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.model import Reason, Status
+from provebench.core.model import Reason, Status
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def test_failures_raised_from_native_code_are_the_proofs_and_the_checker_lives_o
 def test_check_with_checker_native_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     monkeypatch.setenv("PROVEBENCH_APT_IGNORE_VALID_UNTIL", "1")
     proof = tmp_path / "proof.ml"

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from provebench.model import Problem, System
+from provebench.core.model import Problem, System
 from provebench.provers.api import ProverOutput
 from provebench.provers.registry import make_prover
 

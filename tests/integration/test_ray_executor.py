@@ -21,16 +21,16 @@ from typing import Any
 import docker
 import pytest
 
-from provebench.engine import Engine
-from provebench.journal import read_journal
-from provebench.model import Problem, Status
+from provebench.checking.engine import Engine
+from provebench.checking.registry import make_group_verifier
+from provebench.core.journal import read_journal
+from provebench.core.model import Problem, Status
+from provebench.core.settings import Executor, Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Executor, Settings
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from provebench.suites.load import Suite
-from provebench.verify.api import Verifier
-from provebench.verify.registry import make_group_verifier
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'provebench[ray]'")
 from ray.cluster_utils import Cluster  # noqa: E402 - only once Ray is known to be installed

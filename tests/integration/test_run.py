@@ -16,16 +16,17 @@ from pathlib import Path
 import docker
 import pytest
 
-from provebench import cli, containers
-from provebench.journal import read_journal
-from provebench.model import Problem, Reason, Status
+from provebench import containers
+from provebench.cli import main as cli
+from provebench.core.journal import read_journal
+from provebench.core.model import Problem, Reason, Status
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config, read_config_file
-from provebench.settings import Settings
+from provebench.runs.config import build_config, read_config_file
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from provebench.suites.load import Suite
-from provebench.verify.api import Verifier
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -169,7 +170,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
     selection = {"n": 3, "categories": ["logic", "sets", "integers"], "timeout_s": 5}
     expected_total = 19 * 3
     killed = tmp_path / "killed"
-    argv = [sys.executable, "-m", "provebench.cli", "--memory-mb", str(settings.memory_mb), "run"]
+    argv = [sys.executable, "-m", "provebench.cli.main", "--memory-mb", str(settings.memory_mb), "run"]
     argv += ["--suite", "hol-light-core", "-n", "3", "--timeout", "5", "--out", str(killed), "--no-progress"]
     argv += [a for c in selection["categories"] for a in ("--category", c)]  # type: ignore[attr-defined]
     kill_after = random.Random().randint(1, expected_total - 10)

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from provebench import containers, sources
-from provebench.engine import Engine
-from provebench.model import Reason, Status
-from provebench.settings import CheckerBuild, Settings
+from provebench import containers
+from provebench.checking.engine import Engine
+from provebench.containers import sources
+from provebench.core.model import Reason, Status
+from provebench.core.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
 from provebench.suites.s2n_source import import_source
-from provebench.verify.hol_goal import computed_goal
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.goal import computed_goal
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 SRC = os.environ.get("PROVEBENCH_S2N_BIGNUM_SRC")
 pytestmark = [
@@ -170,7 +171,7 @@ def test_a_compiled_context_gives_the_verdicts_of_its_text(s2n_suite: Suite, set
 
 
 def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Settings) -> None:
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
     # The checkout as the URL: the same commit gives the same image, already built by the fixture above.
@@ -180,7 +181,7 @@ def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Setting
 
 
 def test_a_rebuild_keeps_the_tag_and_compiles_the_same_contexts(settings: Settings) -> None:
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     _ensure_built(settings, CheckerBuild.NATIVE)
     engine = containers.DockerEngine(settings)

@@ -28,12 +28,12 @@ from typing import Any
 import docker
 import pytest
 
-from provebench.engine import Engine
-from provebench.model import Problem, Status
-from provebench.selftest import plan_selftest, run_selftest
-from provebench.settings import Settings
+from provebench.checking.engine import Engine
+from provebench.core.model import Problem, Status
+from provebench.core.settings import Settings
+from provebench.runs.selftest import plan_selftest, run_selftest
 from provebench.suites.load import Suite
-from provebench.verify.hol_light import HolLightVerifier
+from provebench.systems.hol_light.verifier import HolLightVerifier
 from tests.serve_process import Service, start_serve, wait_healthy
 from tests.service_support import free_port
 
@@ -262,7 +262,7 @@ def test_check_run_and_selftest_through_the_service_match_local_checks(
 ) -> None:
     proof = tmp_path / "p.ml"
     proof.write_text("ARITH_TAC\n")
-    cli = [sys.executable, "-m", "provebench.cli"]
+    cli = [sys.executable, "-m", "provebench.cli.main"]
     done = subprocess.run(
         [
             *cli,
@@ -462,7 +462,7 @@ def test_auth_and_loopback(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     done = subprocess.run(
-        [sys.executable, "-m", "provebench.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
+        [sys.executable, "-m", "provebench.cli.main", "serve", "--host", "0.0.0.0", "--port", str(port)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provebench.engine import Engine
-from provebench.model import Reason, Status
-from provebench.settings import CheckerBuild, Settings
+from provebench.checking.engine import Engine
+from provebench.core.model import Reason, Status
+from provebench.core.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -140,7 +140,7 @@ def test_templates_sharing_an_include_are_loaded_as_hol_light_would_by_one_check
     tmp_path: Path, settings: Settings, build: CheckerBuild
 ) -> None:
     from provebench.suites.s2n_source import import_source
-    from provebench.verify.hol_light import HolLightVerifier
+    from provebench.systems.hol_light.verifier import HolLightVerifier
 
     checkout = tmp_path / "s2n-bignum"
     (checkout / "common").mkdir(parents=True)

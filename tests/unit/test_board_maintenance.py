@@ -13,20 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from provebench import bundle
-from provebench.board import Board
-from provebench.board_maintenance import ALREADY, NO_PROOFS, audit, republish
-from provebench.cli import main
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.leaderboard import add_entry
-from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
-from provebench.pages import render_board
+from provebench.boards import bundle
+from provebench.boards.add import add_entry
+from provebench.boards.board import Board
+from provebench.boards.maintenance import ALREADY, NO_PROOFS, audit, republish
+from provebench.boards.pages import render_board
+from provebench.cli.main import main
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.model import CheckerInfo, Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from provebench.suites.s2n_source import import_source
-from provebench.verify.api import Verifier
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble
 from tests.unit.test_s2n_source_import import _checkout
 
@@ -181,7 +181,8 @@ def test_a_resubmission_replaces_the_stale_entry(board: Path, tmp_path: Path, se
 def test_verify_reports_a_tampered_published_proof_per_entry(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench import cli_board, cli_check
+    from provebench.cli import board as cli_board
+    from provebench.cli import check as cli_check
 
     monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(cli_board, "audit", functools.partial(audit, make_verifier=double(arith_passes())))
@@ -223,7 +224,8 @@ def test_verify_reports_a_tampered_published_proof_per_entry(
 def test_cli_republish_prints_each_entry_and_renders(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench import cli_board, cli_check
+    from provebench.cli import board as cli_board
+    from provebench.cli import check as cli_check
 
     monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from provebench.build_progress import BuildProgress
-from provebench.errors import UserError
+from provebench.containers.build_progress import BuildProgress
+from provebench.core.errors import UserError
 
 LINES = [
     "Step 1/3 : ARG BASE_IMAGE",

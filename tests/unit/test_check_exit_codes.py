@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from provebench import cli_check
-from provebench.cli import main
-from provebench.engine import Engine
-from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, Reason, Status, Verdict
+from provebench.checking import registry
+from provebench.checking.engine import Engine
+from provebench.cli import check as cli_check
+from provebench.cli.main import main
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Settings
-from provebench.verify import registry
-from provebench.verify.api import Verifier
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 from tests.service_support import served
 

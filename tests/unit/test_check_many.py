@@ -16,11 +16,11 @@ from types import FrameType
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.engine.batches import check_in_order
-from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, Reason, Status, Verdict
-from provebench.settings import Settings
+from provebench.checking.batches import check_in_order
+from provebench.checking.engine import Engine
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
 from provebench.suites.load import find_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
@@ -99,7 +99,7 @@ def test_kill_stops_a_batch_and_its_checkers(tmp_path: Path) -> None:
     hanging = tmp_path / "hanging"
     env["PB_LEAN_REPL_DOUBLE_HANGING"] = str(hanging)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provebench.cli", "check", "--suite", "lean4-core", "--batch", str(batch)],
+        [sys.executable, "-m", "provebench.cli.main", "check", "--suite", "lean4-core", "--batch", str(batch)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

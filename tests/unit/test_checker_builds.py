@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
-from provebench.cli import _settings
-from provebench.cli_args import build_parser
-from provebench.errors import UserError
-from provebench.settings import CheckerBuild
+from provebench.cli.args import build_parser
+from provebench.cli.main import _settings
+from provebench.core.errors import UserError
+from provebench.core.settings import CheckerBuild
 from provebench.suites.load import load_suite
 
 
@@ -75,8 +75,8 @@ def test_checker_on_the_command_line_overrides_the_suite() -> None:
 
 
 def test_the_hosts_toplevel_is_bytecode_only() -> None:
-    from provebench.settings import Backend, Settings
-    from provebench.verify.hol_light import make_hol_light_verifier
+    from provebench.core.settings import Backend, Settings
+    from provebench.systems.hol_light.verifier import make_hol_light_verifier
 
     local = Settings(backend=Backend.LOCAL, checker_build=CheckerBuild.NATIVE)
     with pytest.raises(UserError, match="--backend local runs the host's bytecode toplevel only"):

@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, System
-from provebench.verify.hol_light import HolLightVerifier
-from provebench.verify.hol_session import HolLightSession, LaunchedToplevel
-from provebench.verify.starters import Starters
+from provebench.checking.starters import Starters
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import CheckerInfo, System
+from provebench.systems.hol_light.session import HolLightSession, LaunchedToplevel
+from provebench.systems.hol_light.verifier import HolLightVerifier
 
 SILENT_TOPLEVEL = [sys.executable, "-c", "import time; time.sleep(60)"]
 

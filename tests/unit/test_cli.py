@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
+from provebench.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
+from provebench.cli.main import main
 from tests.cli_support import refused_in_one_line
 
 
@@ -94,9 +94,9 @@ def test_a_run_directory_in_use_is_refused(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_limit_takes_a_seeded_subset_in_suite_order() -> None:
-    from provebench.run import plan_run
-    from provebench.runconfig import build_config
-    from provebench.settings import Settings
+    from provebench.core.settings import Settings
+    from provebench.runs.config import build_config
+    from provebench.runs.run import plan_run
 
     def ids(**config: object) -> list[str]:
         plan = plan_run(build_config({"suite": "hol-light-core", **config}, {}, "test"), Settings())

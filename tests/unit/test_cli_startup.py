@@ -12,20 +12,22 @@ import socket
 import subprocess
 import sys
 
-from provebench import containers, exports, names
-from provebench.engine import Engine
-from provebench.model import Reason, Status, System
+from provebench import containers
+from provebench.boards import exports
+from provebench.checking.engine import Engine
+from provebench.core import names
+from provebench.core.model import Reason, Status, System
+from provebench.core.settings import Backend, Executor, Settings
 from provebench.provers.registry import PROVERS
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Backend, Executor, Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 from tests.service_support import served
 
 HEAVY = ("docker", "pydantic", "pydantic_settings", "rich", "jinja2", "yaml", "jsonschema", "openai", "tenacity")
 PROBE = """
 import sys
-from provebench.cli import main
+from provebench.cli.main import main
 code = main(sys.argv[1:])
 heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
 print("HEAVY", heavy, "EXIT", code, file=sys.stderr)
@@ -56,7 +58,7 @@ def test_help_says_how_to_check_through_a_service() -> None:
 
 def test_help_of_every_command_imports_nothing_heavy() -> None:
     probe = (
-        "import sys\nfrom provebench.cli_args import build_parser\nbuild_parser()\n"
+        "import sys\nfrom provebench.cli.args import build_parser\nbuild_parser()\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

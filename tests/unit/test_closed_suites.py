@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.inputs import MAX_TIMEOUT_S
-from provebench.suites.hol_source import inline
+from provebench.core.errors import UserError
+from provebench.core.inputs import MAX_TIMEOUT_S
 from provebench.suites.load import load_suite
-from provebench.verify.hol_template_text import TemplateText
+from provebench.systems.hol_light.source import inline
+from provebench.systems.hol_light.template_text import TemplateText
 
 MANIFEST = "name: t\nsystem: hol-light\nversion: '1'\nchecker_image: hol-light\n"
 SECRET = "let host_secret = 42;;\n"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.model import Kind, System
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.model import Kind, System
 from provebench.suites.combibench import import_combibench
 from provebench.suites.load import load_suite
-from provebench.verify.lean_fill_in import FillInAnswer
+from provebench.systems.lean.fill_in import FillInAnswer
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
-from provebench.board import Board
-from provebench.model import Status
-from provebench.pages import render_board
-from provebench.stats import ProblemRef, summarize
+from provebench.boards.board import Board
+from provebench.boards.pages import render_board
+from provebench.core.model import Status
+from provebench.runs.stats import ProblemRef, summarize
 from provebench.suites.load import find_suite
 
 BOARDS = sorted(p.parent for p in (Path(__file__).resolve().parents[2] / "leaderboards").glob("*/board.yaml"))

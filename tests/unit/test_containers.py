@@ -9,8 +9,8 @@ import pytest
 
 from provebench import containers
 from provebench.containers import build_failure
-from provebench.errors import UserError
-from provebench.settings import Settings
+from provebench.core.errors import UserError
+from provebench.core.settings import Settings
 
 APT_STEP_ERROR = (
     'The command \'/bin/sh -c set -eu;     test -n "${HOL_LIGHT_VERSION}";     apt-get $opts update;'

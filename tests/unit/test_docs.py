@@ -11,8 +11,8 @@ from types import ModuleType
 
 import yaml
 
-from provebench.cli_args import build_parser
-from provebench.model import Reason, Status
+from provebench.cli.args import build_parser
+from provebench.core.model import Reason, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

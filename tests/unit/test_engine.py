@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, Reason, Status, System, Verdict
-from provebench.settings import Settings
-from provebench.verify.api import Verifier
+from provebench.checking.engine import Engine
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import Problem, Reason, Status, System, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 # Each context's checker takes 1000 + 1000 MB: a budget of 4500 MB holds two.
@@ -230,7 +230,7 @@ def test_an_async_check_after_close_is_an_infrastructure_error() -> None:
 def test_checkers_default_to_one_per_core_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from provebench.engine import starting_line
+    from provebench.checking.engine import starting_line
 
     monkeypatch.delenv("PROVEBENCH_CHECKERS", raising=False)
     default = Settings()

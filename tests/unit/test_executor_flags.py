@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from provebench import ray_executor
-from provebench.cli import _settings, main
-from provebench.cli_args import build_parser
-from provebench.settings import Executor
+from provebench.checking import ray as ray_executor
+from provebench.cli.args import build_parser
+from provebench.cli.main import _settings, main
+from provebench.core.settings import Executor
 
 
 def _proof(tmp_path: Path) -> str:
@@ -53,7 +53,7 @@ def test_an_empty_server_variable_means_no_service(monkeypatch: pytest.MonkeyPat
 
 def test_ray_failures_become_infrastructure_errors() -> None:
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'provebench[ray]'")
-    from provebench.errors import VerifierUnavailable
+    from provebench.core.errors import VerifierUnavailable
 
     lost = ray_executor._as_verifier_error(ray.exceptions.ActorDiedError())
     assert isinstance(lost, VerifierUnavailable) and "actor was lost" in str(lost)
@@ -63,7 +63,7 @@ def test_ray_failures_become_infrastructure_errors() -> None:
 
 def test_an_actor_that_cannot_start_says_why_in_one_line() -> None:
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'provebench[ray]'")
-    from provebench.errors import VerifierUnavailable
+    from provebench.core.errors import VerifierUnavailable
 
     why = "no hol-light-s2n image for s2n-bignum abc; build it with: provebench images build hol-light-s2n"
     raised = ray.exceptions.RayTaskError(

@@ -25,16 +25,16 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from provebench import bundle
-from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle
-from provebench.errors import UserError
-from provebench.inputs import MAX_COUNT, MAX_TIMEOUT_S
-from provebench.model import Reason, Status
+from provebench.boards import bundle
+from provebench.boards.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle
+from provebench.core.errors import UserError
+from provebench.core.inputs import MAX_COUNT, MAX_TIMEOUT_S
+from provebench.core.model import Reason, Status
+from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
 from provebench.provers.replay import load_answers
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import RunConfig, build_config, read_config_file
-from provebench.settings import Settings
+from provebench.runs.config import RunConfig, build_config, read_config_file
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from provebench.suites.extensions import known_extensions
 from provebench.suites.load import SuiteManifest, load_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from provebench import bundle, cli_check
-from provebench.board import EntryRefused
-from provebench.cli import main
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.leaderboard import add_entry
-from provebench.model import Problem, Verdict
+from provebench.boards import bundle
+from provebench.boards.add import add_entry
+from provebench.boards.board import EntryRefused
+from provebench.checking import registry
+from provebench.cli import check as cli_check
+from provebench.cli.main import main
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.model import Problem, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
-from provebench.verify import registry
-from provebench.verify.api import Verifier
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import ScriptedVerifierDouble
 from tests.unit.test_submissions import _arith_passes, _double, _edit_attempts, _rewrite

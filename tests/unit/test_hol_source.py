@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.suites.hol_source import inline, scan_source
+from provebench.core.errors import UserError
+from provebench.systems.hol_light.source import inline, scan_source
 
 FILE = """(* needs "commented/out.ml";; *)
 needs "common/base.ml";;

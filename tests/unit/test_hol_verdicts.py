@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from provebench.model import Reason, Status
-from provebench.verify.hol_light import verdict_from_reply
-from provebench.verify.hol_session import ServerReply
+from provebench.core.model import Reason, Status
+from provebench.systems.hol_light.session import ServerReply
+from provebench.systems.hol_light.verifier import verdict_from_reply
 
 _PROGRESS = "".join(f"Stepping to state s{i}\n" for i in range(3000))  # as s2n-bignum's tactics print
 

@@ -2,7 +2,7 @@
 
 Before: a 307 KB bundle with a 300 MB PAX header used about 1 GB of memory and went on to
 re-verification; a 100 KB bundle with a 100 MB GNU long name printed a 100 MB error line. Now the
-headers are scanned, bounded, before tarfile reads anything (``provebench.tarscan``).
+headers are scanned, bounded, before tarfile reads anything (``provebench.boards.tarscan``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.bundle import MANIFEST_MEMBER, read_bundle
-from provebench.errors import UserError
-from provebench.tarscan import TarBounds, scan_headers
+from provebench.boards.bundle import MANIFEST_MEMBER, read_bundle
+from provebench.boards.tarscan import TarBounds, scan_headers
+from provebench.core.errors import UserError
 from tests.cli_support import refused_in_one_line
 
 BIG = 300_000_000  # as in the issue: a 300 MB extended header

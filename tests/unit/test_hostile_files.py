@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
-from provebench.errors import UserError
-from provebench.inputs import read_bytes, read_yaml
+from provebench.boards.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, read_bundle, write_tar
+from provebench.core.errors import UserError
+from provebench.core.inputs import read_bytes, read_yaml
+from provebench.core.settings import Settings
 from provebench.provers.replay import load_answers
-from provebench.runconfig import read_ids_file
-from provebench.settings import Settings
+from provebench.runs.config import read_ids_file
 from provebench.suites.load import find_suite, load_suite
 from provebench.suites.s2n_bignum import load_timeout_map
 from tests.cli_support import refused_in_one_line

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
+from provebench.cli.main import main
+from provebench.core.errors import UserError
 from provebench.suites.s2n_bignum import load_timeout_map
 from tests.cli_support import refused_in_one_line
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provebench import pages
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.model import Problem, System
+from provebench.boards import pages
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, System
 from provebench.provers.prompting import PromptTemplates
 
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")

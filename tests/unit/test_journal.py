@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.journal import AttemptRecord, Journal, read_journal
-from provebench.model import Reason, Status
+from provebench.core.errors import UserError
+from provebench.core.journal import AttemptRecord, Journal, read_journal
+from provebench.core.model import Reason, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +71,7 @@ def test_an_append_that_fails_part_way_leaves_only_whole_lines(tmp_path: Path) -
     code = (
         "import resource, signal, sys\n"
         "from pathlib import Path\n"
-        "from provebench.journal import AttemptRecord, Journal\n"
+        "from provebench.core.journal import AttemptRecord, Journal\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # so the write fails (EFBIG) instead of killing us
         f"path = Path({str(path)!r})\n"
         "rec = lambda p: AttemptRecord(problem=p, sample=0, round=0, status='FAIL', reason='tactic-failed')\n"

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from provebench.model import Reason, Status, Verdict
-from provebench.reverify import Result, _done
-from provebench.selftest import SelftestJournal
-from provebench.settings import Settings
+from provebench.boards.reverify import Result, _done
+from provebench.core.model import Reason, Status, Verdict
+from provebench.core.settings import Settings
+from provebench.runs.selftest import SelftestJournal
 from provebench.suites.load import Suite, find_suite
 
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.model import System
+from provebench.checking.engine import Engine
+from provebench.core.model import System
+from provebench.core.settings import Backend, Settings
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Backend, Settings
 from tests.components import missing_component
 from tests.service_support import served
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from provebench.model import Problem, Reason, Status, System
+from provebench.checking import registry as checkers
+from provebench.core.model import Problem, Reason, Status, System
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers import registry as provers
 from provebench.provers.baseline import BaselineProver
-from provebench.settings import Settings
-from provebench.verify import registry as checkers
-from provebench.verify.api import Verifier
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 PACKAGE = Path(provers.__file__).resolve().parents[1]

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
+from provebench.checking.engine import Engine
+from provebench.core.model import CheckerInfo, Kind, Problem, Reason, Status, System
 from provebench.suites.combibench import answer_check_template
-from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_commands import answer_command, candidate_body, split_answers
-from provebench.verify.lean_fill_in import FillInAnswer
-from provebench.verify.lean_session import LocalLeanLauncher
-from provebench.verify.lean_vetting import LeanLexicalError, flags, tokenize
+from provebench.systems.lean.commands import answer_command, candidate_body, split_answers
+from provebench.systems.lean.fill_in import FillInAnswer
+from provebench.systems.lean.session import LocalLeanLauncher
+from provebench.systems.lean.verifier import LeanVerifier
+from provebench.systems.lean.vetting import LeanLexicalError, flags, tokenize
 from tests.lean_support import lean_problem
 
 DOUBLE = [sys.executable, str(Path(__file__).resolve().parents[1] / "doubles" / "lean_repl.py")]
@@ -147,7 +147,7 @@ def test_the_repl_is_recycled_after_its_uses() -> None:
 
 
 def test_a_header_that_does_not_load_is_a_checker_error() -> None:
-    from provebench.errors import VerifierUnavailable
+    from provebench.core.errors import VerifierUnavailable
 
     v = LeanVerifier(LocalLeanLauncher(DOUBLE), INFO, header="-- double: error unknown package 'Mathlib'\n")
     with pytest.raises(VerifierUnavailable, match="header does not load"):
@@ -213,7 +213,7 @@ def test_the_cli_checks_and_runs_lean_problems_on_the_local_backend(
 ) -> None:
     import json
 
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     _use_the_repl_double(monkeypatch)
     monkeypatch.setenv("PROVEBENCH_SUITES_DIR", str(tmp_path / "suites"))
@@ -263,7 +263,7 @@ def test_a_selftest_leaves_out_problems_over_max_timeout(
     import json
     import shutil
 
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     _use_the_repl_double(monkeypatch)
     suite = tmp_path / "lean4-slow"
@@ -291,7 +291,7 @@ def test_a_run_of_a_lean_suite_journals_lean_verdicts(
 ) -> None:
     import json
 
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     _use_the_repl_double(monkeypatch)
     answers = tmp_path / "answers.jsonl"
@@ -343,7 +343,7 @@ def test_the_combibench_protocol_reports_the_benchmarks_own_score_beside_provebe
 ) -> None:
     import json
 
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     _use_the_repl_double(monkeypatch)
     answers = {
@@ -387,7 +387,7 @@ def test_the_repl_is_recycled_above_its_memory_cap_and_runs_under_its_address_sp
         v.close()
     assert v.recycled == 3
     # The address-space limit applies to the REPL: 8 MB is too little for a Python interpreter to start.
-    from provebench.errors import VerifierUnavailable
+    from provebench.core.errors import VerifierUnavailable
 
     starved = LeanVerifier(LocalLeanLauncher(DOUBLE, memory_mb=8), INFO, header="import Mathlib", checkers=1)
     with pytest.raises(VerifierUnavailable):

@@ -1,4 +1,4 @@
-"""The REPL stage's judgement on a fingerprint (provebench/verify/lean_compare.py), rule by rule.
+"""The REPL stage's judgement on a fingerprint (provebench/systems/lean/compare.py), rule by rule.
 
 A fingerprint is what the trusted fingerprint command prints per declaration: its kind as Lean has it
 (``theorem``, ``def``), elaborated type, a definition's value and a theorem's axioms.
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from provebench.model import Reason, Status
-from provebench.verify.lean_compare import NATIVE_AXIOMS, STANDARD_AXIOMS, axioms_not_allowed, statement_mismatch
+from provebench.core.model import Reason, Status
+from provebench.systems.lean.compare import NATIVE_AXIOMS, STANDARD_AXIOMS, axioms_not_allowed, statement_mismatch
 
 DEF = {"name": "double", "kind": "def", "type": "ℕ → ℕ", "value": "fun n => 2 * n"}
 THM = {"name": "double_add", "kind": "theorem", "type": "∀ (a b : ℕ), double (a + b) = double a + double b"}

@@ -1,4 +1,4 @@
-"""The trusted Lean judge's request and the reading of comparator's answer (provebench/verify/lean_judge.py).
+"""The trusted Lean judge's request and the reading of comparator's answer (provebench/systems/lean/judge.py).
 
 comparator's messages are the ones its Main.lean prints and throws at its pinned commit (pre-v25, 97ef939):
 progress lines ``Building M`` and ``Exporting [...] from M``, failures thrown as ``uncaught exception: ...``
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.model import Kind, Problem, Reason, Status
-from provebench.verify.lean_commands import declarations
-from provebench.verify.lean_fill_in import FillInAnswer
-from provebench.verify.lean_judge import Judgement, judge_request, judged
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import Kind, Problem, Reason, Status
+from provebench.systems.lean.commands import declarations
+from provebench.systems.lean.fill_in import FillInAnswer
+from provebench.systems.lean.judge import Judgement, judge_request, judged
 from tests.lean_support import lean_problem
 
 HEADER = "import Mathlib\n\nopen Finset"

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.model import CheckerInfo, Kind, Problem, Reason, Status, System
-from provebench.verify.lean import LeanVerifier
-from provebench.verify.lean_judge_run import LocalJudge
-from provebench.verify.lean_session import LocalLeanLauncher
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import CheckerInfo, Kind, Problem, Reason, Status, System
+from provebench.systems.lean.judge_run import LocalJudge
+from provebench.systems.lean.session import LocalLeanLauncher
+from provebench.systems.lean.verifier import LeanVerifier
 from tests.lean_support import lean_problem
 
 ROOT = Path(__file__).resolve().parents[2]

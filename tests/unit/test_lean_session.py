@@ -1,6 +1,6 @@
 """A Lean session closed by another thread (the verifier's close(), a replacement) while it is in use.
 
-The session is the real one (provebench/verify/lean_session.py) with the real driver; the REPL behind it
+The session is the real one (provebench/systems/lean/session.py) with the real driver; the REPL behind it
 is tests/doubles/lean_repl.py (a DOUBLE: no Lean here). Whoever waits on a closed session gets
 VerifierUnavailable, and its reader thread ends without an exception: pytest's warning for an exception
 in a thread is an error in these tests.
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.verify.lean_session import LeanSession, LocalLeanLauncher
+from provebench.core.errors import VerifierUnavailable
+from provebench.systems.lean.session import LeanSession, LocalLeanLauncher
 
 ROOT = Path(__file__).resolve().parents[2]
 REPL_DOUBLE = [sys.executable, str(ROOT / "tests" / "doubles" / "lean_repl.py")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.verify.lean_tokens import LeanLexicalError, is_keyword, tokenize
+from provebench.systems.lean.tokens import LeanLexicalError, is_keyword, tokenize
 
 
 def _texts(text: str) -> list[str]:

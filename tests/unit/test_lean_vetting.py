@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.verify.lean_tokens import LeanToken, name_parts, tokenize
-from provebench.verify.lean_vetting import flags
+from provebench.systems.lean.tokens import LeanToken, name_parts, tokenize
+from provebench.systems.lean.vetting import flags
 
 THEOREM = "theorem t (a b : Nat) : a + b = b + a := Nat.add_comm a b\n"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "combibench" / "combibench.jsonl"
@@ -338,7 +338,7 @@ def test_every_combibench_statement_and_answer_statement_passes_vetting(tmp_path
     """Each statement as imported, against itself, and with its reference answer filled in: nothing but sorry."""
     from provebench.suites.combibench import import_combibench
     from provebench.suites.load import load_suite
-    from provebench.verify.lean_fill_in import FillInAnswer
+    from provebench.systems.lean.fill_in import FillInAnswer
 
     import_combibench(SHARED, tmp_path / "suite")
     problems = load_suite(tmp_path / "suite").problems

@@ -1,4 +1,4 @@
-"""The Lean REPL's replies as provebench reads them (provebench/verify/lean_wire.py).
+"""The Lean REPL's replies as provebench reads them (provebench/systems/lean/wire.py).
 
 The replies here are written for these tests in the REPL's shapes; the REPL's own recorded replies are
 read by tests/integration/test_lean_repl_conformance.py when a checkout of the REPL is at hand.
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.verify.lean_wire import ReplResponse
+from provebench.core.errors import VerifierUnavailable
+from provebench.systems.lean.wire import ReplResponse
 
 SORRY_REPLY: dict[str, Any] = {
     "env": 3,

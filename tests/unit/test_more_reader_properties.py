@@ -20,15 +20,15 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from provebench.board import Board
-from provebench.checking import parse_batch
-from provebench.errors import UserError
-from provebench.model import System
-from provebench.pages import render_board
+from provebench.boards.board import Board
+from provebench.boards.pages import render_board
+from provebench.core.errors import UserError
+from provebench.core.model import System
+from provebench.core.settings import Settings
 from provebench.provers.baseline import Strategy, load_portfolio
 from provebench.provers.replay import load_answers
-from provebench.runconfig import read_ids_file
-from provebench.settings import Settings
+from provebench.runs.config import read_ids_file
+from provebench.suites.check_requests import parse_batch
 from provebench.suites.load import Suite, find_suite
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,9 +25,9 @@ def _script() -> ModuleType:
 mutation = _script()
 
 RESULTS = """\
-    provebench.bundle.x_pack__mutmut_1: killed
-    provebench.bundle.x_pack__mutmut_2: survived
-    provebench.bundle.xǁBundleǁread__mutmut_3: no tests
+    provebench.boards.bundle.x_pack__mutmut_1: killed
+    provebench.boards.bundle.x_pack__mutmut_2: survived
+    provebench.boards.bundle.xǁBundleǁread__mutmut_3: no tests
     provebench.service.server.x_serve__mutmut_4: not checked
     provebench.service.server.x_serve__mutmut_5: timeout
 """
@@ -36,14 +36,14 @@ RESULTS = """\
 def test_a_survivor_is_left_until_it_is_explained() -> None:
     found = mutation.statuses(RESULTS)
     table, left = mutation.report(found, {})
-    assert left == ["provebench.bundle.x_pack__mutmut_2", "provebench.bundle.xǁBundleǁread__mutmut_3"]
-    assert "provebench.bundle" in table and " 33.3%" in table  # 1 caught of 3 judged
-    _, left = mutation.report(found, {"provebench.bundle.x_pack__mutmut_2": "equivalent"})
-    assert left == ["provebench.bundle.xǁBundleǁread__mutmut_3"]
+    assert left == ["provebench.boards.bundle.x_pack__mutmut_2", "provebench.boards.bundle.xǁBundleǁread__mutmut_3"]
+    assert "provebench.boards.bundle" in table and " 33.3%" in table  # 1 caught of 3 judged
+    _, left = mutation.report(found, {"provebench.boards.bundle.x_pack__mutmut_2": "equivalent"})
+    assert left == ["provebench.boards.bundle.xǁBundleǁread__mutmut_3"]
 
 
 def test_an_explanation_without_a_reason_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "provebench.bundle.yaml").write_text("- mutant: provebench.bundle.x_pack__mutmut_2\n")
+    (tmp_path / "provebench.boards.bundle.yaml").write_text("- mutant: provebench.boards.bundle.x_pack__mutmut_2\n")
     with pytest.raises(SystemExit, match="needs `mutant` and `why`"):
         mutation.explained(tmp_path)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import RunStopped
-from provebench.model import Problem, System
+from provebench.core.errors import RunStopped
+from provebench.core.model import Problem, System
 from provebench.provers.api import ProverOutput, ProverUnavailable
 from provebench.provers.openai_chat import OpenAIChatProver
 from provebench.provers.registry import make_prover
@@ -117,7 +117,7 @@ def test_retries_give_up_on_a_dead_endpoint() -> None:
 
 
 def test_a_missing_key_variable_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from provebench.errors import UserError
+    from provebench.core.errors import UserError
 
     monkeypatch.delenv("DOUBLE_API_KEY")
     with pytest.raises(UserError, match=r"the environment variable DOUBLE_API_KEY \(api_key_env\) is not set"):
@@ -153,7 +153,7 @@ def test_preflight_names_a_refused_key_or_an_unknown_model_at_once(
 def test_a_run_against_a_dead_endpoint_fails_in_seconds_before_any_checker(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     started = time.monotonic()

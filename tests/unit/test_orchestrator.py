@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.errors import RunStopped, VerifierUnavailable
-from provebench.journal import Journal, read_journal
-from provebench.model import Problem, Reason, Status, System
-from provebench.orchestrator import Limits, Orchestrator, pending_chains
+from provebench.checking.engine import Engine
+from provebench.core.errors import RunStopped, VerifierUnavailable
+from provebench.core.journal import Journal, read_journal
+from provebench.core.model import Problem, Reason, Status, System
+from provebench.core.settings import Settings
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
-from provebench.run import RunDir, RunHooks, RunPlan, execute
-from provebench.runconfig import RunConfig
-from provebench.settings import Settings
+from provebench.runs.config import RunConfig
+from provebench.runs.orchestrator import Limits, Orchestrator, pending_chains
+from provebench.runs.run import RunDir, RunHooks, RunPlan, execute
 from provebench.suites.load import find_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if, verdict
 
@@ -162,7 +162,7 @@ def test_a_full_disk_stops_the_run_with_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_pending_chains_skip_finished_samples_and_continue_repair_chains() -> None:
-    from provebench.journal import AttemptRecord
+    from provebench.core.journal import AttemptRecord
 
     def p(pid: str) -> Problem:
         return Problem(id=pid, suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")

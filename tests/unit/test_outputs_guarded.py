@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
+from provebench.cli.main import main
+from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config, read_config_file
-from provebench.settings import Settings
+from provebench.runs.config import build_config, read_config_file
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.cli_support import refused_in_one_line
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
@@ -109,14 +109,15 @@ def test_a_write_that_dies_half_way_leaves_the_old_file(run: RunDir) -> None:
     report = run.path / "report.html"
     report.write_text("the old report")
     child = _under_file_size_limit(
-        f"from provebench.cli import main; raise SystemExit(main(['report', {str(run.path)!r}, '--html']))", 4096
+        f"from provebench.cli.main import main; raise SystemExit(main(['report', {str(run.path)!r}, '--html']))", 4096
     )
     assert child.returncode == 2 and "cannot write" in child.stderr and "Traceback" not in child.stderr, child.stderr
     assert report.read_text() == "the old report"
     config = run.config_path.read_bytes()
     assert len(config) > 64
     code = (
-        "from pathlib import Path\nfrom provebench.run import RunDir\nfrom provebench.runconfig import write_config\n"
+        "from pathlib import Path\nfrom provebench.runs.run import RunDir\n"
+        "from provebench.runs.config import write_config\n"
         f"rd = RunDir(Path({str(run.path)!r}))\nwrite_config(rd.config(), rd.config_path)"
     )
     child = _under_file_size_limit(code, 64)
@@ -129,12 +130,12 @@ def test_a_bundle_or_summary_that_dies_half_way_leaves_the_old_one(run: RunDir, 
     bundle = tmp_path / "old.tar.gz"
     bundle.write_bytes(b"the old bundle")
     argv = ["submit", str(run.path), "-o", str(bundle), *SUBMITTER]
-    child = _under_file_size_limit(f"from provebench.cli import main; raise SystemExit(main({argv!r}))", 256)
+    child = _under_file_size_limit(f"from provebench.cli.main import main; raise SystemExit(main({argv!r}))", 256)
     assert child.returncode == 2 and "cannot write" in child.stderr and "Traceback" not in child.stderr, child.stderr
     assert bundle.read_bytes() == b"the old bundle"
     summary = run.summary_path.read_bytes()
     code = (
-        "import json\nfrom pathlib import Path\nfrom provebench.run import RunDir\n"
+        "import json\nfrom pathlib import Path\nfrom provebench.runs.run import RunDir\n"
         f"rd = RunDir(Path({str(run.path)!r}))\nrd.write_json(rd.summary_path, json.loads(rd.summary_path.read_text()))"
     )
     child = _under_file_size_limit(code, 64)

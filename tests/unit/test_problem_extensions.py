@@ -8,14 +8,14 @@ from typing import ClassVar
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.model import Kind, Problem, ProblemExtension, System
+from provebench.core.errors import UserError
+from provebench.core.model import Kind, Problem, ProblemExtension, System
 from provebench.provers.prompting import PromptTemplates
 from provebench.suites import extensions
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_query import BenchmarkQuery
-from provebench.verify.hol_goal import computed_goal
-from provebench.verify.lean_fill_in import FillInAnswer
+from provebench.systems.hol_light.goal import computed_goal
+from provebench.systems.lean.fill_in import FillInAnswer
 
 HOL_SUITE = "name: ext-hol\nsystem: hol-light\nversion: '1'\nchecker_image: hol-light\n"
 HOL_PROBLEMS = """\

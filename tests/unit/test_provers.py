@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.model import Problem, System
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineProver
 from provebench.provers.prompting import PromptTemplates, extract_last_code_block
 from provebench.provers.registry import make_prover
 from provebench.provers.replay import ReplayProver
-from provebench.verify.hol_goal import GoalExpression
+from provebench.systems.hol_light.goal import GoalExpression
 
 
 def _problem(pid: str = "p1", statement: str = "!n. n + 0 = n") -> Problem:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.engine.batches import pick_run
-from provebench.model import Problem, Reason, Status, System, Verdict
-from provebench.settings import Settings
+from provebench.checking.batches import pick_run
+from provebench.checking.engine import Engine
+from provebench.core.model import Problem, Reason, Status, System, Verdict
+from provebench.core.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.journal import read_journal
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.journal import read_journal
+from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run, summarize_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run, summarize_run
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
 SETTINGS = Settings(checkers=1, infra_backoff_s=0)

@@ -21,14 +21,14 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from provebench.errors import UserError
-from provebench.journal import AttemptRecord, Journal, read_journal
-from provebench.model import Reason, Status
+from provebench.core.errors import UserError
+from provebench.core.journal import AttemptRecord, Journal, read_journal
+from provebench.core.model import Reason, Status
+from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.run_manifest import read_run_manifest
-from provebench.runconfig import RunConfig, build_config, read_config_file
-from provebench.settings import Settings
+from provebench.runs.config import RunConfig, build_config, read_config_file
+from provebench.runs.manifest import read_run_manifest
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
 # tmp_path is per test, not per example: each example writes its files whole before reading them.

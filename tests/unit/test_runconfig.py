@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.runconfig import build_config, read_config_file
+from provebench.core.errors import UserError
+from provebench.runs.config import build_config, read_config_file
 
 
 def test_flags_override_the_file_and_a_new_prover_drops_the_old_settings(tmp_path: Path) -> None:

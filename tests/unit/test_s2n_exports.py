@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.model import Problem, Reason, Status, Verdict
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
 from provebench.provers.replay import load_answers
-from provebench.run import RunDir, RunHooks, execute, plan_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from provebench.suites.s2n_source import import_source
-from provebench.verify.api import Verifier
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 from tests.unit.test_s2n_source_import import _checkout
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.settings import CheckerBuild
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.settings import CheckerBuild
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import (
     CONTEXT_MEMORY_MB,
@@ -226,9 +226,9 @@ def test_the_timeout_scale_is_part_of_the_suite_hash_and_the_context_memory_is_n
 
 
 def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
-    from provebench.model import CheckerInfo, System
-    from provebench.verify.hol_light import HolLightVerifier
-    from provebench.verify.hol_templates import TemplateForest
+    from provebench.core.model import CheckerInfo, System
+    from provebench.systems.hol_light.templates import TemplateForest
+    from provebench.systems.hol_light.verifier import HolLightVerifier
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     problem = load_suite(tmp_path / "suite").problem("arm.x.DOUBLE.0")
@@ -244,7 +244,7 @@ def test_a_checker_refuses_problems_of_another_context(tmp_path: Path) -> None:
 
 def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path: Path) -> None:
     from provebench.containers import HOL_LIGHT_PIN
-    from provebench.settings import Settings, check_memory_mb
+    from provebench.core.settings import Settings, check_memory_mb
 
     import_artefacts(_artefacts(tmp_path), tmp_path / "suite")
     suite = load_suite(tmp_path / "suite")
@@ -259,7 +259,13 @@ def test_the_suite_asks_for_6_gb_per_check_unless_the_user_sets_a_limit(tmp_path
 
 
 def test_a_checker_of_the_suite_reserves_memory_for_its_walkers(tmp_path: Path) -> None:
-    from provebench.settings import Settings, checker_memory_mb, checkers_in_budget, context_memory_mb, sized_settings
+    from provebench.core.settings import (
+        Settings,
+        checker_memory_mb,
+        checkers_in_budget,
+        context_memory_mb,
+        sized_settings,
+    )
     from provebench.suites.load import find_suite
     from provebench.suites.s2n_bignum import CONTEXT_MEMORY_MB, MEMORY_MB
 

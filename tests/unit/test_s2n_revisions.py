@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
-from provebench.settings import CheckerBuild
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.settings import CheckerBuild
 from provebench.suites import s2n_revisions
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_revisions import BenchRevision, import_revision

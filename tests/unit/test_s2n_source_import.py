@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.suites.hol_source import inline
+from provebench.core.errors import UserError
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import TIMEOUT_SCALE, categorize
 from provebench.suites.s2n_query import BenchmarkQuery
 from provebench.suites.s2n_source import import_source
-from provebench.verify.hol_goal import computed_goal
+from provebench.systems.hol_light.goal import computed_goal
+from provebench.systems.hol_light.source import inline
 
 FILES = {
     "common/overlap.ml": "let NONOVERLAPPING_LEMMA = prove\n (`nonoverlapping (a,0) (b,1)`,\n  SIMP_TAC[]);;\n",
@@ -122,7 +122,7 @@ def test_not_a_checkout(tmp_path: Path) -> None:
 
 
 def test_cli_import_from_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     out = tmp_path / "suite"
     assert main(["suites", "import", "s2n-bignum", "--from-source", str(_checkout(tmp_path)), "--out", str(out)]) == 0
@@ -153,8 +153,8 @@ def test_the_shared_context_an_image_compiles_is_the_text_its_templates_start_wi
     """What a native image compiles for base.ml is exactly the leading text of the imported templates."""
     import hashlib
 
-    from provebench.verify.hol_template_text import CompiledContext, TemplateText
-    from provebench.verify.hol_templates import TemplateForest
+    from provebench.systems.hol_light.template_text import CompiledContext, TemplateText
+    from provebench.systems.hol_light.templates import TemplateForest
 
     checkout = _checkout(tmp_path)
     import_source(checkout, tmp_path / "suite")

@@ -6,10 +6,10 @@ and tests/integration/test_templates.py runs template contexts on the real check
 
 from __future__ import annotations
 
-from provebench.model import Problem, Reason, Status, System
-from provebench.orchestrator import pending_chains
-from provebench.settings import Settings
-from provebench.verify.api import Verifier, schedule
+from provebench.core.model import Problem, Reason, Status, System
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier, schedule
+from provebench.runs.orchestrator import pending_chains
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 
@@ -62,7 +62,7 @@ def test_templates_with_the_longest_timeouts_come_first_and_each_is_walked_once(
 
 
 def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:
-    from provebench.settings import checker_memory_mb, checkers_in_budget, memory_budget_mb
+    from provebench.core.settings import checker_memory_mb, checkers_in_budget, memory_budget_mb
 
     s2n = Settings(checkers=4, memory_mb=6144, container_headroom_mb=2048, memory_budget_mb=20_000)
     assert checker_memory_mb(s2n) == 8192 and checkers_in_budget(s2n) == 2
@@ -72,7 +72,7 @@ def test_warm_checkers_are_kept_by_memory_not_by_cores() -> None:
 
 
 def test_each_context_reserves_what_its_suite_asks_for_and_the_users_sizes_win() -> None:
-    from provebench.engine import Engine
+    from provebench.checking.engine import Engine
 
     big = [p.model_copy(update={"memory_mb": 6144, "context_memory_mb": 8192}) for p in IN_CONTEXTS]
     engine = Engine(Settings(checkers=1, memory_budget_mb=30_000), make=lambda _p, _s: _passes())

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.model import Problem, Reason, Status, System, Verdict
-from provebench.selftest import SelftestResult, plan_selftest
+from provebench.core.errors import UserError
+from provebench.core.model import Problem, Reason, Status, System, Verdict
+from provebench.runs.selftest import SelftestResult, plan_selftest
 from provebench.suites.load import Suite, SuiteManifest
 
 
@@ -54,7 +54,7 @@ def test_a_plan_samples_before_it_leaves_out_long_timeouts() -> None:
 
 
 def test_the_selftest_journal_ignores_and_cuts_a_torn_line_as_a_runs_journal_does(tmp_path: Path) -> None:
-    from provebench.selftest import SelftestJournal
+    from provebench.runs.selftest import SelftestJournal
 
     manifest = SuiteManifest(name="s", system=System.HOL_LIGHT, version="1", checker_image="hol-light")
     suite = Suite(manifest, (_problem("a", 60), _problem("b", 60)), Path("."), "sha256:0")

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.model import Problem, Reason, Status, Verdict
+from provebench.checking.engine import Engine
+from provebench.checking.remote import problem_hash
+from provebench.core.model import Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
 from provebench.service.app import create_app
-from provebench.service.remote import problem_hash
 from provebench.service.state import ServiceLimits, ServiceState
-from provebench.settings import Settings
 from provebench.suites.load import find_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 from tests.service_support import served
@@ -114,7 +114,7 @@ def test_identity_starts_nothing_and_metrics_count_verdicts(service: tuple[str, 
 
 
 def test_a_checker_the_service_cannot_set_up_is_a_503_with_one_line() -> None:
-    from provebench.errors import UserError
+    from provebench.core.errors import UserError
 
     def no_image(_problems: object, _settings: object) -> ScriptedVerifierDouble:
         raise UserError("no lean4-mathlib image here; provebench images build lean4-mathlib needs GitHub")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.cli import main
-from provebench.errors import UserError
+from provebench.cli.main import main
+from provebench.core.errors import UserError
 from provebench.service.server import ServeOptions, is_loopback, service_token
 
 

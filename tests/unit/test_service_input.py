@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provebench.engine import Engine
-from provebench.model import System
+from provebench.checking.engine import Engine
+from provebench.core.model import System
+from provebench.core.settings import Settings
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 from tests.service_support import served
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from provebench.cli import main
+from provebench.cli.main import main
 
 DEEP = 100_000
 

@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from provebench.cli import main
-from provebench.cli_args import build_parser
-from provebench.engine import Engine
-from provebench.errors import UserError
-from provebench.model import System
+from provebench.checking.engine import Engine
+from provebench.cli.args import build_parser
+from provebench.cli.main import main
+from provebench.core.errors import UserError
+from provebench.core.model import System
+from provebench.core.settings import Settings
 from provebench.service.app import create_app
 from provebench.service.server import serve_suite_folder
 from provebench.service.state import ServiceState
-from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 from tests.service_support import served
 

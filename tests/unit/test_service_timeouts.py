@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from provebench.engine import Engine
-from provebench.model import Problem, Reason, Status, Verdict
+from provebench.checking.engine import Engine
+from provebench.core.model import Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
 from provebench.service.app import create_app
 from provebench.service.state import ServiceState
-from provebench.settings import Settings
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 from tests.service_support import served
 

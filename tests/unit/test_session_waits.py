@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.verify.hol_session import FrameBuffer, HolLightSession, spawn
+from provebench.core.errors import VerifierUnavailable
+from provebench.systems.hol_light.session import FrameBuffer, HolLightSession, spawn
 
 # Says it is up, reads one PBSEEK request, prints a line every 0.05 s for `busy` seconds (or stays silent),
 # then acks. Against the tests' 1 s limit, a loaded machine may hold the printing up for 0.95 s.

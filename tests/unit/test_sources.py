@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.sources import checkout_at, fetched_source, file_at
+from provebench.containers.sources import checkout_at, fetched_source, file_at
+from provebench.core.errors import UserError
 
 
 def _repo(tmp_path: Path) -> tuple[Path, str, str]:

@@ -6,9 +6,9 @@ from math import comb
 
 import pytest
 
-from provebench.journal import AttemptRecord
-from provebench.model import Reason, Status
-from provebench.stats import ProblemRef, pass_at_k, summarize, wilson_interval
+from provebench.core.journal import AttemptRecord
+from provebench.core.model import Reason, Status
+from provebench.runs.stats import ProblemRef, pass_at_k, summarize, wilson_interval
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_summary_of_a_run_with_no_records() -> None:
 def test_a_benchmark_layout_gives_its_columns_and_verdict_names_beside_provebenchs() -> None:
     from rich.console import Console
 
-    from provebench.layouts import BenchmarkLayout
-    from provebench.report import summary_tables
+    from provebench.runs.report import summary_tables
+    from provebench.suites.layouts import BenchmarkLayout
     from provebench.suites.s2n_bignum import LAYOUT
 
     layout = BenchmarkLayout.model_validate(LAYOUT)

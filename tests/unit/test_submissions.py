@@ -20,19 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from provebench import bundle
-from provebench.board import Board, BoardConfig, EntryRefused
-from provebench.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, BundleLimits, read_bundle
-from provebench.cli import main
-from provebench.errors import UserError, VerifierUnavailable
-from provebench.leaderboard import AddHooks, add_entry
-from provebench.model import CheckerInfo, Problem, Reason, Status, Verdict
-from provebench.pages import render_board, render_run_report
+from provebench.boards import bundle
+from provebench.boards.add import AddHooks, add_entry
+from provebench.boards.board import Board, BoardConfig, EntryRefused
+from provebench.boards.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, BundleLimits, read_bundle
+from provebench.boards.pages import render_board, render_run_report
+from provebench.cli.main import main
+from provebench.core.errors import UserError, VerifierUnavailable
+from provebench.core.model import CheckerInfo, Problem, Reason, Status, Verdict
+from provebench.core.settings import Settings
+from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
-from provebench.run import RunDir, RunHooks, execute, plan_run, summarize_run
-from provebench.runconfig import build_config
-from provebench.settings import Settings
-from provebench.verify.api import Verifier
+from provebench.runs.config import build_config
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run, summarize_run
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, verdict
 
@@ -395,7 +395,7 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
 
 
 def test_markdown_cells_escape_what_a_submitter_names() -> None:
-    from provebench.pages import _md_cell
+    from provebench.boards.pages import _md_cell
 
     assert _md_cell("a|b\n<img src=x>") == "a\\|b &lt;img src=x>"
 
@@ -627,7 +627,8 @@ def test_cli_submit_add_render_and_errors(
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
 
     # add and render through the CLI, the checker being the double (and no image to build).
-    from provebench import cli_board, cli_check
+    from provebench.cli import board as cli_board
+    from provebench.cli import check as cli_check
 
     built: list[set[str]] = []
     monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, names: built.append(names))
@@ -660,7 +661,7 @@ def test_cli_add_through_a_service_reverifies_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``leaderboard add --server``: every re-check is a request to the service (here checking with the double)."""
-    from provebench.engine import Engine
+    from provebench.checking.engine import Engine
     from provebench.service.app import create_app
     from provebench.service.state import ServiceState
     from tests.service_support import served

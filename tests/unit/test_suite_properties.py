@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from provebench.errors import UserError
+from provebench.core.errors import UserError
 from provebench.suites.load import Suite, load_suite
-from provebench.verify.hol_template_text import TemplateText
+from provebench.systems.hol_light.template_text import TemplateText
 
 MANIFEST = {"name": "t", "system": "hol-light", "version": "1", "checker_image": "hol-light"}
 SECRET = "let host_secret = 42;;\n"

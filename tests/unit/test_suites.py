@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from provebench.errors import UserError
-from provebench.model import System
+from provebench.core.errors import UserError
+from provebench.core.model import System
 from provebench.suites.load import Suite, find_suite, load_suite
 
 

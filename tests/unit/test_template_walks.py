@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from provebench.errors import VerifierUnavailable
-from provebench.model import Problem, System
-from provebench.verify.hol_template_text import CompiledContext
-from provebench.verify.hol_templates import TemplateForest, TemplateLoadError, WalkState
+from provebench.core.errors import VerifierUnavailable
+from provebench.core.model import Problem, System
+from provebench.systems.hol_light.template_text import CompiledContext
+from provebench.systems.hol_light.templates import TemplateForest, TemplateLoadError, WalkState
 
 BASE = "".join(f"let B{i} = prove(`T`, CHEAT_TAC);;\n" for i in range(6))
 
@@ -133,7 +133,7 @@ def test_every_check_sees_exactly_its_problems_context_in_any_order(
 
 
 def test_in_schedule_order_each_template_is_walked_once_forward(tmp_path: Path) -> None:
-    from provebench.verify.api import schedule
+    from provebench.core.verifier import schedule
 
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)
@@ -178,7 +178,7 @@ def test_problems_at_the_same_text_share_one_holder(tmp_path: Path) -> None:
 
 
 def test_long_stretches_are_sent_in_chunks_that_end_between_phrases(tmp_path: Path) -> None:
-    from provebench.verify.hol_template_text import TemplateText
+    from provebench.systems.hol_light.template_text import TemplateText
 
     text = "".join(f"let L{i} = prove(`T`,\n  CHEAT_TAC);;\n" for i in range(100))  # phrases start on odd lines
     (tmp_path / "long.ml").write_text(text)
@@ -195,7 +195,7 @@ def test_a_walk_says_how_far_it_has_loaded(
 ) -> None:
     import logging
 
-    from provebench.verify import hol_templates
+    from provebench.systems.hol_light import templates as hol_templates
 
     monkeypatch.setattr(hol_templates, "CHUNK_LINES", 60)
     text = "".join(f"let L{i} = prove(`T`,\n  CHEAT_TAC);;\n" for i in range(100))
@@ -214,7 +214,7 @@ def test_a_walk_says_how_far_it_has_loaded(
 def test_the_cli_shows_walk_notes_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
-    from provebench.cli import main
+    from provebench.cli.main import main
 
     assert main(["suites", "list"]) == 0
     assert main(["suites", "list"]) == 0  # one handler however often main runs
@@ -224,7 +224,7 @@ def test_the_cli_shows_walk_notes_on_stderr(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_shared_with_is_the_common_leading_text_of_each_pair(tmp_path: Path) -> None:
-    from provebench.verify.hol_template_text import TemplateText
+    from provebench.systems.hol_light.template_text import TemplateText
 
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)
@@ -258,8 +258,8 @@ def test_a_checker_knows_how_far_toward_a_problem_it_has_loaded(tmp_path: Path) 
 
 
 def test_a_check_goes_to_the_checker_that_has_loaded_most_of_its_context(tmp_path: Path) -> None:
-    from provebench.model import CheckerInfo
-    from provebench.verify.hol_light import HolLightVerifier
+    from provebench.core.model import CheckerInfo
+    from provebench.systems.hol_light.verifier import HolLightVerifier
 
     texts = _templates(tmp_path)
     problems = _problems(tmp_path, texts)

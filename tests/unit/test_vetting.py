@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from provebench.model import Reason, Status
-from provebench.verify.hol_light import vet_proof
-from provebench.verify.hol_vetting import Violation, find_violations, own_bindings, shield_own_bindings
-from provebench.verify.ocaml_lexer import LexicalError, TokenKind, check_brackets, tokenize
+from provebench.core.model import Reason, Status
+from provebench.systems.hol_light.ocaml_lexer import LexicalError, TokenKind, check_brackets, tokenize
+from provebench.systems.hol_light.verifier import vet_proof
+from provebench.systems.hol_light.vetting import Violation, find_violations, own_bindings, shield_own_bindings
 
 
 def rules(text: str) -> list[str]:

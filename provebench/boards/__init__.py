@@ -1,0 +1,1 @@
+"""Submissions and leaderboards: bundles, boards, adding entries, re-verification, pages and charts."""

@@ -1,0 +1,1 @@
+"""Where and how checks run: the engine, its warm contexts, batches, placement (local, service, Ray)."""

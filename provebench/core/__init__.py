@@ -1,0 +1,1 @@
+"""What every layer shares: problems, verdicts, errors, settings, the Verifier interface, outside files."""

@@ -1,0 +1,1 @@
+"""HOL Light: static vetting, the check server's session, template walks, launchers, the verifier."""

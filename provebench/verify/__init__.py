@@ -1,1 +1,0 @@
-"""Proof checkers behind one ``Verifier`` interface."""
