@@ -12,6 +12,7 @@ import pytest
 from provebench.core.errors import VerifierUnavailable
 from provebench.core.model import Kind, Problem, Reason, Status
 from provebench.systems.lean.commands import declarations
+from provebench.systems.lean.fill_in import FillInAnswer
 from provebench.systems.lean.judge import Judgement, judge_request, judged
 from tests.lean_support import lean_problem
 
@@ -213,3 +214,119 @@ def test_a_whole_file_is_both_the_challenge_and_the_solution_with_every_theorem_
     assert request["timeout_s"] > 10
     with pytest.raises(VerifierUnavailable, match="no theorem"):
         judge_request(problem, "import Mathlib\n\ndef double (n : ℕ) : ℕ := 2 * n\n", ("Mathlib",), 10)
+
+
+PAIR = (
+    "abbrev pair_1_solution : ℕ := sorry\n\ndef pair_2_solution : ℕ := sorry\n\n"
+    "lemma pair_help : True := trivial\n\ntheorem pair : pair_1_solution + pair_2_solution = 13 := by sorry\n"
+)
+PAIR_PROOF = "import Mathlib\n\n" + PAIR.replace("ℕ := sorry", "ℕ := 5").replace("by sorry", "by rfl") + "\n\n"
+
+
+@pytest.mark.parametrize(
+    ("imports", "norm_num"),
+    [(("Mathlib",), True), (("Mathlib.Data.Nat.Choose.Basic",), True), (("Init",), False)],
+)
+def test_the_request_is_the_context_the_statement_and_one_trusted_answer_theorem_per_slot(
+    imports: tuple[str, ...], norm_num: bool
+) -> None:
+    # Exactly the files comparator builds: the context, the statement (or the candidate's body) and, per
+    # answer slot, its equality with the reference (norm_num only where Mathlib is imported), one a paragraph.
+    problem = lean_problem("pair", PAIR, Kind.FILL_IN, "[10, 3]", context="import Mathlib\n")
+    request = judge_request(problem, PAIR_PROOF, imports, 10)
+
+    def tactics(slot: str) -> str:
+        return f"first | rfl{f' | norm_num [{slot}]' if norm_num else ''} | decide | simp [{slot}]"
+
+    answers = ["theorem pb_answer_0 : (pair_1_solution) = (10)", "theorem pb_answer_1 : (pair_2_solution) = (3)"]
+    assert request["challenge"] == "import Mathlib\n\n" + PAIR + "\n" + "\n".join(f"{a} := by sorry\n" for a in answers)
+    # The candidate's import of a header module is dropped, its lines kept as blank ones.
+    body = "\n\n" + PAIR_PROOF.removeprefix("import Mathlib\n\n") if imports == ("Mathlib",) else PAIR_PROOF
+    body = body.rstrip()
+    assert request["solution"] == "import Mathlib\n\n" + body + "\n\n" + (
+        f"{answers[0]} := by {tactics('pair_1_solution')}\n\n{answers[1]} := by {tactics('pair_2_solution')}\n"
+    )
+    # A lemma is a theorem to compare; a `def` answer slot is a hole as an `abbrev` one is.
+    assert request["theorem_names"] == ["pair_help", "pair", "pb_answer_0", "pb_answer_1"]
+    assert request["definition_names"] == ["pair_1_solution", "pair_2_solution"]
+
+
+def test_a_slot_s_own_answer_check_is_used_and_an_answer_holding_by_stays_whole() -> None:
+    # The suite's template for a slot decides its trusted theorem; only the last `:= by` starts the tactics.
+    answer = "[(let k : ℕ := by exact 10; k), 3]"
+    check = (("pair_2_solution", "example : ($solution : ℕ) $op $answer := by $tactics"),)
+    problem = lean_problem("pair", PAIR, Kind.FILL_IN, answer).model_copy(
+        update={"extensions": (FillInAnswer(answer=answer, answer_checks=check),)}
+    )
+    request = judge_request(problem, PAIR_PROOF, ("Mathlib",), 10)
+    assert request["challenge"].endswith(
+        "theorem pb_answer_0 : (pair_1_solution) = ((let k : ℕ := by exact 10; k)) := by sorry\n\n"
+        "theorem pb_answer_1 : (pair_2_solution : ℕ) = 3 := by sorry\n"
+    )
+    assert request["solution"].endswith(
+        "theorem pb_answer_1 : (pair_2_solution : ℕ) = 3 := by first | rfl | norm_num [pair_2_solution] | decide"
+        " | simp [pair_2_solution] | (ext; simp [pair_2_solution])\n"
+    )
+
+
+def test_a_statement_without_a_theorem_is_refused_with_the_problem_named() -> None:
+    problem = lean_problem("no_claim", "def double (n : ℕ) : ℕ := 2 * n\n", context=HEADER)
+    with pytest.raises(VerifierUnavailable, match="^problem no_claim: no theorem found in its statement$"):
+        judge_request(problem, PROOF, ("Mathlib",), 10)
+
+
+@pytest.mark.parametrize("exit_code", [0, 1, None])
+def test_a_well_formed_answer_is_read_as_it_is(exit_code: int | None) -> None:
+    raw = {
+        "ok": exit_code == 0,
+        "exit_code": exit_code,
+        "timed_out": exit_code is None,
+        "challenge_started": True,
+        "solution_started": True,
+        "output": "Building Challenge\n",
+        "seconds": 2.5,
+    }
+    assert Judgement.parse(raw) == Judgement(
+        ok=exit_code == 0,
+        exit_code=exit_code,
+        timed_out=exit_code is None,
+        challenge_started=True,
+        solution_started=True,
+        output="Building Challenge\n",
+        seconds=2.5,
+    )
+
+
+LONG = "x" * 400
+
+
+@pytest.mark.parametrize(
+    ("tail", "said"),
+    [
+        ("", "exit code 1"),  # nothing printed after the progress lines: the exit code is what there is to say
+        ("first\nsecond\n(kernel) declaration type mismatch\n", "(kernel) declaration type mismatch"),
+        (LONG + "\n", "x" * 300),
+    ],
+)
+def test_a_refusal_comparator_does_not_name_is_told_by_its_last_line(tail: str, said: str) -> None:
+    output = "" if not tail else BEFORE_SOLUTION + "Building Solution\n" + tail
+    started = Judgement(False, 1, False, True, True, output, 1.0)
+    found = judged(started, ["double_add"])
+    assert found == (Status.FAIL, Reason.COMPILE_ERROR, f"the trusted judge (comparator) refused it: {said}")
+    with pytest.raises(VerifierUnavailable) as failed:
+        judged(Judgement(False, 1, False, False, False, output, 1.0), ["double_add"])
+    assert str(failed.value) == f"the trusted judge failed on the statement: {said}"
+
+
+def test_the_judge_s_messages_say_what_happened_and_are_bounded() -> None:
+    timed_out = judged(_judgement(BEFORE_SOLUTION + "Building Solution\n", None, timed_out=True), ["double_add"])
+    assert timed_out == (Status.TIMEOUT, Reason.WALL_TIMEOUT, "the trusted judge (comparator) ran out of time")
+    axiom = judged(
+        _judgement(BEFORE_SOLUTION + f"Building Solution\nuncaught exception: Illegal axiom detected: '{LONG}'\n"),
+        ["double_add"],
+    )
+    assert axiom == (
+        Status.CHEATING,
+        Reason.DISALLOWED_AXIOM,
+        "comparator: " + ("Illegal axiom detected: '" + LONG)[:300],
+    )

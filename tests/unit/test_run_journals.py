@@ -127,7 +127,11 @@ def test_resume_without_the_manifest_is_refused_once_anything_is_journalled(tmp_
     rd = _run(tmp_path / "run")
     before = rd.journal_path.read_bytes()
     rd.manifest_path.unlink()
-    with pytest.raises(UserError, match=r"cannot resume: the journal holds attempts but manifest.json is missing"):
+    missing = (
+        r"cannot resume: the journal holds attempts but manifest.json is missing, "
+        r"so what they were made on cannot be checked; start a new run$"
+    )
+    with pytest.raises(UserError, match=missing):
         _run(tmp_path / "run", resume=True)
     assert rd.journal_path.read_bytes() == before
     rd.manifest_path.write_text("{not json")
@@ -153,7 +157,8 @@ def test_resume_after_the_suite_changed_is_refused(tmp_path: Path) -> None:
     changed = text.replace("'!p. p \\/ ~p'", "'!p. ~p \\/ p'", 1)  # a new statement for excluded_middle
     assert changed != text
     (suite / "problems.yaml").write_text(changed)
-    with pytest.raises(UserError, match=r"suite hol-light-core changed since this run started"):
+    hashes = r"\(sha256:[0-9a-f]{12} then, sha256:[0-9a-f]{12} now\); start a new run$"
+    with pytest.raises(UserError, match=r"^suite hol-light-core changed since this run started " + hashes):
         _run(tmp_path / "run", resume=True)
     assert rd.journal_path.read_bytes() == before
 
@@ -163,6 +168,21 @@ def test_resume_after_the_problems_file_changed_is_refused(tmp_path: Path) -> No
     ids.write_text("excluded_middle\ncontrapositive\n")
     rd = _run(tmp_path / "run", problems=[], problems_file=str(ids))
     ids.write_text("excluded_middle\nadd_comm\n")
-    with pytest.raises(UserError, match=r"cannot resume: the run's problems changed since it started"):
+    edited = r"cannot resume: the run's problems changed since it started \(a problems file edited since\?\); start"
+    with pytest.raises(UserError, match=edited + " a new run$"):
         _run(tmp_path / "run", resume=True)
     assert len(rd.records()) == 4
+
+
+def test_an_unlocked_run_can_be_taken_again_and_unlocking_twice_is_harmless(tmp_path: Path) -> None:
+    rd = _run(tmp_path / "run")
+    first = RunDir(rd.path)
+    first.unlock()  # never locked: nothing to release
+    first.lock()
+    with pytest.raises(UserError, match="another provebench process is running this run"):
+        RunDir(rd.path).lock()
+    first.unlock()
+    first.unlock()
+    second = RunDir(rd.path)
+    second.lock()  # the lock was released: the next resume may run
+    second.unlock()

@@ -15,13 +15,14 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from provebench.boards import bundle
-from provebench.boards.add import add_entry
-from provebench.boards.board import Board, EntryRefused
+from provebench.boards.add import AddHooks, add_entry
+from provebench.boards.board import Board, BoardConfig, EntryRefused
 from provebench.boards.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER, SUMMARY_MEMBER, BundleLimits, read_bundle
 from provebench.boards.pages import render_board, render_run_report
 from provebench.cli.main import main
@@ -31,7 +32,8 @@ from provebench.core.settings import Settings
 from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
 from provebench.runs.config import build_config
-from provebench.runs.run import RunDir, RunHooks, execute, plan_run
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run, summarize_run
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, verdict
 
 Factory = Callable[[Settings, Sequence[Problem]], Verifier]
@@ -45,7 +47,7 @@ def _arith_passes(problem: Problem, proof: str, _call: int) -> Verdict | Verifie
 
 
 def _double(script: Callable[[Problem, str, int], Verdict | VerifierUnavailable] = _arith_passes) -> Factory:
-    return lambda _problems, _settings: ScriptedVerifierDouble(script)
+    return lambda _settings, _problems: ScriptedVerifierDouble(script)
 
 
 @pytest.fixture()
@@ -141,7 +143,13 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "altered proof, hash left",
             _edit_attempts(lambda rows: rows[0].update(proof="CHEAT_TAC")),
             False,
-            "does not match the SHA-256 in the manifest",
+            "attempts.jsonl does not match the SHA-256 in the manifest (altered after packing)",
+        ),
+        (
+            "attempt count off",
+            _edit_manifest(lambda m: m["attempts"].update(count=101)),  # type: ignore[attr-defined]
+            False,
+            "100 attempts, but the manifest says 101",
         ),
         ("missing attempt", _edit_attempts(lambda rows: rows.pop(3)), True, "missing attempt: problem"),
         (
@@ -160,7 +168,7 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "schema: status not a verdict",
             _edit_attempts(lambda rows: rows[0].update(status="PROVED")),
             True,
-            "not valid under submission schema v1: status",
+            "attempts.jsonl: line 1: not valid under submission schema v1: status",
         ),
         (
             "schema: manifest field missing",
@@ -184,7 +192,25 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
             "extra member",
             lambda members: members.update({"../../etc/cron.d/x": b"* * * * * root sh"}),
             True,
-            "unexpected member '../../etc/cron.d/x'",
+            "unexpected member '../../etc/cron.d/x'; a bundle holds only manifest.json, attempts.jsonl, summary.json",
+        ),
+        (
+            "a sample beyond n",
+            _edit_attempts(lambda rows: rows.append(dict(rows[0], sample=2))),
+            True,
+            "is outside n=2 samples and 0 repair round(s)",
+        ),
+        (
+            "a repair round the run did not make",
+            _edit_attempts(lambda rows: rows.append(dict(rows[0], round=1))),
+            True,
+            "is outside n=2 samples and 0 repair round(s)",
+        ),
+        (
+            "a problem listed twice",
+            _edit_manifest(lambda m: m["problems"].append(m["problems"][0])),  # type: ignore[attr-defined]
+            True,
+            "the manifest lists a problem twice",
         ),
         (
             "not JSON",
@@ -202,6 +228,74 @@ def test_tampered_bundles_are_refused(
         read_bundle(bad)
     assert fragment in str(exc.value), name
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("length", "shown"), [(100, "'{name}'; a bundle"), (101, "'{cut}'... (101 characters)")])
+def test_an_unexpected_member_s_long_name_is_shown_cut_with_its_length(
+    packed: Path, tmp_path: Path, length: int, shown: str
+) -> None:
+    name = "x" * length
+    bad = _rewrite(packed, tmp_path / "bad.tar.gz", lambda members: members.update({name: b"{}"}))
+    with pytest.raises(UserError) as exc:
+        read_bundle(bad)
+    assert shown.format(name=name, cut=name[:100]) in str(exc.value)
+
+
+def test_pack_keeps_the_raw_replies_only_when_every_attempt_may_be_published(packed: Path) -> None:
+    # open_data "full": each attempt travels with the prover's raw reply (the baseline names its strategy).
+    assert all((r.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
+
+
+def test_pack_refuses_a_finished_run_whose_repair_round_has_no_verdict(tmp_path: Path, settings: Settings) -> None:
+    # Round 0 decided every sample (so the run counts as complete), but the checker was lost for the repairs.
+    config = build_config({"suite": "hol-light-core", "n": 1, "repair_rounds": 1, "limit": 2}, {}, "test")
+    plan = plan_run(config, settings)
+    prover = make_prover("baseline", {})
+    prover.prepare(plan.suite.problems)
+    rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+    checked: set[str] = set()
+
+    def lost_on_repair(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        if problem.id in checked:
+            return VerifierUnavailable("container lost (scripted)")
+        checked.add(problem.id)
+        return verdict(Status.FAIL, Reason.TACTIC_FAILED, "scripted failure")
+
+    execute(plan, rundir, prover, settings, RunHooks(), _double(lost_on_repair))
+    first = min(p.id for p in plan.problems)
+    out = tmp_path / "x.tar.gz"
+    with pytest.raises(UserError) as exc:
+        bundle.pack(rundir, out, bundle.Submitter(name="a", contact="b", open_data="none"))
+    assert str(exc.value) == (
+        f"{rundir.path}: 2 attempt(s) have no verdict (checker ERROR, first: {first}); "
+        f"retry them with provebench run --resume {rundir.path}"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("templates", [{"prove": "sha256:" + "ab" * 32}, None])
+def test_the_bundle_pins_the_run_s_suite_version_prompt_templates_and_a_utc_time(
+    run: RunDir, tmp_path: Path, templates: dict[str, str] | None
+) -> None:
+    # A prover with prompt templates records their hashes in the run's manifest; an older manifest has none.
+    manifest = json.loads(run.manifest_path.read_text())
+    manifest.pop("prompt_templates")
+    if templates is not None:
+        manifest["prompt_templates"] = templates
+    run.manifest_path.write_text(json.dumps(manifest))
+    out = tmp_path / "entry.tar.gz"
+    packed = bundle.pack(run, out, bundle.Submitter(name="a", contact="b", open_data="none"))
+    assert read_bundle(out).manifest == packed
+    assert packed.suite.version == str(manifest["suite"]["version"]) and packed.suite.version[:4].isdigit()
+    assert packed.prompt_hashes == (templates or {})
+    assert packed.created_at.endswith("+00:00")
+
+
+def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Path) -> None:
+    with tarfile.open(packed) as tar:
+        assert [(m.name, m.type, m.mode) for m in tar] == [
+            (name, tarfile.REGTYPE, 0o644) for name in (MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER)
+        ]
 
 
 def _raw_tar(out: Path, add: Callable[[tarfile.TarFile], None]) -> Path:
@@ -235,7 +329,7 @@ def test_archive_tricks_are_refused_before_anything_is_read(packed: Path, tmp_pa
     with pytest.raises(UserError, match="member 'attempts.jsonl' is .* bytes, over the limit of 1000"):
         read_bundle(packed, BundleLimits(attempts=1000))
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive at all")
-    with pytest.raises(UserError, match="not a submission bundle"):
+    with pytest.raises(UserError, match=r"not a submission bundle \(a \.tar\.gz\): Not a gzipped file \(b'no'\)$"):
         read_bundle(tmp_path / "junk.tar.gz")
     assert not (tmp_path / "outside.json").exists()
 
@@ -260,6 +354,9 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
     assert len(checked) == len(claimed) + round(others * 0.5)
     assert {(r.problem, r.proof) for r in claimed} <= set(checked)
     assert entry.reverification.checked == entry.reverification.reproduced == len(checked)
+    assert entry.reverification.claimed_pass == len(claimed) and entry.reverification.others == others
+    assert entry.reverification.others_sampled == len(checked) - len(claimed)
+    assert entry.reverification.on == [DOUBLE_CHECKER] and datetime.fromisoformat(entry.reverification.at)
     assert entry.stats.solved == len({r.problem for r in claimed}) and entry.stats.problems == 50
     assert entry.stats.by_category["arithmetic"].solved == entry.stats.solved
     config = Board(board).config()
@@ -326,7 +423,10 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         tmp_path / "h.tar.gz",
         _edit_manifest(lambda m: m["suite"].update(content_hash="sha256:" + "0" * 64)),  # type: ignore[attr-defined]
     )
-    with pytest.raises(UserError, match=r"suite hash sha256:0+\.\.\. does not match the board.s sha256:"):
+    hashes = (
+        r"suite hash sha256:0{12}\.\.\. does not match the board.s sha256:[0-9a-f]{12}\.\.\. \(the run used another"
+    )
+    with pytest.raises(UserError, match=hashes):
         add_entry(wrong_hash, board, settings, make_verifier=_double())
     assert _board_is_empty(board)
 
@@ -365,25 +465,42 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         assert "\n" not in message
         parts = ("recipe (", "package list (", "proof-system version (")
         assert [part for part in parts if part in message] == [part for part in parts if named.startswith(part)]
-        hint = "build it from the snapshot" if "packages" in change else "leaderboard republish --board"
-        assert hint in message
+        hint = (
+            "; the same recipe built from other Debian packages: build it from the snapshot the board was pinned with"
+            if "packages" in change
+            else f"(provebench leaderboard republish --board {board}) or check with the pinned recipe"
+        )
+        assert message.endswith(hint)
 
     def relabel(members: dict[str, bytes]) -> None:
         other = DOUBLE_CHECKER.model_copy(update={"recipe": "double:1"})
         _edit_manifest(lambda m: m.update(checkers=[other.model_dump(mode="json")]))(members)
         _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
 
-    with pytest.raises(UserError, match=r"the run's double checker differs from the board's pin in its recipe"):
+    in_the_run = (
+        r"the run's double checker differs from the board's pin in its recipe \(double:1 in the run, double:0 pinned\)"
+    )
+    with pytest.raises(UserError, match=in_the_run + "; re-run on the board's checker$"):
         add_entry(_rewrite(packed, tmp_path / "d.tar.gz", relabel), board, settings, make_verifier=_double())
 
     def relabel_one_attempt(members: dict[str, bytes]) -> None:
-        _edit_attempts(lambda rows: rows[0].update(checker_packages="sha256:1"))(members)
+        _edit_attempts(lambda rows: rows[0].update(checker_packages="sha256:1", checker_version="2"))(members)
         _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
 
-    with pytest.raises(UserError, match=r"attempt .* was checked by another checker: package list \(sha256:1"):
+    both = (
+        r"proof-system version \(2 in the run, double pinned\); package list \(sha256:1 in the run, sha256:0 pinned\)$"
+    )
+    with pytest.raises(UserError, match=r"attempt .* was checked by another checker: " + both):
         add_entry(
             _rewrite(packed, tmp_path / "e.tar.gz", relabel_one_attempt), board, settings, make_verifier=_double()
         )
+
+    def another_recipe(members: dict[str, bytes]) -> None:
+        _edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))(members)
+        _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
+
+    with pytest.raises(UserError, match=r"another checker: recipe \(double:1 in the run, double:0 pinned\)$"):
+        add_entry(_rewrite(packed, tmp_path / "r.tar.gz", another_recipe), board, settings, make_verifier=_double())
     assert len(Board(board).entries()) == 2
 
 
@@ -402,6 +519,17 @@ def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: P
     assert _board_is_empty(board)
     failed = len(calls) - 3  # every check after the third, each tried three times (two infrastructure retries)
     assert failed % 3 == 0
+    # Another bundle of the same run, added meanwhile, is checked on its own: it neither borrows nor drops
+    # the interrupted one's progress.
+    other: list[str] = []
+
+    def counts_other(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        other.append(problem.id)
+        return _arith_passes(problem, proof, call)
+
+    second = _renamed(packed, tmp_path / "second.tar.gz", "Second")
+    entry = add_entry(second, board, settings, make_verifier=_double(counts_other), sample_fraction=0.2)
+    assert len(other) == entry.reverification.checked
     again: list[str] = []
 
     def counts(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
@@ -550,3 +678,153 @@ def test_cli_add_through_a_service_reverifies_there(
     assert double.calls, "the service did the checking"
     (entry,) = Board(tmp_path / "b").entries()
     assert entry.reverification is not None
+
+
+def _renamed(packed: Path, out: Path, name: str, contact: str = "ci@example.org") -> Path:
+    """The same run submitted under another name (or contact): another bundle, with its own hash."""
+    return _rewrite(packed, out, _edit_manifest(lambda m: m["submitter"].update(name=name, contact=contact)))  # type: ignore[attr-defined]
+
+
+def test_an_entry_covers_exactly_the_board_s_suite_and_its_revision(
+    packed: Path, tmp_path: Path, settings: Settings
+) -> None:
+    board = tmp_path / "board"
+    add_entry(packed, board, settings, make_verifier=_double(), sample_fraction=0.0)
+
+    def drop_peirce(members: dict[str, bytes]) -> None:
+        _edit_manifest(lambda m: m["problems"].remove("peirce"))(members)  # type: ignore[attr-defined]
+        _edit_attempts(lambda rows: [rows.remove(r) for r in list(rows) if r["problem"] == "peirce"])(members)
+
+    def add_extra(members: dict[str, bytes]) -> None:
+        _edit_manifest(lambda m: m["problems"].append("zz_extra"))(members)  # type: ignore[attr-defined]
+        _edit_attempts(lambda rows: rows.extend(dict(rows[0], problem="zz_extra", sample=s) for s in (0, 1)))(members)
+
+    def other_suite(members: dict[str, bytes]) -> None:
+        _edit_manifest(lambda m: m["suite"].update(name="other-suite"))(members)  # type: ignore[attr-defined]
+
+    for change, said in (
+        (drop_peirce, "the run covers 49 of the 50 problems of hol-light-core (first missing: peirce); "),
+        (add_extra, "problem 'zz_extra' is not in suite hol-light-core"),
+        (other_suite, "a run of suite 'other-suite'; this board is for 'hol-light-core'"),
+    ):
+        bad = _rewrite(_renamed(packed, tmp_path / "r.tar.gz", "Second"), tmp_path / "bad.tar.gz", change)
+        with pytest.raises(UserError) as exc:
+            add_entry(bad, board, settings, make_verifier=_double())
+        assert str(exc.value).startswith(f"{bad}: {said}"), str(exc.value)
+    # The board pins a suite revision this machine does not have: nothing is re-verified on another one.
+    config = Board(board).config()
+    assert config is not None
+    local_hash = config.suite.content_hash
+    pinned = config.model_copy(update={"suite": config.suite.model_copy(update={"content_hash": "sha256:" + "1" * 64})})
+    Board(board).write_config(pinned)
+    with pytest.raises(UserError) as exc:
+        add_entry(_renamed(packed, tmp_path / "s.tar.gz", "Second"), board, settings, make_verifier=_double())
+    assert str(exc.value) == (
+        f"the local suite hol-light-core ({local_hash[:19]}...) is not the board's revision "
+        f"(sha256:111111111111...); re-verification needs the board's"
+    )
+    assert len(Board(board).entries()) == 1
+
+
+def test_an_entry_s_name_is_its_own_and_a_stale_one_is_replaced_whole(
+    packed: Path, tmp_path: Path, settings: Settings
+) -> None:
+    board = tmp_path / "board"
+    first = add_entry(packed, board, settings, make_verifier=_double(), sample_fraction=0.5)
+    again = _renamed(packed, tmp_path / "again.tar.gz", "Baseline (test)", contact="other@example.org")
+    with pytest.raises(UserError) as exc:
+        add_entry(again, board, settings, make_verifier=_double())
+    assert str(exc.value) == f"the board already has an entry {first.id!r}; submit under another --name"
+    # An interrupted add left its temporary folder behind: the next add of that name is not blocked by it.
+    entries = board / "entries"
+    (entries / ".second.tmp").mkdir()
+    (entries / ".second.tmp" / "partial").write_text("torn")
+    progress: list[tuple[int, int]] = []
+    second = add_entry(
+        _renamed(packed, tmp_path / "s.tar.gz", "Second"),
+        board,
+        settings,
+        AddHooks(checked=lambda done, total: progress.append((done, total))),
+        make_verifier=_double(),
+    )
+    # Without a fraction of its own, the board's is used; the progress hook saw every check.
+    assert second.reverification.sample_fraction == 0.5
+    assert progress and progress[-1] == (second.reverification.checked, second.reverification.checked)
+    # A stale entry (the board's checker changed and it did not reproduce) is replaced by its resubmission.
+    entry_file = entries / first.id / "entry.json"
+    stale = json.loads(entry_file.read_text())
+    stale["stale"] = {"reason": "not-reproduced", "detail": "scripted", "since": "2026-01-01T00:00:00+00:00"}
+    entry_file.write_text(json.dumps(stale))
+    (entries / f".{first.id}.old").mkdir()  # and an earlier replacement was interrupted before its cleanup
+    (entries / f".{first.id}.old" / "partial").write_text("torn")
+    replaced = add_entry(again, board, settings, make_verifier=_double())
+    assert replaced.stale is None and replaced.contact == "other@example.org"
+    assert sorted(p.name for p in entries.iterdir()) == [first.id, "second"]
+
+
+def test_a_check_without_a_verdict_is_named_and_the_add_can_resume(
+    packed: Path, tmp_path: Path, settings: Settings
+) -> None:
+    # Only sample 0 of add_comm claims a PASS (sample 1's is withheld), and its checker is lost.
+    def one_claim(rows: list[dict[str, object]]) -> None:
+        for r in rows:
+            if r["problem"] == "add_comm" and r["sample"] == 1:
+                r.update(status="FAIL", reason="tactic-failed")
+
+    def lost_for_add_comm(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
+        if problem.id == "add_comm":
+            return VerifierUnavailable("container lost (scripted)")
+        return _arith_passes(problem, proof, call)
+
+    bad = _rewrite(packed, tmp_path / "one.tar.gz", _edit_attempts(one_claim))
+    with pytest.raises(UserError) as exc:
+        add_entry(bad, tmp_path / "board", settings, make_verifier=_double(lost_for_add_comm), sample_fraction=0.0)
+    assert str(exc.value) == (
+        "1 re-verification check(s) had no verdict (checker ERROR, first: add_comm); "
+        "run leaderboard add again to resume"
+    )
+
+
+def test_an_attempt_of_another_build_is_compared_with_the_pin_of_its_own_recipe(
+    packed: Path, tmp_path: Path, settings: Settings
+) -> None:
+    # A board pinning two checkers of one proof system: the refusal names the pin of the attempt's recipe.
+    other = DOUBLE_CHECKER.model_copy(update={"recipe": "other:0", "image": "other", "packages": "sha256:9"})
+    suite = read_bundle(packed).manifest.suite
+    (tmp_path / "board").mkdir()
+    board = Board(tmp_path / "board")
+    board.write_config(BoardConfig(suite=suite, checkers=[other, DOUBLE_CHECKER], sample_fraction=0.0))
+    rebuilt = _rewrite(
+        packed, tmp_path / "r.tar.gz", _edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))
+    )
+    with pytest.raises(UserError) as exc:
+        add_entry(rebuilt, board.path, settings, make_verifier=_double())
+    assert str(exc.value).endswith("was checked by another checker: recipe (double:1 in the run, double:0 pinned)")
+
+
+def test_the_bundle_carries_a_priced_prover_s_cost_templates_and_protocol(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chat-API prover (the API double, priced) run under CombiBench's protocol: what the run spent and
+    # how it sampled travel in the bundle's manifest as the run recorded them.
+    monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
+    with OpenAIApiDouble(lambda goal, user: fenced("ARITH_TAC")) as api:
+        prover_settings = {
+            "model": api.model,
+            "base_url": api.base_url,
+            "api_key_env": "DOUBLE_API_KEY",
+            "prices": {"input_per_mtok": 3.0, "output_per_mtok": 15.0},
+        }
+        raw = {"suite": "hol-light-core", "n": 1, "limit": 3, "protocol": "combibench"}
+        config = build_config({**raw, "prover": {"name": "openai", **prover_settings}}, {}, "test")
+        plan = plan_run(config, settings)
+        prover = make_prover("openai", prover_settings)
+        prover.prepare(plan.suite.problems)
+        rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
+        execute(plan, rundir, prover, settings, RunHooks(), _double())
+    manifest = bundle.pack(rundir, tmp_path / "entry.tar.gz", bundle.Submitter(name="a", contact="b", open_data="none"))
+    summary = summarize_run(rundir, config)
+    assert summary.totals.cost is not None and summary.totals.cost > 0
+    assert manifest.budget.cost == summary.totals.cost
+    assert manifest.prompt_hashes == prover.template_hashes() and manifest.prompt_hashes
+    assert manifest.sampling.protocol == "combibench"
