@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -13,18 +11,14 @@ import yaml
 
 from provebench.cli.args import build_parser
 from provebench.core.model import Reason, Status
+from tests.load_by_path import load_by_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 
 def _hook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cli_reference_hook", DOCS / "hooks" / "cli_reference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_by_path(DOCS / "hooks" / "cli_reference.py", "cli_reference_hook")
 
 
 def _flags(parser: argparse.ArgumentParser) -> set[str]:
