@@ -118,7 +118,8 @@ def test_checks_on_ray_actors_give_the_local_verdicts_placed_by_memory(
         assert verifier.count == 2  # type: ignore[attr-defined]
 
         # Every actor lost while a check is in flight on one of them: the check is retried, not failed.
-        problem = core_suite.problem("add_comm")
+        # A problem whose own limit lets the spin run long on a busy machine (a check never gets more than that).
+        problem = core_suite.problem("add_comm").model_copy(update={"timeout_s": 120})
         with ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(on_ray.check, problem, SPIN, 120)
             time.sleep(2)
