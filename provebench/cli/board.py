@@ -17,13 +17,13 @@ from provebench.boards import bundle, exports, pages
 from provebench.boards.add import AddHooks, add_entry
 from provebench.boards.board import Board, EntryRefused
 from provebench.boards.maintenance import MaintenanceHooks, audit, republish
+from provebench.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error
 from provebench.core.outputs import guard_output, write_atomic
 from provebench.core.settings import Settings
 from provebench.runs.run import RunDir
 
-EXIT_OK, EXIT_REFUSED = 0, 1
 REPORT_FILE = "report.html"
 
 

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from provebench import containers
 from provebench.checking.engine import Engine, starting_line
+from provebench.cli.exit_codes import EXIT_INFRA, EXIT_OK, EXIT_VERDICT
 from provebench.cli.verdict_text import verdict_lines
 from provebench.containers import sources
 from provebench.containers.build_progress import BuildProgress
@@ -31,8 +32,6 @@ from provebench.runs import selftest
 from provebench.suites import check_requests as checking
 from provebench.suites.load import Suite, list_suites, load_suite
 from provebench.systems.lean.fill_in import FillInAnswer
-
-EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

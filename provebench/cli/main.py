@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provebench.cli.args import build_parser
+from provebench.cli.exit_codes import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from provebench.core.errors import UserError, VerifierUnavailable
 
 if TYPE_CHECKING:
     from provebench.core.settings import Settings
-
-EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -123,7 +122,7 @@ def _main(args: argparse.Namespace) -> int:
         return EXIT_INFRA
     except KeyboardInterrupt:
         _say("provebench: interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `provebench ... | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from provebench.cli.exit_codes import EXIT_USAGE
 from provebench.core.bounded import MAX_CHECKERS, MAX_COUNT, MAX_MEMORY_MB, bounded_int
 from provebench.core.names import BACKENDS, CHECKER_BUILDS, EXECUTORS
 
-EXIT_USAGE = 2
 # Argument types several commands share: every number is finite and in range before a command sees it.
 COUNT = bounded_int(1, MAX_COUNT, "a positive whole number")
 PORT = bounded_int(0, 65535, "a port")

@@ -13,12 +13,12 @@ import sys
 from typing import Any
 
 from provebench.checking.service_client import TOKEN_ENV, ServiceClient, server_url
+from provebench.cli.exit_codes import EXIT_INFRA, EXIT_OK, EXIT_VERDICT
 from provebench.cli.verdict_text import verdict_lines
 from provebench.core.bounded import MAX_INPUT_BYTES
 from provebench.core.errors import UserError
 from provebench.core.texts import read_proof
 
-EXIT_OK, EXIT_VERDICT, EXIT_INFRA = 0, 1, 3
 DEFAULT_MAX_PROOF_BYTES = 1_000_000  # settings.Settings.max_proof_bytes; the service enforces its own too
 _COLOURS = {"PASS": "32", "FAIL": "31", "TIMEOUT": "33"}
 

@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from provebench.cli.exit_codes import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord
 from provebench.core.model import Status
@@ -21,8 +22,6 @@ from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config,
 from provebench.runs.report import summary_tables
 from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run, summarize_run
 from provebench.runs.stats import Summary
-
-EXIT_OK, EXIT_VERDICT, EXIT_USAGE, EXIT_INFRA, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

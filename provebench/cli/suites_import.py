@@ -9,12 +9,11 @@ from typing import Any
 
 from rich.console import Console
 
+from provebench.cli.exit_codes import EXIT_OK
 from provebench.core.errors import UserError
 
 # s2n-bignum's bytecode scale is 4; a thousand times the benchmark's limits is no longer its limits.
 MAX_TIMEOUT_SCALE = 1000.0
-
-EXIT_OK = 0
 
 
 def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Console) -> int:
