@@ -36,9 +36,14 @@ class BoardConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    suite: SuiteRef
-    checkers: list[CheckerInfo] = Field(min_length=1)
-    sample_fraction: float = Field(default=DEFAULT_SAMPLE_FRACTION, ge=0, le=1)
+    suite: SuiteRef = Field(description="the suite and revision every entry must have been run on")
+    checkers: list[CheckerInfo] = Field(min_length=1, description="the checkers every entry is verified on")
+    sample_fraction: float = Field(
+        default=DEFAULT_SAMPLE_FRACTION,
+        ge=0,
+        le=1,
+        description="the share of an entry's non-PASS verdicts `leaderboard add` checks again (`--sample` overrides)",
+    )
 
 
 class EntryStats(BaseModel):

@@ -69,9 +69,9 @@ class SuiteRef(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
-    version: str
-    content_hash: str = Field(pattern=SHA256_PATTERN)
+    name: str = Field(min_length=1)  # the suite's name
+    version: str  # the suite's version
+    content_hash: str = Field(pattern=SHA256_PATTERN)  # the hash of its problems, contexts and templates
 
 
 class Sampling(BaseModel):

@@ -228,10 +228,10 @@ class CheckerInfo(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    image: str
-    digest: str
-    system: System
-    version: str
+    image: str  # the image's tag, e.g. "provebench/hol-light:a1378df59036"
+    digest: str  # the image's digest, for information (a rebuild of the same recipe gets another)
+    system: System  # the proof system it checks
+    version: str  # the proof system's version in the image
     recipe: str = ""  # e.g. "hol-light:a1378df59036"; empty in records made before identities were kept
     packages: str = ""  # "sha256:<hex>" of the image's sorted package list
 

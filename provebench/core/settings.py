@@ -44,7 +44,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PROVEBENCH_", extra="ignore")
 
-    backend: Backend = Backend.DOCKER
+    backend: Backend = Field(default=Backend.DOCKER, description="where checkers run: containers, or the host (local)")
     checkers: int = Field(
         default_factory=lambda: max(1, min(MAX_CHECKERS, os.cpu_count() or 1)),
         ge=1,
@@ -76,7 +76,9 @@ class Settings(BaseSettings):
         le=MAX_MEMORY_MB,
         description="container memory above one check's limit (the loaded toplevel)",
     )
-    pids_limit: int = Field(default=256, ge=16, le=1 << 22)  # the kernel's pid_max at most
+    pids_limit: int = Field(  # the kernel's pid_max at most
+        default=256, ge=16, le=1 << 22, description="processes a checker container may run at once"
+    )
     memory_budget_mb: int | None = Field(
         default=None,
         ge=512,
@@ -88,7 +90,9 @@ class Settings(BaseSettings):
     infra_backoff_s: float = Field(
         default=1.0, ge=0, le=3600, allow_inf_nan=False, description="first wait before such a retry (then doubling)"
     )
-    max_proof_bytes: int = Field(default=1_000_000, ge=1, le=MAX_INPUT_BYTES)
+    max_proof_bytes: int = Field(
+        default=1_000_000, ge=1, le=MAX_INPUT_BYTES, description="longer proofs FAIL `too-large`, unchecked"
+    )
     server: str | None = Field(
         default=None, description="check through the provebench service at this URL instead of local checkers"
     )
@@ -109,7 +113,7 @@ class Settings(BaseSettings):
     image_revision: str | None = Field(
         default=None, description="check in the image built from this commit of the suite's outside source"
     )
-    base_image: str = "debian:sid"
+    base_image: str = Field(default="debian:sid", description="the image checker images are built on")
     image_namespace: str = Field(
         default="provebench",
         pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$",
@@ -120,13 +124,23 @@ class Settings(BaseSettings):
         description="build checker images from the containers/ and harness/ under this folder instead of "
         "provebench's own (for developing a checker; its images get the recipe hash of these sources)",
     )
-    debian_mirror: str = "http://deb.debian.org/debian"
+    debian_mirror: str = Field(
+        default="http://deb.debian.org/debian", description="the mirror a base image is made from if none is pulled"
+    )
     apt_ignore_valid_until: bool = Field(
         default=False, description="accept an expired Release file (frozen mirror snapshots)"
     )
-    cache_dir: Path = Path.home() / ".cache" / "provebench"
-    suites_dir: Path = Path.home() / ".local" / "share" / "provebench" / "suites"
-    hol_light_dir: Path = Path("/usr/share/hol-light")
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "provebench",
+        description="build logs, compiled harnesses, and the checks an interrupted `leaderboard add` resumes from",
+    )
+    suites_dir: Path = Field(
+        default=Path.home() / ".local" / "share" / "provebench" / "suites",
+        description="the user's suites, found by name after the bundled ones (`suites import` writes here)",
+    )
+    hol_light_dir: Path = Field(
+        default=Path("/usr/share/hol-light"), description="--backend local: the host's HOL Light"
+    )
 
 
 def memory_budget_mb(settings: Settings) -> int:

@@ -27,8 +27,8 @@ class Strategy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
-    tactic: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the strategy's name, kept as the attempt's raw reply")
+    tactic: str = Field(min_length=1, description="the proof: a tactic (Lean: it replaces the statement's sorry)")
 
 
 class BaselineSettings(BaseModel):

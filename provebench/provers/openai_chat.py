@@ -29,8 +29,8 @@ class Prices(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    input_per_mtok: float = Field(ge=0)
-    output_per_mtok: float = Field(ge=0)
+    input_per_mtok: float = Field(ge=0, description="the price of a million prompt tokens")
+    output_per_mtok: float = Field(ge=0, description="the price of a million completion tokens")
 
 
 class OpenAISettings(BaseModel):
@@ -38,19 +38,27 @@ class OpenAISettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    model: str = Field(min_length=1)
-    base_url: str | None = None
-    api_key_env: str | None = "OPENAI_API_KEY"  # None: the endpoint needs no key
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
-    request_timeout_s: float = Field(default=300.0, gt=0)
-    max_retries: int = Field(default=6, ge=0, le=50)
-    backoff_initial_s: float = Field(default=1.0, gt=0)
-    backoff_max_s: float = Field(default=60.0, gt=0)
-    retry_after_max_s: float = Field(default=600.0, gt=0)
-    prices: Prices | None = None
-    prompt_dir: Path | None = None
-    extra_body: dict[str, Any] = Field(default_factory=dict)
+    model: str = Field(min_length=1, description="the model, as the endpoint names it")
+    base_url: str | None = Field(default=None, description="the endpoint (default: OpenAI's API)")
+    api_key_env: str | None = Field(
+        default="OPENAI_API_KEY", description="the environment variable holding the API key; null: no key"
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature (default: the API's)")
+    max_tokens: int | None = Field(default=None, ge=1, description="most tokens of a reply (default: the API's)")
+    request_timeout_s: float = Field(default=300.0, gt=0, description="seconds one request may take")
+    max_retries: int = Field(
+        default=6, ge=0, le=50, description="retries of a request after a transient fault (429, 5xx, lost connection)"
+    )
+    backoff_initial_s: float = Field(default=1.0, gt=0, description="first wait before a retry (then doubling)")
+    backoff_max_s: float = Field(default=60.0, gt=0, description="longest wait before a retry")
+    retry_after_max_s: float = Field(default=600.0, gt=0, description="longest wait a server's Retry-After gets")
+    prices: Prices | None = Field(default=None, description="prices per million tokens, for the run's cost")
+    prompt_dir: Path | None = Field(
+        default=None, description="prompt templates, a folder per proof system (default: the bundled ones)"
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="more fields for every request's JSON body (the endpoint's own options)"
+    )
 
 
 PREFLIGHT_TIMEOUT_S = 8.0  # a run against a dead endpoint fails within 10 s, before any checker loads

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from provebench.core.errors import UserError
 from provebench.core.inputs import MAX_INPUT_BYTES, csv_from_zip, parse_csv, parse_json, read_bytes
@@ -31,7 +31,7 @@ class ReplaySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    answers: Path
+    answers: Path = Field(description="the answers file: CSV (problem_id, answer), a .zip of one, or JSONL")
 
 
 def _read_text(path: Path) -> str:

@@ -24,7 +24,9 @@ class ProverConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    name: str = "baseline"
+    name: str = Field(
+        default="baseline", description="the prover: baseline, openai, replay, or one an installed package adds"
+    )
 
     def settings(self) -> dict[str, Any]:
         """The prover's own settings, without ``name``."""
@@ -36,21 +38,27 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    suite: str = Field(min_length=1)
-    prover: ProverConfig = Field(default_factory=ProverConfig)
+    suite: str = Field(min_length=1, description="the suite: a bundled or installed suite's name, or a suite folder")
+    prover: ProverConfig = Field(default_factory=ProverConfig, description="the prover: `name` and its own settings")
     n: int = Field(default=1, ge=1, le=10_000, description="samples per problem")
     k: list[int] | None = Field(default=None, description="pass@k values to report (default: 1..n)")
-    repair_rounds: int = Field(default=0, ge=0, le=100)
-    prover_connections: int = Field(default=8, ge=1, le=1024)
-    checkers: int | None = Field(default=None, ge=1, le=MAX_CHECKERS)
+    repair_rounds: int = Field(
+        default=0, ge=0, le=100, description="further rounds of a failed sample, each shown the checker's reply"
+    )
+    prover_connections: int = Field(default=8, ge=1, le=1024, description="prover requests in flight at once")
+    checkers: int | None = Field(
+        default=None, ge=1, le=MAX_CHECKERS, description="warm checkers per context (default: PROVEBENCH_CHECKERS)"
+    )
     timeout_s: TimeoutSeconds | None = Field(default=None, description="per-check timeout for every problem")
-    infra_retries: int = Field(default=2, ge=0, le=20)
-    categories: list[str] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)
-    problems_file: Path | None = None
+    infra_retries: int = Field(default=2, ge=0, le=20, description="retries of a check whose checker failed")
+    categories: list[str] = Field(default_factory=list, description="only the problems of these categories")
+    problems: list[str] = Field(default_factory=list, description="only these problem ids")
+    problems_file: Path | None = Field(
+        default=None, description="a file of more problem ids, one per line (# starts a comment)"
+    )
     limit: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="a seeded random subset of this many")
     seed: int = Field(default=0, ge=-(2**63), le=2**63 - 1, description="seed of that subset")
-    out: Path | None = None
+    out: Path | None = Field(default=None, description="the run directory (default: runs/<UTC time>-<suite>-<prover>)")
     # combibench: also judge every proof as CombiBench's own harness does, and report both scores.
     protocol: Literal["provebench", "combibench"] = "provebench"
 

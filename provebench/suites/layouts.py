@@ -22,7 +22,7 @@ class BenchmarkLayout(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the benchmark's name, heading its columns in reports")
     # (category, the benchmark's label for it), in the benchmark's order.
     columns: list[tuple[str, str]] = Field(min_length=1)
     # provebench's "STATUS" or "STATUS/reason" -> the benchmark's verdict name; "STATUS/reason" wins.

@@ -43,15 +43,19 @@ class SuiteManifest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(pattern=SUITE_NAME)
-    system: System
-    version: str
-    description: str = ""
-    checker_image: str
-    default_timeout_s: TimeoutSeconds = 30.0
-    context: str = ""
-    problems_file: str = "problems.yaml"
-    source: str = ""
+    name: str = Field(pattern=SUITE_NAME, description="the suite's name, as `--suite` gives it")
+    system: System = Field(description="the proof system of every problem")
+    version: str = Field(description="the suite's version, recorded with every run and board entry")
+    description: str = Field(default="", description="what the suite holds, for people")
+    checker_image: str = Field(description="the checker image's recipe, e.g. hol-light or lean4-mathlib")
+    default_timeout_s: TimeoutSeconds = Field(default=30.0, description="a check's time limit, unless the problem's")
+    context: str = Field(
+        default="", description="trusted code every checker loads once (HOL Light phrases; Lean: the imports)"
+    )
+    problems_file: str = Field(
+        default="problems.yaml", description="the problems file in the suite folder: YAML list or JSONL"
+    )
+    source: str = Field(default="", description="where an importer read the suite from (not hashed)")
     metadata: dict[str, str] = Field(default_factory=dict)  # e.g. the upstream revision it was imported from
     template_includes: bool = False  # templates include each other (all under templates/)
     memory_mb: MemoryMB | None = None  # one check's memory limit, unless the user sets one
@@ -72,15 +76,20 @@ class ProblemEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._'-]*$")  # HOL Light names may end in '
-    statement: str = Field(min_length=1)
-    kind: Kind = Kind.THEOREM
-    category: str = "uncategorized"
-    timeout_s: TimeoutSeconds | None = None
-    informal: str = ""
-    reference_proof: str | None = None
+    # HOL Light names may end in '
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._'-]*$", description="the problem's id, unique in the suite")
+    statement: str = Field(
+        min_length=1, description="the goal: a HOL Light term (no backquotes), or a Lean theorem proved by sorry"
+    )
+    kind: Kind = Field(default=Kind.THEOREM, description="a theorem to prove, an answer to fill in, or a Lean file")
+    category: str = Field(default="uncategorized", description="the category runs select by and report per")
+    timeout_s: TimeoutSeconds | None = Field(
+        default=None, description="this problem's time limit (default: the suite's), times its timeout_scale"
+    )
+    informal: str = Field(default="", description="the statement in words, for prompts")
+    reference_proof: str | None = Field(default=None, description="a proof the checker accepts (`suites selftest`)")
     template: str | None = None  # a file in the suite folder; the context is its lines before template_line
-    template_line: int | None = Field(default=None, ge=1)
+    template_line: int | None = Field(default=None, ge=1, description="the line of the template the problem is at")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from provebench.core.model import ProblemExtension, System
 
 
@@ -13,4 +15,4 @@ class BenchmarkQuery(ProblemExtension):
     key: ClassVar[str] = "s2n-bignum-bench.query"
     system: ClassVar[System] = System.HOL_LIGHT
 
-    original_statement: str
+    original_statement: str = Field(description="the query as the benchmark words it, for its submission format")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from provebench.core.model import Problem, ProblemExtension, System
 
 
@@ -17,7 +19,9 @@ class GoalExpression(ProblemExtension):
     key: ClassVar[str] = "hol-light.goal"
     system: ClassVar[System] = System.HOL_LIGHT
 
-    statement_is_expression: bool = False
+    statement_is_expression: bool = Field(
+        default=False, description="true: the checker evaluates the statement to get the goal, and records it"
+    )
 
 
 def computed_goal(problem: Problem) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from provebench.core.model import Kind, ProblemExtension, System
 
@@ -21,8 +21,12 @@ class FillInAnswer(ProblemExtension):
     kinds: ClassVar[frozenset[Kind]] = frozenset({Kind.FILL_IN})
     required: ClassVar[bool] = True
 
-    answer: str
-    answer_statement: str | None = None
+    answer: str = Field(
+        description="the reference answer a candidate's is compared with (several blanks: a list `[a, b]`, one each)"
+    )
+    answer_statement: str | None = Field(
+        default=None, description="the statement with the reference answer in place of each blank"
+    )
     # Answers that need binders or are a function or set: per answer slot, the trusted Lean command that
     # compares it with the reference, with $solution, $answer, $op and $tactics to fill.
     answer_checks: tuple[tuple[str, str], ...] = ()
