@@ -29,25 +29,25 @@ from provebench.runs.config import build_config
 from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import ScriptedVerifierDouble
-from tests.unit.test_submissions import _arith_passes, _double, _edit_attempts, _rewrite
+from tests.submission_support import arith_passes, edit_attempts, rewrite, scripted_verifiers
 
 SUBMITTER = bundle.Submitter(name="Baseline (test)", contact="ci@example.org", open_data="full")
 
 
 def _down_for_peirce(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
-    """The double's script: the checker of one problem is lost on every try; the rest as ``_arith_passes``."""
+    """The double's script: the checker of one problem is lost on every try; the rest as ``arith_passes``."""
     if problem.id == "peirce":
         return VerifierUnavailable("container lost (scripted)")
-    return _arith_passes(problem, proof, call)
+    return arith_passes(problem, proof, call)
 
 
-def _finished_run(tmp_path: Path, settings: Settings, script: object = _arith_passes) -> RunDir:
+def _finished_run(tmp_path: Path, settings: Settings, script: object = arith_passes) -> RunDir:
     config = build_config({"suite": "hol-light-core", "n": 2}, {}, "test")
     plan = plan_run(config, settings)
     prover = make_prover("baseline", {})
     prover.prepare(plan.suite.problems)
     rundir = RunDir.create(tmp_path / "run", plan.suite.name, prover.name)
-    execute(plan, rundir, prover, settings, RunHooks(), _double(script))  # type: ignore[arg-type]
+    execute(plan, rundir, prover, settings, RunHooks(), scripted_verifiers(script))  # type: ignore[arg-type]
     return rundir
 
 
@@ -65,10 +65,10 @@ def test_a_claimed_failure_that_now_passes_refuses_the_entry(tmp_path: Path, set
         row = next(r for r in rows if r["status"] == "PASS")
         row.update(status="FAIL", reason="tactic-failed")
 
-    forged = _rewrite(packed, tmp_path / "forged.tar.gz", _edit_attempts(relabel))
+    forged = rewrite(packed, tmp_path / "forged.tar.gz", edit_attempts(relabel))
     board = tmp_path / "board"
     with pytest.raises(EntryRefused) as exc:
-        add_entry(forged, board, settings, make_verifier=_double(), sample_fraction=1.0)
+        add_entry(forged, board, settings, make_verifier=scripted_verifiers(), sample_fraction=1.0)
     assert len(exc.value.report) == 1
     assert "claimed FAIL, got PASS" in exc.value.report[0]
     assert not (board / "entries").exists() or not any((board / "entries").iterdir())
@@ -93,12 +93,12 @@ def test_a_bundle_carrying_an_error_attempt_is_refused(tmp_path: Path, settings:
         row = next(r for r in rows if r["status"] == "FAIL")
         row.update(status="ERROR", reason="checker-unavailable")
 
-    forged = _rewrite(packed, tmp_path / "forged.tar.gz", _edit_attempts(relabel))
+    forged = rewrite(packed, tmp_path / "forged.tar.gz", edit_attempts(relabel))
     with pytest.raises(UserError, match=r"has no verdict \(ERROR\)"):
         bundle.read_bundle(forged)
 
 
-@pytest.mark.parametrize(("script", "code"), [(_arith_passes, 0), (_down_for_peirce, 3)])
+@pytest.mark.parametrize(("script", "code"), [(arith_passes, 0), (_down_for_peirce, 3)])
 def test_run_exits_3_when_attempts_end_in_error(
     script: object,
     code: int,
@@ -129,7 +129,7 @@ def test_the_api_key_is_in_no_file_a_run_writes_nor_in_its_output(
 ) -> None:
     # The README promises the key is read from its variable and never written: not in the config, the
     # manifest, the journal, the summary, the report, the bundle, nor anything printed.
-    monkeypatch.setattr(registry, "factory_for", lambda _system: lambda _s, _p: ScriptedVerifierDouble(_arith_passes))
+    monkeypatch.setattr(registry, "factory_for", lambda _system: lambda _s, _p: ScriptedVerifierDouble(arith_passes))
     monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)

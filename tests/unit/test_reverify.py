@@ -1,8 +1,8 @@
 """Re-verification's parts as boards use them: refusal and mismatch lines, the sample's seed, resumable checks.
 
 The checker is the scripted verifier DOUBLE behind a real ``Engine`` (this is about which attempts are checked
-again and what is reported, not about judging); the end-to-end flows are in test_submissions and
-test_board_maintenance.
+again and what is reported, not about judging); the end-to-end flows are in test_leaderboard_add,
+test_add_reverification and test_board_maintenance.
 """
 
 from __future__ import annotations
