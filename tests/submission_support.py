@@ -12,6 +12,7 @@ import json
 import tarfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from provebench.boards import bundle
 from provebench.boards.bundle import ATTEMPTS_MEMBER, MANIFEST_MEMBER
@@ -56,7 +57,7 @@ def rewrite(path: Path, out: Path, change: Callable[[dict[str, bytes]], None], r
     return out
 
 
-def edit_attempts(edit: Callable[[list[dict[str, object]]], None]) -> Callable[[dict[str, bytes]], None]:
+def edit_attempts(edit: Callable[[list[dict[str, Any]]], object]) -> Callable[[dict[str, bytes]], None]:
     def change(members: dict[str, bytes]) -> None:
         rows = [json.loads(line) for line in members[ATTEMPTS_MEMBER].splitlines()]
         edit(rows)
@@ -65,7 +66,7 @@ def edit_attempts(edit: Callable[[list[dict[str, object]]], None]) -> Callable[[
     return change
 
 
-def edit_manifest(edit: Callable[[dict[str, object]], None]) -> Callable[[dict[str, bytes]], None]:
+def edit_manifest(edit: Callable[[dict[str, Any]], object]) -> Callable[[dict[str, bytes]], None]:
     def change(members: dict[str, bytes]) -> None:
         manifest = json.loads(members[MANIFEST_MEMBER])
         edit(manifest)
@@ -76,7 +77,7 @@ def edit_manifest(edit: Callable[[dict[str, object]], None]) -> Callable[[dict[s
 
 def renamed(packed: Path, out: Path, name: str, contact: str = "ci@example.org") -> Path:
     """The same run submitted under another name (or contact): another bundle, with its own hash."""
-    return rewrite(packed, out, edit_manifest(lambda m: m["submitter"].update(name=name, contact=contact)))  # type: ignore[attr-defined]
+    return rewrite(packed, out, edit_manifest(lambda m: m["submitter"].update(name=name, contact=contact)))
 
 
 def board_is_empty(board: Path) -> bool:

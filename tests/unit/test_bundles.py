@@ -169,7 +169,7 @@ def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Pa
         ),
         (
             "attempt count off",
-            edit_manifest(lambda m: m["attempts"].update(count=101)),  # type: ignore[attr-defined]
+            edit_manifest(lambda m: m["attempts"].update(count=101)),
             False,
             "100 attempts, but the manifest says 101",
         ),
@@ -206,7 +206,7 @@ def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Pa
         ),
         (
             "schema: bad open data",
-            edit_manifest(lambda m: m["submitter"].update(open_data="some")),  # type: ignore[attr-defined]
+            edit_manifest(lambda m: m["submitter"].update(open_data="some")),
             True,
             "submitter/open_data",
         ),
@@ -230,7 +230,7 @@ def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Pa
         ),
         (
             "a problem listed twice",
-            edit_manifest(lambda m: m["problems"].append(m["problems"][0])),  # type: ignore[attr-defined]
+            edit_manifest(lambda m: m["problems"].append(m["problems"][0])),
             True,
             "the manifest lists a problem twice",
         ),

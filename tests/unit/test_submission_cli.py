@@ -92,7 +92,7 @@ def test_cli_submit_add_render_and_errors(
         tmp_path / "cli-forged.tar.gz",
         edit_attempts(lambda rows: next(r for r in rows if r["status"] == "FAIL").update(status="PASS")),
     )
-    forged = rewrite(forged, forged, edit_manifest(lambda m: m["submitter"].update(name="F")))  # type: ignore[attr-defined]
+    forged = rewrite(forged, forged, edit_manifest(lambda m: m["submitter"].update(name="F")))
     assert main(["leaderboard", "add", str(forged), "--board", str(board)]) == 1
     err = capsys.readouterr().err
     assert "refused: 1 of" in err and "claimed PASS, got FAIL" in err and "Traceback" not in err
