@@ -7,20 +7,22 @@ more checkers than its memory allows, and one CPU. A context's actors are spread
 that each node loads each context at most once while there are nodes for them. Prover calls,
 the journal and reports stay with the driver: only checks travel.
 
-An actor loads its context when it is made; Ray makes it again (on any node with room) when it
-or its node is lost, and the check it had in flight fails here as an infrastructure error, which
-the engine retries within the run's budget on another checker.
+An actor loads its context when it is made; while it loads, Ray makes it again (on any node with
+room) if it or its node is lost. One lost under a check fails that check as an infrastructure error,
+which the engine retries within the run's budget on another checker, and the warm pool
+(``checking.warm_pool``) makes a new actor in its place.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-import queue
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from provebench.checking.warm_pool import WarmPool
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Verdict
 from provebench.core.settings import Executor, Settings, checker_memory_mb, checkers_in_budget, sized_settings
@@ -117,6 +119,72 @@ def _as_verifier_error(exc: BaseException) -> BaseException:
     return exc
 
 
+class _ActorChecker:
+    """One checker actor, as the warm pool knows checkers: made and loaded by ``start``, stopped by ``close``."""
+
+    def __init__(self, owner: RayVerifier, serial: int) -> None:
+        self._owner = owner
+        self.serial = serial
+        self._lock = threading.Lock()
+        self._handle: Any = None
+        self._closed = False
+        self._lost = False  # a check found it gone: no goodbye call that would wait for Ray to make it again
+
+    def start(self) -> None:
+        """Make the actor and wait until it is ready (its context loaded); raise if it will not serve."""
+        ray = _ray()
+        with self._lock:
+            if self._closed:
+                raise VerifierUnavailable("the checkers were stopped")
+            self._handle = self._owner.actor_class.remote(self._owner.problems, self._owner.settings, self._owner.local)
+        deadline = time.monotonic() + self._owner.settings.load_timeout_s * 4
+        try:
+            while True:
+                try:
+                    # Retried across Ray's restarts of the actor: it fails only once the actor is gone for good.
+                    call = self._handle.where.options(max_task_retries=-1).remote()
+                    where = ray.get(call, timeout=max(1.0, deadline - time.monotonic()))
+                    break
+                except ray.exceptions.ActorUnavailableError:  # being made again: ask again
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1.0)
+        # Ray raises many kinds; each means this actor will not serve (SystemExit: Ray was shut down under the wait).
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
+            raise _as_verifier_error(exc) from None
+        self._owner.placement[self.serial] = where
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
+        """One check on this actor; infrastructure failures as ``VerifierUnavailable``."""
+        ray = _ray()
+        try:
+            verdict: Verdict = ray.get(self._handle.check.remote(problem, proof, timeout_s))
+        except Exception as exc:  # noqa: BLE001 - sorted into infrastructure errors and the rest
+            error = _as_verifier_error(exc)
+            if isinstance(error, VerifierUnavailable):
+                self._lost = True
+            raise error from None
+        return verdict
+
+    def close(self) -> None:
+        """Stop the actor's checker container, then the actor."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            handle = self._handle
+        self._owner.placement.pop(self.serial, None)
+        if handle is None:
+            return
+        ray = _ray()
+        if not self._lost:
+            try:
+                ray.get(handle.close.remote(), timeout=30)
+            except Exception:  # noqa: BLE001, S110 - a lost actor has nothing left to close
+                pass
+        ray.kill(handle, no_restart=True)
+
+
 class RayVerifier(Verifier):
     """A context's warm checkers as Ray actors; each check goes to an idle one that is ready."""
 
@@ -132,114 +200,54 @@ class RayVerifier(Verifier):
         sized = sized_settings(settings, self.problems)
         self.count = checkers_in_budget(sized)
         self.memory_mb = checker_memory_mb(sized)
-        self._actors: list[Any] = []
-        self._idle: queue.Queue[Any] = queue.Queue()
-        self._lock = threading.Lock()
-        self._live = 0  # actors ready or being made again
-        self._first_error: BaseException | None = None
-        self._closed = False
-        self.placement: dict[int, dict[str, Any]] = {}  # actor index -> where it is (for tests and status)
+        self.placement: dict[int, dict[str, Any]] = {}  # actor serial -> where it is (for tests and status)
+        self._serials = itertools.count()
+        self._pool: WarmPool[_ActorChecker] = WarmPool(
+            lambda _dead: _ActorChecker(self, next(self._serials)), self.count, "Ray checker"
+        )
+        self._actor_class: Any = None
+
+    @property
+    def actor_class(self) -> Any:
+        """The checker actor as Ray makes it: one CPU and its memory declared, spread over the nodes."""
+        if self._actor_class is None:
+            self._actor_class = (
+                _ray()
+                .remote(CheckerActor)
+                .options(
+                    num_cpus=1,
+                    memory=self.memory_mb * MB,
+                    max_restarts=ACTOR_RESTARTS,
+                    max_task_retries=0,  # a check lost with its actor is retried by the engine, and journalled so
+                    scheduling_strategy="SPREAD",
+                )
+            )
+        return self._actor_class
+
+    @property
+    def restarts(self) -> int:  # type: ignore[override]
+        """Actors lost and made again."""
+        return self._pool.restarts
 
     def prepare(self) -> None:
         """Make the actors; return when the first is ready (the others join as they become ready)."""
-        with self._lock:
-            if self._closed:
-                raise VerifierUnavailable("the checkers were stopped")
-            if self._actors:
-                return
-            ray = _ray()
-            remote = ray.remote(CheckerActor).options(
-                num_cpus=1,
-                memory=self.memory_mb * MB,
-                max_restarts=ACTOR_RESTARTS,
-                max_task_retries=0,  # a check lost with its actor is retried by the engine, and journalled so
-                scheduling_strategy="SPREAD",
-            )
-            self._actors = [remote.remote(self.problems, self.settings, self.local) for _ in range(self.count)]
-            self._live = len(self._actors)
-        for i, actor in enumerate(self._actors):
-            threading.Thread(target=self._join, args=(i, actor), daemon=True, name=f"ray-checker-{i}").start()
-        self._wait_for_one()
-
-    def _join(self, i: int, actor: Any) -> None:
-        """Wait until actor ``i`` is ready (loaded), then offer it for checks; a dead one is counted out."""
-        ray = _ray()
-        deadline = time.monotonic() + self.settings.load_timeout_s * 4
-        try:
-            while True:
-                try:
-                    # Retried across Ray's restarts of the actor: it fails only once the actor is gone for good.
-                    call = actor.where.options(max_task_retries=-1).remote()
-                    where = ray.get(call, timeout=max(1.0, deadline - time.monotonic()))
-                    break
-                except ray.exceptions.ActorUnavailableError:  # being made again: ask again
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(1.0)
-        # Ray raises many kinds; each means this actor will not serve (SystemExit: Ray was shut down under the wait).
-        except (Exception, SystemExit) as exc:  # noqa: BLE001
-            with self._lock:
-                self._live -= 1
-                if self._first_error is None:
-                    self._first_error = _as_verifier_error(exc)
-                if self._live == 0:
-                    self._idle.put(None)  # wake a waiting check: nothing will serve
-            return
-        with self._lock:
-            self.placement[i] = where
-        self._idle.put(i)
-
-    def _wait_for_one(self) -> None:
-        i = self._take()
-        self._idle.put(i)
-
-    def _take(self) -> int:
-        while True:
-            i = self._idle.get()
-            if i is not None:
-                return int(i)
-            with self._lock:
-                if self._closed:
-                    self._idle.put(None)  # for the next waiting check
-                    raise VerifierUnavailable("the checkers were stopped")
-                if self._live == 0:
-                    self._idle.put(None)  # for the next waiting check
-                    error = self._first_error or VerifierUnavailable("no Ray checker actor could start")
-                    raise VerifierUnavailable(f"no Ray checker is left for this context: {error}")
+        _ray()  # Ray missing: the one-line error, before any thread
+        self._pool.start(wait_for="one")
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
-        """Check on an idle ready actor; a lost actor rejoins (made again by Ray) once it is ready."""
-        if not self._actors:
-            self.prepare()
-        ray = _ray()
-        i = self._take()
+        """Check on an idle ready actor; a lost actor is replaced by a new one, ready once loaded."""
+        actor = self._pool.acquire()
         try:
-            verdict: Verdict = ray.get(self._actors[i].check.remote(problem, proof, timeout_s))
-        except Exception as exc:  # noqa: BLE001 - sorted into infrastructure errors and the rest
-            error = _as_verifier_error(exc)
-            if isinstance(error, VerifierUnavailable):
-                with self._lock:
-                    self.restarts += 1
-                    self.placement.pop(i, None)
-                threading.Thread(target=self._join, args=(i, self._actors[i]), daemon=True).start()
-            else:
-                self._idle.put(i)
-            raise error from None
-        self._idle.put(i)
+            verdict = actor.check(problem, proof, timeout_s)
+        except VerifierUnavailable:
+            self._pool.replace(actor)
+            raise
+        except BaseException:
+            self._pool.release(actor)
+            raise
+        self._pool.release(actor)
         return verdict
 
     def close(self) -> None:
         """Stop every actor of this context (their containers go with their verifiers)."""
-        ray = _ray()
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True  # the handles stay: a check or a join in flight still finds its actor
-            actors = list(self._actors)
-        for actor in actors:
-            try:
-                ray.get(actor.close.remote(), timeout=30)
-            except Exception:  # noqa: BLE001, S110 - a lost actor has nothing left to close
-                pass
-            ray.kill(actor, no_restart=True)
-        self._idle.put(None)
+        self._pool.close()

@@ -99,7 +99,7 @@ def test_close_waits_for_a_checker_whose_container_is_still_being_made() -> None
     _wait_for(lambda: len(launcher.making) == 2, "both checkers are making their containers")
 
     def made_after_close_began() -> None:
-        _wait_for(lambda: verifier._closed, "close() began")
+        _wait_for(lambda: verifier._pool._closed, "close() began")
         gate.set()
 
     threading.Thread(target=made_after_close_began, daemon=True).start()

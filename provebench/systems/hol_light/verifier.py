@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 from provebench import containers
-from provebench.checking.starters import Starters
+from provebench.checking.warm_pool import WarmPool
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.core.settings import (
@@ -87,23 +87,20 @@ class HolLightVerifier(Verifier):
     ) -> None:
         self.checker = checker
         self._templates = templates
-        self._launcher = launcher
-        self._context = context
-        self._size = checkers
         self._memory_mb = memory_mb
         self._max_proof_bytes = max_proof_bytes
         self._load_timeout_s = load_timeout_s
-        self._cond = threading.Condition()
-        self._idle: list[HolLightSession] = []  # longest idle first
-        self._sessions: list[HolLightSession] = []
-        self._walks: dict[HolLightSession, WalkState] = {}
-        self._starting = 0
-        self._loading: set[HolLightSession] = set()  # sessions starting now: close() stops them too
-        self._start_errors: list[BaseException] = []
+        self._pool: WarmPool[HolLightSession] = WarmPool(
+            lambda _dead: HolLightSession(launcher, context, load_timeout_s), checkers, "HOL Light checker"
+        )
+        self._walks: dict[HolLightSession, WalkState] = {}  # how far each checker has walked the templates
+        self._walks_lock = threading.Lock()
         self._broken: dict[str, TemplateLoadError] = {}  # templates whose text does not load
-        self._starters = Starters()  # close() waits for checkers still starting
-        self._prepared = False
-        self._closed = False
+
+    @property
+    def restarts(self) -> int:  # type: ignore[override]
+        """Checkers that died and were started again."""
+        return self._pool.restarts
 
     def prepare(self) -> None:
         """Start every checker in parallel (HOL Light and the context loaded); raise if none could start.
@@ -111,80 +108,32 @@ class HolLightVerifier(Verifier):
         Templates are walked as checks need them, not here: a first walk can take an hour
         (s2n-bignum's P-256 files), and other checkers should not wait for it.
         """
-        with self._cond:
-            if self._prepared:
-                return
-            self._prepared = True
-            self._starting += self._size
-        threads = [self._starters.start(self._start_one) for _ in range(self._size)]
-        for t in threads:
-            t.join()
-        if not self._sessions:
-            raise self._start_errors[0] if self._start_errors else VerifierUnavailable("no checker started")
+        self._pool.start()
 
-    def _start_one(self) -> None:
-        session = HolLightSession(self._launcher, self._context, self._load_timeout_s)
-        walk = WalkState()
-        with self._cond:
-            self._loading.add(session)
-        try:
-            if self._closed:
-                raise VerifierUnavailable("the checkers were stopped")
-            session.start()
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
-            session.close()
-            with self._cond:
-                self._loading.discard(session)
-                self._starting -= 1
-                self._start_errors.append(exc)
-                self._cond.notify_all()
-            return
-        with self._cond:
-            self._loading.discard(session)
-            self._starting -= 1
-            if self._closed:
-                session.close()
-                return
-            self._sessions.append(session)
-            self._walks[session] = walk
-            self._idle.append(session)
-            self._cond.notify_all()
+    def _walk(self, session: HolLightSession) -> WalkState:
+        with self._walks_lock:
+            return self._walks.setdefault(session, WalkState())
 
     def _acquire(self, key: str | None, template: str | None = None, position: int = 0) -> HolLightSession:
-        """A free checker: one that holds ``key``, else the one that has loaded most of the way there, else any."""
-        with self._cond:
-            while not self._idle:
-                if not self._sessions and not self._starting:
-                    error = self._start_errors[-1] if self._start_errors else None
-                    raise VerifierUnavailable(f"no HOL Light checker could start: {error}") from error
-                self._cond.wait()
-            session = next((s for s in self._idle if key in self._walks[s].held), None)
-            if session is None and self._templates is not None and template is not None:
-                # The checker that has loaded most of the way there (its walker, or a fork point of a template
-                # sharing text with this one: s2n-bignum's base.ml, EC libraries); max() keeps the longest idle.
-                route = self._templates.routes[template]
-                session = max(self._idle, key=lambda s: self._walks[s].reusable(route, position))
-            if session is None:
-                session = self._idle[0]
-            self._idle.remove(session)
-            return session
+        """A free checker, the best placed for a check at ``key`` (``_choose``); waits for one."""
+        return self._pool.acquire(lambda idle: self._choose(idle, key, template, position))
 
-    def _release(self, session: HolLightSession) -> None:
-        with self._cond:
-            self._idle.append(session)
-            self._cond.notify_all()
+    def _choose(
+        self, idle: Sequence[HolLightSession], key: str | None, template: str | None, position: int
+    ) -> HolLightSession:
+        """One that holds ``key``, else the one that has loaded most of the way there, else the longest idle."""
+        session = next((s for s in idle if key in self._walk(s).held), None)
+        if session is None and self._templates is not None and template is not None:
+            # The checker that has loaded most of the way there (its walker, or a fork point of a template
+            # sharing text with this one: s2n-bignum's base.ml, EC libraries); max() keeps the longest idle.
+            route = self._templates.routes[template]
+            session = max(idle, key=lambda s: self._walk(s).reusable(route, position))
+        return session if session is not None else idle[0]
 
     def _replace(self, dead: HolLightSession) -> None:
-        dead.close()
-        with self._cond:
-            self.restarts += 1
-            if dead in self._sessions:
-                self._sessions.remove(dead)
+        with self._walks_lock:
             self._walks.pop(dead, None)
-            if self._closed:
-                return
-            self._starting += 1
-        self._starters.start(self._start_one)
+        self._pool.replace(dead)
 
     def shared_loading(self, problem: Problem, others: Sequence[Problem]) -> list[int]:
         """Lines of template text each of ``others`` has in common with ``problem``'s template, from the start."""
@@ -196,12 +145,12 @@ class HolLightVerifier(Verifier):
     @property
     def checker_names(self) -> list[str]:
         """The container IDs of the live checkers."""
-        return [s.name for s in self._sessions]
+        return [s.name for s in self._pool.live]
 
     @property
     def load_seconds(self) -> list[float]:
         """How long each live checker took to load."""
-        return [s.load_seconds for s in self._sessions]
+        return [s.load_seconds for s in self._pool.live]
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         """Vet, then check on a free warm checker."""
@@ -236,12 +185,12 @@ class HolLightVerifier(Verifier):
                 reply = _out_of_memory(reply, self._memory_mb)
         except TemplateLoadError as exc:
             self._broken[str(problem.template)] = exc
-            self._release(session)
+            self._pool.release(session)
             raise
         except VerifierUnavailable:
             self._replace(session)
             raise
-        self._release(session)
+        self._pool.release(session)
         return self._verdict(reply)
 
     def template_route(self, problem: Problem) -> TemplateRoute:
@@ -254,20 +203,16 @@ class HolLightVerifier(Verifier):
         """Bring ``session`` to the problem's position: a holder's key there, or None (its walker stands there)."""
         assert self._templates is not None
         route = self._templates.routes[str(problem.template)]
-        return self._walks[session].reach(session, route, self._templates.position(problem), key, self._load_timeout_s)
+        return self._walk(session).reach(session, route, self._templates.position(problem), key, self._load_timeout_s)
 
     def _verdict(self, reply: ServerReply) -> Verdict:
         return verdict_from_reply(reply, self.checker)
 
     def close(self) -> None:
         """Stop all checkers."""
-        with self._cond:
-            self._closed = True
-            sessions, self._sessions, self._idle = self._sessions + list(self._loading), [], []
+        self._pool.close()
+        with self._walks_lock:
             self._walks.clear()
-        for s in sessions:
-            s.close()
-        self._starters.wait()
 
 
 def _killed(reply: ServerReply) -> bool:

@@ -15,12 +15,10 @@ A check, in layers (a clean compile proves nothing):
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from provebench.checking.starters import Starters
+from provebench.checking.warm_pool import WarmPool
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import CheckerInfo, Kind, Problem, Reason, Status, System, Verdict
 from provebench.core.verifier import Verifier
@@ -67,63 +65,34 @@ class LeanVerifier(Verifier):
         self.checker = checker
         self._benchmark_judge = benchmark_judge
         self._judge = judge  # the trusted judge (comparator, lean_judge_run.py): it gives the final verdict
-        self._launcher = launcher
-        self._header = header
         self._header_imports = tuple(m.group(1) for line in header.split("\n") if (m := IMPORT_LINE.match(line)))
         self._mathlib = any(m.split(".")[0] == "Mathlib" for m in self._header_imports)
-        self._size = checkers
         self._max_proof_bytes = max_proof_bytes
         self._load_timeout_s = load_timeout_s
-        self._idle: queue.Queue[LeanSession | BaseException] = queue.Queue()
-        self._sessions: list[LeanSession] = []
-        self._starting: set[LeanSession] = set()
-        self._lock = threading.Lock()
-        self._starters = Starters()  # close() waits for checkers still starting
+        self._pool: WarmPool[LeanSession] = WarmPool(
+            lambda _dead: LeanSession(launcher, header, load_timeout_s), checkers, "Lean checker"
+        )
         self.recycled = 0  # REPLs replaced after their uses (or above their memory cap)
-        self.replaced = 0  # REPLs stopped and started again: broken, or done running a refused file
         self._references: dict[str, list[dict[str, Any]]] = {}  # problem id -> the trusted statement's fingerprint
-        self._prepared = False
-        self._closed = False
+
+    @property
+    def replaced(self) -> int:
+        """REPLs stopped and started again: broken, or done running a refused file."""
+        return self._pool.restarts
+
+    @property
+    def restarts(self) -> int:  # type: ignore[override]
+        """Checkers that died (or were retired) and were started again."""
+        return self._pool.restarts
 
     def prepare(self) -> None:
         """Start every REPL in parallel; raise if none could start."""
-        with self._lock:
-            if self._prepared:
-                return
-            self._prepared = True
-        threads = [self._starters.start(self._start_one) for _ in range(self._size)]
-        for t in threads:
-            t.join()
-        if not self._sessions:
-            first = self._idle.get()
-            raise first if isinstance(first, BaseException) else VerifierUnavailable("no Lean checker started")
-
-    def _start_one(self) -> None:
-        session = LeanSession(self._launcher, self._header, self._load_timeout_s)
-        with self._lock:
-            if self._closed:
-                return
-            self._starting.add(session)  # close() stops it too, even mid-load
-        try:
-            session.start()
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for a checker
-            session.close()
-            self._idle.put(exc)
-            return
-        finally:
-            with self._lock:
-                self._starting.discard(session)
-        with self._lock:
-            if self._closed:
-                session.close()
-                return
-            self._sessions.append(session)
-        self._idle.put(session)
+        self._pool.start()
 
     @property
     def checker_names(self) -> list[str]:
         """The names of the live checkers."""
-        return [s.name for s in self._sessions]
+        return [s.name for s in self._pool.live]
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         """Flags, then compile, fingerprint and (fill-in) judge the answer on a warm REPL."""
@@ -180,30 +149,18 @@ class LeanVerifier(Verifier):
 
     def _on_session(self, work: Callable[[LeanSession], T], retire: bool = False) -> T:
         """``work`` on a free warm REPL; a broken one is replaced, and so is one that ran what vetting refused."""
-        self.prepare()
-        got = self._idle.get()
-        if isinstance(got, BaseException):
-            raise VerifierUnavailable(f"no Lean checker could start: {got}") from got
+        got = self._pool.acquire()
         try:
             result = work(got)
             if retire:
-                self._replace(got)
+                self._pool.replace(got)
                 return result
             self.recycled += got.done()
         except VerifierUnavailable:
-            self._replace(got)
+            self._pool.replace(got)
             raise
-        self._idle.put(got)
+        self._pool.release(got)
         return result
-
-    def _replace(self, session: LeanSession) -> None:
-        """Stop a REPL and start another in its place."""
-        self.replaced += 1
-        session.close()
-        with self._lock:
-            if session in self._sessions:
-                self._sessions.remove(session)
-        self._starters.start(self._start_one)
 
     def _verdict(self, status: Status, reason: Reason, *messages: str, seconds: float = 0.0) -> Verdict:
         return Verdict(
@@ -379,9 +336,4 @@ class LeanVerifier(Verifier):
 
     def close(self) -> None:
         """Stop every REPL."""
-        with self._lock:
-            self._closed = True
-            sessions, self._sessions = self._sessions + list(self._starting), []
-        for s in sessions:
-            s.close()
-        self._starters.wait()
+        self._pool.close()
