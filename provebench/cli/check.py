@@ -24,6 +24,7 @@ from provebench.cli.exit_codes import EXIT_INFRA, EXIT_OK, EXIT_VERDICT
 from provebench.cli.verdict_text import verdict_lines
 from provebench.containers import sources
 from provebench.containers.build_progress import BuildProgress
+from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError
 from provebench.core.model import Problem, Status, System, Verdict
 from provebench.core.settings import Backend, Settings
@@ -31,6 +32,7 @@ from provebench.core.texts import read_proof
 from provebench.runs import selftest
 from provebench.suites import check_requests as checking
 from provebench.suites.load import Suite, list_suites, load_suite
+from provebench.systems.hol_light.template_text import compiled_context_text
 from provebench.systems.lean.fill_in import FillInAnswer
 
 out = Console(highlight=False, soft_wrap=True)
@@ -59,7 +61,7 @@ def ensure_images(settings: Settings, names: set[str]) -> None:
     """Build missing images with visible progress before a verifier needs them."""
     if settings.backend is Backend.LOCAL or settings.server is not None:
         return
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     build = settings.checker_build.value if settings.checker_build is not None else None
     for name in sorted({containers.image_for_build(n, build) for n in names}):
         r, revision = containers.parse_image_ref(name)
@@ -135,7 +137,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     """``provebench images build|list|prune``."""
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings, compiled_context_text)
     if args.images_command == "build":
         with ExitStack() as stack:
             source = None
@@ -177,7 +179,7 @@ def cmd_images(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _prune_images(engine: containers.DockerEngine, dry_run: bool) -> int:
+def _prune_images(engine: DockerEngine, dry_run: bool) -> int:
     images = engine.list_images()
     stale = [i for i in images if not engine.is_current(i)]
     if not stale:
