@@ -33,5 +33,5 @@ def doubled(settings: Any) -> Engine:
 
 if __name__ == "__main__":
     SlowLoad.load_s = float(sys.argv[1])
-    cli_serve.Engine = doubled  # type: ignore[assignment,misc]  # what cmd_serve serves with
+    cli_serve.Engine = doubled  # type: ignore[attr-defined,assignment]  # what cmd_serve serves with
     sys.exit(main(["serve", *sys.argv[2:]]))
