@@ -17,7 +17,8 @@ import subprocess
 from dataclasses import dataclass
 
 from provebench.boards.exports import benchmark_query
-from provebench.containers import DockerEngine, ImageInfo, SandboxLimits
+from provebench.containers import ImageInfo, SandboxLimits
+from provebench.containers.engine import DockerEngine
 from provebench.core.model import Problem
 from provebench.systems.hol_light.template_text import TemplateText
 

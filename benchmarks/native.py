@@ -26,7 +26,8 @@ from pathlib import Path
 from benchmark_build import BenchmarkBuild, build_and_time
 
 from provebench.checking.registry import make_group_verifier
-from provebench.containers import DockerEngine, image_for_build, parse_image_ref
+from provebench.containers import image_for_build, parse_image_ref
+from provebench.containers.engine import DockerEngine
 from provebench.core.model import Problem, Status, System
 from provebench.core.settings import CheckerBuild, Settings
 from provebench.suites.check_requests import adhoc_problem

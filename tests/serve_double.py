@@ -11,8 +11,8 @@ import sys
 import time
 from typing import Any
 
-import provebench.checking.engine
 from provebench.checking.engine import Engine
+from provebench.cli import serve as cli_serve
 from provebench.cli.main import main
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
 
@@ -33,5 +33,5 @@ def doubled(settings: Any) -> Engine:
 
 if __name__ == "__main__":
     SlowLoad.load_s = float(sys.argv[1])
-    provebench.checking.engine.Engine = doubled  # type: ignore[assignment,misc]  # what cmd_serve imports when it runs
+    cli_serve.Engine = doubled  # type: ignore[attr-defined,assignment]  # what cmd_serve serves with
     sys.exit(main(["serve", *sys.argv[2:]]))

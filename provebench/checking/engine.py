@@ -26,6 +26,7 @@ from tenacity import (
 from provebench.checking.batches import OnVerdict, check_in_order
 from provebench.checking.checked import Checked, infrastructure_verdict
 from provebench.checking.contexts import ContextPool, ContextStatus
+from provebench.checking.ray import joined
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
@@ -65,8 +66,6 @@ class Engine:
         infra_retries: int | None = None,
     ) -> None:
         if settings.executor is Executor.RAY and settings.server is None:
-            from provebench.checking.ray import joined
-
             settings = joined(settings)  # the cluster's memory is the budget, its CPUs the checkers
         self.settings = settings
         self.pool = ContextPool(settings, make, on_start)

@@ -13,6 +13,8 @@ import importlib
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
+from provebench.checking.ray import RayVerifier
+from provebench.checking.remote import RemoteVerifier
 from provebench.core.errors import UserError
 from provebench.core.model import Problem
 from provebench.core.settings import Executor, Settings
@@ -46,11 +48,7 @@ def make_group_verifier(settings: Settings, problems: Sequence[Problem]) -> Veri
     if not problems or len({context_key(p) for p in problems}) != 1:
         raise ValueError("a group verifier needs problems that share one context")
     if settings.server is not None:
-        from provebench.checking.remote import RemoteVerifier
-
         return RemoteVerifier(problems, settings)
     if settings.executor is Executor.RAY:
-        from provebench.checking.ray import RayVerifier
-
         return RayVerifier(problems, settings, factory_for(problems[0].system.value))
     return factory_for(problems[0].system.value)(settings, problems)

@@ -11,7 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
-from provebench.cli.serve import add_serve_parser
+from provebench.cli.serve_args import add_serve_parser
 from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
 

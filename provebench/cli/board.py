@@ -1,10 +1,8 @@
-"""``provebench submit``, ``leaderboard add|republish|verify|render``, ``report --html``, ``view``."""
+"""``provebench submit`` and ``leaderboard add|republish|verify|render``."""
 
 from __future__ import annotations
 
 import argparse
-import http.server
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,8 @@ from provebench.boards import bundle, exports, pages
 from provebench.boards.add import AddHooks, add_entry
 from provebench.boards.board import Board, EntryRefused
 from provebench.boards.maintenance import MaintenanceHooks, audit, republish
+from provebench.cli import images
+from provebench.cli.consoles import err, out
 from provebench.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error
@@ -24,10 +24,8 @@ from provebench.core.outputs import guard_output, write_atomic
 from provebench.core.settings import Settings
 from provebench.runs.run import RunDir
 
-REPORT_FILE = "report.html"
 
-
-def cmd_submit(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """``provebench submit``."""
     rundir = RunDir.existing(Path(args.rundir))
     if args.format == "s2n-bignum-bench":
@@ -58,21 +56,15 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, out: Console, err: 
     return EXIT_OK
 
 
-def cmd_leaderboard(
-    args: argparse.Namespace,
-    settings: Settings,
-    out: Console,
-    err: Console,
-    ensure_images: Callable[[Settings, set[str]], None],
-) -> int:
+def cmd_leaderboard(args: argparse.Namespace, settings: Settings) -> int:
     """``provebench leaderboard add|republish|verify|render``."""
     board = Board(Path(args.board))
     if args.leaderboard_command == "render":
-        return _render(board, settings, out)
+        return _render(board, settings)
     if args.leaderboard_command == "republish":
-        return _republish(board, settings, out, err, ensure_images)
+        return _republish(board, settings)
     if args.leaderboard_command == "verify":
-        return _verify(board, args, settings, out, err, ensure_images)
+        return _verify(board, args, settings)
     if args.sample is not None and not 0 <= args.sample <= 1:
         raise UserError("--sample is a fraction between 0 and 1")
     with _AddProgress(err) as (status, checked):
@@ -81,7 +73,7 @@ def cmd_leaderboard(
                 Path(args.bundle),
                 board.path,
                 settings,
-                AddHooks(status=status, checked=checked, images=lambda names: ensure_images(settings, names)),
+                AddHooks(status=status, checked=checked, images=lambda names: images.ensure_images(settings, names)),
                 sample_fraction=args.sample,
             )
         except EntryRefused as exc:
@@ -99,11 +91,9 @@ def cmd_leaderboard(
     return EXIT_OK
 
 
-def _republish(
-    board: Board, settings: Settings, out: Console, err: Console, ensure_images: Callable[[Settings, set[str]], None]
-) -> int:
+def _republish(board: Board, settings: Settings) -> int:
     with _AddProgress(err) as (status, checked):
-        hooks = MaintenanceHooks(status, checked, lambda names: ensure_images(settings, names))
+        hooks = MaintenanceHooks(status, checked, lambda names: images.ensure_images(settings, names))
         report = republish(board.path, settings, hooks)
     for o in report.outcomes:
         if o.skipped:
@@ -117,21 +107,14 @@ def _republish(
     waiting = [o.entry for o in report.resubmit] + [o.entry for o in report.not_reproduced]
     if waiting:
         out.print(f"need resubmission (kept, not ranked): {', '.join(waiting)}", markup=False)
-    return _render(board, settings, out)
+    return _render(board, settings)
 
 
-def _verify(
-    board: Board,
-    args: argparse.Namespace,
-    settings: Settings,
-    out: Console,
-    err: Console,
-    ensure_images: Callable[[Settings, set[str]], None],
-) -> int:
+def _verify(board: Board, args: argparse.Namespace, settings: Settings) -> int:
     if not 0 < args.sample <= 1:
         raise UserError("--sample is a fraction above 0, at most 1")
     with _AddProgress(err) as (status, checked):
-        hooks = MaintenanceHooks(status, checked, lambda names: ensure_images(settings, names))
+        hooks = MaintenanceHooks(status, checked, lambda names: images.ensure_images(settings, names))
         report = audit(board.path, settings, args.sample, args.seed, hooks)
     if report.pin_note:
         err.print(f"note: {report.pin_note}; verdicts may differ from the board's", markup=False)
@@ -145,7 +128,7 @@ def _verify(
     return EXIT_OK if report.all_reproduced else EXIT_REFUSED
 
 
-def _render(board: Board, settings: Settings, out: Console) -> int:
+def _render(board: Board, settings: Settings) -> int:
     if not board.path.is_dir():
         raise UserError(f"{board.path}: no such board folder")
     pages_out = [guard_output(board.path / name, (), "board page") for name in ("index.html", "README.md")]
@@ -185,75 +168,3 @@ class _AddProgress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def write_report(rundir_arg: str, target: str | None, out: Console) -> int:
-    """``provebench report RUNDIR --html``."""
-    rundir = RunDir.existing(Path(rundir_arg))
-    path = guard_output(Path(target) if target else rundir.path / REPORT_FILE, rundir.files(), "report")
-    write_atomic(path, pages.render_run_report(rundir))
-    out.print(f"wrote {path}", markup=False)
-    return EXIT_OK
-
-
-class _ReportServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, rundir: RunDir, port: int) -> None:
-        self.rundir = rundir
-        self._lock = threading.Lock()
-        self._cached: tuple[tuple[float, int], bytes] | None = None
-        super().__init__(("127.0.0.1", port), _ReportHandler)
-
-    def page(self) -> bytes:
-        """The report, rendered again when the journal has changed."""
-        st = self.rundir.journal_path.stat() if self.rundir.journal_path.exists() else None
-        stamp = (st.st_mtime, st.st_size) if st else (0.0, 0)
-        with self._lock:
-            if self._cached is None or self._cached[0] != stamp:
-                self._cached = (stamp, pages.render_run_report(self.rundir).encode("utf-8"))
-            return self._cached[1]
-
-
-class _ReportHandler(http.server.BaseHTTPRequestHandler):
-    server: _ReportServer
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
-        if self.path.split("?")[0] not in ("/", f"/{REPORT_FILE}"):
-            self.send_error(404, "only the report is served here")
-            return
-        try:
-            body = self.server.page()
-        except UserError as exc:
-            self.send_error(500, str(exc))
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the hook's signature
-        pass  # quiet: the terminal shows the URL, not every request
-
-
-def serve_report(rundir_arg: str, port: int, err: Console, ready: Callable[[str], None] | None = None) -> int:
-    """``provebench view RUNDIR``: serve until interrupted."""
-    rundir = RunDir.existing(Path(rundir_arg))
-    pages.render_run_report(rundir)  # a broken run directory fails here, with one line, before serving
-    try:
-        server = _ReportServer(rundir, port)
-    except OSError as exc:
-        raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    err.print(f"serving the report of {rundir.path} at {url} (Ctrl-C to stop)", markup=False)
-    if ready is not None:
-        ready(url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK

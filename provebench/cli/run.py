@@ -1,48 +1,49 @@
-"""``provebench run`` and ``provebench report``: arguments, live progress, summary tables."""
+"""``provebench run``: arguments, live progress, the summary at the end."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from provebench.checking.contexts import plan_contexts
+from provebench.cli import images
+from provebench.cli.consoles import err, out
 from provebench.cli.exit_codes import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK
+from provebench.cli.report import print_summary
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord
 from provebench.core.model import Status
-from provebench.core.settings import Settings
+from provebench.core.settings import Settings, memory_budget_mb
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
-from provebench.runs.report import summary_tables
-from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run, summarize_run
-from provebench.runs.stats import Summary
+from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Only the flags the user gave, in config terms."""
-    out: dict[str, Any] = {}
+    flags: dict[str, Any] = {}
     keys: tuple[str, ...] = ("suite", "n", "repair_rounds", "prover_connections", "timeout_s", "infra_retries")
     keys += ("categories", "protocol", "limit", "seed")
     for key in keys:
         if getattr(args, key) is not None:
-            out[key] = getattr(args, key)
+            flags[key] = getattr(args, key)
     if args.checkers is not None:
-        out["checkers"] = args.checkers
+        flags["checkers"] = args.checkers
     if args.problems is not None:
-        out["problems"] = args.problems
+        flags["problems"] = args.problems
     if args.problems_file is not None:
-        out["problems_file"] = str(Path(args.problems_file).resolve())
+        flags["problems_file"] = str(Path(args.problems_file).resolve())
     if args.out is not None:
-        out["out"] = args.out
+        flags["out"] = args.out
     if args.k is not None:
         try:
-            out["k"] = [int(x) for x in args.k.split(",") if x.strip()]
+            flags["k"] = [int(x) for x in args.k.split(",") if x.strip()]
         except ValueError:
             raise UserError(f"-k takes comma-separated integers, not {args.k!r}") from None
     prover: dict[str, Any] = {}
@@ -54,8 +55,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.answers is not None:
         prover["answers"] = str(Path(args.answers).resolve())
     if prover:
-        out["prover"] = prover
-    return out
+        flags["prover"] = prover
+    return flags
 
 
 def _resolve_config(args: argparse.Namespace) -> tuple[RunConfig, RunDir | None]:
@@ -144,13 +145,7 @@ class _LiveProgress:
             self._progress = None
 
 
-def cmd_run(
-    args: argparse.Namespace,
-    settings: Settings,
-    out: Console,
-    err: Console,
-    ensure_images: Callable[[Settings, set[str]], None],
-) -> int:
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``provebench run``."""
     config, rundir = _resolve_config(args)
     if config.checkers is not None:
@@ -160,7 +155,7 @@ def cmd_run(
     if config.repair_rounds and not prover.can_repair:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
     if args.dry_run:  # before the prover opens anything (a dry run needs no API key)
-        return _print_plan(config, plan, settings, out)
+        return _print_plan(config, plan, settings)
     prover.prepare(plan.suite.problems)
     try:
         prover.preflight()  # before any checker loads: a dead endpoint is said in seconds
@@ -170,10 +165,10 @@ def cmd_run(
     resume = rundir is not None
     if rundir is not None:
         rundir.lock()
-        ensure_images(settings, {p.checker_image for p in plan.problems})
+        images.ensure_images(settings, {p.checker_image for p in plan.problems})
     else:
         new_path = RunDir.new_path(config.out, plan.suite.name, prover.name)
-        ensure_images(settings, {p.checker_image for p in plan.problems})  # before the run directory exists
+        images.ensure_images(settings, {p.checker_image for p in plan.problems})  # before the run directory exists
         rundir = RunDir.create(new_path, plan.suite.name, prover.name)
         rundir.lock()
     live = _LiveProgress(err, enabled=not args.no_progress)
@@ -198,18 +193,13 @@ def cmd_run(
     finally:
         live.stop()
         rundir.unlock()
-    _print_summary(summary, f"{plan.suite.name} / {prover.name}", out, args.json)
+    print_summary(summary, f"{plan.suite.name} / {prover.name}", args.json)
     err.print(f"run directory: {rundir.path}", markup=False)
     return EXIT_INFRA if summary.by_status.get(Status.ERROR.value) else EXIT_OK
 
 
-def _print_plan(config: RunConfig, plan: RunPlan, settings: Settings, out: Console) -> int:
+def _print_plan(config: RunConfig, plan: RunPlan, settings: Settings) -> int:
     """``run --dry-run``: the resolved config and what the run would do; nothing starts."""
-    import yaml
-
-    from provebench.checking.contexts import plan_contexts
-    from provebench.core.settings import memory_budget_mb
-
     out.print("[bold]config[/] (resolved)")
     out.print(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), sort_keys=False).rstrip(), markup=False)
     by_category: dict[str, int] = {}
@@ -241,29 +231,4 @@ def _print_plan(config: RunConfig, plan: RunPlan, settings: Settings, out: Conso
             )
         if len(contexts) > 10:
             out.print(f"    ... and {len(contexts) - 10} more", markup=False)
-    return EXIT_OK
-
-
-def _print_summary(summary: Summary, title: str, out: Console, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(summary.model_dump(mode="json"), indent=2))
-        return
-    for table in summary_tables(summary, title):
-        out.print(table)
-
-
-def cmd_report(args: argparse.Namespace, out: Console) -> int:
-    """``provebench report RUNDIR``: the summary recomputed from the journal (or the HTML report)."""
-    if args.out and not args.html:
-        raise UserError("--out goes with --html")
-    if args.html:
-        from provebench.cli.board import write_report
-
-        return write_report(args.rundir, args.out, out)
-    rundir = RunDir.existing(Path(args.rundir))
-    config = rundir.config()
-    summary = summarize_run(rundir, config)
-    manifest = rundir.read_manifest()
-    suite = str(manifest["suite"]["name"])
-    _print_summary(summary, f"{suite} / {manifest['prover'].get('name', '?')}", out, args.json)
     return EXIT_OK

@@ -11,6 +11,9 @@ from rich.console import Console
 
 from provebench.cli.exit_codes import EXIT_OK
 from provebench.core.errors import UserError
+from provebench.suites import combibench, s2n_bignum
+from provebench.suites.s2n_revisions import import_revision
+from provebench.suites.s2n_source import import_source
 
 # s2n-bignum's bytecode scale is 4; a thousand times the benchmark's limits is no longer its limits.
 MAX_TIMEOUT_SCALE = 1000.0
@@ -24,8 +27,6 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
         if args.timeout_scale is not None:
             raise UserError("--timeout-scale is for s2n-bignum, whose timeouts were set for a native build")
         return _import_combibench(args, settings, out)
-    from provebench.suites import s2n_bignum
-
     if (args.s2n_bignum_src or args.bench_src) and not args.revision:
         raise UserError("--s2n-bignum-src and --bench-src go with --revision (--from-source takes a checkout)")
 
@@ -45,8 +46,6 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
         raise UserError(f"--timeout-scale must be a positive number, at most {MAX_TIMEOUT_SCALE:g}")
     if args.revision or args.from_source:
         if args.revision:
-            from provebench.suites.s2n_revisions import import_revision
-
             s2n_src = Path(args.s2n_bignum_src) if args.s2n_bignum_src else None
             bench_src = Path(args.bench_src) if args.bench_src else None
             rev, found = import_revision(
@@ -55,8 +54,6 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
             published = "the published counts" if rev.counts_published else f"the published total of {rev.total}"
             err.print(f"revision {rev.name}: {published}; comparable to {rev.comparable}", markup=False)
         else:
-            from provebench.suites.s2n_source import import_source
-
             arches = ("arm", "x86") if args.arch == "all" else (args.arch,)
             found = import_source(
                 Path(args.from_source),
@@ -86,8 +83,6 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
 
 
 def _import_combibench(args: argparse.Namespace, settings: Any, out: Console) -> int:
-    from provebench.suites import combibench
-
     if args.source is None:
         raise UserError("combibench is imported --from its dataset JSONL or a CombiBench checkout")
     target = Path(args.out) if args.out else settings.suites_dir / combibench.SUITE_NAME

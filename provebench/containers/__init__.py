@@ -3,10 +3,11 @@
 ``recipes`` holds images as plain data: the pins, what each image is built from (its tag carries
 a hash of its build context), a built image, a checker container's limits. ``engine`` talks to
 Docker: it builds images (on a ``debootstrap`` Debian base when no registry is reachable) and runs
-the sandboxed checker containers. Nothing else in provebench imports ``docker``.
+the sandboxed checker containers. Nothing else in provebench imports ``docker``, and this package
+does not import the engine: a suite, a recipe or a pin costs no Docker SDK (its import is a
+third of a second), and what talks to Docker imports ``provebench.containers.engine``.
 """
 
-from provebench.containers.engine import DockerEngine, build_failure
 from provebench.containers.recipes import (
     BYTECODE_TOPLEVEL,
     CHECKER_BUILDS,
@@ -47,12 +48,10 @@ __all__ = [
     "MATHLIB_PIN",
     "NATIVE_TOPLEVEL",
     "RECIPES",
-    "DockerEngine",
     "ImageInfo",
     "ImageRecipe",
     "Progress",
     "SandboxLimits",
-    "build_failure",
     "build_of",
     "image_for_build",
     "package_list_hash",

@@ -24,7 +24,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from provebench.containers.build_context import assemble_build_context
+from provebench.containers.build_context import ContextText, assemble_build_context
 from provebench.containers.recipes import (
     CONTEXTS_INDEX,
     DEBOOTSTRAP_BASE_TAG,
@@ -65,8 +65,9 @@ def build_failure(tag: str, error: str, output: Iterable[str], settings: Setting
 class DockerEngine:
     """A connection to the Docker engine; construction does no I/O."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, context_text: ContextText | None = None) -> None:
         self.settings = settings
+        self.context_text = context_text  # for images that compile contexts (native s2n-bignum): see build_context
         self._client: docker.DockerClient | None = None
 
     @property
@@ -209,7 +210,7 @@ class DockerEngine:
             args["S2N_BIGNUM_REVISION"] = source.revision
             labels[f"{LABEL_PREFIX}.source"] = f"{source.name}@{source.revision}"
         with tempfile.TemporaryDirectory(prefix="provebench-build-") as ctx:
-            assemble_build_context(r, self.root, source, Path(ctx), progress)
+            assemble_build_context(r, self.root, source, Path(ctx), progress, self.context_text)
             progress(f"building {tag} from {base}")
             stream = self.client.api.build(
                 path=ctx,

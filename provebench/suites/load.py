@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from provebench.containers import image_for_build, resource_root
 from provebench.core.errors import UserError
 from provebench.core.inputs import (
     MAX_TIMEOUT_S,
@@ -233,8 +234,6 @@ def _checker_image(manifest: SuiteManifest, where: Path) -> str:
     """The suite's checker image in the build its ``checker`` names."""
     if manifest.checker is None:
         return manifest.checker_image
-    from provebench.containers import image_for_build  # Docker's SDK only for suites that name a build
-
     try:
         return image_for_build(manifest.checker_image, manifest.checker.value)
     except UserError as exc:
@@ -283,8 +282,6 @@ def _template_path(
 
 def suite_roots(suites_dir: Path) -> list[Path]:
     """Where suites are looked up by name: bundled first, then the user's."""
-    from provebench.containers import resource_root
-
     return [resource_root() / "problems", suites_dir]
 
 

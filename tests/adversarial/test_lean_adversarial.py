@@ -32,11 +32,12 @@ JUDGE_DOUBLE = f"{sys.executable} {DOUBLES / 'comparator.py'}"
 
 def _real_image_verifier(suite: Suite) -> LeanVerifier:
     from provebench import containers
+    from provebench.containers.engine import DockerEngine
     from provebench.systems.lean.factory import make_lean_group_verifier
 
     settings = Settings(checkers=1, lean_memory_mb=8192)
     try:
-        engine = containers.DockerEngine(settings)
+        engine = DockerEngine(settings)
         built = engine.find_image(containers.recipe("lean4-mathlib"))
     except Exception as exc:  # noqa: BLE001 - no engine: the same skip
         pytest.skip(f"no Docker engine for the real Lean image: {exc}")

@@ -22,6 +22,7 @@ from provebench.boards.add import add_entry
 from provebench.boards.board import Board
 from provebench.boards.maintenance import audit, republish
 from provebench.boards.pages import render_board
+from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError
 from provebench.core.model import Problem, Status
 from provebench.core.settings import Settings
@@ -54,7 +55,7 @@ def _remove_namespace(namespace: str) -> None:
 def test_the_committed_pins_are_the_images_main_builds_here(settings: Settings) -> None:
     # Stronger than the unit test's format check: the package list and HOL Light version the board pins
     # are those of the image `make test` built from main's recipe on this machine.
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     for pin in Board(COMMITTED).config().checkers:  # type: ignore[union-attr]
         name, _, tail = pin.recipe.partition(":")
         built = engine.find_image(containers.recipe(name), tail.partition("-")[2] or None)
@@ -112,13 +113,13 @@ def test_the_committed_board_takes_a_new_entry_on_this_machine(
 def other_packages(settings: Settings) -> Iterator[Settings]:
     """Main's recipe built on a base image with one package more: the same recipe, another package list."""
     namespace = "pbtest-packages"
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     base = engine.ensure_base_image(lambda _line: None)
     marked = f"{namespace}/base:marker"
     dockerfile = f"FROM {base}\nRUN {json.dumps(['sh', '-c', MARKER_PACKAGE])}\n"
     engine.client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=marked, rm=True, network_mode="none")
     changed = settings.model_copy(update={"image_namespace": namespace, "base_image": marked})
-    containers.DockerEngine(changed).build_image(containers.recipe("hol-light"), lambda _line: None)
+    DockerEngine(changed).build_image(containers.recipe("hol-light"), lambda _line: None)
     yield changed
     _remove_namespace(namespace)
 
@@ -126,7 +127,7 @@ def other_packages(settings: Settings) -> Iterator[Settings]:
 def test_a_package_list_mismatch_is_refused_in_one_line(
     fresh_bundle: Path, tmp_path: Path, other_packages: Settings
 ) -> None:
-    engine = containers.DockerEngine(other_packages)
+    engine = DockerEngine(other_packages)
     built = engine.find_image(containers.recipe("hol-light"))
     main_pin = Board(COMMITTED).config().checkers[0]  # type: ignore[union-attr]
     assert built is not None and built.recipe == main_pin.recipe and built.packages != main_pin.packages
@@ -151,7 +152,7 @@ def other_recipe(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     server = root / "harness" / "hol_light" / "server.ml"
     server.write_text(server.read_text() + "(* a comment that changes the recipe, not the checker *)\n")
     changed = settings.model_copy(update={"image_namespace": namespace, "recipe_root": root})
-    containers.DockerEngine(changed).build_image(containers.recipe("hol-light"), lambda _line: None)
+    DockerEngine(changed).build_image(containers.recipe("hol-light"), lambda _line: None)
     yield changed
     _remove_namespace(namespace)
 

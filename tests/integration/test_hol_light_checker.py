@@ -145,10 +145,11 @@ def test_a_check_killed_by_its_containers_memory_limit_is_an_error_not_a_fail(
 ) -> None:
     """A container too small for the toplevel and a check is the checker's fault, never the proof's verdict."""
     from provebench import containers
+    from provebench.containers.engine import DockerEngine
     from provebench.core.model import CheckerInfo
     from provebench.systems.hol_light.launchers import DockerLauncher
 
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     built = engine.ensure_image(containers.recipe("hol-light"), lambda _line: None)
     # The container (1 GB) is smaller than one check's own limit (4 GB): a check of 700 MB fills it.
     launcher = DockerLauncher(engine, built, containers.SandboxLimits(memory_mb=1024, pids=settings.pids_limit))

@@ -11,6 +11,7 @@ import pytest
 
 from provebench import containers
 from provebench.cli import main as cli
+from provebench.containers.engine import DockerEngine
 from provebench.core.settings import Settings
 
 pytestmark = pytest.mark.docker
@@ -30,12 +31,12 @@ def stale_image() -> Iterator[str]:
         pass
 
 
-def _ours(engine: containers.DockerEngine, tag: str) -> list[containers.ImageInfo]:
+def _ours(engine: DockerEngine, tag: str) -> list[containers.ImageInfo]:
     return [i for i in engine.list_images() if i.tag == tag]
 
 
 def test_an_image_in_use_is_kept_and_removed_once_free(stale_image: str, settings: Settings) -> None:
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     (info,) = _ours(engine, stale_image)
     assert not engine.is_current(info)
     user = engine.client.containers.create(stale_image, ["true"], network_mode="none")
@@ -53,17 +54,17 @@ def test_an_image_in_use_is_kept_and_removed_once_free(stale_image: str, setting
 def test_prune_lists_then_removes_stale_images_only(
     stale_image: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    current = containers.DockerEngine(settings).tag_for(containers.recipe("hol-light"))
-    real_list = containers.DockerEngine.list_images
+    current = DockerEngine(settings).tag_for(containers.recipe("hol-light"))
+    real_list = DockerEngine.list_images
 
-    def stale_and_current(self: containers.DockerEngine) -> list[containers.ImageInfo]:
+    def stale_and_current(self: DockerEngine) -> list[containers.ImageInfo]:
         # Only this test's image and the current one: pruning must not touch other stale images of this engine.
         return [i for i in real_list(self) if i.tag in (stale_image, current)]
 
-    monkeypatch.setattr(containers.DockerEngine, "list_images", stale_and_current)
+    monkeypatch.setattr(DockerEngine, "list_images", stale_and_current)
     assert cli.main(["images", "prune", "--dry-run"]) == 0
     assert f"would remove {stale_image}" in capsys.readouterr().out
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     assert len(_ours(engine, stale_image)) == 1
 
     assert cli.main(["images", "prune"]) == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
+from provebench.containers.engine import DockerEngine
 from provebench.core.model import Kind, Reason, Status
 from provebench.core.settings import Settings
 from provebench.suites.combibench import import_combibench
@@ -26,7 +27,7 @@ SETTINGS = Settings(checkers=1, lean_memory_mb=8192)
 
 @pytest.fixture(scope="module", autouse=True)
 def _image() -> None:
-    if containers.DockerEngine(SETTINGS).find_image(containers.recipe("lean4-mathlib")) is None:
+    if DockerEngine(SETTINGS).find_image(containers.recipe("lean4-mathlib")) is None:
         pytest.skip("the lean4-mathlib image is not built here (provebench images build lean4-mathlib needs GitHub)")
 
 

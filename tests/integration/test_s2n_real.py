@@ -17,6 +17,7 @@ import pytest
 from provebench import containers
 from provebench.checking.engine import Engine
 from provebench.containers import sources
+from provebench.containers.engine import DockerEngine
 from provebench.core.model import Reason, Status
 from provebench.core.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
@@ -42,7 +43,7 @@ THEOREM = "arm.bignum_add.BIGNUM_ADD_CORRECT"
 @pytest.fixture(scope="module")
 def s2n_suite(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Suite:
     source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     r = containers.recipe("hol-light-s2n")
     if engine.find_image(r, source.revision) is None:
         engine.build_image(r, lambda _line: None, source)
@@ -94,7 +95,7 @@ def test_the_benchmark_harness_holes_do_not_pass_here(pool: Engine, s2n_suite: S
 
 def _ensure_built(settings: Settings, build: CheckerBuild) -> None:
     source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     r = containers.recipe(containers.image_for_build("hol-light-s2n", build.value))
     if engine.find_image(r, source.revision) is None:
         engine.build_image(r, lambda _line: None, source)
@@ -176,7 +177,7 @@ def test_the_image_builds_from_url_at_commit(s2n_suite: Suite, settings: Setting
     source = sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC)))
     # The checkout as the URL: the same commit gives the same image, already built by the fixture above.
     assert main(["images", "build", "hol-light-s2n", "--s2n-bignum", f"{SRC}@{source.revision}"]) == 0
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     assert engine.find_image(containers.recipe("hol-light-s2n"), source.revision) is not None
 
 
@@ -184,7 +185,7 @@ def test_a_rebuild_keeps_the_tag_and_compiles_the_same_contexts(settings: Settin
     from provebench.cli.main import main
 
     _ensure_built(settings, CheckerBuild.NATIVE)
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     r, revision = (
         containers.recipe("hol-light-s2n-native"),
         sources.SourceTree.from_checkout("s2n-bignum", Path(str(SRC))).revision,

@@ -182,9 +182,9 @@ def test_verify_reports_a_tampered_published_proof_per_entry(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from provebench.cli import board as cli_board
-    from provebench.cli import check as cli_check
+    from provebench.cli import images as cli_images
 
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(cli_board, "audit", functools.partial(audit, make_verifier=double(arith_passes())))
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(settings.cache_dir))
     assert main(["leaderboard", "verify", "--board", str(board)]) == 0
@@ -225,9 +225,9 @@ def test_cli_republish_prints_each_entry_and_renders(
     board: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from provebench.cli import board as cli_board
-    from provebench.cli import check as cli_check
+    from provebench.cli import images as cli_images
 
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setattr(
         cli_board,
         "republish",

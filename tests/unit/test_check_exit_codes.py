@@ -14,7 +14,7 @@ import pytest
 
 from provebench.checking import registry
 from provebench.checking.engine import Engine
-from provebench.cli import check as cli_check
+from provebench.cli import images as cli_images
 from provebench.cli.main import main
 from provebench.core.errors import VerifierUnavailable
 from provebench.core.model import Problem, Reason, Status, Verdict
@@ -44,7 +44,7 @@ def _double_checkers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         return make
 
     monkeypatch.setattr(registry, "factory_for", factory_for)
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setenv("PROVEBENCH_INFRA_BACKOFF_S", "0")
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PROVEBENCH_SERVER", raising=False)

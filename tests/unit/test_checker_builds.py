@@ -8,7 +8,7 @@ import pytest
 
 from provebench import containers
 from provebench.cli.args import build_parser
-from provebench.cli.main import _settings
+from provebench.cli.command_settings import settings_from
 from provebench.core.errors import UserError
 from provebench.core.settings import CheckerBuild
 from provebench.suites.load import load_suite
@@ -69,7 +69,7 @@ def test_checker_on_the_command_line_overrides_the_suite() -> None:
         (["serve", "--checker", "native"], CheckerBuild.NATIVE),
         (["check", "p.ml"], None),
     ):
-        assert _settings(parser.parse_args(argv)).checker_build is build, argv
+        assert settings_from(parser.parse_args(argv)).checker_build is build, argv
     with pytest.raises(SystemExit):
         parser.parse_args(["check", "--checker", "jit", "p.ml"])
 

@@ -7,6 +7,8 @@ the client); the same command against real HOL Light is in tests/integration/tes
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import socket
 import subprocess
@@ -15,6 +17,8 @@ import sys
 from provebench import containers
 from provebench.boards import exports
 from provebench.checking.engine import Engine
+from provebench.cli.args import build_parser
+from provebench.cli.main import COMMANDS, REMOTE_CHECK, SETTINGS
 from provebench.core import names
 from provebench.core.model import Reason, Status, System
 from provebench.core.settings import Backend, Executor, Settings
@@ -49,6 +53,16 @@ def test_the_grammar_names_what_the_registries_hold() -> None:
     assert names.DEFAULT_S2N_BIGNUM == containers.DEFAULT_SOURCES["s2n-bignum"]
     assert names.PROVERS == tuple(sorted(PROVERS))
     assert names.SUBMISSION_FORMATS == exports.FORMATS
+
+
+def test_every_command_is_in_the_dispatch_table_and_names_a_function_of_its_arguments() -> None:
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    assert commands is not None and sorted(COMMANDS) == sorted(commands)
+    for target in [*COMMANDS.values(), SETTINGS, REMOTE_CHECK]:
+        module, _, name = target.partition(":")
+        function = getattr(importlib.import_module(module), name)
+        wanted = 1 if target in (SETTINGS, REMOTE_CHECK) else 2  # (args) or (args, settings)
+        assert len(inspect.signature(function).parameters) == wanted, target
 
 
 def test_help_says_how_to_check_through_a_service() -> None:

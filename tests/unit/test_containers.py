@@ -1,4 +1,5 @@
-"""Messages of failed image builds (the build stream as this machine's Docker engine sent it); recipe identity."""
+"""Messages of failed image builds (the build stream as this machine's Docker engine sent it); recipe identity;
+what goes into a build context."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from provebench import containers
-from provebench.containers import build_failure
+from provebench.containers.build_context import assemble_build_context
+from provebench.containers.engine import DockerEngine, build_failure
+from provebench.containers.sources import SourceTree
 from provebench.core.errors import UserError
 from provebench.core.settings import Settings
+from provebench.systems.hol_light.template_text import compiled_context_text
 
 APT_STEP_ERROR = (
     'The command \'/bin/sh -c set -eu;     test -n "${HOL_LIGHT_VERSION}";     apt-get $opts update;'
@@ -48,7 +52,7 @@ def test_without_error_lines_the_engines_error_is_kept_on_one_line() -> None:
 
 def test_an_image_is_current_when_its_recipe_builds_that_tag_now() -> None:
     r = containers.recipe("hol-light-s2n")
-    engine = containers.DockerEngine(Settings())
+    engine = DockerEngine(Settings())
     now = containers.recipe_id(r, "ac31a43db309aaaa")
     assert engine.tag_for(r, "ac31a43db309aaaa") == f"provebench/{now}"
 
@@ -69,7 +73,7 @@ def test_the_recipe_hash_follows_the_recipe_sources_and_the_namespace_only_the_t
     for d in ("containers", "harness"):
         shutil.copytree(root / d, tmp_path / d)
     assert containers.recipe_id(r, root=tmp_path) == containers.recipe_id(r)
-    engine = containers.DockerEngine(Settings(recipe_root=tmp_path, image_namespace="pbtest"))
+    engine = DockerEngine(Settings(recipe_root=tmp_path, image_namespace="pbtest"))
     assert engine.tag_for(r) == "pbtest/" + containers.recipe_id(r)
     server = tmp_path / "harness" / "hol_light" / "server.ml"
     server.write_text(server.read_text() + "(* a comment *)\n")
@@ -90,7 +94,7 @@ def test_the_package_list_hash_ignores_order_and_blank_lines_but_not_a_version()
 
 def test_a_missing_source_image_names_the_commits_built_and_a_stale_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """The image of a commit built by an earlier provebench is not "another commit": it is stale."""
-    engine = containers.DockerEngine.__new__(containers.DockerEngine)  # no Docker: only what the message reads
+    engine = DockerEngine.__new__(DockerEngine)  # no Docker: only what the message reads
     r = containers.recipe("hol-light-s2n-native")
 
     def image(commit: str) -> containers.ImageInfo:
@@ -104,3 +108,20 @@ def test_a_missing_source_image_names_the_commits_built_and_a_stale_one(monkeypa
     assert "built for other commits: ac31a43db309 (--image-revision uses one)" in said
     assert "the one for 9912d17e2515 is of an earlier provebench" in said
     assert "images build hol-light-s2n-native --s2n-bignum URL@9912d17e2515aa" in said
+
+
+def test_a_native_image_compiles_its_contexts_as_the_hol_light_checker_sends_them(tmp_path: Path) -> None:
+    # containers sits below systems: the text is HOL Light's, handed in, and a build without it is refused.
+    source = tmp_path / "s2n-bignum"
+    for arch in ("arm", "x86"):
+        (source / arch / "proofs").mkdir(parents=True)
+        (source / arch / "proofs" / "base.ml").write_text("let LEMMA = prove(`!n. n + 0 = n`, ARITH_TAC);;\n")
+    tree = SourceTree("s2n-bignum", source, "0" * 40)
+    r = containers.recipe("hol-light-s2n-native")
+    root = containers.resource_root()
+    assemble_build_context(r, root, tree, tmp_path / "ctx", lambda _line: None, compiled_context_text)
+    written = (tmp_path / "ctx" / "contexts" / "s2n_arm.ml").read_text()
+    assert written == compiled_context_text(source, "arm/proofs/base.ml")
+    assert "CHEAT_TAC" in written and "ARITH_TAC" not in written  # proofs admitted, as in imported templates
+    with pytest.raises(ValueError, match="needs their text"):
+        assemble_build_context(r, root, tree, tmp_path / "bare", lambda _line: None)

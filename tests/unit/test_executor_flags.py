@@ -9,7 +9,8 @@ import pytest
 
 from provebench.checking import ray as ray_executor
 from provebench.cli.args import build_parser
-from provebench.cli.main import _settings, main
+from provebench.cli.command_settings import settings_from
+from provebench.cli.main import main
 from provebench.core.settings import Executor
 
 
@@ -41,13 +42,13 @@ COMMANDS = [["run", "--suite", "x"], ["suites", "selftest", "x"], ["leaderboard"
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_checking_command_takes_the_executor_flags(command: list[str]) -> None:
     args = build_parser().parse_args([*command, "--executor", "ray", "--ray-address", "ray-head.example:6379"])
-    settings = _settings(args)
+    settings = settings_from(args)
     assert settings.executor is Executor.RAY and settings.ray_address == "ray-head.example:6379"
 
 
 def test_an_empty_server_variable_means_no_service(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVEBENCH_SERVER", "")
-    settings = _settings(build_parser().parse_args(["run", "--suite", "x"]))
+    settings = settings_from(build_parser().parse_args(["run", "--suite", "x"]))
     assert settings.server is None and settings.executor is Executor.LOCAL
 
 

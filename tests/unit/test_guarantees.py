@@ -18,7 +18,7 @@ from provebench.boards import bundle
 from provebench.boards.add import add_entry
 from provebench.boards.board import EntryRefused
 from provebench.checking import registry
-from provebench.cli import check as cli_check
+from provebench.cli import images as cli_images
 from provebench.cli.main import main
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import Problem, Verdict
@@ -114,7 +114,7 @@ def test_run_exits_3_when_attempts_end_in_error(
         return make
 
     monkeypatch.setattr(registry, "factory_for", factory_for)
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setenv("PROVEBENCH_INFRA_BACKOFF_S", "0")
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "run"
@@ -130,7 +130,7 @@ def test_the_api_key_is_in_no_file_a_run_writes_nor_in_its_output(
     # The README promises the key is read from its variable and never written: not in the config, the
     # manifest, the journal, the summary, the report, the bundle, nor anything printed.
     monkeypatch.setattr(registry, "factory_for", lambda _system: lambda _s, _p: ScriptedVerifierDouble(arith_passes))
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
     out = tmp_path / "run"

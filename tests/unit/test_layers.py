@@ -1,4 +1,5 @@
-"""The package's shape: no import circles, and provers and checkers that can be added from outside it."""
+"""The package's shape: layers without import circles, imports at the top of modules, and provers and checkers
+that can be added from outside it."""
 
 from __future__ import annotations
 
@@ -21,15 +22,21 @@ from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 PACKAGE = Path(provers.__file__).resolve().parents[1]
 
 
-def _imports() -> dict[str, set[str]]:
-    """Each module's imports of other provebench modules, wherever in the module they are."""
-    modules = {}
+def _modules() -> dict[str, ast.Module]:
+    """Every module of the package, parsed, by its dotted name."""
+    out = {}
     for f in PACKAGE.rglob("*.py"):
         name = ".".join(f.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
-        modules[name] = f
+        out[name] = ast.parse(f.read_text())
+    return out
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each module's imports of other provebench modules, wherever in the module they are."""
+    modules = _modules()
     graph: dict[str, set[str]] = {m: set() for m in modules}
-    for m, f in modules.items():
-        for node in ast.walk(ast.parse(f.read_text())):
+    for m, tree in modules.items():
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 for target in [node.module, *(f"{node.module}.{a.name}" for a in node.names)]:
                     if target in modules and target != m:
@@ -89,13 +96,6 @@ def test_provers_and_checkers_come_from_installed_packages_too(monkeypatch: pyte
 
 # The packages, lowest first: each imports only packages before it (core: shared types; cli: the top).
 LAYERS = ("core", "containers", "checking", "systems", "suites", "provers", "runs", "boards", "service", "cli")
-# An import inside a function that climbs the order, with why it is still there (to be removed, not added to).
-CLIMBING_INSIDE_FUNCTIONS = {
-    (
-        "provebench.containers.build_context",
-        "provebench.systems.hol_light.template_text",
-    ): "a native image compiles a context's text exactly as the HOL Light checker sends it",
-}
 
 
 def _layer(module: str) -> int | None:
@@ -103,41 +103,46 @@ def _layer(module: str) -> int | None:
     return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
 
 
-def _imports_by_place() -> list[tuple[str, str, bool]]:
-    """(importer, imported, at module level) for every import of a provebench module."""
+def test_each_package_imports_only_packages_below_it() -> None:
+    climbing = []
+    for importer, imported in sorted((m, t) for m, targets in _imports().items() for t in targets):
+        here, there = _layer(importer), _layer(imported)
+        if here is not None and there is not None and there > here:
+            climbing.append(f"{importer} -> {imported}")
+    assert climbing == [], "imports against the order " + " < ".join(LAYERS)
+
+
+# The only imports inside functions: optional or slow dependencies, each for its reason. Everything else,
+# provebench's own modules above all, is imported at the top of its module, where a reader (and the layer
+# test above) sees it; a command's module is loaded by name from cli/main.py's COMMANDS table instead.
+IMPORTED_IN_FUNCTIONS = {
+    "ray": "an optional extra (provebench[ray]): checking/ray.py says how to install it when --executor ray asks",
+    "matplotlib": "a second to import, for pages with charts only; its headless backend is chosen before pyplot",
+}
+
+
+def _imports_in_functions(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, module) of every import inside a function body of ``tree``, relative ones as provebench's."""
     found = []
-    for f in PACKAGE.rglob("*.py"):
-        name = ".".join(f.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
-        tree = ast.parse(f.read_text())
-        nested = {
-            id(n)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            for n in ast.walk(node)
-            if n is not node
-        }
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("provebench"):
-                targets = [node.module]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names if a.name.startswith("provebench")]
-            else:
-                continue
-            found += [(name, t, id(node) not in nested) for t in targets]
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Import):
+                found += [(node.lineno, a.name) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                found.append((node.lineno, "provebench" if node.level else node.module or ""))
     return found
 
 
-def test_each_package_imports_only_packages_below_it() -> None:
-    climbing, inside = [], []
-    for importer, imported, top in _imports_by_place():
-        here, there = _layer(importer), _layer(imported)
-        if here is None or there is None or there <= here:
-            continue
-        if top:
-            climbing.append(f"{importer} -> {imported}")
-        elif (importer, imported) not in CLIMBING_INSIDE_FUNCTIONS:
-            inside.append(f"{importer} -> {imported} (inside a function)")
-    assert climbing + inside == [], "imports against the order " + " < ".join(LAYERS)
+def test_no_function_imports_a_module_but_an_optional_dependency() -> None:
+    inside = [
+        f"{module}:{line} imports {imported}"
+        for module, tree in sorted(_modules().items())
+        for line, imported in sorted(set(_imports_in_functions(tree)))
+        if imported.split(".")[0] not in IMPORTED_IN_FUNCTIONS
+    ]
+    assert not inside, "imports inside functions (move each to the top of its module): " + "; ".join(inside)
 
 
 def test_the_package_holds_packages_only() -> None:

@@ -74,10 +74,10 @@ def test_cli_submit_add_render_and_errors(
 
     # add and render through the CLI, the checker being the double (and no image to build).
     from provebench.cli import board as cli_board
-    from provebench.cli import check as cli_check
+    from provebench.cli import images as cli_images
 
     built: list[set[str]] = []
-    monkeypatch.setattr(cli_check, "ensure_images", lambda _settings, names: built.append(names))
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, names: built.append(names))
     monkeypatch.setattr(cli_board, "add_entry", functools.partial(add_entry, make_verifier=scripted_verifiers()))
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
     board = tmp_path / "cli-board"

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from provebench import containers
+from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.systems.hol_light.session import LaunchedToplevel
 
@@ -19,9 +20,7 @@ class DockerLauncher:
 
     harness_dir = _HARNESS_IN_IMAGE
 
-    def __init__(
-        self, engine: containers.DockerEngine, image: containers.ImageInfo, limits: containers.SandboxLimits
-    ) -> None:
+    def __init__(self, engine: DockerEngine, image: containers.ImageInfo, limits: containers.SandboxLimits) -> None:
         self._engine = engine
         self._image = image
         self._limits = limits

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,8 +109,6 @@ class TemplateText:
         That is the text which templates imported from ``root`` (s2n-bignum's admitted copies) start
         with where they include ``rel`` first (base.ml).
         """
-        import tempfile
-
         with tempfile.TemporaryDirectory(prefix="provebench-context-") as tmp:
             for used in {r for r, _ in inline(root, rel).origins}:
                 dest = Path(tmp) / used
@@ -166,3 +165,8 @@ class TemplateText:
         """The last position not after ``position`` where the checker may stop (1 if none)."""
         i = bisect.bisect_right(self.cuts, position)
         return self.cuts[i - 1] if i else 1
+
+
+def compiled_context_text(root: Path, rel: str) -> str:
+    """What a native image compiles for its context ``rel`` of the source ``root`` (``containers.build_context``)."""
+    return TemplateText.admitted_prefix(root, rel).text()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from provebench import containers
 from provebench.checking.warm_pool import WarmPool
+from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.core.settings import (
@@ -265,7 +266,7 @@ def make_hol_light_verifier(
         )
         templates = TemplateForest(template_problems) if template_problems else None
         return HolLightVerifier(launcher, info, templates=templates, **common)  # type: ignore[arg-type]
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     build = settings.checker_build.value if settings.checker_build is not None else None
     r, revision = containers.parse_image_ref(containers.image_for_build(image, build))
     say = progress or (lambda _line: None)

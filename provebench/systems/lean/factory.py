@@ -6,6 +6,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
+from provebench import containers
+from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError
 from provebench.core.model import CheckerInfo, Problem, System
 from provebench.core.settings import Backend, Settings, checker_memory_mb, checkers_in_budget
@@ -18,8 +20,6 @@ JUDGE_PIDS = 4096
 
 def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) -> LeanVerifier:
     """The Lean verifier of problems sharing one header: the image's checkers judge with comparator."""
-    from provebench import containers
-
     first = problems[0]
     # REPLs are counted by memory, not by cores.
     sized = settings.model_copy(update={"memory_mb": settings.lean_memory_mb})
@@ -47,7 +47,7 @@ def make_lean_group_verifier(settings: Settings, problems: Sequence[Problem]) ->
         project = str(settings.lean_judge_project) if settings.lean_judge_project else None
         judge = LocalJudge(settings.lean_judge_command, project) if settings.lean_judge_command else None
         return LeanVerifier(launcher, info, judge=judge, **common)
-    engine = containers.DockerEngine(settings)
+    engine = DockerEngine(settings)
     r, revision = containers.parse_image_ref(first.checker_image)
     built = engine.ensure_image(r, lambda _line: None, revision)
     limits = containers.SandboxLimits(memory_mb=checker_memory_mb(sized), pids=settings.pids_limit)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from typing import Any
 
+from provebench.containers import resource_root
 from provebench.core.errors import VerifierUnavailable
 
 GRACE_S = 60.0  # beyond the judgement's own limit: judge.py kills comparator, answers, and its container ends
@@ -47,8 +48,6 @@ class LocalJudge:
     """judge.py on the host, running the comparator command given (``--backend local``; the tests' double)."""
 
     def __init__(self, comparator: str, project: str | None = None) -> None:
-        from provebench.containers import resource_root
-
         self._argv = [
             sys.executable,
             str(resource_root() / "harness" / "lean" / "judge.py"),

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from provebench.containers import resource_root
 from provebench.core.errors import VerifierUnavailable
 from provebench.systems.hol_light.session import LaunchedToplevel
 from provebench.systems.lean.wire import Message, ReplResponse
@@ -43,8 +44,6 @@ class LocalLeanLauncher:
         max_uses: int = 200,
         max_rss_mb: float = 0,
     ):
-        from provebench.containers import resource_root
-
         harness = resource_root() / "harness" / "lean"
         self._argv = [
             sys.executable,
