@@ -60,7 +60,8 @@ def test_a_suite_chooses_its_build(tmp_path: Path) -> None:
         load_suite(_suite(tmp_path / "bad", "checker: jit\n"))
 
 
-def test_checker_on_the_command_line_overrides_the_suite() -> None:
+def test_checker_on_the_command_line_overrides_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVEBENCH_CHECKER_BUILD")  # the tests' own default (conftest): not a user's
     parser = build_parser()
     for argv, build in (
         (["check", "--checker", "native", "p.ml"], CheckerBuild.NATIVE),
