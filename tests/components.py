@@ -14,6 +14,11 @@ import pytest
 STRICT = os.environ.get("PROVEBENCH_TEST_STRICT") == "1"
 
 
+def tests_hol_light_family() -> str:
+    """The HOL Light image family the tests' checkers use by default (tests/conftest.py sets native)."""
+    return "hol-light" if os.environ.get("PROVEBENCH_CHECKER_BUILD") == "bytecode" else "hol-light-native"
+
+
 def missing_component(component: str, reason: str) -> NoReturn:
     """Skip a test whose component is missing; under strict mode fail it, naming the component."""
     if STRICT:

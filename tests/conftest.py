@@ -65,29 +65,34 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def session_settings() -> Settings:
     # The values tests depend on are set here (PROVEBENCH_* still applies to the rest);
     # a smaller memory cap keeps the memory-exhaustion cases quick.
     return Settings(memory_mb=2048, checkers=1, apt_ignore_valid_until=True)  # the build: from the environment
 
 
 @pytest.fixture(scope="session")
-def core_suite(settings: Settings) -> Suite:
-    return find_suite("hol-light-core", settings.suites_dir)
+def settings(session_settings: Settings) -> Settings:
+    """The settings tests use (a module may override this fixture; the session's checkers keep theirs)."""
+    return session_settings
 
 
 @pytest.fixture(scope="session")
-def hol_verifier(settings: Settings) -> Iterator[HolLightVerifier]:
+def core_suite(session_settings: Settings) -> Suite:
+    return find_suite("hol-light-core", session_settings.suites_dir)
+
+
+@pytest.fixture(scope="session")
+def hol_verifier(session_settings: Settings) -> Iterator[HolLightVerifier]:
     """One warm HOL Light checker in a container (native, unless the environment says otherwise), shared."""
-    verifier = make_hol_light_verifier(settings)
+    verifier = make_hol_light_verifier(session_settings)
     verifier.prepare()
     yield verifier
     verifier.close()
 
 
 def _build_of(settings: Settings, build: CheckerBuild) -> Iterator[HolLightVerifier]:
-    if settings.checker_build is build:
-        return  # the session's own checker is of this build: no second one
+    """A second warm checker, of the build the session's own is not."""
     verifier = make_hol_light_verifier(settings.model_copy(update={"checker_build": build}))
     verifier.prepare()
     yield verifier
@@ -95,21 +100,21 @@ def _build_of(settings: Settings, build: CheckerBuild) -> Iterator[HolLightVerif
 
 
 @pytest.fixture(scope="session")
-def bytecode_verifier(settings: Settings, request: pytest.FixtureRequest) -> Iterator[HolLightVerifier]:
+def bytecode_verifier(session_settings: Settings, request: pytest.FixtureRequest) -> Iterator[HolLightVerifier]:
     """One warm bytecode HOL Light checker (the hol-light image), shared by the whole session."""
-    if settings.checker_build in (None, CheckerBuild.BYTECODE):
+    if session_settings.checker_build in (None, CheckerBuild.BYTECODE):
         yield request.getfixturevalue("hol_verifier")
         return
-    yield from _build_of(settings, CheckerBuild.BYTECODE)
+    yield from _build_of(session_settings, CheckerBuild.BYTECODE)
 
 
 @pytest.fixture(scope="session")
-def native_verifier(settings: Settings, request: pytest.FixtureRequest) -> Iterator[HolLightVerifier]:
+def native_verifier(session_settings: Settings, request: pytest.FixtureRequest) -> Iterator[HolLightVerifier]:
     """One warm native-code HOL Light checker (the hol-light-native image), shared by the whole session."""
-    if settings.checker_build is CheckerBuild.NATIVE:
+    if session_settings.checker_build is CheckerBuild.NATIVE:
         yield request.getfixturevalue("hol_verifier")
         return
-    yield from _build_of(settings, CheckerBuild.NATIVE)
+    yield from _build_of(session_settings, CheckerBuild.NATIVE)
 
 
 @pytest.fixture(scope="session", params=[CheckerBuild.BYTECODE, CheckerBuild.NATIVE], ids=lambda b: b.value)
@@ -143,6 +148,14 @@ class SharedVerifier(Verifier):
 def shared_verifier_factory(hol_verifier: HolLightVerifier) -> Callable[[Settings, Sequence[Problem]], Verifier]:
     """A run's verifier factory that hands out the session's warm checker."""
     return lambda _settings, _problems: SharedVerifier(hol_verifier)
+
+
+@pytest.fixture(scope="session")
+def shared_bytecode_verifier_factory(
+    bytecode_verifier: HolLightVerifier,
+) -> Callable[[Settings, Sequence[Problem]], Verifier]:
+    """A run's verifier factory that hands out the session's warm bytecode checker."""
+    return lambda _settings, _problems: SharedVerifier(bytecode_verifier)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from provebench.boards.pages import render_board
 from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError
 from provebench.core.model import Problem, Status
-from provebench.core.settings import Settings
+from provebench.core.settings import CheckerBuild, Settings
 from provebench.core.verifier import Verifier
 from provebench.provers.registry import make_prover
 from provebench.runs.config import build_config
@@ -84,9 +84,15 @@ def fresh_bundle(tmp_path_factory: pytest.TempPathFactory, settings: Settings, s
 
 
 @pytest.fixture(scope="module")
-def shared(shared_verifier_factory: Factory) -> Factory:
-    """The session's warm checker of main's image."""
-    return shared_verifier_factory
+def settings(settings: Settings) -> Settings:
+    """The committed board pins bytecode checkers: these tests check on them (the session's are native)."""
+    return settings.model_copy(update={"checker_build": CheckerBuild.BYTECODE})
+
+
+@pytest.fixture(scope="module")
+def shared(shared_bytecode_verifier_factory: Factory) -> Factory:
+    """The session's warm bytecode checker of main's image."""
+    return shared_bytecode_verifier_factory
 
 
 def _copy_of_committed(tmp_path: Path) -> Path:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 
 from provebench.core.errors import UserError
-from provebench.core.settings import Settings
+from provebench.core.settings import CheckerBuild, Settings
 from provebench.systems.hol_light.verifier import make_hol_light_verifier
 
 pytestmark = pytest.mark.docker
 
 NOT_BUILT = "0" * 40
+
+
+@pytest.fixture(scope="module")
+def settings(settings: Settings) -> Settings:
+    """The bytecode images' names are the ones these tests expect (the session's checkers are native)."""
+    return settings.model_copy(update={"checker_build": CheckerBuild.BYTECODE})
 
 
 def test_a_suite_of_a_commit_with_no_image_is_refused_with_how_to_build_it(settings: Settings) -> None:

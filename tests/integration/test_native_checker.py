@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
 def test_the_native_checker_is_its_own_pinned_checker(
-    native_verifier: HolLightVerifier, hol_verifier: HolLightVerifier, core_suite: Suite
+    native_verifier: HolLightVerifier, bytecode_verifier: HolLightVerifier, core_suite: Suite
 ) -> None:
+    hol_verifier = bytecode_verifier
     v = native_verifier.check(core_suite.problem("add_comm"), "ARITH_TAC")
     assert (v.status, v.reason) == (Status.PASS, Reason.PROVED)
     assert v.checker is not None and v.checker.recipe.startswith("hol-light-native:")

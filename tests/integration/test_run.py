@@ -76,10 +76,13 @@ def test_baseline_run_on_hol_light_core(
 
 
 def test_a_run_on_native_checkers_gives_the_bytecode_runs_verdicts(
-    tmp_path: Path, settings: Settings, shared_verifier_factory: Factory, shared_native_verifier_factory: Factory
+    tmp_path: Path,
+    settings: Settings,
+    shared_bytecode_verifier_factory: Factory,
+    shared_native_verifier_factory: Factory,
 ) -> None:
     runs = {}
-    for name, factory in (("bytecode", shared_verifier_factory), ("native", shared_native_verifier_factory)):
+    for name, factory in (("bytecode", shared_bytecode_verifier_factory), ("native", shared_native_verifier_factory)):
         rundir, _ = _execute(tmp_path / name, settings, factory, n=1, timeout_s=5)
         runs[name] = {r.key: (r.status, r.reason) for r in read_journal(rundir.journal_path)}
         manifest = json.loads(rundir.manifest_path.read_text())

@@ -34,6 +34,7 @@ from provebench.core.settings import Settings
 from provebench.runs.selftest import plan_selftest, run_selftest
 from provebench.suites.load import Suite
 from provebench.systems.hol_light.verifier import HolLightVerifier
+from tests.components import tests_hol_light_family
 from tests.serve_process import Service, start_serve, wait_healthy
 from tests.service_support import free_port
 
@@ -147,7 +148,8 @@ def test_the_api_its_schema_and_metrics(service: Service) -> None:
     _, checkers, _ = service.ask("GET", "/v1/checkers")
     (core,) = [c for c in checkers["contexts"] if "hol-light-core" in c["suites"]]
     assert core["state"] == "warm"
-    assert core["memory_mb"] == CHECK_MB + HEADROOM_MB and core["checker"]["recipe"].startswith("hol-light:")
+    assert core["memory_mb"] == CHECK_MB + HEADROOM_MB
+    assert core["checker"]["recipe"].startswith(f"{tests_hol_light_family()}:")
     assert checkers["memory_budget_mb"] == 2 * (CHECK_MB + HEADROOM_MB) and checkers["queue_depth"] == 0
     _, metrics, _ = service.ask("GET", "/metrics")
     for name in (

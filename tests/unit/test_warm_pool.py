@@ -83,8 +83,7 @@ def test_prefer_chooses_among_the_free_checkers_and_the_default_is_the_longest_i
 
 
 def test_when_no_checker_can_start_start_raises_the_first_error_and_acquire_says_why() -> None:
-    errors = iter([VerifierUnavailable("image missing"), VerifierUnavailable("second")])
-    pool = WarmPool(lambda _dead: Checker(error=next(errors)), 2, "test checker")
+    pool = WarmPool(lambda _dead: Checker(error=VerifierUnavailable("image missing")), 2, "test checker")
     with pytest.raises(VerifierUnavailable, match="image missing"):
         pool.start()
     with pytest.raises(VerifierUnavailable, match="no test checker could start"):
