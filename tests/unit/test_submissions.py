@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def _rewrite(path: Path, out: Path, change: Callable[[dict[str, bytes]], None], 
     return out
 
 
-def _edit_attempts(edit: Callable[[list[dict[str, object]]], None]) -> Callable[[dict[str, bytes]], None]:
+def _edit_attempts(edit: Callable[[list[dict[str, Any]]], None]) -> Callable[[dict[str, bytes]], None]:
     def change(members: dict[str, bytes]) -> None:
         rows = [json.loads(line) for line in members[ATTEMPTS_MEMBER].splitlines()]
         edit(rows)
@@ -124,9 +125,9 @@ def test_pack_writes_every_attempt_with_manifest_and_budget(packed: Path) -> Non
     assert m.sampling.samples_per_problem == 2 and m.budget.attempts == len(b.attempts) == 100
     assert m.checkers == [DOUBLE_CHECKER] and m.prover["name"] == "baseline"
     assert {(r.problem, r.sample) for r in b.attempts} == {(p, s) for p in m.problems for s in (0, 1)}
-    assert all(r.proof for r in b.attempts)
-    passes = [r for r in b.attempts if r.status is Status.PASS]
-    assert passes and all(r.category == "arithmetic" and r.proof == "ARITH_TAC" for r in passes)
+    assert all(r.prover.proof for r in b.attempts) and all(r.verdict.checker == DOUBLE_CHECKER for r in b.attempts)
+    passes = [r for r in b.attempts if r.verdict.status is Status.PASS]
+    assert passes and all(r.category == "arithmetic" and r.prover.proof == "ARITH_TAC" for r in passes)
 
 
 def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
@@ -166,9 +167,9 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
         ),
         (
             "schema: status not a verdict",
-            _edit_attempts(lambda rows: rows[0].update(status="PROVED")),
+            _edit_attempts(lambda rows: rows[0]["verdict"].update(status="PROVED")),
             True,
-            "attempts.jsonl: line 1: not valid under submission schema v1: status",
+            "attempts.jsonl: line 1: not valid under submission schema v2: verdict/status",
         ),
         (
             "schema: manifest field missing",
@@ -243,7 +244,7 @@ def test_an_unexpected_member_s_long_name_is_shown_cut_with_its_length(
 
 def test_pack_keeps_the_raw_replies_only_when_every_attempt_may_be_published(packed: Path) -> None:
     # open_data "full": each attempt travels with the prover's raw reply (the baseline names its strategy).
-    assert all((r.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
+    assert all((r.prover.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
 
 
 def test_pack_refuses_a_finished_run_whose_repair_round_has_no_verdict(tmp_path: Path, settings: Settings) -> None:
@@ -348,11 +349,11 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
 
     entry = add_entry(packed, board, settings, make_verifier=_double(script), sample_fraction=0.5)
     b = read_bundle(packed)
-    claimed = [r for r in b.attempts if r.status is Status.PASS]
+    claimed = [r for r in b.attempts if r.verdict.status is Status.PASS]
     others = len(b.attempts) - len(claimed)
     # Every claimed PASS was checked again, and half of the others.
     assert len(checked) == len(claimed) + round(others * 0.5)
-    assert {(r.problem, r.proof) for r in claimed} <= set(checked)
+    assert {(r.problem, r.prover.proof) for r in claimed} <= set(checked)
     assert entry.reverification.checked == entry.reverification.reproduced == len(checked)
     assert entry.reverification.claimed_pass == len(claimed) and entry.reverification.others == others
     assert entry.reverification.others_sampled == len(checked) - len(claimed)
@@ -362,7 +363,7 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
     config = Board(board).config()
     assert config is not None and config.checkers == [DOUBLE_CHECKER] and config.sample_fraction == 0.5
     published = Board(board).published_attempts(entry)
-    assert len(published) == 100 and all(r.proof for r in published)
+    assert len(published) == 100 and all(r.prover.proof for r in published)
 
     with pytest.raises(UserError, match="already on the board as entry 'baseline-test'"):
         add_entry(packed, board, settings, make_verifier=_double())
@@ -379,7 +380,9 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
         _edit_manifest(lambda m: m["submitter"].update(name="Weaker"))(members)  # type: ignore[attr-defined]
         _edit_attempts(
             lambda rows: [
-                r.update(status="FAIL", reason="tactic-failed") for r in rows if str(r["problem"]).startswith("add_")
+                r["verdict"].update(status="FAIL", reason="tactic-failed")
+                for r in rows
+                if r["problem"].startswith("add_")
             ]
         )(members)
 
@@ -402,9 +405,9 @@ def test_markdown_cells_escape_what_a_submitter_names() -> None:
 
 def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_path: Path, settings: Settings) -> None:
     # The submitter turned a failed attempt into a claimed PASS and fixed the hash to match.
-    def forge(rows: list[dict[str, object]]) -> None:
-        row = next(r for r in rows if r["status"] == "FAIL" and r["problem"] == "peirce")
-        row.update(status="PASS", reason="proved")
+    def forge(rows: list[dict[str, Any]]) -> None:
+        row = next(r for r in rows if r["verdict"]["status"] == "FAIL" and r["problem"] == "peirce")
+        row["verdict"].update(status="PASS", reason="proved")
 
     forged = _rewrite(packed, tmp_path / "forged.tar.gz", _edit_attempts(forge))
     board = tmp_path / "board"
@@ -484,7 +487,7 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         add_entry(_rewrite(packed, tmp_path / "d.tar.gz", relabel), board, settings, make_verifier=_double())
 
     def relabel_one_attempt(members: dict[str, bytes]) -> None:
-        _edit_attempts(lambda rows: rows[0].update(checker_packages="sha256:1", checker_version="2"))(members)
+        _edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(packages="sha256:1", version="2"))(members)
         _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
 
     both = (
@@ -496,7 +499,7 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         )
 
     def another_recipe(members: dict[str, bytes]) -> None:
-        _edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))(members)
+        _edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(recipe="double:1"))(members)
         _edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)  # type: ignore[attr-defined]
 
     with pytest.raises(UserError, match=r"another checker: recipe \(double:1 in the run, double:0 pinned\)$"):
@@ -588,12 +591,12 @@ def test_open_data_decides_what_the_board_publishes(
 ) -> None:
     out = tmp_path / "e.tar.gz"
     bundle.pack(run, out, bundle.Submitter(name="p", contact="c", open_data=open_data))  # type: ignore[arg-type]
-    assert all(r.raw_reply is None for r in read_bundle(out).attempts)  # raw replies leave only with full
+    assert all(r.prover.raw_reply is None for r in read_bundle(out).attempts)  # raw replies leave only with full
     board = tmp_path / "board"
     entry = add_entry(out, board, settings, make_verifier=_double(), sample_fraction=0.0)
     published = Board(board).published_attempts(entry)
     assert len(published) == 100
-    with_proof = {r.status for r in published if r.proof}
+    with_proof = {r.verdict.status for r in published if r.prover.proof}
     assert with_proof == ({Status.PASS} if proofs == "passing" else set())
 
 
@@ -644,7 +647,9 @@ def test_cli_submit_add_render_and_errors(
     forged = _rewrite(
         out,
         tmp_path / "cli-forged.tar.gz",
-        _edit_attempts(lambda rows: next(r for r in rows if r["status"] == "FAIL").update(status="PASS")),
+        _edit_attempts(
+            lambda rows: next(r["verdict"] for r in rows if r["verdict"]["status"] == "FAIL").update(status="PASS")
+        ),
     )
     forged = _rewrite(forged, forged, _edit_manifest(lambda m: m["submitter"].update(name="F")))  # type: ignore[attr-defined]
     assert main(["leaderboard", "add", str(forged), "--board", str(board)]) == 1
@@ -766,10 +771,10 @@ def test_a_check_without_a_verdict_is_named_and_the_add_can_resume(
     packed: Path, tmp_path: Path, settings: Settings
 ) -> None:
     # Only sample 0 of add_comm claims a PASS (sample 1's is withheld), and its checker is lost.
-    def one_claim(rows: list[dict[str, object]]) -> None:
+    def one_claim(rows: list[dict[str, Any]]) -> None:
         for r in rows:
             if r["problem"] == "add_comm" and r["sample"] == 1:
-                r.update(status="FAIL", reason="tactic-failed")
+                r["verdict"].update(status="FAIL", reason="tactic-failed")
 
     def lost_for_add_comm(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
         if problem.id == "add_comm":
@@ -795,7 +800,9 @@ def test_an_attempt_of_another_build_is_compared_with_the_pin_of_its_own_recipe(
     board = Board(tmp_path / "board")
     board.write_config(BoardConfig(suite=suite, checkers=[other, DOUBLE_CHECKER], sample_fraction=0.0))
     rebuilt = _rewrite(
-        packed, tmp_path / "r.tar.gz", _edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))
+        packed,
+        tmp_path / "r.tar.gz",
+        _edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(recipe="double:1")),
     )
     with pytest.raises(UserError) as exc:
         add_entry(rebuilt, board.path, settings, make_verifier=_double())
