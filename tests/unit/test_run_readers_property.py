@@ -34,6 +34,7 @@ from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, passe
 # tmp_path is per test, not per example: each example writes its files whole before reading them.
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PROBLEMS = ("excluded_middle", "add_comm", "peirce")
+V1_JOURNAL = Path(__file__).resolve().parents[1] / "fixtures" / "v1" / "run" / "attempts.jsonl"
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
@@ -168,7 +169,11 @@ def journal_lines(draw: st.DrawFn, originals: list[dict[str, Any]]) -> str:
 
 
 def _originals(rd: RunDir) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()]
+    """The real run's records, and records of the same problems that a run before schema v2 wrote."""
+    v1 = [json.loads(line) for line in V1_JOURNAL.read_text().splitlines()]
+    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()] + [
+        r for r in v1 if r["problem"] in PROBLEMS
+    ]
 
 
 @settings(PROPERTY, max_examples=300)
