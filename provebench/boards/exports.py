@@ -60,7 +60,7 @@ def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int, Su
         if record is None:
             raise UserError(f"{rundir.path}: the run is incomplete; finish it with provebench run --resume")
         p = problems[entry["id"]]
-        writer.writerow((p.id, p.category, benchmark_query(p), record.proof or ""))
+        writer.writerow((p.id, p.category, benchmark_query(p), record.prover.proof or ""))
         rows += 1
     return out.getvalue(), rows, suite
 

@@ -102,9 +102,12 @@ def render_run_report(rundir: RunDir) -> str:
             category_svg=charts.category_bars(
                 cats, {title: [c.solved / c.problems if c.problems else 0.0 for c in summary.by_category.values()]}
             ),
-            statuses=sorted({a.status.value for a in attempts}),
+            statuses=sorted({a.verdict.status.value for a in attempts}),
             attempts=attempts,
-            details=[{"proof": a.proof, "raw_reply": a.raw_reply, "messages": list(a.messages)} for a in attempts],
+            details=[
+                {"proof": a.prover.proof, "raw_reply": a.prover.raw_reply, "messages": list(a.verdict.messages)}
+                for a in attempts
+            ],
         )
     )
 

@@ -120,9 +120,9 @@ class _LiveProgress:
     def on_record(self, record: AttemptRecord, chain_done: bool) -> None:
         c = self._counts
         c["attempts"] += 1
-        if record.status is Status.PASS:
+        if record.verdict.status is Status.PASS:
             c["passed"] += 1
-        elif record.status is Status.ERROR:
+        elif record.verdict.status is Status.ERROR:
             c["errors"] += 1
         else:
             c["failed"] += 1

@@ -27,8 +27,8 @@ from provebench import __version__
 from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import RunStopped, UserError
-from provebench.core.journal import AttemptRecord, Journal, read_journal
-from provebench.core.model import Problem
+from provebench.core.journal import AttemptRecord, Journal, complete_lines, read_journal
+from provebench.core.model import CheckerInfo, Problem
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
@@ -160,11 +160,13 @@ class RunDir:
     def records(self) -> list[AttemptRecord]:
         """The journal's complete records, each for a problem of the manifest and each key decided once."""
         if not self.manifest_path.exists():
-            records = read_journal(self.journal_path)
-            if records:  # attempts whose problems nothing names: they cannot be told apart from another run's
+            if complete_lines(self.journal_path):  # attempts nothing names: they cannot be told from another run's
                 raise UserError(f"{self.path}: the journal holds attempts but the run's {MANIFEST_FILE} is missing")
-            return records
-        return read_journal(self.journal_path, {p["id"] for p in self.read_manifest()["problems"]})
+            return []
+        manifest = self.read_manifest()
+        problems = {p["id"] for p in manifest["problems"]}
+        checkers = [CheckerInfo.model_validate(c) for c in manifest.get("checkers", [])]  # what v1 lines lack
+        return read_journal(self.journal_path, problems, checkers)
 
 
 def summarize_run(rundir: RunDir, config: RunConfig) -> Summary:
@@ -248,7 +250,7 @@ def resumed_manifest(rundir: RunDir, plan: RunPlan) -> dict[str, Any] | None:
     resume without it could not tell whether its attempts were on the statements checked now.
     """
     if not rundir.manifest_path.exists():
-        if read_journal(rundir.journal_path):
+        if complete_lines(rundir.journal_path):
             raise UserError(
                 f"{rundir.path}: cannot resume: the journal holds attempts but {MANIFEST_FILE} is missing, so "
                 "what they were made on cannot be checked; start a new run"

@@ -22,18 +22,19 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from provebench.core.errors import UserError
-from provebench.core.journal import AttemptRecord, Journal, read_journal
-from provebench.core.model import Reason, Status
+from provebench.core.journal import AttemptRecord, Journal, ProverAnswer, read_journal
+from provebench.core.model import Reason, Status, Verdict
 from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RunConfig, build_config, read_config_file
 from provebench.runs.manifest import read_run_manifest
 from provebench.runs.run import RunDir, RunHooks, execute, plan_run
-from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
+from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, passes_if
 
 # tmp_path is per test, not per example: each example writes its files whole before reading them.
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PROBLEMS = ("excluded_middle", "add_comm", "peirce")
+V1_JOURNAL = Path(__file__).resolve().parents[1] / "fixtures" / "v1" / "run" / "attempts.jsonl"
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
@@ -122,7 +123,7 @@ def _check_journal(records: list[AttemptRecord], problems: frozenset[str] | None
         assert isinstance(r, AttemptRecord)
         assert problems is None or r.problem in problems
         assert r.key not in decided
-        if r.status is not Status.ERROR:
+        if r.verdict.status is not Status.ERROR:
             decided.add(r.key)
 
 
@@ -168,7 +169,11 @@ def journal_lines(draw: st.DrawFn, originals: list[dict[str, Any]]) -> str:
 
 
 def _originals(rd: RunDir) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()]
+    """The real run's records, and records of the same problems that a run before schema v2 wrote."""
+    v1 = [json.loads(line) for line in V1_JOURNAL.read_text().splitlines()]
+    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()] + [
+        r for r in v1 if r["problem"] in PROBLEMS
+    ]
 
 
 @settings(PROPERTY, max_examples=300)
@@ -186,7 +191,7 @@ def test_journal_reader_on_near_miss_records(
         whole = text[: text.rfind("\n") + 1]  # a torn tail is never read, and nothing else is skipped
         assert len(records) == sum(1 for line in whole.split("\n")[:-1] if line.strip())
 
-    _read_or_refused(lambda: read_journal(path, problems), check)
+    _read_or_refused(lambda: read_journal(path, problems, [DOUBLE_CHECKER]), check)
 
 
 @st.composite
@@ -198,11 +203,14 @@ def fresh_records(draw: st.DrawFn) -> list[AttemptRecord]:
             problem=p,
             sample=s,
             round=r,
-            status=draw(st.sampled_from(list(Status))),
-            reason=draw(st.sampled_from(list(Reason))),
-            proof=draw(st.none() | st.text(max_size=60)),
-            messages=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
-            check_seconds=draw(st.floats(0, 1e6)),
+            prover=ProverAnswer(proof=draw(st.none() | st.text(max_size=60)), tokens_in=draw(st.integers(0, 10**6))),
+            verdict=Verdict(
+                status=draw(st.sampled_from(list(Status))),
+                reason=draw(st.sampled_from(list(Reason))),
+                messages=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
+                check_seconds=draw(st.floats(0, 1e6)),
+                checker=draw(st.none() | st.just(DOUBLE_CHECKER)),
+            ),
         )
         for p, s, r in keys
     ]
