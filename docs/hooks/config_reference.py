@@ -34,7 +34,7 @@ from provebench.core.model import CheckerInfo, Kind, Problem, ProblemExtension
 from provebench.core.settings import Settings
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineSettings, Strategy
-from provebench.provers.openai_chat import OpenAISettings, Prices
+from provebench.provers.openai_settings import OpenAISettings, Prices
 from provebench.provers.prompting import TEMPLATE_NAMES
 from provebench.provers.replay import ReplaySettings
 from provebench.runs.config import ProverConfig, RunConfig
