@@ -19,9 +19,10 @@ _FENCE = re.compile(
 )
 
 
-def _blocks(text: str) -> list[tuple[str, str]]:
-    """(info string, body) of every complete fenced block, in order."""
-    return [(m.group("info").strip().lower(), m.group("body").strip("\n")) for m in _FENCE.finditer(text)]
+def _blocks(text: str) -> list[tuple[str, str, int, int]]:
+    """(info string, body, start, end) of every complete fenced block, in order."""
+    found = _FENCE.finditer(text)
+    return [(m.group("info").strip().lower(), m.group("body").strip("\n"), m.start(), m.end()) for m in found]
 
 
 def extract_last_code_block(reply: str) -> str | None:
@@ -38,14 +39,10 @@ class Extraction(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rule: Literal["last-code-block", "last-lean4-block"] = Field(
+    rule: Literal["last-code-block", "last-lean4-block", "open-block"] = Field(
         description="last-code-block: the last fenced block of any language; last-lean4-block: the last block "
-        "fenced ```lean4 (else the last fenced ```lean)"
-    )
-    search: Literal["reply", "prompt-and-reply"] = Field(
-        default="reply",
-        description="prompt-and-reply: the raw prompt followed by the reply, for a prompt that ends inside an "
-        "open code block the model continues (completions API only)",
+        "fenced ```lean4 (else the last fenced ```lean); open-block: the block the raw prompt leaves open, as the "
+        "reply goes on and closes it (completions API only)"
     )
     requires: tuple[str, ...] = Field(
         default=(), description="words the block must hold: later blocks without all of them are passed over"
@@ -70,12 +67,15 @@ def _strip_context(text: str, context: str) -> str:
 
 
 def extract(rule: Extraction, reply: str, prompt: str = "", context: str = "") -> str | None:
-    """The proof ``rule`` finds in ``reply`` (after ``prompt`` when it searches both), or None."""
-    text = prompt + reply if rule.search == "prompt-and-reply" else reply
-    blocks = _blocks(text)
+    """The proof ``rule`` finds in ``reply`` (continuing ``prompt``, for ``open-block``), or None."""
+    if rule.rule == "open-block":
+        # The prompt's own text is the start of the block: the block is the one that spans the joint.
+        blocks = [b for b in _blocks(prompt + reply) if b[2] < len(prompt) < b[3]]
+    else:
+        blocks = _blocks(reply)
     if rule.rule == "last-lean4-block":
         blocks = [b for b in blocks if b[0] == "lean4"] or [b for b in blocks if b[0] == "lean"]
-    bodies = [body for _, body in blocks if all(word in body for word in rule.requires)]
+    bodies = [b[1] for b in blocks if all(word in b[1] for word in rule.requires)]
     found = bodies[-1] if bodies else None
     if found is None and rule.fallback == "reply":
         found = reply.strip()

@@ -38,9 +38,9 @@ class PresetManifest(BaseModel):
     notes: str = Field(default="", description="what the sources leave open, and what the preset chose")
 
     @model_validator(mode="after")
-    def _prompt_search_needs_a_prompt(self) -> PresetManifest:
-        if self.extract.search == "prompt-and-reply" and self.api != "completions":
-            raise ValueError("extract.search prompt-and-reply needs api completions (a chat has no raw prompt)")
+    def _open_block_needs_a_prompt(self) -> PresetManifest:
+        if self.extract.rule == "open-block" and self.api != "completions":
+            raise ValueError("extract.rule open-block needs api completions (a chat has no raw prompt to continue)")
         return self
 
 

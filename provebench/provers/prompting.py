@@ -73,7 +73,10 @@ class PromptTemplates:
             return self._sources[name], str(path), lambda: True
         if name.startswith("/") or ".." in name.split("/") or not path.exists():
             return None  # jinja2 says the template is not found
-        return read_text(path, "prompt template"), str(path), lambda: True
+        text = read_text(path, "prompt template")
+        # An included file shapes the prompt as much as the template does: its hash is recorded too.
+        self.hashes[f"{self.folder.name}/{name}"] = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text, str(path), lambda: True
 
     @classmethod
     def for_system(cls, system: System, prompt_dir: Path | None, api: Api = "chat") -> PromptTemplates:
