@@ -55,8 +55,8 @@ class OpenAISettings(BaseModel):
         default=None,
         ge=-(2**63),
         le=2**63 - 1,
-        description="sampling seed of the first request of a problem; the request of samples from k*n on sends "
-        "seed + k, so samples differ and a rerun repeats them (default: not sent)",
+        description="sampling seed of a problem's first request; its k-th (samples k*n to k*n+n-1, or sample k "
+        "without n) sends seed + k, so samples differ and a rerun repeats them (default: not sent)",
     )
     stop: list[str] | None = Field(
         default=None,
