@@ -172,7 +172,9 @@ class OpenAIChatProver(Prover):
         return {k: v for t in self._templates.values() for k, v in t.hashes.items()}
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client; a request some samples never came for is forgotten with its event loop."""
+        self._shared.clear()
+        self._taken.clear()
         if self._client is not None:
             await self._client.close()
             self._client = None

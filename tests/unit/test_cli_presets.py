@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from provebench.checking import registry
+from provebench.cli import images as cli_images
 from provebench.cli.main import main
 from provebench.provers.presets import all_presets
 from tests.cli_support import refused_in_one_line
+from tests.doubles.openai_api import API_KEY, COMPLETIONS, OpenAIApiDouble
+from tests.submission_support import arith_passes, scripted_verifiers
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +89,37 @@ def test_a_dry_run_shows_the_preset_and_api_chosen(tmp_path: Path, capsys: pytes
     assert main(_run(tmp_path, "--prompt", "s2n-bignum-bench", "--api", "completions", "--dry-run")) == 0
     shown = capsys.readouterr().out
     assert "prompt: s2n-bignum-bench" in shown and "api: completions" in shown
+
+
+def test_a_run_with_the_s2n_preset_through_the_completions_double_journals_every_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole run, from the config file to the journal, with a checker double (no container starts here)."""
+    monkeypatch.setattr(registry, "factory_for", lambda _system: scripted_verifiers(arith_passes))
+    monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
+    monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
+    replies = iter(["```\nARITH_TAC\n```", "MESON_TAC[]"] * 100)  # a fenced answer, and a bare one
+    with OpenAIApiDouble(lambda goal, prompt: next(replies)) as api:
+        config = tmp_path / "run.yaml"
+        config.write_text(
+            f"suite: hol-light-core\nn: 2\nproblems: [add_comm, add_assoc]\nout: {tmp_path / 'run'}\n"
+            f"prover: {{name: openai, model: {api.model}, base_url: '{api.base_url}', api_key_env: DOUBLE_API_KEY,"
+            " prompt: s2n-bignum-bench, api: completions, n: 2, seed: 5, temperature: 0.6}\n"
+        )
+        assert main(["run", "--config", str(config), "--no-progress", "--json"]) == 0, capsys.readouterr().err
+    assert set(api.paths) == {COMPLETIONS} and len(api.requests) == 2  # one request of two choices per problem
+    assert all(
+        r["n"] == 2 and r["seed"] == 5 and r["prompt"].startswith("You are an expert in HOL Light.")
+        for r in api.requests
+    )
+    records = [json.loads(line) for line in (tmp_path / "run" / "attempts.jsonl").read_text().splitlines()]
+    assert sorted((r["problem"], r["sample"], r["proof"], r["status"]) for r in records) == [
+        ("add_assoc", 0, "ARITH_TAC", "PASS"),
+        ("add_assoc", 1, "MESON_TAC[]", "FAIL"),
+        ("add_comm", 0, "ARITH_TAC", "PASS"),
+        ("add_comm", 1, "MESON_TAC[]", "FAIL"),
+    ]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["prover"]["api"] == "completions" and manifest["prover"]["prompt"] == "s2n-bignum-bench"
+    assert set(manifest["prompt_templates"]) == {"s2n-bignum-bench/prompt.j2", "s2n-bignum-bench/user.j2"}
