@@ -1,0 +1,89 @@
+"""Run manifests of every shape provebench has written read back, for summaries, packing and resumes.
+
+``tests/fixtures/v1/first-run`` is a run directory written by the first provebench that made runs (its
+README says how): its manifest has no ``selection``, no ``benchmark_layout``, sessions without ``service``
+and checkers without recipe or packages. It is read in place, or copied first where a test resumes it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provebench.boards.bundle import Submitter, pack, read_bundle
+from provebench.core.errors import UserError
+from provebench.core.model import CheckerInfo, System
+from provebench.core.settings import Settings
+from provebench.provers.registry import make_prover
+from provebench.runs.run import RunDir, RunHooks, execute, plan_run, summarize_run
+from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
+
+FIRST = Path(__file__).resolve().parents[1] / "fixtures" / "v1" / "first-run"
+SETTINGS = Settings(checkers=1, infra_backoff_s=0)
+FIRST_CHECKER = CheckerInfo(image="double", digest="sha256:double", system=System.HOL_LIGHT, version="double")
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_first_run_shape_reads_to_the_summary_its_own_provebench_wrote() -> None:
+    rd = RunDir(FIRST)
+    written = _json(rd.summary_path)
+    now = summarize_run(rd, rd.config()).model_dump(mode="json")
+    kept = ("problems", "attempts", "solved", "solved_first_round", "complete", "pass_at_k", "by_category")
+    assert {k: now[k] for k in kept} == {k: written[k] for k in kept}
+    assert now["by_status"] == written["by_status"] == {"FAIL": 3, "PASS": 6}
+
+
+def test_the_first_run_shape_packs_into_a_bundle_that_pins_what_its_manifest_says(tmp_path: Path) -> None:
+    rd = RunDir(FIRST)
+    manifest = _json(rd.manifest_path)
+    packed = pack(rd, tmp_path / "b.tar.gz", Submitter(name="Old", contact="old@example.org", open_data="full"))
+    assert read_bundle(tmp_path / "b.tar.gz").manifest == packed
+    assert packed.suite.model_dump() == {k: manifest["suite"][k] for k in ("name", "version", "content_hash")}
+    assert packed.checkers == [FIRST_CHECKER]  # recipe and packages not recorded then: empty, as v1 lines read
+    assert packed.prover == manifest["prover"] and packed.prompt_hashes == manifest["prompt_templates"] == {}
+    assert packed.problems == ["excluded_middle", "peirce", "add_comm"]
+
+
+def _resume(rd: RunDir) -> None:
+    config = rd.config()
+    plan = plan_run(config, SETTINGS)
+    prover = make_prover("baseline", {})
+    prover.prepare(plan.problems)
+    double = ScriptedVerifierDouble(passes_if("MESON_TAC[]"))
+    execute(plan, rd, prover, SETTINGS, RunHooks(), lambda _s, _p: double, resume=True)
+
+
+def test_a_resume_of_the_first_run_shape_is_refused_in_one_line_as_its_suite_s_hash_changed_since(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(FIRST, tmp_path / "run")
+    rd = RunDir(tmp_path / "run")
+    before = rd.manifest_path.read_bytes(), rd.journal_path.read_bytes()
+    with pytest.raises(UserError, match=r"^suite hol-light-core changed since this run started \(sha256:a68998") as e:
+        _resume(rd)
+    assert "\n" not in str(e.value)
+    assert (rd.manifest_path.read_bytes(), rd.journal_path.read_bytes()) == before
+
+
+def test_a_first_run_shape_manifest_on_an_unchanged_suite_resumes_keeping_what_it_recorded(tmp_path: Path) -> None:
+    shutil.copytree(FIRST, tmp_path / "run")
+    rd = RunDir(tmp_path / "run")
+    old = _json(rd.manifest_path)
+    current = plan_run(rd.config(), SETTINGS).suite.content_hash
+    rd.manifest_path.write_text(json.dumps({**old, "suite": {**old["suite"], "content_hash": current}}))
+    rd.journal_path.write_text("")  # every chain is redone: the old lines are on another suite hash
+    _resume(rd)
+    new = _json(rd.manifest_path)
+    assert new["created_at"] == old["created_at"]
+    assert new["sessions"][0] == old["sessions"][0]  # no service key added to a session that had none
+    assert new["sessions"][1]["index"] == 1 and new["sessions"][1]["service"] is None
+    assert new["checkers"][0] == old["checkers"][0]
+    assert new["selection"] == {"of": 50, "categories": [], "limit": None, "seed": None}
+    assert new["suite"]["content_hash"] == current and new["suite"]["benchmark_layout"] is None
