@@ -33,7 +33,7 @@ from provebench.boards.board import (
     now,
     published,
 )
-from provebench.boards.bundle import Bundle, SuiteRef, read_bundle
+from provebench.boards.bundle import Bundle, read_bundle
 from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import UserError
@@ -42,6 +42,7 @@ from provebench.core.model import CheckerInfo
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
+from provebench.runs.manifest import SuiteRef
 from provebench.runs.stats import ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
 

@@ -16,12 +16,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from provebench.boards.bundle import Budget, Sampling, SuiteRef
+from provebench.boards.bundle import Budget, Sampling
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error, read_bytes, read_yaml
 from provebench.core.journal import AttemptRecord, read_journal
 from provebench.core.model import CheckerInfo
 from provebench.core.outputs import write_atomic
+from provebench.runs.manifest import SuiteRef
 from provebench.runs.stats import CategorySummary, ProblemCounts
 
 BOARD_FILE = "board.yaml"

@@ -37,6 +37,7 @@ from provebench.core.inputs import first_error, parse_json, read_bytes
 from provebench.core.journal import AttemptRecord, AttemptRecordV1, attempt_from, schema_version
 from provebench.core.model import CheckerInfo, Status
 from provebench.core.outputs import write_atomic
+from provebench.runs.manifest import SHA256_PATTERN, SuiteRef
 from provebench.runs.run import RunDir, summarize_run
 from provebench.runs.stats import latest_records
 
@@ -47,7 +48,6 @@ MEMBERS = (MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER)
 MANIFEST_SCHEMA = f"submission-manifest-v{BUNDLE_SCHEMA_VERSION}.schema.json"
 ATTEMPT_SCHEMAS = {1: "submission-attempt-v1.schema.json", 2: "submission-attempt-v2.schema.json"}
 OpenData = Literal["full", "partial", "none"]
-SHA256_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
 
 class Submitter(BaseModel):
@@ -63,16 +63,6 @@ class Submitter(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     contact: str = Field(min_length=1, max_length=200)
     open_data: OpenData
-
-
-class SuiteRef(BaseModel):
-    """The suite a run was made on, pinned by its content hash."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1)  # the suite's name
-    version: str  # the suite's version
-    content_hash: str = Field(pattern=SHA256_PATTERN)  # the hash of its problems, contexts and templates
 
 
 class Sampling(BaseModel):
@@ -230,14 +220,10 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
         provebench_version=__version__,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         submitter=submitter,
-        suite=SuiteRef(
-            name=manifest["suite"]["name"],
-            version=str(manifest["suite"]["version"]),
-            content_hash=manifest["suite"]["content_hash"],
-        ),
-        checkers=[CheckerInfo.model_validate(c) for c in manifest["checkers"]],
-        prover=manifest["prover"],
-        prompt_hashes=manifest.get("prompt_templates", {}),
+        suite=manifest.suite.ref(),
+        checkers=manifest.checkers,
+        prover=manifest.prover,
+        prompt_hashes=manifest.prompt_templates,
         sampling=Sampling(
             samples_per_problem=config.n,
             repair_rounds=config.repair_rounds,
@@ -255,7 +241,7 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
             prover_seconds=t.prover_seconds,
             checker_cpu_seconds=t.checker_cpu_seconds,
         ),
-        problems=[p["id"] for p in manifest["problems"]],
+        problems=manifest.problem_ids(),
         attempts=AttemptsFile(count=len(records), sha256=sha256_of(attempts_bytes)),
     )
     members = {

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord, Journal, ProverAnswer, read_journal
-from provebench.core.model import Reason, Status, Verdict
+from provebench.core.model import CheckerInfo, Reason, Status, Verdict
 from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RunConfig, build_config, read_config_file
-from provebench.runs.manifest import read_run_manifest
+from provebench.runs.manifest import RunManifest, read_run_manifest
 from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, passes_if
 
@@ -261,9 +261,7 @@ def test_run_records_on_near_miss_journals_and_manifests(
     else:
         event("read")
         assert how != "missing" or records == []  # attempts without a manifest are refused
-        _check_journal(
-            records, None if how == "missing" else frozenset(p["id"] for p in rd.read_manifest()["problems"])
-        )
+        _check_journal(records, None if how == "missing" else frozenset(rd.read_manifest().problem_ids()))
 
 
 # ---------------------------------------------------------------- run configs
@@ -358,13 +356,15 @@ def test_run_config_reader_on_a_real_config_altered(tmp_path: Path, real_run: Ru
 # ---------------------------------------------------------------- run manifests
 
 
-def _check_manifest(manifest: dict[str, Any]) -> None:
-    """What readers index without checking again."""
-    ids = [p["id"] for p in manifest["problems"]]
+def _check_manifest(manifest: RunManifest) -> None:
+    """What readers use without checking again."""
+    ids = manifest.problem_ids()
     assert ids and all(isinstance(i, str) and i for i in ids) and len(set(ids)) == len(ids)
-    assert all(isinstance(p["category"], str) for p in manifest["problems"])
-    assert isinstance(manifest["suite"]["content_hash"], str) and isinstance(manifest["suite"]["name"], str)
-    assert all(isinstance(s["index"], int) and s["index"] >= 0 for s in manifest.get("sessions", []))
+    assert all(isinstance(p.category, str) for p in manifest.problems)
+    assert manifest.suite.content_hash.startswith("sha256:") and manifest.suite.name
+    assert all(isinstance(s.index, int) and s.index >= 0 for s in manifest.sessions)
+    assert all(isinstance(c, CheckerInfo) for c in manifest.checkers)
+    assert RunManifest.model_validate(manifest.model_dump(mode="json")) == manifest  # what is read writes back
 
 
 @settings(PROPERTY, max_examples=300)
