@@ -224,6 +224,12 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
     r.add_argument("--prover-connections", type=COUNT, help="prover calls at once (default 8)")
     r.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the prover's API for every reply, and keep none: the reply cache (PROVEBENCH_REPLY_CACHE_DIR, "
+        "default <cache_dir>/replies) is neither read nor written",
+    )
+    r.add_argument(
         "--timeout",
         dest="timeout_s",
         type=finite_seconds,

@@ -19,7 +19,8 @@ from provebench.cli.report import print_summary
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord
 from provebench.core.model import Status
-from provebench.core.settings import Settings, memory_budget_mb
+from provebench.core.settings import Settings, memory_budget_mb, reply_cache_folder
+from provebench.provers.cached import with_reply_cache
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
 from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run
@@ -89,7 +90,8 @@ class _LiveProgress:
         self._last_line = 0.0
         self._progress: Progress | None = None
         self._task: Any = None
-        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0}
+        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0, "cached": ""}
+        self._cached = 0
         self._t0 = time.monotonic()
 
     def started(self, total: int, pending: int, done: list[AttemptRecord]) -> None:
@@ -107,7 +109,7 @@ class _LiveProgress:
             TextColumn(
                 "{task.fields[attempts]} attempts: [green]{task.fields[passed]} pass[/] "
                 "[red]{task.fields[failed]} fail[/] [magenta]{task.fields[errors]} error[/] "
-                "{task.fields[rate]:.1f}/s"
+                "{task.fields[rate]:.1f}/s{task.fields[cached]}"
             ),
             TimeElapsedColumn(),
             TextColumn("ETA"),
@@ -120,6 +122,9 @@ class _LiveProgress:
     def on_record(self, record: AttemptRecord, chain_done: bool) -> None:
         c = self._counts
         c["attempts"] += 1
+        if record.prover.cached:
+            self._cached += 1
+            c["cached"] = f", {self._cached} from the cache"
         if record.verdict.status is Status.PASS:
             c["passed"] += 1
         elif record.verdict.status is Status.ERROR:
@@ -135,7 +140,7 @@ class _LiveProgress:
             self._last_line = now
             self._console.print(
                 f"samples {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
-                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s",
+                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s{c['cached']}",
                 markup=False,
             )
 
@@ -156,6 +161,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
     if args.dry_run:  # before the prover opens anything (a dry run needs no API key)
         return _print_plan(config, plan, settings)
+    if not args.no_cache:
+        prover = with_reply_cache(prover, reply_cache_folder(settings))
     prover.prepare(plan.suite.problems)
     try:
         prover.preflight()  # before any checker loads: a dead endpoint is said in seconds

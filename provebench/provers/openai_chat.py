@@ -188,19 +188,29 @@ class OpenAIChatProver(Prover):
             return min(asked, self.settings.retry_after_max_s)
         return float(self._backoff(state))
 
-    async def _complete(self, messages: list[dict[str, str]]) -> Any:
-        assert self._client is not None
+    def request(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> dict[str, Any]:
+        """The chat request of this attempt: model, messages and the sampling parameters set (the cache's key)."""
+        if self._client is None or problem.system not in self._templates:
+            self.prepare([problem])
         s = self.settings
-        optional: dict[str, Any] = {}
+        prompt = self._templates[problem.system].render(problem, history)
+        body: dict[str, Any] = {
+            "model": s.model,
+            "messages": [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
+        }
         if s.temperature is not None:
-            optional["temperature"] = s.temperature
+            body["temperature"] = s.temperature
         if s.max_tokens is not None:
-            optional["max_tokens"] = s.max_tokens
+            body["max_tokens"] = s.max_tokens
+        if s.extra_body:
+            body["extra_body"] = s.extra_body
+        return body
+
+    async def _complete(self, request: dict[str, Any]) -> Any:
+        assert self._client is not None
+        body = dict(request)
         raw = await self._client.chat.completions.with_raw_response.create(
-            model=s.model,
-            messages=messages,  # type: ignore[arg-type]
-            extra_body=s.extra_body or None,
-            **optional,
+            extra_body=body.pop("extra_body", None), **body
         )
         try:
             completion = raw.parse()
@@ -214,10 +224,7 @@ class OpenAIChatProver(Prover):
 
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         """One chat completion, retried on transient faults; the last code block is the proof."""
-        if self._client is None or problem.system not in self._templates:
-            self.prepare([problem])
-        prompt = self._templates[problem.system].render(problem, history)
-        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+        request = self.request(problem, sample, history)
         retries: list[ApiRetry] = []
 
         def record(state: RetryCallState) -> None:
@@ -235,7 +242,7 @@ class OpenAIChatProver(Prover):
                 reraise=True,
             ):
                 with attempt:
-                    completion = await self._complete(messages)
+                    completion = await self._complete(request)
         except _STOP_RUN as exc:
             raise ProverUnavailable(f"{self.settings.base_url or 'api.openai.com'}: {_describe(exc)}") from None
         except openai.APIStatusError as exc:

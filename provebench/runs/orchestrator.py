@@ -200,6 +200,7 @@ class Orchestrator:
                 cost=out.cost,
                 finish_reason=out.finish_reason,
                 api_retries=out.api_retries,
+                cached=out.cached,
             ),
             verdict=verdict,
             infra_retries=infra_retries,
