@@ -77,12 +77,13 @@ def _resolve_config(args: argparse.Namespace) -> tuple[RunConfig, RunDir | None]
     return build_config(base, overrides, args.config or "command line"), None
 
 
-class _LiveProgress:
-    """A rich progress bar over samples, with attempt counts by verdict and attempts per second."""
+class LiveProgress:
+    """A rich progress bar over samples (or ``unit``), with attempt counts by verdict and attempts per second."""
 
     LINE_EVERY_S = 10.0  # without a terminal: one status line this often
 
-    def __init__(self, console: Console, enabled: bool) -> None:
+    def __init__(self, console: Console, enabled: bool, unit: str = "samples") -> None:
+        self._unit = unit
         self._console = console
         self._enabled = enabled
         self._bar = enabled and console.is_terminal
@@ -95,6 +96,7 @@ class _LiveProgress:
         self._t0 = time.monotonic()
 
     def started(self, total: int, pending: int, done: list[AttemptRecord]) -> None:
+        """Show the bar: ``total`` units, ``pending`` of them to go, ``done`` the attempts already journalled."""
         self._t0 = time.monotonic()
         if done:
             self._console.print(f"[dim]resuming: {len(done)} attempts journalled, {pending} samples to go[/]")
@@ -103,7 +105,7 @@ class _LiveProgress:
         if not self._bar:
             return
         self._progress = Progress(
-            TextColumn("samples"),
+            TextColumn(self._unit),
             BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn(
@@ -120,6 +122,7 @@ class _LiveProgress:
         self._task = self._progress.add_task("run", total=total, completed=total - pending, rate=0.0, **self._counts)
 
     def on_record(self, record: AttemptRecord, chain_done: bool) -> None:
+        """Count one journalled attempt (and a unit, when ``chain_done``)."""
         c = self._counts
         c["attempts"] += 1
         if record.prover.cached:
@@ -139,12 +142,13 @@ class _LiveProgress:
         elif self._enabled and now - self._last_line >= self.LINE_EVERY_S:
             self._last_line = now
             self._console.print(
-                f"samples {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
+                f"{self._unit} {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
                 f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s{c['cached']}",
                 markup=False,
             )
 
     def stop(self) -> None:
+        """Take the bar down (idempotent)."""
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -178,7 +182,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         images.ensure_images(settings, {p.checker_image for p in plan.problems})  # before the run directory exists
         rundir = RunDir.create(new_path, plan.suite.name, prover.name)
         rundir.lock()
-    live = _LiveProgress(err, enabled=not args.no_progress)
+    live = LiveProgress(err, enabled=not args.no_progress)
     hooks = RunHooks(
         status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record
     )

@@ -146,10 +146,10 @@ def test_a_writer_killed_mid_write_leaves_no_entry_that_reads_as_a_reply(tmp_pat
         got = cache.get(cache_workers.request(key), 0)
         assert got is None or got == cache_workers.reply(key, "A", size)
     # Had the half-written file been renamed over its entry (its data lost in a power cut), it reads as a miss.
-    key = torn[0].name.split(".")[1]
-    os.replace(torn[0], torn[0].parent / f"{key}.json")
+    torn_key = torn[0].name.split(".")[1]
+    os.replace(torn[0], torn[0].parent / f"{torn_key}.json")
     requests = [cache_workers.request(k) for k in range(4)]
-    assert [cache.get(r, 0) for r in requests if cache_key(r, 0) == key] == [None]
+    assert [cache.get(r, 0) for r in requests if cache_key(r, 0) == torn_key] == [None]
 
 
 def _entry_path(cache: ReplyCache, request: dict[str, Any], sample: int = 0) -> Path:
