@@ -50,7 +50,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     prover: dict[str, Any] = {}
     if args.prover is not None:
         prover["name"] = args.prover
-    for key in ("model", "base_url", "api_key_env"):
+    for key in ("model", "base_url", "api_key_env", "api", "prompt"):
         if getattr(args, key) is not None:
             prover[key] = getattr(args, key)
     if args.answers is not None:

@@ -30,7 +30,18 @@ BASE: dict[str, Any] = {"model": "m", "base_url": "http://127.0.0.1:9/v1", "api_
 REPAIR = PreviousAttempt(proof="ARITH_TAC", status="FAIL", reason="tactic-failed", messages=("no",))
 
 # What the endpoint is asked: each changes the key.
-ASKED: dict[str, Any] = {"model": "other-model", "temperature": 0.5, "max_tokens": 99, "extra_body": {"top_k": 20}}
+ASKED: dict[str, Any] = {
+    "model": "other-model",
+    "api": "completions",
+    "prompt": "s2n-bignum-bench",
+    "temperature": 0.5,
+    "top_p": 0.9,
+    "max_tokens": 99,
+    "n": 2,
+    "seed": 1,
+    "stop": ["</proof>"],
+    "extra_body": {"top_k": 20},
+}
 # How provebench asks, and what it records: none changes the key.
 NOT_ASKED: dict[str, Any] = {
     "base_url": "http://127.0.0.1:10/v1",
