@@ -11,6 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
+from provebench.cli.recheck_args import add_recheck_parser
 from provebench.cli.serve_args import add_serve_parser
 from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
@@ -286,25 +287,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     form.add_argument("--html", action="store_true", help="write the HTML report (default RUNDIR/report.html)")
     rep.add_argument("--out", help="with --html: the file to write")
 
-    rc = sub.add_parser(
-        "recheck",
-        parents=[common],
-        help="check every attempt of a finished run again with today's checkers, into a new run directory",
-        description="Check the proof of every attempt of a finished run again, with this provebench's checkers "
-        "(--checker bytecode|native for HOL Light), without calling the prover: the proofs are in the run's "
-        "journal. The attempts are kept as they were, repair rounds included, and no round is added (a sample "
-        "that passes now in an early round keeps its later rounds; one that fails now gets no new one). Writes a "
-        "new run directory (--out, which must not exist) with the same files as a run's, and prints each verdict "
-        "that changed (problem, sample, round: old -> new) and pass@k before and after. Exit codes: 0 no verdict "
-        "changed, 1 some did, 2 bad usage or input, 3 a checker unavailable or a check ended in ERROR, "
-        "130 interrupted.",
-    )
-    rc.add_argument("rundir", help="a finished run directory")
-    rc.add_argument("--out", required=True, help="the new run directory to write (must not exist)")
-    rc.add_argument("--json", action="store_true", help="print the changes and both summaries as JSON")
-    rc.add_argument("--no-progress", action="store_true", help="no live progress bar")
-    server_option(rc)
-    executor_options(rc)
+    add_recheck_parser(sub, common)
 
 
 def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -127,3 +127,28 @@ def test_an_api_error_is_no_reply_and_is_asked_again(
         code, again = _run(api, capsys, "--out", str(tmp_path / "again"))
         assert len(api.requests) == 7 and again["totals"]["cached_replies"] == 5
         assert again["by_status"] == {"PASS": 6}
+
+
+def test_samples_sharing_a_request_of_n_choices_are_each_cached_and_a_repeat_asks_nothing(
+    tmp_path: Path, checker: Callable[[Any], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    replies = iter(["```\nARITH_TAC\n```", "MESON_TAC[]"] * 10)  # one request of two choices per problem
+    with OpenAIApiDouble(lambda goal, prompt: next(replies)) as api:
+        summaries = []
+        for out in ("first", "again"):
+            config = tmp_path / f"{out}.yaml"
+            config.write_text(
+                f"suite: hol-light-core\nn: 2\nproblems: [add_comm, add_assoc]\nout: {tmp_path / out}\n"
+                f"prover: {{name: openai, model: {api.model}, base_url: '{api.base_url}', api_key_env: DOUBLE_API_KEY,"
+                " prompt: s2n-bignum-bench, api: completions, n: 2, seed: 5}\n"
+            )
+            assert main(["run", "--config", str(config), "--no-progress", "--json"]) == 0
+            printed = capsys.readouterr().out
+            summaries.append(json.loads(printed[printed.index("{") :]))
+        assert len(api.requests) == 2 and all(r["n"] == 2 for r in api.requests)
+    assert [s["totals"]["cached_replies"] for s in summaries] == [0, 4]
+    proofs = [
+        sorted((r.problem, r.sample, r.prover.proof) for r in read_journal(tmp_path / out / "attempts.jsonl"))
+        for out in ("first", "again")
+    ]
+    assert proofs[0] == proofs[1] and {p for _, _, p in proofs[0]} == {"ARITH_TAC", "MESON_TAC[]"}
