@@ -11,6 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
+from provebench.cli.recheck_args import add_recheck_parser
 from provebench.cli.serve_args import add_serve_parser
 from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
@@ -245,6 +246,12 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
     r.add_argument("--prover-connections", type=COUNT, help="prover calls at once (default 8)")
     r.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the prover's API for every reply, and keep none: the reply cache (PROVEBENCH_REPLY_CACHE_DIR, "
+        "default <cache_dir>/replies) is neither read nor written",
+    )
+    r.add_argument(
         "--timeout",
         dest="timeout_s",
         type=finite_seconds,
@@ -279,6 +286,8 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
     form.add_argument("--html", action="store_true", help="write the HTML report (default RUNDIR/report.html)")
     rep.add_argument("--out", help="with --html: the file to write")
+
+    add_recheck_parser(sub, common)
 
 
 def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -53,6 +53,7 @@ class ProverAnswer(BaseModel):
     cost: float | None = None
     finish_reason: str | None = None
     api_retries: tuple[ApiRetry, ...] = ()
+    cached: bool = False  # the reply came from the reply cache: no request was made, nothing was paid for it
 
 
 class AttemptRecord(BaseModel):

@@ -99,14 +99,24 @@ class OpenAIChatProver(Prover):
         messages += (("user", rendered.user),)
         return Request(api="chat", model=s.model, messages=messages, params=params, extra_body=extra)
 
+    def _choices(self, history: tuple[PreviousAttempt, ...]) -> int:
+        """Choices per request: samples 0..n-1 of a first round share one (a repair round's prompt is its own)."""
+        return self.settings.n if self.settings.n is not None and not history else 1
+
+    def request(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> dict[str, Any]:
+        """The request this attempt's reply comes from, as JSON data (the reply cache keys on it and the sample)."""
+        if self._client is None or problem.system not in self._templates:
+            self.prepare([problem])
+        choices = self._choices(history)
+        return self._request(problem, history, choices, sample // choices).body()
+
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         """One choice of a request, retried on transient faults; the proof is extracted from its text."""
         if self._client is None or problem.system not in self._templates:
             self.prepare([problem])
         assert self._client is not None
         client = self._client
-        # Samples 0..n-1 of a first round share one request of n choices (a repair round's prompt is its own).
-        choices = self.settings.n if self.settings.n is not None and not history else 1
+        choices = self._choices(history)
         group, choice = divmod(sample, choices)
         request = self._request(problem, history, choices, group)
         key = (request.api, request.messages, request.prompt, request.params, group)

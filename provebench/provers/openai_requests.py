@@ -31,6 +31,16 @@ class Request:
         """How many choices the reply must hold."""
         return int(dict(self.params).get("n", 1))
 
+    def body(self) -> dict[str, Any]:
+        """The request as JSON data: its API, and the body its endpoint is sent (the reply cache keys on this)."""
+        asked: dict[str, Any] = (
+            {"prompt": self.prompt}
+            if self.api == "completions"
+            else {"messages": [{"role": role, "content": content} for role, content in self.messages]}
+        )
+        extra = {"extra_body": dict(self.extra_body)} if self.extra_body else {}
+        return {"api": self.api, "model": self.model, **asked, **dict(self.params), **extra}
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -39,9 +39,11 @@ class Chain:
     problem: Problem
     sample: int
     history: tuple[PreviousAttempt, ...]
+    last_round: int | None = None  # the chain's last round whatever its verdicts (a recheck's); None: the run's
 
 
-def _previous(record: AttemptRecord) -> PreviousAttempt:
+def previous_attempt(record: AttemptRecord) -> PreviousAttempt:
+    """A journalled attempt as the next round's prompt sees it."""
     v = record.verdict
     return PreviousAttempt(
         proof=record.prover.proof or "", status=v.status.value, reason=v.reason.value, messages=v.messages
@@ -82,7 +84,7 @@ def pending_chains(
             decided.append(r)
         if any(r.verdict.passed for r in decided) or len(decided) > rounds:
             continue
-        chains.append(Chain(problem, sample, tuple(_previous(r) for r in decided)))
+        chains.append(Chain(problem, sample, tuple(previous_attempt(r) for r in decided)))
     return chains
 
 
@@ -147,9 +149,10 @@ class Orchestrator:
 
     async def _run_chain(self, chain: Chain) -> None:
         history = chain.history
-        for rnd in range(len(history), self._rounds + 1):
+        final = self._rounds if chain.last_round is None else chain.last_round
+        for rnd in range(len(history), final + 1):
             record = await self._attempt(chain.problem, chain.sample, rnd, history)
-            last = record.verdict.status in (Status.PASS, Status.ERROR) or rnd == self._rounds
+            last = record.verdict.status in (Status.PASS, Status.ERROR) or rnd == final
             try:
                 self._journal.append(record)
             except OSError as exc:
@@ -157,7 +160,7 @@ class Orchestrator:
             self._on_record(record, last)
             if last:
                 return
-            history = (*history, _previous(record))
+            history = (*history, previous_attempt(record))
 
     async def _attempt(
         self, problem: Problem, sample: int, rnd: int, history: tuple[PreviousAttempt, ...]
@@ -200,6 +203,7 @@ class Orchestrator:
                 cost=out.cost,
                 finish_reason=out.finish_reason,
                 api_retries=out.api_retries,
+                cached=out.cached,
             ),
             verdict=verdict,
             infra_retries=infra_retries,

@@ -16,7 +16,7 @@ import random
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,6 +50,7 @@ from provebench.suites.load import Suite, find_suite
 MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
 SUMMARY_FILE = "summary.json"
+RECHECKED_FROM = "rechecked_from"  # in a rechecked run's manifest, under "prover": the run its answers are from
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,11 @@ def resumed_manifest(rundir: RunDir, plan: RunPlan) -> RunManifest | None:
             )
         return None  # stopped before anything was journalled: nothing to mix up
     old = rundir.read_manifest()
+    if isinstance(rechecked := old.prover.get(RECHECKED_FROM), str):
+        raise UserError(
+            f"{rundir.path}: is a recheck of {rechecked}, which asked no prover: "
+            "recheck that run again into a new directory"
+        )
     if old.suite.content_hash != plan.suite.content_hash:
         raise UserError(
             f"suite {plan.suite.name} changed since this run started "
@@ -279,13 +285,21 @@ def execute(
     hooks: RunHooks,
     make_verifier: VerifierFactory = make_group_verifier,
     resume: bool = False,
+    work: Sequence[Chain] | None = None,
 ) -> Summary:
-    """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early."""
+    """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early.
+
+    ``work``: the chains to run (a recheck's, one per attempt); default, what the journal still needs.
+    """
     config = plan.config
     old = resumed_manifest(rundir, plan) if resume else None
     write_config(config, rundir.config_path)
     done = rundir.records()
-    chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
+    chains: list[Chain] = (
+        list(work)
+        if work is not None
+        else pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
+    )
     started_at = time.time()
     if config.protocol == "combibench":
         settings = settings.model_copy(update={"benchmark_judge": True})

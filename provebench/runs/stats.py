@@ -60,6 +60,7 @@ class Totals(BaseModel):
     wall_seconds: float = 0.0
     api_retries: int = 0
     infra_retries: int = 0
+    cached_replies: int = 0  # replies taken from the reply cache; their tokens and cost are not counted above
 
 
 class CategorySummary(BaseModel):
@@ -161,6 +162,7 @@ def summarize(
     A sample passes when any of its rounds passes. Samples whose verdict is ERROR
     (the infrastructure failed) have no verdict and count in neither n nor c.
     """
+    records = list(records)
     latest = latest_records(records)
     chains: dict[tuple[str, int], list[AttemptRecord]] = defaultdict(list)
     for r in latest.values():
@@ -185,10 +187,12 @@ def summarize(
         by_reason[r.verdict.reason.value] += 1
     answers = [r.prover for r in all_records]
     verdicts = [r.verdict for r in all_records]
-    costs = [a.cost for a in answers if a.cost is not None]
+    # Paid for: every reply asked for, that of an attempt redone after an ERROR too; not one from the cache.
+    paid = [r.prover for r in records if not r.prover.cached]
+    costs = [a.cost for a in paid if a.cost is not None]
     totals = Totals(
-        tokens_in=sum(a.tokens_in for a in answers),
-        tokens_out=sum(a.tokens_out for a in answers),
+        tokens_in=sum(a.tokens_in for a in paid),
+        tokens_out=sum(a.tokens_out for a in paid),
         cost=round(sum(costs), 6) if costs else None,
         prover_seconds=round(sum(a.seconds for a in answers), 3),
         checker_cpu_seconds=round(sum(v.cpu_seconds for v in verdicts), 3),
@@ -196,6 +200,7 @@ def summarize(
         wall_seconds=round(wall_seconds, 3),
         api_retries=sum(len(a.api_retries) for a in answers),
         infra_retries=sum(r.infra_retries for r in all_records),
+        cached_replies=sum(1 for a in answers if a.cached),
     )
     return Summary(
         problems=len(problems),

@@ -114,7 +114,7 @@ def test_a_run_with_the_s2n_preset_through_the_completions_double_journals_every
         for r in api.requests
     )
     records = [json.loads(line) for line in (tmp_path / "run" / "attempts.jsonl").read_text().splitlines()]
-    assert sorted((r["problem"], r["sample"], r["proof"], r["status"]) for r in records) == [
+    assert sorted((r["problem"], r["sample"], r["prover"]["proof"], r["verdict"]["status"]) for r in records) == [
         ("add_assoc", 0, "ARITH_TAC", "PASS"),
         ("add_assoc", 1, "MESON_TAC[]", "FAIL"),
         ("add_comm", 0, "ARITH_TAC", "PASS"),
