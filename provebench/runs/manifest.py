@@ -35,7 +35,8 @@ class SuiteRef(BaseModel):
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    # no Infinity or NaN in a typed number: JSON has none, and one read would be written back as null
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
 
 class ManifestSuite(SuiteRef):

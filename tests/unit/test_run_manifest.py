@@ -145,6 +145,7 @@ def test_keys_this_provebench_does_not_know_are_kept_through_a_read() -> None:
         (lambda m: m["sessions"][0].update(index=-1), "sessions.0.index: Input should be greater than or equal to 0"),
         (lambda m: m["checkers"][0].update(system="coq"), "checkers.0.system: Input should be 'hol-light' or 'lean4'"),
         (lambda m: m.update(schema_version=2), "schema_version: Input should be 1"),
+        (lambda m: m["sessions"][0].update(started_at=float("inf")), "sessions.0.started_at: Input should be a finite"),
         (lambda m: m.pop("suite"), "suite: Field required"),
     ],
 )
