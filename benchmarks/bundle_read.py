@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from provebench.boards import bundle
-from provebench.core.journal import AttemptRecord
-from provebench.core.model import CheckerInfo, Reason, Status, System
+from provebench.core.journal import AttemptRecord, ProverAnswer
+from provebench.core.model import CheckerInfo, Reason, Status, System, Verdict
 
 CHECKER = CheckerInfo(
     image="provebench/hol-light-s2n:x", digest="sha256:" + "a" * 64, system=System.HOL_LIGHT, version="v"
@@ -35,16 +35,16 @@ def make_bundle(path: Path, problems: int, samples: int) -> None:
             problem=pid,
             sample=s,
             round=0,
-            status=Status.PASS if (i + s) % 5 == 0 else Status.FAIL,
-            reason=Reason.PROVED if (i + s) % 5 == 0 else Reason.TACTIC_FAILED,
             category="bit_vector",
-            prover="openai",
-            proof=PROOF,
-            raw_reply="```ocaml\n" + PROOF + "```",
-            messages=('Exception: Failure "tactic failed"',),
-            checker_digest=CHECKER.digest,
-            tokens_in=1200,
-            tokens_out=300,
+            prover=ProverAnswer(
+                name="openai", proof=PROOF, raw_reply="```ocaml\n" + PROOF + "```", tokens_in=1200, tokens_out=300
+            ),
+            verdict=Verdict(
+                status=Status.PASS if (i + s) % 5 == 0 else Status.FAIL,
+                reason=Reason.PROVED if (i + s) % 5 == 0 else Reason.TACTIC_FAILED,
+                messages=('Exception: Failure "tactic failed"',),
+                checker=CHECKER,
+            ),
         )
         for i, pid in enumerate(ids)
         for s in range(samples)

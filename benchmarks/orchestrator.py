@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from provebench.core.journal import AttemptRecord, Journal
+from provebench.core.journal import AttemptRecord, Journal, ProverAnswer
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.core.settings import Settings
 from provebench.core.verifier import Verifier
@@ -99,14 +99,9 @@ def _bare_journal(path: Path, problems: Sequence[Problem], samples: int) -> floa
                     problem=p.id,
                     sample=sample,
                     round=0,
-                    status=Status.PASS,
-                    reason=Reason.PROVED,
                     category=p.category,
-                    prover="instant",
-                    proof="ARITH_TAC",
-                    raw_reply="ARITH_TAC",
-                    checker_digest=INSTANT.digest,
-                    checker_version=INSTANT.version,
+                    prover=ProverAnswer(name="instant", proof="ARITH_TAC", raw_reply="ARITH_TAC"),
+                    verdict=Verdict(status=Status.PASS, reason=Reason.PROVED, checker=INSTANT),
                     finished_at=time.time(),
                 )
             )

@@ -14,6 +14,7 @@ and reaches the CLI and service processes tests start.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +63,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", f"skips by reason ({sum(reasons.values())})")
         for reason, count in reasons.most_common():
             terminalreporter.write_line(f"{count:5d}  {reason.removeprefix('Skipped: ')}")
+
+
+_reply_caches = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _own_reply_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's reply cache, nor another test's (a cached reply asks no double)."""
+    folder = tmp_path_factory.getbasetemp() / "replies" / str(next(_reply_caches))  # made by the first reply
+    monkeypatch.setenv("PROVEBENCH_REPLY_CACHE_DIR", str(folder))
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,10 @@ from provebench.core.model import CheckerInfo, Kind, Problem, ProblemExtension
 from provebench.core.settings import Settings
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineSettings, Strategy
-from provebench.provers.openai_chat import OpenAISettings, Prices
-from provebench.provers.prompting import TEMPLATE_NAMES
+from provebench.provers.extraction import Extraction
+from provebench.provers.openai_settings import OpenAISettings, Prices
+from provebench.provers.presets import PresetManifest
+from provebench.provers.prompting import RAW_TEMPLATE, TEMPLATE_NAMES
 from provebench.provers.replay import ReplaySettings
 from provebench.runs.config import ProverConfig, RunConfig
 from provebench.suites import extensions as problem_extensions
@@ -119,6 +121,16 @@ def sections() -> list[Section]:
             extra=prompt_variables(),
         ),
         Section(
+            "Prompt preset (`preset.yaml`)",
+            "A bundled prompt preset is a folder under `provebench/prompts/presets/` with the templates of a prompt"
+            " folder (above) and `preset.yaml`; `prompt: NAME` in the `openai` prover's settings selects it"
+            " ([Prompt presets](../guides/prompt-presets.md)).",
+            (
+                Table("`preset.yaml` keys", "", PresetManifest),
+                Table("`extract:`", _first_sentence(Extraction.__doc__), Extraction),
+            ),
+        ),
+        Section(
             "`suite.yaml`",
             "A suite is a folder with `suite.yaml` and its problems file; both are validated when it loads.",
             (
@@ -175,7 +187,9 @@ def prompt_variables() -> str:
     previous = ", ".join(f"`{f.name}`" for f in dataclasses.fields(PreviousAttempt))
     files = " and ".join(f"`{name}`" for name in TEMPLATE_NAMES)
     return (
-        f"- Files: {files} (the system and the user message); they may include other files of their folder.\n"
+        f"- Files: {files} (the system and the user message; a system template that renders nothing sends no"
+        f" system message), and for `api: completions` `{RAW_TEMPLATE}` (the raw prompt, sent exactly as rendered;"
+        " without it, the other two joined by a blank line). They may include other files of their folder.\n"
         f"- `system`: the proof system's name.\n"
         f"- {problem}, and every extension field of the problem's system (see the problems file below;"
         " absent: its default, or null).\n"

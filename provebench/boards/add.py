@@ -33,15 +33,16 @@ from provebench.boards.board import (
     now,
     published,
 )
-from provebench.boards.bundle import Bundle, SuiteRef, read_bundle
+from provebench.boards.bundle import Bundle, read_bundle
 from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord
-from provebench.core.model import CheckerInfo, Status
+from provebench.core.model import CheckerInfo
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
+from provebench.runs.manifest import SuiteRef
 from provebench.runs.stats import ProblemRef, summarize
 from provebench.suites.load import Suite, find_suite
 
@@ -80,13 +81,13 @@ def _suite_for(bundle: Bundle, board: BoardConfig | None, settings: Settings) ->
     return suite
 
 
-def _check_run_checkers(bundle: Bundle, suite: Suite, pins: list[CheckerInfo]) -> None:
+def _check_run_checkers(bundle: Bundle, pins: list[CheckerInfo]) -> None:
     """Every verdict of the bundle came from a checker with a pinned identity."""
     refusal = reverify.pin_refusal(bundle.manifest.checkers, pins, "the run's", "in the run")
     if refusal is not None:
         raise UserError(f"{bundle.path}: {refusal.line}; re-run on the board's checker")
     for r in bundle.attempts:
-        c = reverify.attempt_identity(r, suite.manifest.system)
+        c = r.verdict.checker  # None: no check was made (the prover gave no proof)
         if c is not None and not any(c.same_checker(p) for p in pins):
             why = "; ".join(c.identity_differences(reverify.pin_for(c, pins) or pins[0], ("in the run", "pinned")))
             raise UserError(f"{bundle.path}: attempt {r.key} was checked by another checker: {why}")
@@ -157,7 +158,7 @@ def add_entry(
         local = reverify.local_checkers(engine, to_check)
         pins = config.checkers if config is not None else local
         refuse_local_checkers(local, pins, board.path)
-        _check_run_checkers(bundle, suite, pins)
+        _check_run_checkers(bundle, pins)
         progress = reverify.progress_path(settings, bundle.sha256, local)
         results = reverify.check_again(
             selected,
@@ -208,9 +209,9 @@ def add_entry(
         budget=m.budget,
         stats=EntryStats.model_validate(summary.model_dump(include=set(EntryStats.model_fields))),
         reverification=Reverification(
-            claimed_pass=sum(r.status is Status.PASS for r in selected),
+            claimed_pass=sum(r.verdict.passed for r in selected),
             others=others,
-            others_sampled=sum(r.status is not Status.PASS for r in selected),
+            others_sampled=sum(not r.verdict.passed for r in selected),
             sample_fraction=fraction,
             seed=seed,
             checked=len(selected),

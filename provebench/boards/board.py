@@ -16,12 +16,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from provebench.boards.bundle import Budget, Sampling, SuiteRef
+from provebench.boards.bundle import Budget, Sampling
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error, read_bytes, read_yaml
 from provebench.core.journal import AttemptRecord, read_journal
-from provebench.core.model import CheckerInfo, Status
+from provebench.core.model import CheckerInfo
 from provebench.core.outputs import write_atomic
+from provebench.runs.manifest import SuiteRef
 from provebench.runs.stats import CategorySummary, ProblemCounts
 
 BOARD_FILE = "board.yaml"
@@ -174,8 +175,8 @@ class Board:
         return [e for e in self.entries() if e.stale is None]
 
     def published_attempts(self, entry: Entry) -> list[AttemptRecord]:
-        """The attempts an entry publishes."""
-        return read_journal(self.path / ENTRIES_DIR / entry.id / PUBLISHED_ATTEMPTS)
+        """The attempts an entry publishes (schema v1 ones take their checkers' images from the entry's)."""
+        return read_journal(self.path / ENTRIES_DIR / entry.id / PUBLISHED_ATTEMPTS, checkers=entry.checkers)
 
     def write_entry_file(self, entry: Entry) -> None:
         """Replace an existing entry's ``entry.json`` atomically (its attempts stay)."""
@@ -191,5 +192,5 @@ def published(records: Sequence[AttemptRecord], open_data: str) -> list[AttemptR
     if open_data == "full":
         return list(records)
     if open_data == "partial":
-        return [r if r.status is Status.PASS else r.model_copy(update={"proof": None}) for r in records]
-    return [r.model_copy(update={"proof": None, "raw_reply": None}) for r in records]
+        return [r if r.verdict.passed else r.withheld("proof") for r in records]
+    return [r.withheld("proof", "raw_reply") for r in records]

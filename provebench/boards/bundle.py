@@ -4,8 +4,10 @@ A bundle is a ``.tar.gz`` of exactly three regular files: ``manifest.json``
 (suite, checkers, prover, sampling, budget, submitter), ``attempts.jsonl``
 (every attempt with its proof text and verdict) and ``summary.json`` (the
 submitter's own summary, informational). Both JSON files are validated against
-the versioned schemas shipped in ``provebench/schemas/``; the manifest carries
-the SHA-256 of ``attempts.jsonl``. Nothing is ever extracted to disk: members
+the versioned schemas shipped in ``provebench/boards/schemas/``, each attempt
+line against its own schema version's (bundles packed before attempts were v2
+hold v1 lines, read as they are); the manifest carries the SHA-256 of
+``attempts.jsonl``. Nothing is ever extracted to disk: members
 are read by name into memory under size limits, so a path traversal, a link or
 a huge member is refused before it can do anything.
 """
@@ -26,27 +28,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench import __version__
 from provebench.boards.tarscan import TarBounds, scan_headers
 from provebench.core.errors import UserError
-from provebench.core.inputs import parse_json, read_bytes
-from provebench.core.journal import AttemptRecord
+from provebench.core.inputs import first_error, parse_json, read_bytes
+from provebench.core.journal import AttemptRecord, AttemptRecordV1, attempt_from, schema_version
 from provebench.core.model import CheckerInfo, Status
 from provebench.core.outputs import write_atomic
+from provebench.runs.manifest import SHA256_PATTERN, SuiteRef
 from provebench.runs.run import RunDir, summarize_run
 from provebench.runs.stats import latest_records
 
 BUNDLE_FORMAT: Literal["provebench-submission"] = "provebench-submission"
-BUNDLE_SCHEMA_VERSION: Literal[1] = 1
+BUNDLE_SCHEMA_VERSION: Literal[1] = 1  # the manifest's; each attempt line has its own (core.journal)
 MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER = "manifest.json", "attempts.jsonl", "summary.json"
-SCHEMA_FILES = {
-    MANIFEST_MEMBER: f"submission-manifest-v{BUNDLE_SCHEMA_VERSION}.schema.json",
-    ATTEMPTS_MEMBER: f"submission-attempt-v{BUNDLE_SCHEMA_VERSION}.schema.json",
-}
+MEMBERS = (MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER)
+MANIFEST_SCHEMA = f"submission-manifest-v{BUNDLE_SCHEMA_VERSION}.schema.json"
+ATTEMPT_SCHEMAS = {1: "submission-attempt-v1.schema.json", 2: "submission-attempt-v2.schema.json"}
 OpenData = Literal["full", "partial", "none"]
-SHA256_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
 
 class Submitter(BaseModel):
@@ -62,16 +63,6 @@ class Submitter(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     contact: str = Field(min_length=1, max_length=200)
     open_data: OpenData
-
-
-class SuiteRef(BaseModel):
-    """The suite a run was made on, pinned by its content hash."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=1)  # the suite's name
-    version: str  # the suite's version
-    content_hash: str = Field(pattern=SHA256_PATTERN)  # the hash of its problems, contexts and templates
 
 
 class Sampling(BaseModel):
@@ -160,40 +151,44 @@ def sha256_of(data: bytes) -> str:
 
 
 @cache
-def schema(member: str) -> dict[str, Any]:
-    """The shipped JSON schema of a bundle member."""
-    text = resources.files("provebench.boards").joinpath("schemas", SCHEMA_FILES[member]).read_text(encoding="utf-8")
+def schema(name: str) -> dict[str, Any]:
+    """A shipped JSON schema, by file name."""
+    text = resources.files("provebench.boards").joinpath("schemas", name).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
 
 def generated_schemas() -> dict[str, dict[str, Any]]:
     """The schemas as the models define them; the shipped files must equal these (a test says so)."""
-    out = {}
-    for member, model in ((MANIFEST_MEMBER, BundleManifest), (ATTEMPTS_MEMBER, AttemptRecord)):
-        s = model.model_json_schema()
-        s = {
+    models: dict[str, type[BaseModel]] = {
+        MANIFEST_SCHEMA: BundleManifest,
+        ATTEMPT_SCHEMAS[1]: AttemptRecordV1,
+        ATTEMPT_SCHEMAS[2]: AttemptRecord,
+    }
+    return {
+        name: {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"https://provebench.dev/schemas/{SCHEMA_FILES[member]}",
-            **s,
+            "$id": f"https://provebench.dev/schemas/{name}",
+            **model.model_json_schema(),
         }
-        out[SCHEMA_FILES[member]] = s
-    return out
+        for name, model in models.items()
+    }
 
 
 @cache
-def _validator(member: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema(member))
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(name))
 
 
-def _validate(member: str, data: Any, where: str) -> None:
-    validator = _validator(member)
+def _validate(name: str, data: Any, where: str) -> None:
+    validator = _validator(name)
     if validator.is_valid(data):  # the common case, without collecting errors
         return
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise UserError(f"{where}: not valid under submission schema v{BUNDLE_SCHEMA_VERSION}: {path}: {error.message}")
+        version = name.removesuffix(".schema.json").rpartition("-")[2]
+        raise UserError(f"{where}: not valid under submission schema {version}: {path}: {error.message}")
 
 
 # ---------------------------------------------------------------- packing
@@ -201,7 +196,7 @@ def _validate(member: str, data: Any, where: str) -> None:
 
 def _attempt_for_bundle(r: AttemptRecord, open_data: OpenData) -> AttemptRecord:
     # The proof text always travels (re-verification needs it); raw replies only when they may be published.
-    return r if open_data == "full" else r.model_copy(update={"raw_reply": None})
+    return r if open_data == "full" else r.withheld("raw_reply")
 
 
 def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
@@ -212,7 +207,7 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
     if not summary.complete:
         raise UserError(f"{rundir.path}: the run is incomplete; finish it with provebench run --resume {rundir.path}")
     records = sorted(latest_records(rundir.records()).values(), key=lambda r: r.key)
-    errors = [r for r in records if r.status is Status.ERROR]
+    errors = [r for r in records if r.verdict.status is Status.ERROR]
     if errors:
         raise UserError(
             f"{rundir.path}: {len(errors)} attempt(s) have no verdict (checker ERROR, first: {errors[0].problem}); "
@@ -225,14 +220,10 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
         provebench_version=__version__,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         submitter=submitter,
-        suite=SuiteRef(
-            name=manifest["suite"]["name"],
-            version=str(manifest["suite"]["version"]),
-            content_hash=manifest["suite"]["content_hash"],
-        ),
-        checkers=[CheckerInfo.model_validate(c) for c in manifest["checkers"]],
-        prover=manifest["prover"],
-        prompt_hashes=manifest.get("prompt_templates", {}),
+        suite=manifest.suite.ref(),
+        checkers=manifest.checkers,
+        prover=manifest.prover,
+        prompt_hashes=manifest.prompt_templates,
         sampling=Sampling(
             samples_per_problem=config.n,
             repair_rounds=config.repair_rounds,
@@ -250,7 +241,7 @@ def pack(rundir: RunDir, out: Path, submitter: Submitter) -> BundleManifest:
             prover_seconds=t.prover_seconds,
             checker_cpu_seconds=t.checker_cpu_seconds,
         ),
-        problems=[p["id"] for p in manifest["problems"]],
+        problems=manifest.problem_ids(),
         attempts=AttemptsFile(count=len(records), sha256=sha256_of(attempts_bytes)),
     )
     members = {
@@ -294,7 +285,7 @@ def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, byt
         try:
             for member in tar:
                 name = member.name
-                if name not in SCHEMA_FILES and name != SUMMARY_MEMBER:
+                if name not in MEMBERS:
                     raise UserError(f"{path}: unexpected member {_shown(name)}; a bundle holds only {_expected()}")
                 if not member.isfile():
                     raise UserError(f"{path}: member {name!r} is not a regular file")
@@ -311,7 +302,7 @@ def _read_members(path: Path, raw: bytes, limits: BundleLimits) -> dict[str, byt
                 out[name] = data
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise UserError(f"{path}: damaged archive: {_first_line(exc)}") from None
-    missing = [m for m in (MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER) if m not in out]
+    missing = [m for m in MEMBERS if m not in out]
     if missing:
         raise UserError(f"{path}: missing member {missing[0]!r}")
     return out
@@ -327,7 +318,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _expected() -> str:
-    return ", ".join((MANIFEST_MEMBER, ATTEMPTS_MEMBER, SUMMARY_MEMBER))
+    return ", ".join(MEMBERS)
 
 
 def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
@@ -336,7 +327,7 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
     raw = read_bytes(path, "bundle")  # a regular file, bounded: not /dev/zero, not a FIFO
     members = _read_members(path, raw, limits)
     manifest_data = parse_json(members[MANIFEST_MEMBER], f"{path}: {MANIFEST_MEMBER}")
-    _validate(MANIFEST_MEMBER, manifest_data, f"{path}: {MANIFEST_MEMBER}")
+    _validate(MANIFEST_SCHEMA, manifest_data, f"{path}: {MANIFEST_MEMBER}")
     manifest = BundleManifest.model_validate(manifest_data)
     attempts_bytes = members[ATTEMPTS_MEMBER]
     if sha256_of(attempts_bytes) != manifest.attempts.sha256:
@@ -347,8 +338,14 @@ def read_bundle(path: Path, limits: BundleLimits | None = None) -> Bundle:
             continue
         where = f"{path}: {ATTEMPTS_MEMBER}: line {n}"
         data = parse_json(line, where)
-        _validate(ATTEMPTS_MEMBER, data, where)
-        attempts.append(AttemptRecord.model_validate(data))
+        try:
+            _validate(ATTEMPT_SCHEMAS[schema_version(data)], data, where)
+            attempts.append(attempt_from(data, manifest.checkers))  # a v1 line takes its checker from the manifest
+        except ValidationError as exc:
+            at, msg = first_error(exc)
+            raise UserError(f"{where}: {at or '(line)'}: {msg}") from None
+        except ValueError as exc:
+            raise UserError(f"{where}: {exc}") from None
     if len(attempts) != manifest.attempts.count:
         raise UserError(f"{path}: {len(attempts)} attempts, but the manifest says {manifest.attempts.count}")
     _check_attempts(path, manifest, attempts)
@@ -371,7 +368,7 @@ def _check_attempts(path: Path, manifest: BundleManifest, attempts: list[Attempt
             raise UserError(f"{path}: attempt {r.key} is outside n={n} samples and {rounds} repair round(s)")
         if r.key in seen:
             raise UserError(f"{path}: attempt {r.key} appears twice")
-        if r.status is Status.ERROR:
+        if r.verdict.status is Status.ERROR:
             raise UserError(f"{path}: attempt {r.key} has no verdict (ERROR); the run must be finished first")
         seen.add(r.key)
     for pid in manifest.problems:

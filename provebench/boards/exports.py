@@ -46,8 +46,8 @@ def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int, Su
             f"{config.n} and {config.repair_rounds} repair round(s) (run with -n 1 and no repair rounds)"
         )
     manifest = rundir.read_manifest()
-    suite = find_suite(str(manifest["suite"].get("path") or manifest["suite"]["name"]), suites_dir)
-    if suite.content_hash != manifest["suite"]["content_hash"]:
+    suite = find_suite(manifest.suite.path or manifest.suite.name, suites_dir)
+    if suite.content_hash != manifest.suite.content_hash:
         raise UserError(f"{rundir.path}: the run's suite {suite.name} has changed since; its queries are not at hand")
     records = latest_records(rundir.records())
     problems = {p.id: p for p in suite.problems}
@@ -55,12 +55,12 @@ def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int, Su
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     rows = 0
-    for entry in manifest["problems"]:
-        record = records.get((entry["id"], 0, 0))
+    for pid in manifest.problem_ids():
+        record = records.get((pid, 0, 0))
         if record is None:
             raise UserError(f"{rundir.path}: the run is incomplete; finish it with provebench run --resume")
-        p = problems[entry["id"]]
-        writer.writerow((p.id, p.category, benchmark_query(p), record.proof or ""))
+        p = problems[pid]
+        writer.writerow((p.id, p.category, benchmark_query(p), record.prover.proof or ""))
         rows += 1
     return out.getvalue(), rows, suite
 

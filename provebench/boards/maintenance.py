@@ -26,7 +26,7 @@ from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord
-from provebench.core.model import CheckerInfo, Problem, Status
+from provebench.core.model import CheckerInfo, Problem
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
 
@@ -75,8 +75,8 @@ ALREADY = "already verified on this checker"
 
 def _selection(entry: Entry, attempts: list[AttemptRecord], fraction: float) -> list[AttemptRecord] | None:
     """What to check again of an entry's published attempts, or None if its claimed PASSes have no proofs."""
-    passes = [r for r in attempts if r.status is Status.PASS]
-    if entry.open_data == "none" or any(r.proof is None for r in passes):
+    passes = [r for r in attempts if r.verdict.passed]
+    if entry.open_data == "none" or any(r.prover.proof is None for r in passes):
         return None
     selected, _ = reverify.select(attempts, fraction, entry.reverification.seed, entry.open_data == "full")
     return selected
@@ -195,9 +195,9 @@ def _reverified(
 ) -> Entry:
     """The entry after its re-verification on ``local``: verified there, or stale with the first mismatch."""
     record = Reverification(
-        claimed_pass=sum(r.status is Status.PASS for r in selected),
-        others=sum(r.status is not Status.PASS for r in attempts),
-        others_sampled=sum(r.status is not Status.PASS for r in selected),
+        claimed_pass=sum(r.verdict.passed for r in selected),
+        others=sum(not r.verdict.passed for r in attempts),
+        others_sampled=sum(not r.verdict.passed for r in selected),
         sample_fraction=fraction,
         seed=entry.reverification.seed,
         checked=len(selected),
@@ -249,7 +249,7 @@ def audit(
         for entry in entries:
             outcome = EntryOutcome(entry.id)
             outcomes.append(outcome)
-            passes = [r for r in board.published_attempts(entry) if r.status is Status.PASS and r.proof is not None]
+            passes = [r for r in board.published_attempts(entry) if r.verdict.passed and r.prover.proof is not None]
             if not passes:
                 outcome.skipped = NO_PROOFS
                 continue

@@ -84,16 +84,16 @@ def render_run_report(rundir: RunDir) -> str:
     if summary.benchmark is not None:
         cards.append(("the benchmark's own judge", f"{summary.benchmark.solved} / {summary.problems} solved"))
     cats = list(summary.by_category)
-    title = f"{manifest['suite']['name']} / {_prover_line(manifest['prover'])}"
+    title = f"{manifest.suite.name} / {_prover_line(manifest.prover)}"
     return (
         _env()
         .get_template("report.html.j2")
         .render(
             title=title,
-            suite=manifest["suite"],
-            prover_line=_prover_line(manifest["prover"]),
-            checkers=manifest.get("checkers", []),
-            provebench_version=manifest.get("provebench_version", "?"),
+            suite=manifest.suite,
+            prover_line=_prover_line(manifest.prover),
+            checkers=manifest.checkers,
+            provebench_version=manifest.provebench_version or "?",
             cards=cards,
             ks=list(summary.pass_at_k),
             by_category=summary.by_category,
@@ -102,9 +102,12 @@ def render_run_report(rundir: RunDir) -> str:
             category_svg=charts.category_bars(
                 cats, {title: [c.solved / c.problems if c.problems else 0.0 for c in summary.by_category.values()]}
             ),
-            statuses=sorted({a.status.value for a in attempts}),
+            statuses=sorted({a.verdict.status.value for a in attempts}),
             attempts=attempts,
-            details=[{"proof": a.proof, "raw_reply": a.raw_reply, "messages": list(a.messages)} for a in attempts],
+            details=[
+                {"proof": a.prover.proof, "raw_reply": a.prover.raw_reply, "messages": list(a.verdict.messages)}
+                for a in attempts
+            ],
         )
     )
 

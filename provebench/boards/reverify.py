@@ -11,17 +11,14 @@ goes on where it stopped and a proof altered since is checked again.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from provebench.checking.engine import Engine
-from provebench.core.errors import UserError
-from provebench.core.inputs import parse_json
-from provebench.core.journal import AttemptRecord, Lines, complete_lines
-from provebench.core.model import CheckerInfo, Problem, Reason, Status, System
+from provebench.core.journal import AttemptRecord, Lines, RecheckLine, read_cache
+from provebench.core.model import CheckerInfo, Problem, Reason, Status
 from provebench.core.settings import Settings
 
 Key = tuple[str, int, int]
@@ -61,8 +58,8 @@ def select(
     ``others_checkable`` is False where the other verdicts' proofs are not at hand (a board that
     publishes passing proofs only): none of them is sampled then.
     """
-    passes = [r for r in attempts if r.status is Status.PASS]
-    others = [r for r in attempts if r.status is not Status.PASS]
+    passes = [r for r in attempts if r.verdict.passed]
+    others = [r for r in attempts if not r.verdict.passed]
     pool = others if others_checkable else []
     take = min(len(pool), round(len(pool) * fraction))
     sampled = random.Random(seed).sample(pool, take)
@@ -82,9 +79,9 @@ def reproduces(claimed: Status, got: Status) -> bool:
 def mismatches(selected: Sequence[AttemptRecord], results: dict[Key, Result]) -> list[Mismatch]:
     """The selected attempts whose verdicts did not reproduce."""
     return [
-        Mismatch(r.problem, r.sample, r.round, r.status, results[r.key])
+        Mismatch(r.problem, r.sample, r.round, r.verdict.status, results[r.key])
         for r in selected
-        if not reproduces(r.status, results[r.key].status)
+        if not reproduces(r.verdict.status, results[r.key].status)
     ]
 
 
@@ -134,20 +131,6 @@ def pin_refusal(
     return None
 
 
-def attempt_identity(r: AttemptRecord, system: System) -> CheckerInfo | None:
-    """The identity of the checker an attempt's verdict came from, if it was checked."""
-    if r.checker_digest is None:
-        return None  # no check was made (the prover gave no proof)
-    return CheckerInfo(
-        image="",
-        digest=r.checker_digest,
-        system=system,
-        version=r.checker_version or "",
-        recipe=r.checker_recipe or "",
-        packages=r.checker_packages or "",
-    )
-
-
 def local_checkers(engine: Engine, problems: Sequence[Problem]) -> list[CheckerInfo]:
     """The checkers this machine would check these problems with (known before any loads)."""
     seen: dict[tuple[str, str, str], CheckerInfo] = {}
@@ -172,15 +155,8 @@ def progress_path(settings: Settings, subject: str, checkers: Sequence[CheckerIn
 
 
 def _done(path: Path) -> dict[Key, tuple[str, Result]]:
-    out: dict[Key, tuple[str, Result]] = {}
-    for _n, line in complete_lines(path):
-        try:
-            d = parse_json(line, str(path))  # nesting bounded: json.loads recursed until RecursionError
-            result = Result(Status(d["status"]), Reason(d["reason"]), str(d["message"]))
-            out[(d["problem"], d["sample"], d["round"])] = (str(d["proof_sha256"]), result)
-        except (UserError, ValueError, KeyError, TypeError):
-            continue  # a line torn by a kill, or of an older layout: that check runs again
-    return out
+    """The checks kept in ``path`` with the hashes of the proofs they judged (a line it cannot use: checked again)."""
+    return {c.key: (c.proof_sha256, Result(c.status, c.reason, c.message)) for c in read_cache(path, RecheckLine)}
 
 
 @dataclass
@@ -217,7 +193,7 @@ def check_again(
     kept = _done(progress)
     results: dict[Key, Result] = {}
     for r in selected:
-        if (k := kept.get(r.key)) is not None and k[0] == _proof_hash(r.proof or ""):
+        if (k := kept.get(r.key)) is not None and k[0] == _proof_hash(r.prover.proof or ""):
             results[r.key] = k[1]
     todo = [r for r in selected if r.key not in results]
     if results:
@@ -229,15 +205,22 @@ def check_again(
     if not todo:
         return results
     with Lines(progress) as journal:
-        items = [(as_run(problems[r.problem], run_timeout_s), r.proof or "") for r in todo]
+        items = [(as_run(problems[r.problem], run_timeout_s), r.prover.proof or "") for r in todo]
         for r, verdict in zip(todo, engine.map(items, None, settings.checkers), strict=True):
             message = verdict.messages[0].splitlines()[0][:200] if verdict.messages else ""
             results[r.key] = Result(verdict.status, verdict.reason, message)
             if verdict.status is not Status.ERROR:
-                row = {"problem": r.problem, "sample": r.sample, "round": r.round}
-                row.update(proof_sha256=_proof_hash(r.proof or ""), status=verdict.status.value)
-                row.update(reason=verdict.reason.value, message=message)
-                journal.write(json.dumps(row))
+                journal.append(
+                    RecheckLine(
+                        problem=r.problem,
+                        sample=r.sample,
+                        round=r.round,
+                        proof_sha256=_proof_hash(r.prover.proof or ""),
+                        status=verdict.status,
+                        reason=verdict.reason,
+                        message=message,
+                    )
+                )
             count += 1
             hooks.checked(count, len(selected))
     return results

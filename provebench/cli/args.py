@@ -11,6 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
+from provebench.cli.recheck_args import add_recheck_parser
 from provebench.cli.serve_args import add_serve_parser
 from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
@@ -122,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--category", action="append", help="with --problems: only this category (repeatable)")
     show.add_argument("--json", action="store_true")
     _import_parser(ssub)
+    pv = sub.add_parser("provers", help="what the provers offer: prompt presets")
+    pvsub = pv.add_subparsers(dest="provers_command", required=True, parser_class=Parser)
+    presets = pvsub.add_parser(
+        "presets",
+        help="the bundled prompt presets: name, proof system, API, source",
+        description="List the prompt presets of the openai prover (`prompt: NAME` in a run config, or "
+        "--prompt NAME): each follows one prover model's documented prompt format and proof extraction.",
+    )
+    presets.add_argument("--json", action="store_true", help="print them as JSON, with stop strings and extraction")
     _run_parsers(sub, common)
     _board_parsers(sub, common)
     add_serve_parser(sub, common)
@@ -212,6 +222,18 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("--model", help="model name (openai prover)")
     r.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (openai prover)")
     r.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY)")
+    r.add_argument(
+        "--api",
+        choices=["chat", "completions"],
+        help="chat (messages) or completions (one raw prompt, as vLLM and SGLang serve base prover models) "
+        "(openai prover; default: the prompt preset's API, else chat)",
+    )
+    r.add_argument(
+        "--prompt",
+        metavar="PRESET",
+        help="a bundled prompt preset, e.g. deepseek-prover-v2 or s2n-bignum-bench (openai prover; "
+        "`provebench provers presets` lists them)",
+    )
     r.add_argument("--answers", metavar="FILE", help="answers file, CSV (problem_id, answer) or JSONL (replay)")
     r.add_argument("-n", "--samples", dest="n", type=COUNT, help="attempts per problem (default 1; 16 for combibench)")
     r.add_argument(
@@ -223,6 +245,12 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     r.add_argument("-k", dest="k", help="pass@k values to report, comma-separated (default 1..n)")
     r.add_argument("--repair-rounds", type=_ROUNDS, help="feed checker messages back this many times (default 0)")
     r.add_argument("--prover-connections", type=COUNT, help="prover calls at once (default 8)")
+    r.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ask the prover's API for every reply, and keep none: the reply cache (PROVEBENCH_REPLY_CACHE_DIR, "
+        "default <cache_dir>/replies) is neither read nor written",
+    )
     r.add_argument(
         "--timeout",
         dest="timeout_s",
@@ -258,6 +286,8 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     form.add_argument("--json", action="store_true", help="print the summary as JSON")
     form.add_argument("--html", action="store_true", help="write the HTML report (default RUNDIR/report.html)")
     rep.add_argument("--out", help="with --html: the file to write")
+
+    add_recheck_parser(sub, common)
 
 
 def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

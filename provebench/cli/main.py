@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "suites": "provebench.cli.suites:cmd_suites",
     "run": "provebench.cli.run:cmd_run",
     "report": "provebench.cli.report:cmd_report",
+    "recheck": "provebench.cli.recheck:cmd_recheck",
+    "provers": "provebench.cli.provers:cmd_provers",
     "view": "provebench.cli.report:cmd_view",
     "submit": "provebench.cli.board:cmd_submit",
     "leaderboard": "provebench.cli.board:cmd_leaderboard",

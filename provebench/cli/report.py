@@ -42,8 +42,7 @@ def cmd_report(args: argparse.Namespace, _settings: Settings) -> int:
     config = rundir.config()
     summary = summarize_run(rundir, config)
     manifest = rundir.read_manifest()
-    suite = str(manifest["suite"]["name"])
-    print_summary(summary, f"{suite} / {manifest['prover'].get('name', '?')}", args.json)
+    print_summary(summary, f"{manifest.suite.name} / {manifest.prover.get('name', '?')}", args.json)
     return EXIT_OK
 
 

@@ -19,7 +19,8 @@ from provebench.cli.report import print_summary
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord
 from provebench.core.model import Status
-from provebench.core.settings import Settings, memory_budget_mb
+from provebench.core.settings import Settings, memory_budget_mb, reply_cache_folder
+from provebench.provers.cached import with_reply_cache
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
 from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run
@@ -49,7 +50,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     prover: dict[str, Any] = {}
     if args.prover is not None:
         prover["name"] = args.prover
-    for key in ("model", "base_url", "api_key_env"):
+    for key in ("model", "base_url", "api_key_env", "api", "prompt"):
         if getattr(args, key) is not None:
             prover[key] = getattr(args, key)
     if args.answers is not None:
@@ -76,12 +77,13 @@ def _resolve_config(args: argparse.Namespace) -> tuple[RunConfig, RunDir | None]
     return build_config(base, overrides, args.config or "command line"), None
 
 
-class _LiveProgress:
-    """A rich progress bar over samples, with attempt counts by verdict and attempts per second."""
+class LiveProgress:
+    """A rich progress bar over samples (or ``unit``), with attempt counts by verdict and attempts per second."""
 
     LINE_EVERY_S = 10.0  # without a terminal: one status line this often
 
-    def __init__(self, console: Console, enabled: bool) -> None:
+    def __init__(self, console: Console, enabled: bool, unit: str = "samples") -> None:
+        self._unit = unit
         self._console = console
         self._enabled = enabled
         self._bar = enabled and console.is_terminal
@@ -89,10 +91,12 @@ class _LiveProgress:
         self._last_line = 0.0
         self._progress: Progress | None = None
         self._task: Any = None
-        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0}
+        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0, "cached": ""}
+        self._cached = 0
         self._t0 = time.monotonic()
 
     def started(self, total: int, pending: int, done: list[AttemptRecord]) -> None:
+        """Show the bar: ``total`` units, ``pending`` of them to go, ``done`` the attempts already journalled."""
         self._t0 = time.monotonic()
         if done:
             self._console.print(f"[dim]resuming: {len(done)} attempts journalled, {pending} samples to go[/]")
@@ -101,13 +105,13 @@ class _LiveProgress:
         if not self._bar:
             return
         self._progress = Progress(
-            TextColumn("samples"),
+            TextColumn(self._unit),
             BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn(
                 "{task.fields[attempts]} attempts: [green]{task.fields[passed]} pass[/] "
                 "[red]{task.fields[failed]} fail[/] [magenta]{task.fields[errors]} error[/] "
-                "{task.fields[rate]:.1f}/s"
+                "{task.fields[rate]:.1f}/s{task.fields[cached]}"
             ),
             TimeElapsedColumn(),
             TextColumn("ETA"),
@@ -118,11 +122,15 @@ class _LiveProgress:
         self._task = self._progress.add_task("run", total=total, completed=total - pending, rate=0.0, **self._counts)
 
     def on_record(self, record: AttemptRecord, chain_done: bool) -> None:
+        """Count one journalled attempt (and a unit, when ``chain_done``)."""
         c = self._counts
         c["attempts"] += 1
-        if record.status is Status.PASS:
+        if record.prover.cached:
+            self._cached += 1
+            c["cached"] = f", {self._cached} from the cache"
+        if record.verdict.status is Status.PASS:
             c["passed"] += 1
-        elif record.status is Status.ERROR:
+        elif record.verdict.status is Status.ERROR:
             c["errors"] += 1
         else:
             c["failed"] += 1
@@ -134,12 +142,13 @@ class _LiveProgress:
         elif self._enabled and now - self._last_line >= self.LINE_EVERY_S:
             self._last_line = now
             self._console.print(
-                f"samples {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
-                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s",
+                f"{self._unit} {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
+                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s{c['cached']}",
                 markup=False,
             )
 
     def stop(self) -> None:
+        """Take the bar down (idempotent)."""
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -156,6 +165,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError(f"the {prover.name} prover cannot use repair rounds; set repair_rounds to 0")
     if args.dry_run:  # before the prover opens anything (a dry run needs no API key)
         return _print_plan(config, plan, settings)
+    if not args.no_cache:
+        prover = with_reply_cache(prover, reply_cache_folder(settings))
     prover.prepare(plan.suite.problems)
     try:
         prover.preflight()  # before any checker loads: a dead endpoint is said in seconds
@@ -171,7 +182,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         images.ensure_images(settings, {p.checker_image for p in plan.problems})  # before the run directory exists
         rundir = RunDir.create(new_path, plan.suite.name, prover.name)
         rundir.lock()
-    live = _LiveProgress(err, enabled=not args.no_progress)
+    live = LiveProgress(err, enabled=not args.no_progress)
     hooks = RunHooks(
         status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record
     )

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "provebench",
         description="build logs, compiled harnesses, and the checks an interrupted `leaderboard add` resumes from",
     )
+    reply_cache_dir: Path | None = Field(
+        default=None,
+        description="the reply cache: every prover reply, by its request, reused by later runs "
+        "(default: <cache_dir>/replies; `run --no-cache` neither reads nor writes it)",
+    )
     suites_dir: Path = Field(
         default=Path.home() / ".local" / "share" / "provebench" / "suites",
         description="the user's suites, found by name after the bundled ones (`suites import` writes here)",
@@ -183,3 +188,8 @@ def check_memory_mb(settings: Settings, problems: Sequence[Problem]) -> int:
     if "memory_mb" in settings.model_fields_set:
         return settings.memory_mb
     return max((p.memory_mb for p in problems if p.memory_mb is not None), default=settings.memory_mb)
+
+
+def reply_cache_folder(settings: Settings) -> Path:
+    """Where prover replies are cached: the setting, or ``replies`` in the cache folder."""
+    return settings.reply_cache_dir if settings.reply_cache_dir is not None else settings.cache_dir / "replies"

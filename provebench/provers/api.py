@@ -42,6 +42,7 @@ class ProverOutput:
     finish_reason: str | None = None
     seconds: float = 0.0
     api_retries: tuple[ApiRetry, ...] = field(default_factory=tuple)
+    cached: bool = False  # taken from the reply cache: no request was made for it
 
 
 class Prover(ABC):
@@ -62,6 +63,15 @@ class Prover(ABC):
     @abstractmethod
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         """A candidate proof of ``problem`` for sample ``sample``; ``history`` holds earlier failed rounds."""
+
+    def request(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> dict[str, Any] | None:
+        """The request ``attempt`` sends for this attempt, as JSON data; None for a prover that asks no API.
+
+        What the endpoint is asked, and all of it: the model as the endpoint names it, the messages or
+        the prompt, every sampling parameter; never a key, a timeout or a retry budget. The reply cache
+        keys on it (with ``sample``), so a prover that overrides this gets a cache.
+        """
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Settings recorded in the run manifest (never secrets)."""

@@ -1,128 +1,54 @@
-"""A prover behind any OpenAI-compatible chat completions endpoint.
+"""A prover behind any OpenAI-compatible endpoint: chat completions, or text completions (``api: completions``).
 
-Transient API faults (429, 5xx, timeouts, lost connections, malformed replies)
-are retried with exponential backoff that honours ``Retry-After``; a 401, 403 or
-404 stops the run (``ProverUnavailable``); any other 4xx fails that attempt.
+The prompt comes from the generic templates of the problem's proof system, a folder of the user's own
+(``prompt_dir``), or a bundled preset (``prompt``) that follows one prover model's documented format;
+the proof is the reply's last fenced code block, or what the preset's extraction rule finds. Requests,
+retries and fault classes are in ``openai_transport``; the two APIs' bodies and replies in ``openai_requests``.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import openai
-from pydantic import BaseModel, ConfigDict, Field
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from provebench.core.errors import RunStopped, UserError
-from provebench.core.journal import ApiRetry
 from provebench.core.model import Problem, System
-from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable, validate_settings
-from provebench.provers.prompting import PromptTemplates, extract_last_code_block
+from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
+from provebench.provers.extraction import extract, extract_last_code_block
+from provebench.provers.openai_requests import Reply, Request, send
+from provebench.provers.openai_settings import SAMPLING_KEYS, Api, OpenAISettings, Prices
+from provebench.provers.openai_transport import Fetched, Retrying, async_client, preflight
+from provebench.provers.presets import Preset, load_preset
+from provebench.provers.prompting import PromptTemplates
 
-
-class Prices(BaseModel):
-    """Prices per million tokens, in the currency of the user's choice."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    input_per_mtok: float = Field(ge=0, description="the price of a million prompt tokens")
-    output_per_mtok: float = Field(ge=0, description="the price of a million completion tokens")
-
-
-class OpenAISettings(BaseModel):
-    """Settings of the OpenAI-compatible prover (the ``prover:`` block of a run config)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    model: str = Field(min_length=1, description="the model, as the endpoint names it")
-    base_url: str | None = Field(default=None, description="the endpoint (default: OpenAI's API)")
-    api_key_env: str | None = Field(
-        default="OPENAI_API_KEY", description="the environment variable holding the API key; null: no key"
-    )
-    temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature (default: the API's)")
-    max_tokens: int | None = Field(default=None, ge=1, description="most tokens of a reply (default: the API's)")
-    request_timeout_s: float = Field(default=300.0, gt=0, description="seconds one request may take")
-    max_retries: int = Field(
-        default=6, ge=0, le=50, description="retries of a request after a transient fault (429, 5xx, lost connection)"
-    )
-    backoff_initial_s: float = Field(default=1.0, gt=0, description="first wait before a retry (then doubling)")
-    backoff_max_s: float = Field(default=60.0, gt=0, description="longest wait before a retry")
-    retry_after_max_s: float = Field(default=600.0, gt=0, description="longest wait a server's Retry-After gets")
-    prices: Prices | None = Field(default=None, description="prices per million tokens, for the run's cost")
-    prompt_dir: Path | None = Field(
-        default=None, description="prompt templates, a folder per proof system (default: the bundled ones)"
-    )
-    extra_body: dict[str, Any] = Field(
-        default_factory=dict, description="more fields for every request's JSON body (the endpoint's own options)"
-    )
-
-
-PREFLIGHT_TIMEOUT_S = 8.0  # a run against a dead endpoint fails within 10 s, before any checker loads
-
-
-class MalformedReply(Exception):
-    """The endpoint answered 2xx with something that is not a chat completion."""
-
-
-_STOP_RUN = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
-_TRANSIENT = (
-    openai.RateLimitError,
-    openai.InternalServerError,
-    openai.APITimeoutError,
-    openai.APIConnectionError,
-    MalformedReply,
-)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, _TRANSIENT):
-        return True
-    # Some servers send 5xx codes the SDK does not map to InternalServerError (e.g. 529).
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``retry-after``."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for header, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(header)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue
-        if seconds >= 0:
-            return seconds
-    return None
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}: {str(exc.message).splitlines()[0][:200]}"
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+__all__ = ["OpenAIChatProver", "OpenAISettings", "Prices"]
 
 
 class OpenAIChatProver(Prover):
-    """Asks a chat model for a proof; the proof is the reply's last fenced code block."""
+    """Asks a model for a proof through the chat or the completions API."""
 
     name = "openai"
 
     def __init__(self, settings: OpenAISettings) -> None:
         self.settings = settings
+        self.preset: Preset | None = load_preset(settings.prompt) if settings.prompt else None
+        self.api: Api = settings.api or (self.preset.manifest.api if self.preset else "chat")
+        if self.preset is not None:
+            self.preset.check_api(self.api)
+            # A preset renders its model's documented first-round prompt; none documents a repair round.
+            self.can_repair = False
+        self.stop: tuple[str, ...] = tuple(
+            settings.stop if settings.stop is not None else (self.preset.manifest.stop if self.preset else ())
+        )
         self._templates: dict[System, PromptTemplates] = {}
         self._client: openai.AsyncOpenAI | None = None
-        self._backoff = wait_exponential_jitter(
-            multiplier=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
-        )
+        self._retrying = Retrying(settings)
+        # Samples that share one request of n choices: the request by (prompt, group), and how many took theirs.
+        self._shared: dict[tuple[Any, ...], asyncio.Future[Fetched]] = {}
+        self._taken: dict[tuple[Any, ...], int] = {}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OpenAIChatProver:
@@ -132,128 +58,99 @@ class OpenAIChatProver(Prover):
     def prepare(self, suite_problems: Sequence[Problem]) -> None:
         """Load the prompt templates and make the client (the key is read from the environment)."""
         for system in {p.system for p in suite_problems}:
-            if system not in self._templates:
-                templates = PromptTemplates.for_system(system, self.settings.prompt_dir)
-                # A first round rendered now: a template that cannot render (refused code, an unknown
-                # value) is said before any request is sent or any checker starts.
-                templates.render(next(p for p in suite_problems if p.system is system), ())
-                self._templates[system] = templates
+            if system in self._templates:
+                continue
+            if self.preset is not None:
+                self.preset.check_system(system)
+                templates = PromptTemplates(self.preset.folder, self.api)
+            else:
+                templates = PromptTemplates.for_system(system, self.settings.prompt_dir, self.api)
+            # A first round rendered now: a template that cannot render (refused code, an unknown
+            # value) is said before any request is sent or any checker starts.
+            templates.render_first(next(p for p in suite_problems if p.system is system))
+            self._templates[system] = templates
         if self._client is None:
-            key_env = self.settings.api_key_env
-            key = os.environ.get(key_env) if key_env else "unused"
-            if not key:
-                raise UserError(f"prover openai: the environment variable {key_env} (api_key_env) is not set")
-            self._client = openai.AsyncOpenAI(
-                api_key=key,
-                base_url=self.settings.base_url,
-                max_retries=0,  # retries are ours, so that each one is journalled
-                timeout=self.settings.request_timeout_s,
-            )
+            self._client = async_client(self.settings)
 
     def preflight(self) -> None:
         """One quick request (the model list, else a one-token completion) before any checker loads."""
+        preflight(self.settings, self.api)
+
+    def _request(self, problem: Problem, history: tuple[PreviousAttempt, ...], choices: int, group: int) -> Request:
+        """The request of ``group``'s samples: what is asked, and only the sampling parameters set."""
         s = self.settings
-        where = s.base_url or "https://api.openai.com/v1"
-        key_env = s.api_key_env
-        client = openai.OpenAI(
-            api_key=os.environ.get(key_env, "") if key_env else "unused",
-            base_url=s.base_url,
-            max_retries=0,
-            timeout=PREFLIGHT_TIMEOUT_S,
-        )
-        try:
-            try:
-                served = [m.id for m in client.models.list()]
-            except openai.NotFoundError:  # some servers have no model list: ask the model itself
-                client.chat.completions.create(
-                    model=s.model, messages=[{"role": "user", "content": "ping"}], max_tokens=1
-                )
-                return
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise RunStopped(f"prover openai: {where} refused the key in {key_env}: {_describe(exc)}") from None
-        except openai.NotFoundError as exc:
-            raise RunStopped(f"prover openai: {where} does not serve model {s.model!r}: {_describe(exc)}") from None
-        except openai.APIError as exc:
-            raise RunStopped(f"prover openai: {where} does not answer: {_describe(exc)}") from None
-        finally:
-            client.close()
-        if served and s.model not in served:
-            listed = ", ".join(served[:5]) + (", ..." if len(served) > 5 else "")
-            raise RunStopped(f"prover openai: {where} does not serve model {s.model!r} (it serves: {listed})")
+        values: dict[str, Any] = {
+            "n": choices if s.n is not None else None,
+            "seed": s.seed + group if s.seed is not None else None,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_tokens,
+            "stop": self.stop or None,
+        }
+        params = tuple((k, values[k]) for k in SAMPLING_KEYS if values[k] is not None)
+        templates = self._templates[problem.system]
+        extra = tuple(s.extra_body.items())
+        if self.api == "completions":
+            prompt = templates.render_prompt(problem, history)
+            return Request(api="completions", model=s.model, prompt=prompt, params=params, extra_body=extra)
+        rendered = templates.render(problem, history)
+        # An empty system template sends no system message (DeepSeek's and Goedel's cards send none).
+        messages: tuple[tuple[str, str], ...] = (("system", rendered.system),) if rendered.system else ()
+        messages += (("user", rendered.user),)
+        return Request(api="chat", model=s.model, messages=messages, params=params, extra_body=extra)
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = _retry_after(exc) if exc is not None else None
-        if asked is not None:
-            return min(asked, self.settings.retry_after_max_s)
-        return float(self._backoff(state))
+    def _choices(self, history: tuple[PreviousAttempt, ...]) -> int:
+        """Choices per request: samples 0..n-1 of a first round share one (a repair round's prompt is its own)."""
+        return self.settings.n if self.settings.n is not None and not history else 1
 
-    async def _complete(self, messages: list[dict[str, str]]) -> Any:
-        assert self._client is not None
-        s = self.settings
-        optional: dict[str, Any] = {}
-        if s.temperature is not None:
-            optional["temperature"] = s.temperature
-        if s.max_tokens is not None:
-            optional["max_tokens"] = s.max_tokens
-        raw = await self._client.chat.completions.with_raw_response.create(
-            model=s.model,
-            messages=messages,  # type: ignore[arg-type]
-            extra_body=s.extra_body or None,
-            **optional,
-        )
-        try:
-            completion = raw.parse()
-            if not completion.choices:
-                raise MalformedReply("the reply has no choices")
-            return completion
-        except MalformedReply:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any parse failure of a 2xx reply is a malformed reply
-            raise MalformedReply(f"the reply is not a chat completion: {type(exc).__name__}") from exc
-
-    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
-        """One chat completion, retried on transient faults; the last code block is the proof."""
+    def request(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> dict[str, Any]:
+        """The request this attempt's reply comes from, as JSON data (the reply cache keys on it and the sample)."""
         if self._client is None or problem.system not in self._templates:
             self.prepare([problem])
-        prompt = self._templates[problem.system].render(problem, history)
-        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
-        retries: list[ApiRetry] = []
+        choices = self._choices(history)
+        return self._request(problem, history, choices, sample // choices).body()
 
-        def record(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            wait = state.next_action.sleep if state.next_action else 0.0
-            retries.append(ApiRetry(error=_describe(exc) if exc else "unknown", wait_seconds=round(wait, 3)))
-
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        """One choice of a request, retried on transient faults; the proof is extracted from its text."""
+        if self._client is None or problem.system not in self._templates:
+            self.prepare([problem])
+        assert self._client is not None
+        client = self._client
+        choices = self._choices(history)
+        group, choice = divmod(sample, choices)
+        request = self._request(problem, history, choices, group)
+        key = (request.api, request.messages, request.prompt, request.params, group)
         started = time.monotonic()
-        try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_is_transient),
-                stop=stop_after_attempt(self.settings.max_retries + 1),
-                wait=self._wait,
-                before_sleep=record,
-                reraise=True,
-            ):
-                with attempt:
-                    completion = await self._complete(messages)
-        except _STOP_RUN as exc:
-            raise ProverUnavailable(f"{self.settings.base_url or 'api.openai.com'}: {_describe(exc)}") from None
-        except openai.APIStatusError as exc:
-            if _is_transient(exc):
-                raise ProverUnavailable(f"gave up after {len(retries)} retries: {_describe(exc)}") from None
-            return ProverOutput(
-                proof=None, error=_describe(exc), seconds=time.monotonic() - started, api_retries=tuple(retries)
-            )
-        except _TRANSIENT as exc:
-            raise ProverUnavailable(f"gave up after {len(retries)} retries: {_describe(exc)}") from None
-        return self._output(completion, time.monotonic() - started, tuple(retries))
+        if key not in self._shared:
+            self._shared[key] = asyncio.ensure_future(self._retrying.fetch(lambda: send(client, request)))
+        shared = self._shared[key]
+        self._taken[key] = self._taken.get(key, 0) + 1
+        if self._taken[key] >= choices:  # every sample of the group has its future: the request is forgotten
+            del self._shared[key], self._taken[key]
+        fetched = await asyncio.shield(shared)  # one sample cancelled does not cancel the others' request
+        seconds = time.monotonic() - started
+        first = choice == 0  # the request's tokens, cost and retries are journalled once, with its first choice
+        retries = fetched.retries if first else ()
+        if fetched.error is not None or fetched.reply is None:
+            return ProverOutput(proof=None, error=fetched.error, seconds=seconds, api_retries=retries)
+        return self._output(fetched.reply, choice, first, request, problem, seconds, retries)
 
-    def _output(self, completion: Any, seconds: float, retries: tuple[ApiRetry, ...]) -> ProverOutput:
-        choice = completion.choices[0]
-        text = choice.message.content or ""
-        usage = completion.usage
-        tokens_in = int(usage.prompt_tokens) if usage else 0
-        tokens_out = int(usage.completion_tokens) if usage else 0
+    def _output(
+        self,
+        reply: Reply,
+        choice: int,
+        first: bool,
+        request: Request,
+        problem: Problem,
+        seconds: float,
+        retries: tuple[Any, ...],
+    ) -> ProverOutput:
+        text = reply.texts[choice]
+        if self.preset is not None:
+            proof = extract(self.preset.manifest.extract, text, request.prompt, problem.context)
+        else:
+            proof = extract_last_code_block(text)
+        tokens_in, tokens_out = (reply.tokens_in, reply.tokens_out) if first else (0, 0)
         prices = self.settings.prices
         cost = (
             round((tokens_in * prices.input_per_mtok + tokens_out * prices.output_per_mtok) / 1e6, 8)
@@ -261,26 +158,33 @@ class OpenAIChatProver(Prover):
             else None
         )
         return ProverOutput(
-            proof=extract_last_code_block(text),
+            proof=proof,
             raw_reply=text,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             cost=cost,
-            finish_reason=choice.finish_reason,
+            finish_reason=reply.finish_reasons[choice],
             seconds=seconds,
             api_retries=retries,
         )
 
     def describe(self) -> dict[str, Any]:
-        """The settings, without the key (only the variable's name)."""
-        return {"name": self.name, **self.settings.model_dump(mode="json")}
+        """The settings as used (the API and stop strings resolved), without the key (only the variable's name)."""
+        described = {"name": self.name, **self.settings.model_dump(mode="json")}
+        described["api"] = self.api
+        described["stop"] = list(self.stop) or None
+        if self.preset is not None:
+            described["prompt_sources"] = list(self.preset.manifest.sources)
+        return described
 
     def template_hashes(self) -> dict[str, str]:
         """Hashes of the templates in use."""
         return {k: v for t in self._templates.values() for k, v in t.hashes.items()}
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client; a request some samples never came for is forgotten with its event loop."""
+        self._shared.clear()
+        self._taken.clear()
         if self._client is not None:
             await self._client.close()
             self._client = None

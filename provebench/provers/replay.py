@@ -6,6 +6,9 @@ columns, such as s2n-bignum-bench's ``category`` and ``query``, are ignored; a
 JSONL with ``problem`` (or ``problem_id``) and ``answer`` (or ``proof``) per
 line. Several answers for one problem are its samples, in file order; a sample
 with no answer, or a blank one, is a FAIL ``no-proof`` that costs no check.
+
+``JournalReplay`` answers from a finished run's journal instead, attempt by attempt, repair rounds
+included: what ``provebench recheck`` checks again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from provebench.core.errors import UserError
 from provebench.core.inputs import MAX_INPUT_BYTES, csv_from_zip, parse_csv, parse_json, read_bytes
-from provebench.core.model import Problem
+from provebench.core.journal import AttemptRecord
+from provebench.core.model import Problem, Reason
 from provebench.core.texts import decode_text
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 
@@ -132,3 +136,52 @@ class ReplayProver(Prover):
     def max_samples(self) -> int:
         """The most answers any problem has."""
         return max((len(v) for v in (self._answers or {}).values()), default=0)
+
+
+class JournalReplay(Prover):
+    """Answers each attempt with the prover's answer a run's journal holds for it, as it was (a recheck).
+
+    Known by the name of the run's prover, whose answers these are; it asks nothing of any API.
+    """
+
+    can_repair = True  # it replays the repair rounds the run made; it makes no other
+
+    def __init__(
+        self,
+        name: str,
+        attempts: Mapping[tuple[str, int, int], AttemptRecord],
+        described: dict[str, Any],
+        templates: Mapping[str, str],
+    ) -> None:
+        self.name = name
+        self._attempts = dict(attempts)
+        self._described = described
+        self._templates = dict(templates)
+
+    async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
+        """The run's answer for this problem, sample and round (the round is ``len(history)``)."""
+        record = self._attempts.get((problem.id, sample, len(history)))
+        if record is None:  # a recheck asks only for the attempts the run made
+            raise RuntimeError(f"the run has no attempt {problem.id} sample {sample} round {len(history)}")
+        a, v = record.prover, record.verdict
+        refused = v.reason is Reason.PROVER_ERROR and a.proof is None  # the API refused: said again, not checked
+        return ProverOutput(
+            proof=a.proof,
+            raw_reply=a.raw_reply,
+            error=(v.messages[0] if v.messages else "the prover failed") if refused else None,
+            tokens_in=a.tokens_in,
+            tokens_out=a.tokens_out,
+            cost=a.cost,
+            finish_reason=a.finish_reason,
+            seconds=a.seconds,
+            api_retries=a.api_retries,
+            cached=a.cached,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The run's prover as its manifest describes it, and which run."""
+        return self._described
+
+    def template_hashes(self) -> dict[str, str]:
+        """The hashes of the templates the run's prompts were rendered from."""
+        return self._templates

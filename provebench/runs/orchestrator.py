@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from provebench.checking.engine import Engine
 from provebench.core.errors import RunStopped
-from provebench.core.journal import AttemptRecord, Journal
+from provebench.core.journal import AttemptRecord, Journal, ProverAnswer
 from provebench.core.model import Problem, Reason, Status, Verdict
 from provebench.core.verifier import context_key, schedule
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
@@ -39,11 +39,14 @@ class Chain:
     problem: Problem
     sample: int
     history: tuple[PreviousAttempt, ...]
+    last_round: int | None = None  # the chain's last round whatever its verdicts (a recheck's); None: the run's
 
 
-def _previous(record: AttemptRecord) -> PreviousAttempt:
+def previous_attempt(record: AttemptRecord) -> PreviousAttempt:
+    """A journalled attempt as the next round's prompt sees it."""
+    v = record.verdict
     return PreviousAttempt(
-        proof=record.proof or "", status=record.status.value, reason=record.reason.value, messages=record.messages
+        proof=record.prover.proof or "", status=v.status.value, reason=v.reason.value, messages=v.messages
     )
 
 
@@ -76,12 +79,12 @@ def pending_chains(
         records = sorted(by_chain.get((problem.id, sample), []), key=lambda r: r.round)
         decided: list[AttemptRecord] = []
         for r in records:  # rounds are sequential; stop at the first one that must be redone
-            if r.status is Status.ERROR or r.round != len(decided):
+            if r.verdict.status is Status.ERROR or r.round != len(decided):
                 break
             decided.append(r)
-        if any(r.status is Status.PASS for r in decided) or len(decided) > rounds:
+        if any(r.verdict.passed for r in decided) or len(decided) > rounds:
             continue
-        chains.append(Chain(problem, sample, tuple(_previous(r) for r in decided)))
+        chains.append(Chain(problem, sample, tuple(previous_attempt(r) for r in decided)))
     return chains
 
 
@@ -146,9 +149,10 @@ class Orchestrator:
 
     async def _run_chain(self, chain: Chain) -> None:
         history = chain.history
-        for rnd in range(len(history), self._rounds + 1):
+        final = self._rounds if chain.last_round is None else chain.last_round
+        for rnd in range(len(history), final + 1):
             record = await self._attempt(chain.problem, chain.sample, rnd, history)
-            last = record.status in (Status.PASS, Status.ERROR) or rnd == self._rounds
+            last = record.verdict.status in (Status.PASS, Status.ERROR) or rnd == final
             try:
                 self._journal.append(record)
             except OSError as exc:
@@ -156,7 +160,7 @@ class Orchestrator:
             self._on_record(record, last)
             if last:
                 return
-            history = (*history, _previous(record))
+            history = (*history, previous_attempt(record))
 
     async def _attempt(
         self, problem: Problem, sample: int, rnd: int, history: tuple[PreviousAttempt, ...]
@@ -184,34 +188,24 @@ class Orchestrator:
     def _record(
         self, problem: Problem, sample: int, rnd: int, out: ProverOutput, verdict: Verdict, infra_retries: int
     ) -> AttemptRecord:
-        checker = verdict.checker
         return AttemptRecord(
             problem=problem.id,
             sample=sample,
             round=rnd,
-            status=verdict.status,
-            reason=verdict.reason,
             category=problem.category,
-            prover=self._prover.name,
-            proof=out.proof,
-            raw_reply=out.raw_reply,
-            messages=verdict.messages,
-            check_seconds=verdict.check_seconds,
-            cpu_seconds=verdict.cpu_seconds,
-            proof_seconds=verdict.proof_seconds,
-            checker_digest=checker.digest if checker else None,
-            checker_version=checker.version if checker else None,
-            checker_recipe=checker.recipe if checker else None,
-            checker_packages=checker.packages if checker else None,
-            checker_service=verdict.service,
-            benchmark_pass=verdict.benchmark_pass,
-            computed_goal=verdict.computed_goal,
-            prover_seconds=round(out.seconds, 6),
-            tokens_in=out.tokens_in,
-            tokens_out=out.tokens_out,
-            cost=out.cost,
-            finish_reason=out.finish_reason,
-            api_retries=out.api_retries,
+            prover=ProverAnswer(
+                name=self._prover.name,
+                proof=out.proof,
+                raw_reply=out.raw_reply,
+                seconds=round(out.seconds, 6),
+                tokens_in=out.tokens_in,
+                tokens_out=out.tokens_out,
+                cost=out.cost,
+                finish_reason=out.finish_reason,
+                api_retries=out.api_retries,
+                cached=out.cached,
+            ),
+            verdict=verdict,
             infra_retries=infra_retries,
             session=self._session,
             finished_at=time.time(),

@@ -40,6 +40,8 @@ def summary_tables(summary: Summary, title: str) -> list[Table]:
         head.add_row("tokens in / out", f"{t.tokens_in} / {t.tokens_out}")
     if t.cost is not None:
         head.add_row("cost", f"{t.cost:.4f}")
+    if t.cached_replies:
+        head.add_row("replies from the cache", f"{t.cached_replies} (not asked again; not in the tokens and cost)")
     if t.api_retries or t.infra_retries:
         head.add_row("retries", f"{t.api_retries} API, {t.infra_retries} checker")
 

@@ -16,7 +16,7 @@ import random
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,23 +27,30 @@ from provebench import __version__
 from provebench.checking.engine import Engine, starting_line
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import RunStopped, UserError
-from provebench.core.journal import AttemptRecord, Journal, read_journal
+from provebench.core.journal import AttemptRecord, Journal, complete_lines, read_journal
 from provebench.core.model import Problem
 from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
 from provebench.provers.api import Prover
 from provebench.runs.config import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
-from provebench.runs.manifest import read_run_manifest
+from provebench.runs.manifest import (
+    Host,
+    ManifestProblem,
+    ManifestSession,
+    ManifestSuite,
+    RunManifest,
+    Selection,
+    read_run_manifest,
+)
 from provebench.runs.orchestrator import Chain, Limits, OnRecord, Orchestrator, pending_chains
 from provebench.runs.stats import ProblemRef, Summary, summarize
-from provebench.suites.layouts import BenchmarkLayout
 from provebench.suites.load import Suite, find_suite
 
 MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
 SUMMARY_FILE = "summary.json"
-MANIFEST_SCHEMA_VERSION = 1
+RECHECKED_FROM = "rechecked_from"  # in a rechecked run's manifest, under "prover": the run its answers are from
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ class RunDir:
             self._lock.close()
             self._lock = None
 
-    def read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> RunManifest:
         """The manifest, checked; a one-line error if it is missing or is not a run manifest."""
         if not self.manifest_path.exists():
             raise UserError(f"{self.path}: the run has no {MANIFEST_FILE} yet (it stopped before its checker started)")
@@ -160,31 +167,23 @@ class RunDir:
     def records(self) -> list[AttemptRecord]:
         """The journal's complete records, each for a problem of the manifest and each key decided once."""
         if not self.manifest_path.exists():
-            records = read_journal(self.journal_path)
-            if records:  # attempts whose problems nothing names: they cannot be told apart from another run's
+            if complete_lines(self.journal_path):  # attempts nothing names: they cannot be told from another run's
                 raise UserError(f"{self.path}: the journal holds attempts but the run's {MANIFEST_FILE} is missing")
-            return records
-        return read_journal(self.journal_path, {p["id"] for p in self.read_manifest()["problems"]})
+            return []
+        manifest = self.read_manifest()
+        return read_journal(self.journal_path, set(manifest.problem_ids()), manifest.checkers)
 
 
 def summarize_run(rundir: RunDir, config: RunConfig) -> Summary:
     """The summary of a run directory, computed from its manifest and journal only."""
     manifest = rundir.read_manifest()
-    problems = [ProblemRef(id=p["id"], category=p["category"]) for p in manifest["problems"]]
+    problems = [ProblemRef(id=p.id, category=p.category) for p in manifest.problems]
     records = rundir.records()
     last_at: dict[int, float] = {}
     for r in records:
         last_at[r.session] = max(last_at.get(r.session, 0.0), r.finished_at)
-    wall = sum(max(0.0, last_at[s["index"]] - s["started_at"]) for s in manifest["sessions"] if s["index"] in last_at)
-    layout = manifest["suite"].get("benchmark_layout")
-    return summarize(
-        problems,
-        records,
-        config.n,
-        config.ks,
-        wall_seconds=wall,
-        layout=BenchmarkLayout.model_validate(layout) if layout else None,
-    )
+    wall = sum(max(0.0, last_at[s.index] - s.started_at) for s in manifest.sessions if s.index in last_at)
+    return summarize(problems, records, config.n, config.ks, wall_seconds=wall, layout=manifest.suite.benchmark_layout)
 
 
 @dataclass
@@ -196,71 +195,81 @@ class RunHooks:
     on_record: OnRecord = lambda _r, _done: None
 
 
-def _host() -> dict[str, Any]:
-    return {
-        "hostname": socket.gethostname(),
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "cpus": os.cpu_count(),
-    }
+def _host() -> Host:
+    return Host(
+        hostname=socket.gethostname(),
+        platform=platform.platform(),
+        python=sys.version.split()[0],
+        cpus=os.cpu_count(),
+    )
 
 
-def _manifest(plan: RunPlan, prover: Prover, engine: Engine, old: dict[str, Any] | None) -> dict[str, Any]:
-    sessions = list(old["sessions"]) if old else []
-    checkers = list(old.get("checkers", [])) if old else []
+def _manifest(
+    plan: RunPlan, prover: Prover, engine: Engine, old: RunManifest | None, started_at: float, service: str | None
+) -> RunManifest:
+    """The manifest with this session: the run's plan now, with what a resumed run recorded before kept."""
+    checkers = list(old.checkers) if old else []
     for problem in plan.problems:  # every context's checker, known without loading it
-        checker = engine.checker(problem).model_dump(mode="json")
+        checker = engine.checker(problem)
         if checker not in checkers:
             checkers.append(checker)
-    return {
-        "schema_version": MANIFEST_SCHEMA_VERSION,
-        "provebench_version": __version__,
-        "created_at": old["created_at"] if old else _now(),
-        "suite": {
-            "name": plan.suite.name,
-            "version": plan.suite.manifest.version,
-            "content_hash": plan.suite.content_hash,
-            "path": str(plan.suite.path),
-            "system": plan.suite.manifest.system.value,
-            "benchmark_layout": layout.model_dump(mode="json")
-            if (layout := plan.suite.manifest.benchmark_layout)
-            else None,
-        },
-        "checkers": checkers,
-        "prover": prover.describe(),
-        "prompt_templates": prover.template_hashes(),
-        "problems": [{"id": p.id, "category": p.category} for p in plan.problems],
-        "selection": {
-            "of": len(plan.suite.problems),
-            "categories": plan.config.categories,
-            "limit": plan.config.limit,
-            "seed": plan.config.seed if plan.config.limit is not None else None,
-        },
-        "host": _host(),
-        "sessions": sessions,
-    }
+    sessions = list(old.sessions) if old else []
+    sessions.append(
+        ManifestSession(
+            index=len(sessions), started_at=started_at, ready_at=time.time(), pid=os.getpid(), service=service
+        )
+    )
+    return RunManifest(
+        provebench_version=__version__,
+        created_at=old.created_at if old else _now(),
+        suite=ManifestSuite(
+            name=plan.suite.name,
+            version=plan.suite.manifest.version,
+            content_hash=plan.suite.content_hash,
+            path=str(plan.suite.path),
+            system=plan.suite.manifest.system,
+            benchmark_layout=plan.suite.manifest.benchmark_layout,
+        ),
+        checkers=checkers,
+        prover=prover.describe(),
+        prompt_templates=prover.template_hashes(),
+        problems=[ManifestProblem(id=p.id, category=p.category) for p in plan.problems],
+        selection=Selection(
+            of=len(plan.suite.problems),
+            categories=plan.config.categories,
+            limit=plan.config.limit,
+            seed=plan.config.seed if plan.config.limit is not None else None,
+        ),
+        host=_host(),
+        sessions=sessions,
+    )
 
 
-def resumed_manifest(rundir: RunDir, plan: RunPlan) -> dict[str, Any] | None:
+def resumed_manifest(rundir: RunDir, plan: RunPlan) -> RunManifest | None:
     """The manifest of the run to resume, if it got that far; a refusal for what would mix two runs in one journal.
 
     The manifest pins the suite's content and the problems the journal's attempts were made on: a
     resume without it could not tell whether its attempts were on the statements checked now.
     """
     if not rundir.manifest_path.exists():
-        if read_journal(rundir.journal_path):
+        if complete_lines(rundir.journal_path):
             raise UserError(
                 f"{rundir.path}: cannot resume: the journal holds attempts but {MANIFEST_FILE} is missing, so "
                 "what they were made on cannot be checked; start a new run"
             )
         return None  # stopped before anything was journalled: nothing to mix up
     old = rundir.read_manifest()
-    if old["suite"]["content_hash"] != plan.suite.content_hash:
+    if isinstance(rechecked := old.prover.get(RECHECKED_FROM), str):
+        raise UserError(
+            f"{rundir.path}: is a recheck of {rechecked}, which asked no prover: "
+            "recheck that run again into a new directory"
+        )
+    if old.suite.content_hash != plan.suite.content_hash:
         raise UserError(
             f"suite {plan.suite.name} changed since this run started "
-            f"({old['suite']['content_hash'][:19]} then, {plan.suite.content_hash[:19]} now); start a new run"
+            f"({old.suite.content_hash[:19]} then, {plan.suite.content_hash[:19]} now); start a new run"
         )
-    if {p["id"] for p in old["problems"]} != {p.id for p in plan.problems}:
+    if set(old.problem_ids()) != {p.id for p in plan.problems}:
         raise UserError(
             f"{rundir.path}: cannot resume: the run's problems changed since it started (a problems file "
             "edited since?); start a new run"
@@ -276,13 +285,21 @@ def execute(
     hooks: RunHooks,
     make_verifier: VerifierFactory = make_group_verifier,
     resume: bool = False,
+    work: Sequence[Chain] | None = None,
 ) -> Summary:
-    """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early."""
+    """Run (or resume) ``plan`` in ``rundir``; the summary is written even when the run stops early.
+
+    ``work``: the chains to run (a recheck's, one per attempt); default, what the journal still needs.
+    """
     config = plan.config
     old = resumed_manifest(rundir, plan) if resume else None
     write_config(config, rundir.config_path)
     done = rundir.records()
-    chains: list[Chain] = pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
+    chains: list[Chain] = (
+        list(work)
+        if work is not None
+        else pending_chains(plan.problems, config.n, config.repair_rounds, prover.can_repair, done)
+    )
     started_at = time.time()
     if config.protocol == "combibench":
         settings = settings.model_copy(update={"benchmark_judge": True})
@@ -291,18 +308,10 @@ def execute(
     journal = Journal(rundir.journal_path)
     try:
         hooks.status(starting_line(settings, plan.suite.manifest.system))
-        manifest = _manifest(plan, prover, engine, old)  # checker identities are known before any load
-        session = len(manifest["sessions"])
-        manifest["sessions"].append(
-            {
-                "index": session,
-                "started_at": started_at,
-                "ready_at": time.time(),
-                "pid": os.getpid(),
-                "service": settings.server,  # the checker service this session checked through, if any
-            }
-        )
-        rundir.write_json(rundir.manifest_path, manifest)
+        # checker identities are known before any load; the session names the checker service, if any
+        manifest = _manifest(plan, prover, engine, old, started_at, settings.server)
+        session = manifest.sessions[-1].index
+        rundir.write_json(rundir.manifest_path, manifest.model_dump(mode="json"))
         journal.open()
         hooks.started(len(plan.problems) * config.n, len(chains), done)
         orchestrator = Orchestrator(

@@ -6,7 +6,6 @@ only if it came from a checker with the identity of the one that would check tha
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,8 +14,7 @@ from typing import Any
 
 from provebench.checking.engine import Engine
 from provebench.core.errors import UserError
-from provebench.core.inputs import parse_json
-from provebench.core.journal import Lines, complete_lines
+from provebench.core.journal import Lines, SelftestLine, read_cache
 from provebench.core.model import Problem, Status, Verdict
 from provebench.core.outputs import guard_output
 from provebench.core.settings import Settings
@@ -66,24 +64,18 @@ class SelftestJournal:
         self.suite_hash = suite.content_hash
 
     def done(self) -> dict[str, Verdict]:
-        """The verdicts already journalled for this suite revision (a torn last line is ignored)."""
-        out: dict[str, Verdict] = {}
-        for _n, line in complete_lines(self.path):
-            try:
-                row = parse_json(line, str(self.path))  # nesting bounded: json.loads recursed until RecursionError
-                verdict = Verdict.model_validate(row["verdict"])
-                if row["suite_hash"] == self.suite_hash and verdict.status is not Status.ERROR:
-                    out[str(row["problem"])] = verdict
-            except (UserError, ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill (older journals kept them), or junk: that problem is checked again
-        return out
+        """The verdicts journalled for this suite revision; a problem whose line cannot be used is checked again."""
+        return {
+            line.problem: line.verdict
+            for line in read_cache(self.path, SelftestLine)
+            if line.suite_hash == self.suite_hash and line.verdict.status is not Status.ERROR
+        }
 
     def append(self, problem: Problem, verdict: Verdict) -> None:
         """Journal one verdict, flushed at once."""
-        row = {"problem": problem.id, "suite_hash": self.suite_hash, "verdict": verdict.model_dump(mode="json")}
         try:
             with Lines(self.path) as lines:
-                lines.write(json.dumps(row))
+                lines.append(SelftestLine(problem=problem.id, suite_hash=self.suite_hash, verdict=verdict))
         except OSError as exc:
             raise UserError(f"{self.path}: cannot write the selftest journal: {exc.strerror}") from None
 

@@ -60,6 +60,7 @@ class Totals(BaseModel):
     wall_seconds: float = 0.0
     api_retries: int = 0
     infra_retries: int = 0
+    cached_replies: int = 0  # replies taken from the reply cache; their tokens and cost are not counted above
 
 
 class CategorySummary(BaseModel):
@@ -120,7 +121,7 @@ def latest_records(records: Iterable[AttemptRecord]) -> dict[tuple[str, int, int
     latest: dict[tuple[str, int, int], AttemptRecord] = {}
     for r in records:
         key = (r.problem, r.sample, r.round)
-        if key not in latest or latest[key].status is Status.ERROR:
+        if key not in latest or latest[key].verdict.status is Status.ERROR:
             latest[key] = r
     return latest
 
@@ -141,7 +142,7 @@ def _sample_counts(
     n_of: dict[str, int] = defaultdict(int)
     c_of: dict[str, int] = defaultdict(int)
     for (problem, _sample), chain in chains.items():
-        decided = [r for r in chain if r.status is not Status.ERROR]
+        decided = [r for r in chain if r.verdict.status is not Status.ERROR]
         if decided:
             n_of[problem] += 1
             c_of[problem] += any(passed(r) for r in decided)
@@ -161,12 +162,13 @@ def summarize(
     A sample passes when any of its rounds passes. Samples whose verdict is ERROR
     (the infrastructure failed) have no verdict and count in neither n nor c.
     """
+    records = list(records)
     latest = latest_records(records)
     chains: dict[tuple[str, int], list[AttemptRecord]] = defaultdict(list)
     for r in latest.values():
         chains[(r.problem, r.sample)].append(r)
-    n_of, c_of = _sample_counts(chains, lambda r: r.status is Status.PASS)
-    _, first_of = _sample_counts(chains, lambda r: r.status is Status.PASS and r.round == 0)
+    n_of, c_of = _sample_counts(chains, lambda r: r.verdict.passed)
+    _, first_of = _sample_counts(chains, lambda r: r.verdict.passed and r.round == 0)
     first_round_pass = {problem for problem, c in first_of.items() if c}
     ks = sorted(k for k in set(ks) if 1 <= k <= samples)
     counts = {p.id: (n_of[p.id], c_of[p.id]) for p in problems}
@@ -181,19 +183,24 @@ def summarize(
     by_status: dict[str, int] = defaultdict(int)
     by_reason: dict[str, int] = defaultdict(int)
     for r in all_records:
-        by_status[r.status.value] += 1
-        by_reason[r.reason.value] += 1
-    costs = [r.cost for r in all_records if r.cost is not None]
+        by_status[r.verdict.status.value] += 1
+        by_reason[r.verdict.reason.value] += 1
+    answers = [r.prover for r in all_records]
+    verdicts = [r.verdict for r in all_records]
+    # Paid for: every reply asked for, that of an attempt redone after an ERROR too; not one from the cache.
+    paid = [r.prover for r in records if not r.prover.cached]
+    costs = [a.cost for a in paid if a.cost is not None]
     totals = Totals(
-        tokens_in=sum(r.tokens_in for r in all_records),
-        tokens_out=sum(r.tokens_out for r in all_records),
+        tokens_in=sum(a.tokens_in for a in paid),
+        tokens_out=sum(a.tokens_out for a in paid),
         cost=round(sum(costs), 6) if costs else None,
-        prover_seconds=round(sum(r.prover_seconds for r in all_records), 3),
-        checker_cpu_seconds=round(sum(r.cpu_seconds for r in all_records), 3),
-        checker_wall_seconds=round(sum(r.check_seconds for r in all_records), 3),
+        prover_seconds=round(sum(a.seconds for a in answers), 3),
+        checker_cpu_seconds=round(sum(v.cpu_seconds for v in verdicts), 3),
+        checker_wall_seconds=round(sum(v.check_seconds for v in verdicts), 3),
         wall_seconds=round(wall_seconds, 3),
-        api_retries=sum(len(r.api_retries) for r in all_records),
+        api_retries=sum(len(a.api_retries) for a in answers),
         infra_retries=sum(r.infra_retries for r in all_records),
+        cached_replies=sum(1 for a in answers if a.cached),
     )
     return Summary(
         problems=len(problems),
@@ -226,13 +233,13 @@ def _benchmark_score(
     problems: Sequence[ProblemRef], chains: dict[tuple[str, int], list[AttemptRecord]], ks: Sequence[int]
 ) -> BenchmarkScore | None:
     """The same counting under the benchmark's judge, where the run recorded it."""
-    judged = [r for chain in chains.values() for r in chain if r.benchmark_pass is not None]
+    judged = [r.verdict for chain in chains.values() for r in chain if r.verdict.benchmark_pass is not None]
     if not judged:
         return None
-    n_of, c_of = _sample_counts(chains, lambda r: bool(r.benchmark_pass))
+    n_of, c_of = _sample_counts(chains, lambda r: bool(r.verdict.benchmark_pass))
     counts = [(n_of[p.id], c_of[p.id]) for p in problems]
     return BenchmarkScore(
         solved=sum(1 for _n, c in counts if c > 0),
         pass_at_k=_pass_at_ks(counts, ks),
-        accepted_but_refused=sum(1 for r in judged if r.benchmark_pass and r.status is not Status.PASS),
+        accepted_but_refused=sum(1 for v in judged if v.benchmark_pass and not v.passed),
     )

@@ -80,13 +80,14 @@ def layout_view(
     )
     last: dict[tuple[str, int], AttemptRecord] = {}
     for r in records:
-        if r.status is Status.ERROR:
+        if r.verdict.status is Status.ERROR:
             continue  # no verdict
         key = (r.problem, r.sample)
         if key not in last or r.round >= last[key].round:
             last[key] = r
     named: dict[str, Counter[str]] = {}
     for r in last.values():
-        named.setdefault(layout.verdict_name(r.status, r.reason), Counter())[f"{r.status.value} {r.reason.value}"] += 1
+        v = r.verdict
+        named.setdefault(layout.verdict_name(v.status, v.reason), Counter())[f"{v.status.value} {v.reason.value}"] += 1
     verdicts = {name: dict(sorted(c.items())) for name, c in sorted(named.items())}
     return LayoutView(name=layout.name, columns=columns, overall=overall, verdicts=verdicts)

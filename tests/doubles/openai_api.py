@@ -1,12 +1,19 @@
-"""A double of a remote OpenAI-compatible chat completions API, served on 127.0.0.1.
+"""A double of a remote OpenAI-compatible API, served on 127.0.0.1: chat completions and text completions.
 
-It speaks the real wire protocol of ``POST /v1/chat/completions``: bearer-key
-auth, the ``chat.completion`` object with ``choices``, ``finish_reason`` and
-``usage``, and error bodies ``{"error": {"message", "type", "code"}}`` with the
-real status codes. Faults are scripted per request, in order: ``"429"`` (with
-``Retry-After``), ``"500"``, ``"slow"`` (answers after the client gave up),
-``"malformed"`` (a 200 whose body is not JSON), ``"nocode"`` (a reply with no
-code block), ``"400"``, ``"401"``.
+It speaks the real wire protocol of ``POST /v1/chat/completions`` (OpenAI's ``chat.completion`` object:
+``choices[].message``, ``finish_reason``, ``usage``; error bodies ``{"error": {"message", "type",
+"param", "code"}}``) and of ``POST /v1/completions`` as vLLM's OpenAI-compatible server sends it
+(``text_completion``: ``choices[].text``, ``finish_reason`` and vLLM's ``stop_reason``, ``logprobs``,
+``prompt_logprobs``, ``token_ids``, ``prompt_token_ids``; ``usage`` with ``prompt_tokens_details``;
+``service_tier``, ``system_fingerprint``, ``kv_transfer_params``; errors with the HTTP status as an
+integer ``code``), with bearer-key auth and the real status codes. Both honour ``n`` (that many
+choices, the usage summed over them), ``max_tokens`` (a reply cut there ends with ``length``) and
+``stop`` (a reply ends before the first stop string, which it leaves out, as vLLM does). A token is a
+run of non-space characters with the spaces after it.
+
+Faults are scripted per request, in order: ``"429"`` (with ``Retry-After``), ``"500"``, ``"slow"``
+(answers after the client gave up), ``"malformed"`` (a 200 whose body is not JSON), ``"nocode"`` (a
+reply with no code block), ``"400"``, ``"401"``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 API_KEY = "sk-double-test-key"
+CHAT = "/v1/chat/completions"
+COMPLETIONS = "/v1/completions"
+_TOKEN = re.compile(r"\s*\S+\s*|\s+")
 
 
 def _statement(user_message: str) -> str | None:
@@ -27,8 +37,28 @@ def _statement(user_message: str) -> str | None:
     return m.group(1) if m else None
 
 
+def tokens(text: str) -> int:
+    """How many tokens the double counts in ``text``."""
+    return len(_TOKEN.findall(text))
+
+
+def _sampled(text: str, request: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(text, finish_reason, stop_reason) after ``max_tokens`` and ``stop``, as vLLM ends a reply."""
+    stops = request.get("stop") or []
+    stops = [stops] if isinstance(stops, str) else stops
+    hits = [(text.find(s), s) for s in stops if s in text]
+    stopped = min(hits) if hits else None
+    if stopped is not None:
+        text = text[: stopped[0]]
+    limit = request.get("max_tokens")
+    pieces = _TOKEN.findall(text)
+    if limit is not None and len(pieces) > limit:
+        return "".join(pieces[:limit]), "length", None
+    return text, "stop", stopped[1] if stopped else None
+
+
 class OpenAIApiDouble:
-    """Serves canned replies: ``answer(statement, user_message)`` gives the reply to a prompt."""
+    """Serves canned replies: ``answer(statement, prompt)`` gives each choice's text (the user message, for chat)."""
 
     def __init__(
         self,
@@ -46,6 +76,7 @@ class OpenAIApiDouble:
         self.slow_s = slow_s
         self.exempt = exempt  # goals whose requests never get a fault
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []  # the route of each request in ``requests``
         self.served_faults: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,6 +103,58 @@ class OpenAIApiDouble:
                 self.served_faults.append(fault)
             return fault
 
+    def _chat_body(self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str) -> Any:
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+                for i, (text, finish, _) in enumerate(texts)
+            ],
+            "usage": self._usage(asked, texts, vllm=False),
+        }
+
+    def _completions_body(self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str) -> Any:
+        return {  # vLLM's CompletionResponse, every field it sends
+            "id": f"cmpl-{len(self.requests):032x}",
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [
+                {
+                    "index": i,
+                    "text": text,
+                    "logprobs": None,
+                    "finish_reason": finish,
+                    "stop_reason": stop_reason,
+                    "token_ids": None,
+                    "prompt_logprobs": None,
+                    "prompt_token_ids": None,
+                }
+                for i, (text, finish, stop_reason) in enumerate(texts)
+            ],
+            "service_tier": None,
+            "system_fingerprint": None,
+            "usage": self._usage(asked, texts, vllm=True),
+            "kv_transfer_params": None,
+        }
+
+    @staticmethod
+    def _usage(asked: str, texts: list[tuple[str, str, str | None]], vllm: bool) -> dict[str, Any]:
+        out = sum(tokens(t) for t, _, _ in texts)
+        usage: dict[str, Any] = {"prompt_tokens": tokens(asked), "total_tokens": tokens(asked) + out}
+        usage["completion_tokens"] = out
+        if vllm:
+            usage["prompt_tokens_details"] = None
+        return usage
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         double = self
 
@@ -92,7 +175,9 @@ class OpenAIApiDouble:
                     pass  # the client gave up (a timeout fault)
 
             def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> None:
-                body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+                # OpenAI's code is a string or null; vLLM's is the HTTP status.
+                code = status if self.path.rstrip("/") == COMPLETIONS else None
+                body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
                 self._send(status, json.dumps(body).encode(), headers)
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -108,58 +193,53 @@ class OpenAIApiDouble:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", "0"))
                 request = json.loads(self.rfile.read(length) or b"{}")
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                path = self.path.rstrip("/")
+                if path not in (CHAT, COMPLETIONS):
                     self._error(404, f"no route {self.path}", "invalid_request_error")
                     return
                 if self.headers.get("Authorization") != f"Bearer {API_KEY}":
                     self._error(401, "Incorrect API key provided.", "invalid_request_error")
                     return
                 if request.get("model") != double.model:
-                    self._error(404, f"The model `{request.get('model')}` does not exist", "invalid_request_error")
+                    kind = "NotFoundError" if path == COMPLETIONS else "invalid_request_error"
+                    self._error(404, f"The model `{request.get('model')}` does not exist.", kind)
                     return
                 with double._lock:
                     double.requests.append(request)
-                user = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
-                statement = _statement(user) or ""
+                    double.paths.append(path)
+                if path == CHAT:
+                    asked = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
+                else:
+                    asked = request["prompt"]
+                statement = _statement(asked) or ""
                 fault = None if statement in double.exempt else double._next_fault()
-                if fault == "429":
-                    self._error(429, "Rate limit reached.", "requests", {"Retry-After": str(double.retry_after_s)})
-                    return
-                if fault == "500":
-                    self._error(500, "The server had an error while processing your request.", "server_error")
-                    return
-                if fault == "400":
-                    self._error(400, "This model's maximum context length is exceeded.", "invalid_request_error")
-                    return
-                if fault == "401":
-                    self._error(401, "Incorrect API key provided.", "invalid_request_error")
+                if self._fault(fault):
                     return
                 if fault == "slow":
                     time.sleep(double.slow_s)
                 if fault == "malformed":
-                    self._send(200, b'{"id": "chatcmpl-x", "object": "chat.completion", "choices": [')
+                    self._send(200, b'{"id": "cmpl-x", "object": "text_completion", "choices": [')
                     return
-                content = "I cannot prove this." if fault == "nocode" else double.answer(statement, user)
-                body = {
-                    "id": f"chatcmpl-{len(double.requests)}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": double.model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": content, "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {
-                        "prompt_tokens": len(user.split()),
-                        "completion_tokens": len(content.split()),
-                        "total_tokens": len(user.split()) + len(content.split()),
-                    },
-                }
-                self._send(200, json.dumps(body).encode())
+                texts = [
+                    _sampled("I cannot prove this." if fault == "nocode" else double.answer(statement, asked), request)
+                    for _ in range(int(request.get("n") or 1))
+                ]
+                make = double._chat_body if path == CHAT else double._completions_body
+                self._send(200, json.dumps(make(request, texts, asked)).encode())
+
+            def _fault(self, fault: str | None) -> bool:
+                """Answer a scripted HTTP fault; whether one was answered."""
+                if fault == "429":
+                    self._error(429, "Rate limit reached.", "requests", {"Retry-After": str(double.retry_after_s)})
+                elif fault == "500":
+                    self._error(500, "The server had an error while processing your request.", "server_error")
+                elif fault == "400":
+                    self._error(400, "This model's maximum context length is exceeded.", "invalid_request_error")
+                elif fault == "401":
+                    self._error(401, "Incorrect API key provided.", "invalid_request_error")
+                else:
+                    return False
+                return True
 
         return Handler
 

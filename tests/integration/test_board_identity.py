@@ -176,7 +176,7 @@ def test_republish_moves_the_committed_board_to_another_recipe(
     (entry,) = Board(board).ranked()
     r = entry.reverification
     assert r.on == [pin] and r.checked == r.reproduced and entry.earlier_reverifications[-1].on[0] == old_pin
-    assert r.claimed_pass == sum(a.status is Status.PASS for a in Board(board).published_attempts(entry))
+    assert r.claimed_pass == sum(a.verdict.status is Status.PASS for a in Board(board).published_attempts(entry))
     assert r.others_sampled == round(r.sample_fraction * r.others) > 0
     assert [o.entry for o in report.outcomes if o.checked] == ["baseline-tactic-portfolio"] and not report.resubmit
     # A run on main's checker no longer matches the republished board: refused before anything is checked.

@@ -81,8 +81,8 @@ def test_round_trip_with_real_checks(trip: Trip, shared_verifier_factory: Factor
         for m in tar:
             members[m.name] = tar.extractfile(m).read()  # type: ignore[union-attr]
     rows = [json.loads(line) for line in members[bundle.ATTEMPTS_MEMBER].splitlines()]
-    victim = next(r for r in rows if r["status"] == "FAIL")
-    victim.update(status="PASS", reason="proved")
+    victim = next(r for r in rows if r["verdict"]["status"] == "FAIL")
+    victim["verdict"].update(status="PASS", reason="proved")
     members[bundle.ATTEMPTS_MEMBER] = "".join(json.dumps(r) + "\n" for r in rows).encode()
     manifest = json.loads(members[bundle.MANIFEST_MEMBER])
     manifest["attempts"]["sha256"] = bundle.sha256_of(members[bundle.ATTEMPTS_MEMBER])
@@ -97,7 +97,7 @@ def test_round_trip_with_real_checks(trip: Trip, shared_verifier_factory: Factor
     assert "claimed PASS, got FAIL" in exc.value.report[0]
     assert not other.exists() or not any(other.rglob("*.json"))
 
-    claimed = sum(r.status is Status.PASS for r in read.attempts)
+    claimed = sum(r.verdict.status is Status.PASS for r in read.attempts)
     r = trip.entry.reverification
     assert r.claimed_pass == claimed and r.reproduced == r.checked
     assert r.others_sampled == round(0.1 * (len(read.attempts) - claimed))

@@ -182,5 +182,5 @@ def test_a_run_survives_a_killed_actor_and_a_removed_node(
     local = run(tmp_path / "local", settings, RunHooks(), shared_verifier_factory)
     keys = [r.key for r in on_ray]
     assert len(keys) == len(set(keys)) == len(local), "an attempt was lost or journalled twice"
-    assert {r.key: r.status for r in on_ray} == {r.key: r.status for r in local}
-    assert all(r.status is not Status.ERROR for r in on_ray)
+    assert {r.key: r.verdict.status for r in on_ray} == {r.key: r.verdict.status for r in local}
+    assert all(r.verdict.status is not Status.ERROR for r in on_ray)

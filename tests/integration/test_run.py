@@ -54,11 +54,12 @@ def test_baseline_run_on_hol_light_core(
     assert len(records) == 100
     # Real verdicts: ARITH_TAC (sample 0) proves commutativity, MESON_TAC[] (sample 1) Peirce's law,
     # and neither proves the Gauss sum (MESON searches until the 5 s override stops it).
-    assert records[("add_comm", 0, 0)].status is Status.PASS
-    assert records[("peirce", 1, 0)].status is Status.PASS
-    assert records[("peirce", 0, 0)].status is Status.FAIL
-    assert records[("gauss_sum", 1, 0)].reason is Reason.WALL_TIMEOUT
-    assert all(r.checker_digest and r.checker_digest.startswith("sha256:") for r in records.values())
+    assert records[("add_comm", 0, 0)].verdict.status is Status.PASS
+    assert records[("peirce", 1, 0)].verdict.status is Status.PASS
+    assert records[("peirce", 0, 0)].verdict.status is Status.FAIL
+    assert records[("gauss_sum", 1, 0)].verdict.reason is Reason.WALL_TIMEOUT
+    checkers = [r.verdict.checker for r in records.values()]
+    assert all(c is not None and c.digest.startswith("sha256:") and c.image for c in checkers)
 
     summary = json.loads(rundir.summary_path.read_text())
     assert {"problems", "attempts", "solved", "pass_at_k", "by_category"} <= set(summary)
@@ -84,7 +85,7 @@ def test_a_run_on_native_checkers_gives_the_bytecode_runs_verdicts(
     runs = {}
     for name, factory in (("bytecode", shared_bytecode_verifier_factory), ("native", shared_native_verifier_factory)):
         rundir, _ = _execute(tmp_path / name, settings, factory, n=1, timeout_s=5)
-        runs[name] = {r.key: (r.status, r.reason) for r in read_journal(rundir.journal_path)}
+        runs[name] = {r.key: (r.verdict.status, r.verdict.reason) for r in read_journal(rundir.journal_path)}
         manifest = json.loads(rundir.manifest_path.read_text())
         assert manifest["checkers"][0]["recipe"].startswith(f"hol-light{'-native' if name == 'native' else ''}:")
     assert len(runs["native"]) == 50 and runs["native"] == runs["bytecode"]
@@ -136,10 +137,10 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
     counts = Counter(retried)
     assert counts["HTTP 429"] == counts["HTTP 500"] == counts["MalformedReply"] == 1
     assert counts["APITimeoutError"] >= 1 and len(counts) == 4
-    no_proof = [r for r in records if r.reason is Reason.NO_PROOF]
-    assert len(no_proof) == 1 and no_proof[0].round == 0 and no_proof[0].raw_reply == "I cannot prove this."
+    no_proof = [r for r in records if r.verdict.reason is Reason.NO_PROOF]
+    assert len(no_proof) == 1 and no_proof[0].round == 0 and no_proof[0].prover.raw_reply == "I cannot prove this."
     peirce = sorted((r for r in records if r.problem == "peirce"), key=lambda r: r.round)
-    assert [r.status for r in peirce] == [Status.FAIL, Status.PASS]
+    assert [r.verdict.status for r in peirce] == [Status.FAIL, Status.PASS]
     assert any("ARITH_TAC" in p and "FAIL (tactic-failed)" in p for p in repair_prompts)
     summary = json.loads(rundir.summary_path.read_text())
     assert summary["solved"] == 8 and summary["solved_first_round"] == 6
@@ -211,8 +212,8 @@ def test_a_run_killed_with_sigkill_resumes_to_the_records_of_an_uninterrupted_ru
     assert {r.session for r in resumed} == {0, 1}
 
     straight, _ = _execute(tmp_path / "straight", settings, shared_verifier_factory, **selection)
-    reference = {r.key: r.status for r in read_journal(straight.journal_path)}
-    assert {r.key: r.status for r in resumed} == reference
+    reference = {r.key: r.verdict.status for r in read_journal(straight.journal_path)}
+    assert {r.key: r.verdict.status for r in resumed} == reference
 
 
 def test_a_checker_lost_mid_run_is_restarted_and_the_check_retried(
@@ -234,6 +235,6 @@ def test_a_checker_lost_mid_run_is_restarted_and_the_check_retried(
     execute(plan, rundir, prover, settings, RunHooks(on_record=kill_checker_once), shared_verifier_factory)
     records = read_journal(rundir.journal_path)
     assert killed and len(records) == 16
-    assert all(r.status is not Status.ERROR for r in records)
+    assert all(r.verdict.status is not Status.ERROR for r in records)
     assert sum(r.infra_retries for r in records) >= 1
     assert json.loads(rundir.summary_path.read_text())["by_category"]["logic"]["solved"] == 8

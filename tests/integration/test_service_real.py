@@ -317,12 +317,12 @@ def test_check_run_and_selftest_through_the_service_match_local_checks(
     remote = {(r["problem"]): r for r in map(json.loads, (out / "attempts.jsonl").read_text().splitlines())}
     local = Engine(settings, shared_verifier_factory)
     problems = list(core_suite.problems)
-    local_verdicts = list(local.map([(p, remote[p.id]["proof"] or "") for p in problems], 5))
+    local_verdicts = list(local.map([(p, remote[p.id]["prover"]["proof"] or "") for p in problems], 5))
     assert {p.id: (v.status.value, v.reason.value) for p, v in zip(problems, local_verdicts, strict=True)} == {
-        pid: (r["status"], r["reason"]) for pid, r in remote.items()
+        pid: (r["verdict"]["status"], r["verdict"]["reason"]) for pid, r in remote.items()
     }
-    assert {r["checker_service"] for r in remote.values()} == {service.url}
-    assert {r["checker_recipe"] for r in remote.values()} == {hol_verifier.checker.recipe}
+    assert {r["verdict"]["service"] for r in remote.values()} == {service.url}
+    assert {r["verdict"]["checker"]["recipe"] for r in remote.values()} == {hol_verifier.checker.recipe}
 
     done = subprocess.run(
         [*cli, "suites", "selftest", "hol-light-core", "--sample", "10", "--server", service.url, "--json"],

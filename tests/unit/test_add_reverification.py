@@ -132,7 +132,7 @@ def test_a_check_without_a_verdict_is_named_and_the_add_can_resume(
     def one_claim(rows: list[dict[str, object]]) -> None:
         for r in rows:
             if r["problem"] == "add_comm" and r["sample"] == 1:
-                r.update(status="FAIL", reason="tactic-failed")
+                r["verdict"].update(status="FAIL", reason="tactic-failed")
 
     def lost_for_add_comm(problem: Problem, proof: str, call: int) -> Verdict | VerifierUnavailable:
         if problem.id == "add_comm":

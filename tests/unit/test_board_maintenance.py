@@ -197,8 +197,8 @@ def test_verify_reports_a_tampered_published_proof_per_entry(
     # A published proof altered after a clean audit: its kept result is not reused, and it is reported.
     attempts = board / "entries" / "full" / "attempts.jsonl"
     rows = [json.loads(line) for line in attempts.read_text().splitlines()]
-    victim = next(r for r in rows if r["status"] == "PASS")
-    victim["proof"] = "ALL_TAC"
+    victim = next(r for r in rows if r["verdict"]["status"] == "PASS")
+    victim["prover"]["proof"] = "ALL_TAC"
     attempts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     before = _snapshot(board)
     assert main(["leaderboard", "verify", "--board", str(board)]) == 1
@@ -214,7 +214,7 @@ def test_verify_reports_a_tampered_published_proof_per_entry(
     assert main(["leaderboard", "verify", "--board", str(board), "--sample", "0.5"]) == 1
     said = capsys.readouterr()
     assert "note: this machine's double checker differs from the board's pin in its recipe" in said.err
-    published = [r for r in Board(board).published_attempts(full) if r.status is Status.PASS]
+    published = [r for r in Board(board).published_attempts(full) if r.verdict.status is Status.PASS]
     sample = random.Random(0).sample(published, round(passes * 0.5))  # --seed 0: anyone draws the same sample
     hit = any(r.problem == victim["problem"] and r.sample == victim["sample"] for r in sample)
     assert f"full: {len(sample) - hit} of {len(sample)} published PASS proofs reproduced" in said.out

@@ -61,9 +61,9 @@ def test_pack_writes_every_attempt_with_manifest_and_budget(packed: Path) -> Non
     assert m.sampling.samples_per_problem == 2 and m.budget.attempts == len(b.attempts) == 100
     assert m.checkers == [DOUBLE_CHECKER] and m.prover["name"] == "baseline"
     assert {(r.problem, r.sample) for r in b.attempts} == {(p, s) for p in m.problems for s in (0, 1)}
-    assert all(r.proof for r in b.attempts)
-    passes = [r for r in b.attempts if r.status is Status.PASS]
-    assert passes and all(r.category == "arithmetic" and r.proof == "ARITH_TAC" for r in passes)
+    assert all(r.prover.proof for r in b.attempts) and all(r.verdict.checker == DOUBLE_CHECKER for r in b.attempts)
+    passes = [r for r in b.attempts if r.verdict.status is Status.PASS]
+    assert passes and all(r.category == "arithmetic" and r.prover.proof == "ARITH_TAC" for r in passes)
 
 
 def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_an_unfinished_run_is_not_packed(run: RunDir, tmp_path: Path) -> None:
 
 def test_pack_keeps_the_raw_replies_only_when_every_attempt_may_be_published(packed: Path) -> None:
     # open_data "full": each attempt travels with the prover's raw reply (the baseline names its strategy).
-    assert all((r.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
+    assert all((r.prover.raw_reply or "").startswith("strategy ") for r in read_bundle(packed).attempts)
 
 
 def test_pack_refuses_a_finished_run_whose_repair_round_has_no_verdict(tmp_path: Path, settings: Settings) -> None:
@@ -188,9 +188,9 @@ def test_a_packed_bundle_holds_three_regular_files_readable_by_anyone(packed: Pa
         ),
         (
             "schema: status not a verdict",
-            edit_attempts(lambda rows: rows[0].update(status="PROVED")),
+            edit_attempts(lambda rows: rows[0]["verdict"].update(status="PROVED")),
             True,
-            "attempts.jsonl: line 1: not valid under submission schema v1: status",
+            "attempts.jsonl: line 1: not valid under submission schema v2: verdict/status",
         ),
         (
             "schema: manifest field missing",

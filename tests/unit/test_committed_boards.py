@@ -53,7 +53,7 @@ def test_a_committed_board(path: Path, tmp_path: Path) -> None:
             entry.stats.pass_at_k,
             entry.stats.by_category,
         )
-        assert entry.reverification.claimed_pass == sum(r.status is Status.PASS for r in published)
+        assert entry.reverification.claimed_pass == sum(r.verdict.status is Status.PASS for r in published)
         assert entry.reverification.reproduced == entry.reverification.checked
     html, md = render_board(board, tmp_path)
     assert (path / "README.md").read_text(encoding="utf-8") == md, "README.md is stale: leaderboard render"

@@ -11,6 +11,7 @@ import json
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,8 +62,8 @@ def test_a_claimed_failure_that_now_passes_refuses_the_entry(tmp_path: Path, set
     packed = tmp_path / "entry.tar.gz"
     bundle.pack(_finished_run(tmp_path, settings), packed, SUBMITTER)
 
-    def relabel(rows: list[dict[str, object]]) -> None:
-        row = next(r for r in rows if r["status"] == "PASS")
+    def relabel(rows: list[dict[str, Any]]) -> None:
+        row = next(r["verdict"] for r in rows if r["verdict"]["status"] == "PASS")
         row.update(status="FAIL", reason="tactic-failed")
 
     forged = rewrite(packed, tmp_path / "forged.tar.gz", edit_attempts(relabel))
@@ -76,7 +77,7 @@ def test_a_claimed_failure_that_now_passes_refuses_the_entry(tmp_path: Path, set
 
 def test_a_run_with_error_attempts_is_not_packed(tmp_path: Path, settings: Settings) -> None:
     run = _finished_run(tmp_path, settings, _down_for_peirce)
-    statuses = [json.loads(line)["status"] for line in run.journal_path.read_text().splitlines()]
+    statuses = [json.loads(line)["verdict"]["status"] for line in run.journal_path.read_text().splitlines()]
     assert "ERROR" in statuses  # the premise: the lost checker left attempts without a verdict
     # ERROR counts in neither n nor c, so the run is incomplete until they are retried (--resume).
     with pytest.raises(UserError, match=r"provebench run --resume"):
@@ -89,8 +90,8 @@ def test_a_bundle_carrying_an_error_attempt_is_refused(tmp_path: Path, settings:
     packed = tmp_path / "entry.tar.gz"
     bundle.pack(_finished_run(tmp_path, settings), packed, SUBMITTER)
 
-    def relabel(rows: list[dict[str, object]]) -> None:
-        row = next(r for r in rows if r["status"] == "FAIL")
+    def relabel(rows: list[dict[str, Any]]) -> None:
+        row = next(r["verdict"] for r in rows if r["verdict"]["status"] == "FAIL")
         row.update(status="ERROR", reason="checker-unavailable")
 
     forged = rewrite(packed, tmp_path / "forged.tar.gz", edit_attempts(relabel))
@@ -120,7 +121,7 @@ def test_run_exits_3_when_attempts_end_in_error(
     out = tmp_path / "run"
     argv = ["run", "--suite", "hol-light-core", "--prover", "baseline", "-n", "1", "--out", str(out), "--no-progress"]
     assert main(argv) == code, capsys.readouterr().err
-    statuses = {json.loads(line)["status"] for line in (out / "attempts.jsonl").read_text().splitlines()}
+    statuses = {json.loads(line)["verdict"]["status"] for line in (out / "attempts.jsonl").read_text().splitlines()}
     assert ("ERROR" in statuses) == (code == 3)
 
 

@@ -11,13 +11,14 @@ import pytest
 
 from provebench.core.errors import UserError
 from provebench.core.journal import AttemptRecord, Journal, read_journal
-from provebench.core.model import Reason, Status
+from provebench.core.model import Reason, Status, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rec(problem: str, sample: int = 0) -> AttemptRecord:
-    return AttemptRecord(problem=problem, sample=sample, round=0, status=Status.FAIL, reason=Reason.TACTIC_FAILED)
+    verdict = Verdict(status=Status.FAIL, reason=Reason.TACTIC_FAILED)
+    return AttemptRecord(problem=problem, sample=sample, round=0, verdict=verdict)
 
 
 def test_records_are_visible_to_readers_as_soon_as_appended(tmp_path: Path) -> None:
@@ -61,7 +62,8 @@ def test_a_corrupt_line_in_the_middle_is_a_one_line_error(tmp_path: Path) -> Non
 
 def test_every_record_has_the_required_keys(tmp_path: Path) -> None:
     line = _rec("a").model_dump(mode="json")
-    assert {"problem", "sample", "round", "status", "schema_version"} <= set(line)
+    assert {"problem", "sample", "round", "verdict", "prover", "schema_version"} <= set(line)
+    assert line["schema_version"] == 2 and {"status", "reason", "checker"} <= set(line["verdict"])
 
 
 def test_an_append_that_fails_part_way_leaves_only_whole_lines(tmp_path: Path) -> None:
@@ -74,7 +76,8 @@ def test_an_append_that_fails_part_way_leaves_only_whole_lines(tmp_path: Path) -
         "from provebench.core.journal import AttemptRecord, Journal\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # so the write fails (EFBIG) instead of killing us
         f"path = Path({str(path)!r})\n"
-        "rec = lambda p: AttemptRecord(problem=p, sample=0, round=0, status='FAIL', reason='tactic-failed')\n"
+        "verdict = {'status': 'FAIL', 'reason': 'tactic-failed'}\n"
+        "rec = lambda p: AttemptRecord(problem=p, sample=0, round=0, verdict=verdict)\n"
         "j = Journal(path)\nj.open()\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 40, resource.RLIM_INFINITY))\n"
         "try:\n    j.append(rec('b'))\nexcept OSError:\n    print('failed')\n"

@@ -59,11 +59,11 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
 
     entry = add_entry(packed, board, settings, make_verifier=scripted_verifiers(script), sample_fraction=0.5)
     b = read_bundle(packed)
-    claimed = [r for r in b.attempts if r.status is Status.PASS]
+    claimed = [r for r in b.attempts if r.verdict.status is Status.PASS]
     others = len(b.attempts) - len(claimed)
     # Every claimed PASS was checked again, and half of the others.
     assert len(checked) == len(claimed) + round(others * 0.5)
-    assert {(r.problem, r.proof) for r in claimed} <= set(checked)
+    assert {(r.problem, r.prover.proof) for r in claimed} <= set(checked)
     assert entry.reverification.checked == entry.reverification.reproduced == len(checked)
     assert entry.reverification.claimed_pass == len(claimed) and entry.reverification.others == others
     assert entry.reverification.others_sampled == len(checked) - len(claimed)
@@ -73,7 +73,7 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
     config = Board(board).config()
     assert config is not None and config.checkers == [DOUBLE_CHECKER] and config.sample_fraction == 0.5
     published = Board(board).published_attempts(entry)
-    assert len(published) == 100 and all(r.proof for r in published)
+    assert len(published) == 100 and all(r.prover.proof for r in published)
 
     with pytest.raises(UserError, match="already on the board as entry 'baseline-test'"):
         add_entry(packed, board, settings, make_verifier=scripted_verifiers())
@@ -90,7 +90,9 @@ def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Pat
         edit_manifest(lambda m: m["submitter"].update(name="Weaker"))(members)
         edit_attempts(
             lambda rows: [
-                r.update(status="FAIL", reason="tactic-failed") for r in rows if str(r["problem"]).startswith("add_")
+                r["verdict"].update(status="FAIL", reason="tactic-failed")
+                for r in rows
+                if str(r["problem"]).startswith("add_")
             ]
         )(members)
 
@@ -118,8 +120,8 @@ def test_markdown_cells_escape_what_a_submitter_names() -> None:
 def test_a_verdict_that_does_not_reproduce_refuses_the_entry(packed: Path, tmp_path: Path, settings: Settings) -> None:
     # The submitter turned a failed attempt into a claimed PASS and fixed the hash to match.
     def forge(rows: list[dict[str, object]]) -> None:
-        row = next(r for r in rows if r["status"] == "FAIL" and r["problem"] == "peirce")
-        row.update(status="PASS", reason="proved")
+        row = next(r for r in rows if r["verdict"]["status"] == "FAIL" and r["problem"] == "peirce")
+        row["verdict"].update(status="PASS", reason="proved")
 
     forged = rewrite(packed, tmp_path / "forged.tar.gz", edit_attempts(forge))
     board = tmp_path / "board"
@@ -199,7 +201,7 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         add_entry(rewrite(packed, tmp_path / "d.tar.gz", relabel), board, settings, make_verifier=scripted_verifiers())
 
     def relabel_one_attempt(members: dict[str, bytes]) -> None:
-        edit_attempts(lambda rows: rows[0].update(checker_packages="sha256:1", checker_version="2"))(members)
+        edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(packages="sha256:1", version="2"))(members)
         edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)
 
     both = (
@@ -214,7 +216,7 @@ def test_suite_hash_and_checker_identity_must_match_the_board(packed: Path, tmp_
         )
 
     def another_recipe(members: dict[str, bytes]) -> None:
-        edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))(members)
+        edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(recipe="double:1"))(members)
         edit_manifest(lambda m: m["submitter"].update(name="Other"))(members)
 
     with pytest.raises(UserError, match=r"another checker: recipe \(double:1 in the run, double:0 pinned\)$"):
@@ -234,7 +236,9 @@ def test_an_attempt_of_another_build_is_compared_with_the_pin_of_its_own_recipe(
     board = Board(tmp_path / "board")
     board.write_config(BoardConfig(suite=suite, checkers=[other, DOUBLE_CHECKER], sample_fraction=0.0))
     rebuilt = rewrite(
-        packed, tmp_path / "r.tar.gz", edit_attempts(lambda rows: rows[0].update(checker_recipe="double:1"))
+        packed,
+        tmp_path / "r.tar.gz",
+        edit_attempts(lambda rows: rows[0]["verdict"]["checker"].update(recipe="double:1")),
     )
     with pytest.raises(UserError) as exc:
         add_entry(rebuilt, board.path, settings, make_verifier=scripted_verifiers())
@@ -327,10 +331,10 @@ def test_open_data_decides_what_the_board_publishes(
 ) -> None:
     out = tmp_path / "e.tar.gz"
     bundle.pack(run, out, bundle.Submitter(name="p", contact="c", open_data=open_data))  # type: ignore[arg-type]
-    assert all(r.raw_reply is None for r in read_bundle(out).attempts)  # raw replies leave only with full
+    assert all(r.prover.raw_reply is None for r in read_bundle(out).attempts)  # raw replies leave only with full
     board = tmp_path / "board"
     entry = add_entry(out, board, settings, make_verifier=scripted_verifiers(), sample_fraction=0.0)
     published = Board(board).published_attempts(entry)
     assert len(published) == 100
-    with_proof = {r.status for r in published if r.proof}
+    with_proof = {r.verdict.status for r in published if r.prover.proof}
     assert with_proof == ({Status.PASS} if proofs == "passing" else set())

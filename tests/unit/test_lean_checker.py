@@ -309,7 +309,7 @@ def test_a_run_of_a_lean_suite_journals_lean_verdicts(
     args += ["--problem", "pb_or_swap", "--problem", "pb_two_pow_ten", "--no-progress"]
     assert main(args) == 0
     records = [json.loads(line) for line in (out / "attempts.jsonl").read_text().splitlines()]
-    got = {r["problem"]: (r["status"], r["reason"]) for r in records}
+    got = {r["problem"]: (r["verdict"]["status"], r["verdict"]["reason"]) for r in records}
     assert got == {"pb_or_swap": ("PASS", "proved"), "pb_two_pow_ten": ("FAIL", "wrong-answer")}
 
 
@@ -366,7 +366,8 @@ def test_the_combibench_protocol_reports_the_benchmarks_own_score_beside_provebe
     assert summary["samples_per_problem"] == 16  # CombiBench's n
     assert summary["solved"] == 1
     assert summary["benchmark"]["solved"] == 2 and summary["benchmark"]["accepted_but_refused"] == 1
-    records = [json.loads(line) for line in (out / "attempts.jsonl").read_text().splitlines()]
+    lines = (out / "attempts.jsonl").read_text().splitlines()
+    records = [{"problem": r["problem"], **r["verdict"]} for r in map(json.loads, lines)]
     # The replay prover has one answer per problem: the other 15 samples are FAIL no-proof, never judged.
     judged = {(r["problem"], r["status"], r["benchmark_pass"]) for r in records if r["benchmark_pass"] is not None}
     assert judged == {

@@ -27,6 +27,7 @@ from provebench.runs.orchestrator import Limits, Orchestrator, pending_chains
 from provebench.runs.run import RunDir, RunHooks, RunPlan, execute
 from provebench.suites.load import find_suite
 from tests.doubles.verifier import ScriptedVerifierDouble, passes_if, verdict
+from tests.records import attempt
 
 SETTINGS = Settings(checkers=1, infra_backoff_s=0)
 
@@ -72,7 +73,7 @@ def test_repair_rounds_feed_the_checker_messages_back(tmp_path: Path) -> None:
     prover = ScriptedProver()
     rundir = _run(tmp_path, prover, ScriptedVerifierDouble(passes_if("right")), repair_rounds=2)
     records = read_journal(rundir.journal_path)
-    assert sorted((r.sample, r.round, r.status.value) for r in records if r.problem == "excluded_middle") == [
+    assert sorted((r.sample, r.round, r.verdict.status.value) for r in records if r.problem == "excluded_middle") == [
         (0, 0, "FAIL"),
         (0, 1, "PASS"),
         (1, 0, "FAIL"),
@@ -87,7 +88,9 @@ def test_repair_rounds_feed_the_checker_messages_back(tmp_path: Path) -> None:
 def test_without_repair_rounds_a_failed_sample_stays_failed(tmp_path: Path) -> None:
     rundir = _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(passes_if("right")))
     records = read_journal(rundir.journal_path)
-    assert len(records) == 6 and {r.status for r in records} == {Status.FAIL} and {r.round for r in records} == {0}
+    assert (
+        len(records) == 6 and {r.verdict.status for r in records} == {Status.FAIL} and {r.round for r in records} == {0}
+    )
 
 
 def test_an_infrastructure_failure_is_retried_and_never_counted_as_a_proof_failure(tmp_path: Path) -> None:
@@ -97,7 +100,7 @@ def test_an_infrastructure_failure_is_retried_and_never_counted_as_a_proof_failu
     verifier = ScriptedVerifierDouble(flaky)  # type: ignore[arg-type]
     rundir = _run(tmp_path, ScriptedProver(), verifier)
     records = read_journal(rundir.journal_path)
-    assert len(records) == 6 and all(r.status is Status.PASS for r in records)
+    assert len(records) == 6 and all(r.verdict.status is Status.PASS for r in records)
     assert sum(r.infra_retries for r in records) == 1 and len(verifier.calls) == 7
 
 
@@ -108,7 +111,7 @@ def test_a_checker_that_stays_down_gives_error_records_that_a_resume_redoes(tmp_
         return verdict(Status.PASS, Reason.PROVED)
 
     rundir = _run(tmp_path, ScriptedProver(), ScriptedVerifierDouble(down_for_one_problem))  # type: ignore[arg-type]
-    errors = [r for r in read_journal(rundir.journal_path) if r.status is Status.ERROR]
+    errors = [r for r in read_journal(rundir.journal_path) if r.verdict.status is Status.ERROR]
     assert len(errors) == 2 and all(r.infra_retries == 2 for r in errors)
     assert json.loads(rundir.summary_path.read_text())["solved"] == 2  # the errored problem: no verdict, not a FAIL
 
@@ -140,7 +143,7 @@ def test_no_proof_costs_no_check(tmp_path: Path) -> None:
     asyncio.run(orchestrator.run(pending_chains([problem], 1, 1, True, [])))
     journal.close()
     records = read_journal(journal.path)
-    assert [(r.round, r.status, r.reason) for r in records] == [
+    assert [(r.round, r.verdict.status, r.verdict.reason) for r in records] == [
         (0, Status.FAIL, Reason.NO_PROOF),
         (1, Status.FAIL, Reason.NO_PROOF),
     ]
@@ -168,7 +171,7 @@ def test_pending_chains_skip_finished_samples_and_continue_repair_chains() -> No
         return Problem(id=pid, suite="s", system=System.HOL_LIGHT, statement="T", timeout_s=1, checker_image="x")
 
     def rec(pid: str, sample: int, rnd: int, status: Status) -> AttemptRecord:
-        return AttemptRecord(problem=pid, sample=sample, round=rnd, status=status, reason=Reason.TACTIC_FAILED)
+        return attempt(pid, sample, status, rnd=rnd, reason=Reason.TACTIC_FAILED)
 
     done: Sequence[AttemptRecord] = [
         rec("a", 0, 0, Status.PASS),

@@ -11,7 +11,8 @@ from provebench.core.errors import UserError
 from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineProver
-from provebench.provers.prompting import PromptTemplates, extract_last_code_block
+from provebench.provers.extraction import extract_last_code_block
+from provebench.provers.prompting import PromptTemplates
 from provebench.provers.registry import make_prover
 from provebench.provers.replay import ReplayProver
 from provebench.systems.hol_light.goal import GoalExpression

@@ -17,7 +17,6 @@ from provebench.boards.reverify import (
     Mismatch,
     PinRefusal,
     Result,
-    attempt_identity,
     check_again,
     local_checkers,
     pin_refusal,
@@ -25,10 +24,11 @@ from provebench.boards.reverify import (
     seed_of,
 )
 from provebench.checking.engine import Engine
-from provebench.core.journal import AttemptRecord
+from provebench.core.journal import AttemptRecord, AttemptRecordV1, upgrade_v1
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
 from provebench.core.settings import Settings
 from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble
+from tests.records import attempt
 
 HOL = DOUBLE_CHECKER.model_copy(update={"recipe": "hol-light:new", "image": "ghcr.io/o/hol-light:1"})
 LEAN = CheckerInfo(image="lean4", digest="sha256:l", system=System.LEAN4, version="v4", recipe="lean4:abc")
@@ -40,8 +40,9 @@ def _problem(pid: str, system: System = System.HOL_LIGHT) -> Problem:
 
 
 def _attempt(pid: str, status: Status, proof: str | None, sample: int = 0) -> AttemptRecord:
-    reason = Reason.PROVED if status is Status.PASS else Reason.TACTIC_FAILED
-    return AttemptRecord(problem=pid, sample=sample, round=0, status=status, reason=reason, proof=proof)
+    return attempt(
+        pid, sample, status, reason=Reason.PROVED if status is Status.PASS else Reason.TACTIC_FAILED, proof=proof
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,11 +114,13 @@ def test_a_refusal_names_every_part_that_differs_with_where_each_value_is() -> N
 
 
 def test_an_attempt_that_recorded_no_identity_is_checked_by_nobody_s_checker() -> None:
-    unchecked = _attempt("peirce", Status.FAIL, None)
-    assert attempt_identity(unchecked, System.HOL_LIGHT) is None  # no proof, no check
-    old = unchecked.model_copy(update={"checker_digest": "sha256:old"})
-    identity = attempt_identity(old, System.HOL_LIGHT)
+    """A v1 record of a digest only (made before identities were kept): its run's system, no recipe, no image."""
+    flat = {"problem": "peirce", "sample": 0, "round": 0, "status": "FAIL", "reason": "tactic-failed"}
+    assert upgrade_v1(AttemptRecordV1.model_validate(flat), [DOUBLE_CHECKER]).verdict.checker is None  # no check
+    old = AttemptRecordV1.model_validate({**flat, "checker_digest": "sha256:old"})
+    identity = upgrade_v1(old, [DOUBLE_CHECKER]).verdict.checker
     assert identity is not None and not identity.same_checker(DOUBLE_CHECKER)
+    assert (identity.image, identity.system, identity.digest) == ("", DOUBLE_CHECKER.system, "sha256:old")
     assert identity.identity_differences(DOUBLE_CHECKER, ("in the run", "pinned")) == [
         "recipe (not recorded in the run, double:0 pinned)",
         "proof-system version (not recorded in the run, double pinned)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def _run(rundir: Path, suite: str = "hol-light-core", resume: bool = False, **ex
     return rd
 
 
-def _lines(rd: RunDir) -> list[dict[str, object]]:
+def _lines(rd: RunDir) -> list[dict[str, Any]]:
     return [json.loads(line) for line in rd.journal_path.read_text().splitlines()]
 
 
@@ -74,15 +75,17 @@ def test_a_second_record_for_a_decided_key_is_refused(
 ) -> None:
     rd = _run(tmp_path / "run")
     rows = _lines(rd)
-    assert rows[0]["status"] == "FAIL"
-    _write(rd, [*rows, {**rows[0], "status": status, "reason": "proved" if status == "PASS" else rows[0]["reason"]}])
+    verdict = rows[0]["verdict"]
+    assert verdict["status"] == "FAIL"
+    reason = "proved" if status == "PASS" else verdict["reason"]
+    _write(rd, [*rows, {**rows[0], "verdict": {**verdict, "status": status, "reason": reason}}])
     _report_fails(capsys, rd, "attempts.jsonl: line 7:", fragment, f"FAIL there, {status} here")
     with pytest.raises(UserError, match="line 7"):
         summarize_run(rd, rd.config())  # and so for submit, report --html and exports, which read through records()
 
 
 def test_a_journal_of_retries_resumes_and_repair_rounds_is_read_in_full(tmp_path: Path) -> None:
-    """What a run legitimately writes: ERROR records (no verdict) redone on resume, round after round."""
+    """What a run legitimately writes: ERROR records (no verdict) redone on resume, round after round (schema v1)."""
     base = {"category": "logic", "prover": "p", "proof": "x", "reason": "tactic-failed"}
     rows = [
         {**base, "problem": "a", "sample": 0, "round": 0, "status": "ERROR", "reason": "checker-unavailable"},
@@ -96,7 +99,7 @@ def test_a_journal_of_retries_resumes_and_repair_rounds_is_read_in_full(tmp_path
     path = tmp_path / "attempts.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"problem": "a", "sam')  # torn by a kill
     records = read_journal(path, {"a", "b"})
-    assert [(r.problem, r.sample, r.round, r.status.value) for r in records] == [
+    assert [(r.problem, r.sample, r.round, r.verdict.status.value) for r in records] == [
         (r["problem"], r["sample"], r["round"], r["status"]) for r in rows
     ]
 
@@ -106,7 +109,7 @@ def test_a_real_run_with_errors_resumed_twice_reads_back(tmp_path: Path) -> None
     first = len(rd.records())
     rows = _lines(rd)
     # the last attempt's check failed for good: journalled as ERROR, redone by the next resume
-    rows[-1].update(status="ERROR", reason="checker-unavailable")
+    rows[-1]["verdict"].update(status="ERROR", reason="checker-unavailable")
     _write(rd, rows)
     _run(tmp_path / "run", resume=True)
     records = rd.records()

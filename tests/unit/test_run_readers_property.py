@@ -22,18 +22,19 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from provebench.core.errors import UserError
-from provebench.core.journal import AttemptRecord, Journal, read_journal
-from provebench.core.model import Reason, Status
+from provebench.core.journal import AttemptRecord, Journal, ProverAnswer, read_journal
+from provebench.core.model import CheckerInfo, Reason, Status, Verdict
 from provebench.core.settings import Settings
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RunConfig, build_config, read_config_file
-from provebench.runs.manifest import read_run_manifest
+from provebench.runs.manifest import RunManifest, read_run_manifest
 from provebench.runs.run import RunDir, RunHooks, execute, plan_run
-from tests.doubles.verifier import ScriptedVerifierDouble, passes_if
+from tests.doubles.verifier import DOUBLE_CHECKER, ScriptedVerifierDouble, passes_if
 
 # tmp_path is per test, not per example: each example writes its files whole before reading them.
 PROPERTY = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PROBLEMS = ("excluded_middle", "add_comm", "peirce")
+V1_JOURNAL = Path(__file__).resolve().parents[1] / "fixtures" / "v1" / "run" / "attempts.jsonl"
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
@@ -122,7 +123,7 @@ def _check_journal(records: list[AttemptRecord], problems: frozenset[str] | None
         assert isinstance(r, AttemptRecord)
         assert problems is None or r.problem in problems
         assert r.key not in decided
-        if r.status is not Status.ERROR:
+        if r.verdict.status is not Status.ERROR:
             decided.add(r.key)
 
 
@@ -168,7 +169,11 @@ def journal_lines(draw: st.DrawFn, originals: list[dict[str, Any]]) -> str:
 
 
 def _originals(rd: RunDir) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()]
+    """The real run's records, and records of the same problems that a run before schema v2 wrote."""
+    v1 = [json.loads(line) for line in V1_JOURNAL.read_text().splitlines()]
+    return [json.loads(line) for line in rd.journal_path.read_text().splitlines()] + [
+        r for r in v1 if r["problem"] in PROBLEMS
+    ]
 
 
 @settings(PROPERTY, max_examples=300)
@@ -186,7 +191,7 @@ def test_journal_reader_on_near_miss_records(
         whole = text[: text.rfind("\n") + 1]  # a torn tail is never read, and nothing else is skipped
         assert len(records) == sum(1 for line in whole.split("\n")[:-1] if line.strip())
 
-    _read_or_refused(lambda: read_journal(path, problems), check)
+    _read_or_refused(lambda: read_journal(path, problems, [DOUBLE_CHECKER]), check)
 
 
 @st.composite
@@ -198,11 +203,14 @@ def fresh_records(draw: st.DrawFn) -> list[AttemptRecord]:
             problem=p,
             sample=s,
             round=r,
-            status=draw(st.sampled_from(list(Status))),
-            reason=draw(st.sampled_from(list(Reason))),
-            proof=draw(st.none() | st.text(max_size=60)),
-            messages=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
-            check_seconds=draw(st.floats(0, 1e6)),
+            prover=ProverAnswer(proof=draw(st.none() | st.text(max_size=60)), tokens_in=draw(st.integers(0, 10**6))),
+            verdict=Verdict(
+                status=draw(st.sampled_from(list(Status))),
+                reason=draw(st.sampled_from(list(Reason))),
+                messages=tuple(draw(st.lists(st.text(max_size=20), max_size=2))),
+                check_seconds=draw(st.floats(0, 1e6)),
+                checker=draw(st.none() | st.just(DOUBLE_CHECKER)),
+            ),
         )
         for p, s, r in keys
     ]
@@ -253,9 +261,7 @@ def test_run_records_on_near_miss_journals_and_manifests(
     else:
         event("read")
         assert how != "missing" or records == []  # attempts without a manifest are refused
-        _check_journal(
-            records, None if how == "missing" else frozenset(p["id"] for p in rd.read_manifest()["problems"])
-        )
+        _check_journal(records, None if how == "missing" else frozenset(rd.read_manifest().problem_ids()))
 
 
 # ---------------------------------------------------------------- run configs
@@ -350,13 +356,16 @@ def test_run_config_reader_on_a_real_config_altered(tmp_path: Path, real_run: Ru
 # ---------------------------------------------------------------- run manifests
 
 
-def _check_manifest(manifest: dict[str, Any]) -> None:
-    """What readers index without checking again."""
-    ids = [p["id"] for p in manifest["problems"]]
+def _check_manifest(manifest: RunManifest) -> None:
+    """What readers use without checking again."""
+    ids = manifest.problem_ids()
     assert ids and all(isinstance(i, str) and i for i in ids) and len(set(ids)) == len(ids)
-    assert all(isinstance(p["category"], str) for p in manifest["problems"])
-    assert isinstance(manifest["suite"]["content_hash"], str) and isinstance(manifest["suite"]["name"], str)
-    assert all(isinstance(s["index"], int) and s["index"] >= 0 for s in manifest.get("sessions", []))
+    assert all(isinstance(p.category, str) for p in manifest.problems)
+    assert manifest.suite.content_hash.startswith("sha256:") and manifest.suite.name
+    assert all(isinstance(s.index, int) and s.index >= 0 for s in manifest.sessions)
+    assert all(isinstance(c, CheckerInfo) for c in manifest.checkers)
+    written = manifest.model_dump(mode="json")  # what a resume writes back reads, and is written the same again
+    assert RunManifest.model_validate(written).model_dump(mode="json") == written
 
 
 @settings(PROPERTY, max_examples=300)

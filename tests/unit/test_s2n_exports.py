@@ -88,8 +88,10 @@ def test_the_leaderboards_zip_round_trips(
     ]
     # Read back by the replay prover: the same answers, problem by problem.
     again = _replay_run(tmp_path, settings, target, "again")
-    first = {r.problem: r.proof for r in run.records()}
-    assert {r.problem: r.proof for r in again.records()} == first and first["arm.bignum_foo.LEMMA"] == "ARITH_TAC"
+    first = {r.problem: r.prover.proof for r in run.records()}
+    assert {r.problem: r.prover.proof for r in again.records()} == first and first[
+        "arm.bignum_foo.LEMMA"
+    ] == "ARITH_TAC"
     # The same answers give the same bytes.
     twice = tmp_path / "twice.zip"
     assert main(["submit", str(again.path), "--format", "s2n-bignum-bench", "-o", str(twice)]) == 0

@@ -6,9 +6,9 @@ from math import comb
 
 import pytest
 
-from provebench.core.journal import AttemptRecord
 from provebench.core.model import Reason, Status
 from provebench.runs.stats import ProblemRef, pass_at_k, summarize, wilson_interval
+from tests.records import attempt
 
 
 @pytest.mark.parametrize(
@@ -51,24 +51,21 @@ def test_wilson_interval_known_values() -> None:
     assert (lo + hi) / 2 == pytest.approx(0.5) and lo == pytest.approx(0.236593, abs=1e-6)
 
 
-def _rec(problem: str, sample: int, status: Status, rnd: int = 0, **kw: object) -> AttemptRecord:
-    reason = {Status.PASS: Reason.PROVED, Status.ERROR: Reason.CHECKER_UNAVAILABLE}.get(status, Reason.TACTIC_FAILED)
-    return AttemptRecord(problem=problem, sample=sample, round=rnd, status=status, reason=reason, **kw)  # type: ignore[arg-type]
-
-
 def test_summary_counts_samples_categories_and_errors() -> None:
     problems = [ProblemRef("a", "x"), ProblemRef("b", "x"), ProblemRef("c", "y")]
     records = [
-        _rec("a", 0, Status.PASS, cpu_seconds=0.5, tokens_in=10, tokens_out=3, cost=0.01),
-        _rec("a", 1, Status.FAIL, cpu_seconds=0.25),
+        attempt(
+            "a", 0, Status.PASS, verdict={"cpu_seconds": 0.5}, prover={"tokens_in": 10, "tokens_out": 3, "cost": 0.01}
+        ),
+        attempt("a", 1, Status.FAIL, verdict={"cpu_seconds": 0.25}),
         # b: sample 0 passes after a repair round; sample 1 only errored, so b has n=1
-        _rec("b", 0, Status.FAIL),
-        _rec("b", 0, Status.PASS, rnd=1),
-        _rec("b", 1, Status.ERROR),
-        _rec("c", 0, Status.CHEATING),
+        attempt("b", 0, Status.FAIL),
+        attempt("b", 0, Status.PASS, rnd=1),
+        attempt("b", 1, Status.ERROR),
+        attempt("c", 0, Status.CHEATING),
         # an ERROR later redone: the redo supersedes it
-        _rec("c", 1, Status.ERROR),
-        _rec("c", 1, Status.FAIL),
+        attempt("c", 1, Status.ERROR),
+        attempt("c", 1, Status.FAIL),
     ]
     s = summarize(problems, records, samples=2, ks=[1, 2])
     assert (s.problems, s.solved, s.solved_first_round) == (3, 2, 1)
@@ -107,7 +104,7 @@ def test_a_benchmark_layout_gives_its_columns_and_verdict_names_beside_provebenc
         ("d", Status.TIMEOUT, Reason.WALL_TIMEOUT),
         ("e", Status.ERROR, Reason.CHECKER_UNAVAILABLE),  # no verdict: counted nowhere
     ]
-    records = [AttemptRecord(problem=p, sample=0, round=0, status=st, reason=r) for p, st, r in verdicts]
+    records = [attempt(p, 0, st, reason=r) for p, st, r in verdicts]
     s = summarize(problems, records, samples=1, ks=[1], layout=layout)
     assert s.layout is not None
     assert [(c.label, c.problems, c.solved) for c in s.layout.columns] == [

@@ -90,7 +90,9 @@ def test_cli_submit_add_render_and_errors(
     forged = rewrite(
         out,
         tmp_path / "cli-forged.tar.gz",
-        edit_attempts(lambda rows: next(r for r in rows if r["status"] == "FAIL").update(status="PASS")),
+        edit_attempts(
+            lambda rows: next(r["verdict"] for r in rows if r["verdict"]["status"] == "FAIL").update(status="PASS")
+        ),
     )
     forged = rewrite(forged, forged, edit_manifest(lambda m: m["submitter"].update(name="F")))
     assert main(["leaderboard", "add", str(forged), "--board", str(board)]) == 1
