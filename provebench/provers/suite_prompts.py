@@ -23,7 +23,10 @@ from provebench.suites.s2n_query import benchmark_query
 
 
 class SuitePromptSpec(BaseModel):
-    """``suite_prompt:``: which of the suite's prompt files the preset sends, and where the query goes in it."""
+    """Which of the suite's prompt files a preset sends instead of templates, and where the query goes in it.
+
+    The ``suite_prompt:`` block of its manifest.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
