@@ -46,6 +46,8 @@ def test_provers_presets_json_holds_every_source_and_the_extraction(capsys: pyte
     assert main(["provers", "presets", "--json"]) == 0
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["s2n-bignum-bench"]["apis"] == ["chat", "completions"]
+    assert listed["s2n-bignum-bench"]["suite_prompt"]["file"] == "prompt-basic.txt"  # the suite must keep it
+    assert listed["kimina-prover"]["suite_prompt"] is None
     assert listed["deepseek-prover-v2"]["extract"]["rule"] == "open-block"
     assert all(len(p["sources"]) >= 2 for p in listed.values())
 
