@@ -39,6 +39,7 @@ from provebench.provers.openai_settings import OpenAISettings, Prices
 from provebench.provers.presets import PresetManifest
 from provebench.provers.prompting import RAW_TEMPLATE, TEMPLATE_NAMES
 from provebench.provers.replay import ReplaySettings
+from provebench.provers.suite_prompts import SuitePromptSpec
 from provebench.runs.config import ProverConfig, RunConfig
 from provebench.suites import extensions as problem_extensions
 from provebench.suites.layouts import BenchmarkLayout
@@ -128,6 +129,7 @@ def sections() -> list[Section]:
             (
                 Table("`preset.yaml` keys", "", PresetManifest),
                 Table("`extract:`", _first_sentence(Extraction.__doc__), Extraction),
+                Table("`suite_prompt:`", _first_sentence(SuitePromptSpec.__doc__), SuitePromptSpec),
             ),
         ),
         Section(

@@ -14,27 +14,17 @@ import zipfile
 from pathlib import Path
 
 from provebench.core.errors import UserError
-from provebench.core.model import Problem
 from provebench.core.names import SUBMISSION_FORMATS
 from provebench.core.outputs import guard_output, write_atomic
 from provebench.runs.run import RunDir
 from provebench.runs.stats import latest_records
 from provebench.suites.load import Suite, find_suite
-from provebench.suites.s2n_query import BenchmarkQuery
-from provebench.systems.hol_light.goal import computed_goal
+from provebench.suites.s2n_query import benchmark_query
 
 FORMATS = SUBMISSION_FORMATS
 CSV_COLUMNS = ("problem_id", "category", "query", "answer")
 CSV_MEMBER = "answers.csv"
 _ZIP_TIME = (2026, 1, 1, 0, 0, 0)  # fixed, so that the same answers give the same bytes
-
-
-def benchmark_query(problem: Problem) -> str:
-    """The goal as the benchmark words it: its own query, else the term backquoted (or the expression)."""
-    query = problem.extension(BenchmarkQuery)
-    if query is not None:
-        return query.original_statement
-    return problem.statement if computed_goal(problem) else f"`{problem.statement}`"
 
 
 def s2n_bignum_bench_csv(rundir: RunDir, suites_dir: Path) -> tuple[str, int, Suite]:

@@ -25,10 +25,10 @@ ADHOC_SUITE = "adhoc"
 def problem_hash(problem: Problem) -> str:
     """What a service compares before checking a named problem.
 
-    Where its source lies is left out, and so is its time limit, which travels with each check
-    (re-verification keeps a run's shorter one).
+    Where its source and its suite's prompt files lie is left out, and so is its time limit, which travels
+    with each check (re-verification keeps a run's shorter one).
     """
-    text = json.dumps(problem.content_fields({"template_root", "timeout_s"}), sort_keys=True)
+    text = json.dumps(problem.content_fields({"template_root", "prompt_files", "timeout_s"}), sort_keys=True)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -131,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the prompt presets of the openai prover (`prompt: NAME` in a run config, or "
         "--prompt NAME): each follows one prover model's documented prompt format and proof extraction.",
     )
-    presets.add_argument("--json", action="store_true", help="print them as JSON, with stop strings and extraction")
+    presets.add_argument(
+        "--json", action="store_true", help="print them as JSON, with stop strings, extraction and suite prompt file"
+    )
     _run_parsers(sub, common)
     _board_parsers(sub, common)
     add_serve_parser(sub, common)

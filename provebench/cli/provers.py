@@ -25,6 +25,8 @@ def cmd_provers(args: argparse.Namespace, settings: Settings) -> int:
                 "stop": list(p.manifest.stop),
                 "extract": p.manifest.extract.model_dump(mode="json"),
                 "sources": list(p.manifest.sources),
+                # What a suite must keep for it: the prompt file it sends (null: its own templates).
+                "suite_prompt": p.manifest.suite_prompt.model_dump() if p.manifest.suite_prompt else None,
             }
             for p in presets
         ]

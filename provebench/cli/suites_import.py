@@ -79,6 +79,7 @@ def cmd_import(args: argparse.Namespace, settings: Any, out: Console, err: Conso
         markup=False,
     )
     err.print(s2n_bignum.timeouts_line(report, scale), markup=False)
+    err.print(s2n_bignum.prompts_line(report), markup=False)
     return EXIT_OK
 
 

@@ -89,3 +89,14 @@ def file_at(name: str, clone: Path, commit: str, path: str) -> bytes:
         why = (done.stderr.decode(errors="replace").strip().splitlines() or ["git failed"])[-1]
         raise UserError(f"{clone}: cannot read {path} of {name} at {commit[:12]}: {why}")
     return done.stdout
+
+
+def files_at(name: str, clone: Path, commit: str, paths: tuple[str, ...]) -> dict[str, bytes]:
+    """The bytes of those of ``paths`` that exist at ``commit`` in a local clone with history (others left out)."""
+    listed = ["git", "-C", str(clone), "ls-tree", "--name-only", commit, "--", *paths]
+    done = subprocess.run(listed, capture_output=True)
+    if done.returncode != 0:
+        why = (done.stderr.decode(errors="replace").strip().splitlines() or ["git failed"])[-1]
+        raise UserError(f"{clone}: cannot list the files of {name} at {commit[:12]}: {why}")
+    present = set(done.stdout.decode(errors="replace").splitlines())
+    return {path: file_at(name, clone, commit, path) for path in paths if path in present}

@@ -133,6 +133,9 @@ class Problem(BaseModel):
     memory_mb: int | None = Field(default=None, ge=256)
     # The memory its checker's loaded context needs beside one check, when more than provebench's default.
     context_memory_mb: int | None = Field(default=None, ge=256)
+    # The suite's own prompt files (paths in its folder's prompts/, each hashed with the suite): what a prompt
+    # preset with ``suite_prompt`` sends. Where they lie is not what is checked: never in a problem's hash.
+    prompt_files: tuple[str, ...] = ()
     # What one proof system's checker or one benchmark's tools keep beyond these fields (ProblemExtension).
     extensions: tuple[SerializeAsAny[ProblemExtension], ...] = ()
 

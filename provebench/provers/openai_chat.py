@@ -23,6 +23,7 @@ from provebench.provers.openai_settings import SAMPLING_KEYS, Api, OpenAISetting
 from provebench.provers.openai_transport import Fetched, Retrying, async_client, preflight
 from provebench.provers.presets import Preset, load_preset
 from provebench.provers.prompting import PromptTemplates
+from provebench.provers.suite_prompts import SuitePrompt
 
 __all__ = ["OpenAIChatProver", "OpenAISettings", "Prices"]
 
@@ -43,7 +44,7 @@ class OpenAIChatProver(Prover):
         self.stop: tuple[str, ...] = tuple(
             settings.stop if settings.stop is not None else (self.preset.manifest.stop if self.preset else ())
         )
-        self._templates: dict[System, PromptTemplates] = {}
+        self._templates: dict[System, PromptTemplates | SuitePrompt] = {}
         self._client: openai.AsyncOpenAI | None = None
         self._retrying = Retrying(settings)
         # Samples that share one request of n choices: the request by (prompt, group), and how many took theirs.
@@ -60,13 +61,14 @@ class OpenAIChatProver(Prover):
         for system in {p.system for p in suite_problems}:
             if system in self._templates:
                 continue
+            templates: PromptTemplates | SuitePrompt
             if self.preset is not None:
                 self.preset.check_system(system)
-                templates = PromptTemplates(self.preset.folder, self.api)
+                templates = self.preset.prompter(self.api)
             else:
                 templates = PromptTemplates.for_system(system, self.settings.prompt_dir, self.api)
-            # A first round rendered now: a template that cannot render (refused code, an unknown
-            # value) is said before any request is sent or any checker starts.
+            # A first round rendered now: a template that cannot render (refused code, an unknown value),
+            # or a suite without the prompt file a preset names, is said before any request or checker starts.
             templates.render_first(next(p for p in suite_problems if p.system is system))
             self._templates[system] = templates
         if self._client is None:
@@ -178,7 +180,7 @@ class OpenAIChatProver(Prover):
         return described
 
     def template_hashes(self) -> dict[str, str]:
-        """Hashes of the templates in use."""
+        """Hashes of the templates in use (and of a suite's prompt file a preset sends)."""
         return {k: v for t in self._templates.values() for k, v in t.hashes.items()}
 
     async def aclose(self) -> None:

@@ -3,7 +3,8 @@
 A preset is a folder under ``provebench/prompts/presets/``: its templates (``system.j2`` and ``user.j2``
 for the chat API, ``prompt.j2`` for the completions API) and ``preset.yaml``, which says which proof
 system it is for, which API its model's documentation uses, the stop strings, the extraction rule and
-the sources it follows (a model card, a paper, an evaluation script).
+the sources it follows (a model card, a paper, an evaluation script). A benchmark's own prompt is no
+template of provebench's: such a preset names the suite's prompt file instead (``suite_prompt``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from provebench.core.inputs import first_error, read_yaml
 from provebench.core.model import System
 from provebench.provers.extraction import Extraction
 from provebench.provers.openai_settings import Api
-from provebench.provers.prompting import BUNDLED_PROMPTS, RAW_TEMPLATE, TEMPLATE_NAMES
+from provebench.provers.prompting import BUNDLED_PROMPTS, RAW_TEMPLATE, TEMPLATE_NAMES, PromptTemplates
+from provebench.provers.suite_prompts import SuitePrompt, SuitePromptSpec
 
 PRESETS = BUNDLED_PROMPTS / "presets"
 MANIFEST = "preset.yaml"
@@ -36,6 +38,11 @@ class PresetManifest(BaseModel):
     extract: Extraction = Field(description="where the proof is in a reply")
     sources: tuple[str, ...] = Field(min_length=1, description="the model card, paper or script followed (URLs)")
     notes: str = Field(default="", description="what the sources leave open, and what the preset chose")
+    suite_prompt: SuitePromptSpec | None = Field(
+        default=None,
+        description="instead of templates: the benchmark's own prompt, a file the suite keeps, sent with its "
+        "placeholder replaced (for both APIs)",
+    )
 
     @model_validator(mode="after")
     def _open_block_needs_a_prompt(self) -> PresetManifest:
@@ -54,7 +61,12 @@ class Preset:
 
     @property
     def apis(self) -> tuple[Api, ...]:
-        """The APIs it has templates for: chat needs system.j2 and user.j2, completions prompt.j2."""
+        """The APIs it has templates for: chat needs system.j2 and user.j2, completions prompt.j2.
+
+        A suite's prompt file is one text, for both.
+        """
+        if self.manifest.suite_prompt is not None:
+            return ("chat", "completions")
         out: list[Api] = []
         if all((self.folder / n).is_file() for n in TEMPLATE_NAMES):
             out.append("chat")
@@ -69,6 +81,12 @@ class Preset:
                 f"prompt preset {self.name} is written for the {self.manifest.api} API and has no templates for "
                 f"api {api}; leave api unset or set it to {' or '.join(self.apis)}"
             )
+
+    def prompter(self, api: Api) -> PromptTemplates | SuitePrompt:
+        """What renders its prompts for ``api``: its templates, or the suite's prompt file it names."""
+        if self.manifest.suite_prompt is not None:
+            return SuitePrompt(self.manifest.suite_prompt, self.name)
+        return PromptTemplates(self.folder, api)
 
     def check_system(self, system: System) -> None:
         """A one-line error when the preset is for another proof system."""
@@ -96,6 +114,9 @@ def load_preset(name: str) -> Preset:
     except ValidationError as exc:
         where, msg = first_error(exc)
         raise UserError(f"{folder / MANIFEST}: '{where or '(manifest)'}': {msg}") from None
+    templates = [n for n in (*TEMPLATE_NAMES, RAW_TEMPLATE) if (folder / n).exists()]
+    if manifest.suite_prompt is not None and templates:
+        raise UserError(f"{folder}: a preset with suite_prompt sends the suite's file, so {templates[0]} is not used")
     preset = Preset(name=name, folder=folder, manifest=manifest)
     preset.check_api(manifest.api)
     return preset

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,13 +30,14 @@ from provebench.core.inputs import (
 from provebench.core.model import Kind, Problem, ProblemExtension, System
 from provebench.core.settings import CheckerBuild
 from provebench.suites.extensions import known_extensions
+from provebench.suites.folder import PROMPTS_DIR, inside, prompt_path, read_prompt_bytes
 from provebench.suites.layouts import BenchmarkLayout
 
 SUITE_FILE = "suite.yaml"
 SUITE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # what a suite is named by (never a path: no "/", no leading ".")
 # Fields that say where things are, or size containers, rather than what is checked: not in the content hash.
 _UNHASHED_MANIFEST = {"context_memory_mb", "source", "benchmark_layout"}
-_UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root"}
+_UNHASHED_PROBLEM = {"context_memory_mb", "template", "template_root", "prompt_files"}
 
 
 class SuiteManifest(BaseModel):
@@ -70,6 +71,11 @@ class SuiteManifest(BaseModel):
     benchmark_layout: BenchmarkLayout | None = None
     # HOL Light: check in the bytecode toplevel or compiled to native code (``--checker`` overrides it).
     checker: CheckerBuild | None = None
+    prompts: tuple[Annotated[str, Field(pattern=SUITE_NAME)], ...] = Field(
+        default=(),
+        description="the benchmark's own prompt files, by name, in the folder's prompts/ (hashed with the suite; "
+        "a prompt preset's suite_prompt sends one)",
+    )
 
 
 class ProblemEntry(BaseModel):
@@ -133,19 +139,6 @@ def _read_entries(path: Path) -> list[Any]:
     return data
 
 
-def inside(folder: Path, rel: str, where: str) -> Path:
-    """``folder / rel`` with symlinks resolved, or a one-line error if that lies outside ``folder``.
-
-    A suite is a closed folder: its hash covers what is in it, so a file from elsewhere (an absolute
-    path, ``..``, a symlink out) would be checked against without a leaderboard's pin covering it.
-    """
-    root = folder.resolve()
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root):
-        raise UserError(f"{where}: {rel!r} is outside the suite folder (a suite's files all lie inside it)")
-    return path
-
-
 def load_suite(folder: Path) -> Suite:
     """Load and validate the suite in ``folder``."""
     manifest_path = folder / SUITE_FILE
@@ -163,6 +156,7 @@ def load_suite(folder: Path) -> Suite:
     problems: list[Problem] = []
     seen: set[str] = set()
     template_hashes: dict[str, str] = {}
+    prompt_hashes, prompt_files = _prompt_files(folder, manifest, manifest_path)
     for index, entry in enumerate(_read_entries(problems_path), 1):
         label = f"problem {index}"
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
@@ -202,6 +196,7 @@ def load_suite(folder: Path) -> Suite:
                 memory_mb=manifest.memory_mb,
                 context_memory_mb=manifest.context_memory_mb,
                 extensions=extensions,
+                prompt_files=prompt_files,
             )
         )
     if not problems:
@@ -223,11 +218,26 @@ def load_suite(folder: Path) -> Suite:
                 "manifest": manifest.model_dump(mode="json", exclude_defaults=True, exclude=_UNHASHED_MANIFEST),
                 "problems": [p.content_fields(_UNHASHED_PROBLEM) for p in problems],
                 "templates": template_hashes,
+                # Only when the suite has prompt files: every other suite keeps the hash it had before they came.
+                **({"prompts": prompt_hashes} if prompt_hashes else {}),
             },
             sort_keys=True,
         ).encode()
     ).hexdigest()
     return Suite(manifest=manifest, problems=tuple(problems), path=folder, content_hash=f"sha256:{digest}")
+
+
+def _prompt_files(folder: Path, manifest: SuiteManifest, where: Path) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The hashes of the suite's prompt files (by their path in the folder), and their paths for its problems."""
+    hashes: dict[str, str] = {}
+    paths: list[str] = []
+    for name in manifest.prompts:
+        if f"{PROMPTS_DIR}/{name}" in hashes:
+            raise UserError(f"{where}: field 'prompts': {name!r} is named twice")
+        path = prompt_path(folder, name, f"{where}: field 'prompts'")
+        hashes[f"{PROMPTS_DIR}/{name}"] = hashlib.sha256(read_prompt_bytes(path)).hexdigest()
+        paths.append(str(path))
+    return hashes, tuple(paths)
 
 
 def _checker_image(manifest: SuiteManifest, where: Path) -> str:

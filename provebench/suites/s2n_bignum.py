@@ -6,7 +6,8 @@ templates under ``ml_files/<arch>/``. Each problem's context is its first
 template up to the line before the theorem's ``let``, found explicitly (the
 benchmark's own cut relies on a blank line before each theorem). The
 templates' ``open Hol_lib;; open Hol_loader;;`` lines are blanked: Debian's
-HOL Light is the REPL build, which has no such modules.
+HOL Light is the REPL build, which has no such modules. The benchmark's prompt
+file, where the source has it, is copied into the suite's ``prompts/`` as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import yaml
 from provebench.containers import HOL_LIGHT_PIN
 from provebench.core import inputs
 from provebench.core.errors import UserError
+from provebench.suites.folder import PROMPTS_DIR, read_prompt_bytes
 
 SUITE_NAME = "s2n-bignum"
 CHECKER_IMAGE = "hol-light-s2n"
@@ -73,6 +75,9 @@ CONTEXT_MEMORY_MB = 8192
 # 3.9-5.2 times the CPU time on a busy one (benchmarks/s2n_timeout_scale.py): without a scale, reference proofs
 # time out. At 4, reference proofs pass while the ratio stays under 8 (timeouts are at least twice their times).
 TIMEOUT_SCALE = 4.0
+# The benchmark's prompt files, at the root of its repository (one in all its history): a suite keeps them as
+# they are, so that the s2n-bignum-bench preset sends the benchmark's own prompt (provebench holds none of it).
+BENCH_PROMPTS = ("prompt-basic.txt",)
 _NATIVE_ONLY = re.compile(r"^(\s*open\s+Hol_(lib|loader)\s*;;)+\s*$")
 
 
@@ -157,6 +162,7 @@ class ImportReport:
     by_category: dict[str, int]
     templates: int
     timeouts_from_map: int
+    prompts: tuple[str, ...] = ()  # the benchmark's prompt files the suite keeps
 
 
 def _read_problems_json(path: Path) -> dict[str, Any]:
@@ -188,8 +194,10 @@ def import_artefacts(
     timeout_scale: float = TIMEOUT_SCALE,
     checker: str | None = None,
 ) -> ImportReport:
-    """Write a suite from the benchmark's ``problems.json`` and ``ml_files/`` under ``src``."""
+    """Write a suite from the benchmark's ``problems.json`` and ``ml_files/`` under ``src`` (and its prompt files)."""
     problems = _read_problems_json(src / "problems.json")
+    # The artefacts are the benchmark's checkout after its own setup: its prompt files sit beside problems.json.
+    prompts = {name: read_prompt_bytes(src / name) for name in BENCH_PROMPTS if (src / name).exists()}
     timeouts = load_timeout_map(timeout_map) if timeout_map else {}
     template_lines: dict[str, list[str]] = {}
     entries: list[dict[str, Any]] = []
@@ -227,13 +235,16 @@ def import_artefacts(
             entry["timeout_s"] = float(timeouts[pid].timeout_s)
             from_map += 1
         entries.append(entry)
-    write_suite(out, entries, template_lines, src, metadata or {}, timeout_scale=timeout_scale, checker=checker)
+    write_suite(
+        out, entries, template_lines, src, metadata or {}, timeout_scale=timeout_scale, checker=checker, prompts=prompts
+    )
     return ImportReport(
         out=out,
         problems=len(entries),
         by_category=dict(Counter(e["category"] for e in entries)),
         templates=len(template_lines),
         timeouts_from_map=from_map,
+        prompts=tuple(prompts),
     )
 
 
@@ -246,14 +257,18 @@ def write_suite(
     template_includes: bool = False,
     timeout_scale: float = TIMEOUT_SCALE,
     checker: str | None = None,
+    prompts: dict[str, bytes] | None = None,
 ) -> None:
-    """Write an imported suite folder: templates, problems.jsonl, suite.yaml."""
+    """Write an imported suite folder: templates, the benchmark's prompt files, problems.jsonl, suite.yaml."""
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out}: already exists and is not empty; choose another --out or remove it")
     for rel, lines in templates.items():
         dest = out / "templates" / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text("\n".join(lines), encoding="utf-8")
+    for name, data in (prompts or {}).items():
+        (out / PROMPTS_DIR).mkdir(parents=True, exist_ok=True)
+        (out / PROMPTS_DIR / name).write_bytes(data)  # byte for byte: the prompt a run sends is the benchmark's
     with (out / "problems.jsonl").open("w", encoding="utf-8") as f:
         for e in entries:
             f.write(json.dumps(e) + "\n")
@@ -280,6 +295,8 @@ def write_suite(
     }
     if checker is not None:  # the checkers the suite asks for (suite.yaml's ``checker``)
         manifest["checker"] = checker
+    if prompts:
+        manifest["prompts"] = list(prompts)
     (out / "suite.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
 
 
@@ -298,6 +315,19 @@ def timeouts_line(report: ImportReport, scale: float) -> str:
         )
     rest = report.problems - report.timeouts_from_map
     return f"timeouts: {report.timeouts_from_map} from the timeout map, the other {rest} {default}; {scaled}"
+
+
+def prompts_line(report: ImportReport) -> str:
+    """One line saying which of the benchmark's prompt files the suite keeps, or why it has none."""
+    if report.prompts:
+        return (
+            f"prompt files: {', '.join(report.prompts)}, the benchmark's own, in {report.out / PROMPTS_DIR} "
+            "(what `--prompt s2n-bignum-bench` sends)"
+        )
+    return (
+        "prompt files: none (they come from a benchmark checkout: --revision without --timeout-map, or with "
+        "--bench-src, or --from the benchmark's folder), so `--prompt s2n-bignum-bench` cannot prompt for this suite"
+    )
 
 
 # ----- the benchmark's category rule ----------------------------------------

@@ -7,7 +7,8 @@ revision must give the published counts, in total and per category, or nothing i
 
 The benchmark pinned its author's fork of s2n-bignum; where that commit is not reachable
 (``leaderboard-2026-04``, ``refresh-2026-08``) the upstream commit named here gives the same
-problem ids, every one.
+problem ids, every one. The benchmark's prompt file at that commit goes into the suite (its text
+changed between the paper's commit and the later ones).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from provebench.containers.sources import checkout_at, file_at
+from provebench.containers.sources import checkout_at, file_at, files_at
 from provebench.core.errors import UserError
 from provebench.core.inputs import read_bytes
-from provebench.suites.s2n_bignum import TIMEOUT_SCALE
+from provebench.suites.folder import read_prompt_bytes
+from provebench.suites.s2n_bignum import BENCH_PROMPTS, TIMEOUT_SCALE
 from provebench.suites.s2n_source import SourceImport, import_source
 
 S2N_BIGNUM_URL = "https://github.com/awslabs/s2n-bignum"
@@ -111,12 +113,27 @@ def revision(name: str) -> BenchRevision:
         raise UserError(f"unknown s2n-bignum-bench revision {name!r}; known: {', '.join(REVISIONS)}") from None
 
 
+@dataclass(frozen=True)
+class BenchFiles:
+    """What an import at a revision takes from the benchmark: its timeout map, and its prompt files if at hand."""
+
+    timeout_map: Path
+    prompts: dict[str, bytes]  # name -> bytes, at the revision's benchmark commit
+
+
 @contextmanager
-def revision_timeout_map(
+def revision_bench_files(
     rev: BenchRevision, given: Path | None, bench_src: Path | None, progress: Callable[[str], None]
-) -> Iterator[Path]:
-    """The revision's timeout map: the file given, or read from a benchmark clone or fetched; its hash checked."""
+) -> Iterator[BenchFiles]:
+    """The revision's timeout map and the benchmark's prompt files at the revision's commit.
+
+    The map is the file given, or read from a benchmark clone or fetched; its hash is checked. The prompt
+    files come from the clone or the fetched checkout: with only a map given, no benchmark is at hand.
+    """
+    prompts: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="provebench-map-") as tmp:
+        if bench_src is not None:
+            prompts = files_at("s2n-bignum-bench", bench_src, rev.bench_commit, BENCH_PROMPTS)
         if given is not None:
             data = read_bytes(given, "timeout map")  # a regular file, bounded: /dev/zero was read until MemoryError
             where = str(given)
@@ -126,6 +143,7 @@ def revision_timeout_map(
         else:
             with checkout_at("s2n-bignum-bench", rev.bench_commit, progress, url=BENCH_URL) as tree:
                 data = (tree.path / TIMEOUT_MAP).read_bytes()
+                prompts = {n: read_prompt_bytes(tree.path / n) for n in BENCH_PROMPTS if (tree.path / n).is_file()}
             where = f"{BENCH_URL} at {rev.bench_commit[:12]}"
         if hashlib.sha256(data).hexdigest() != rev.timeout_map_sha256:
             raise UserError(
@@ -134,7 +152,7 @@ def revision_timeout_map(
             )
         path = Path(tmp) / TIMEOUT_MAP
         path.write_bytes(data)
-        yield path
+        yield BenchFiles(timeout_map=path, prompts=prompts)
 
 
 def import_revision(
@@ -150,18 +168,19 @@ def import_revision(
     """Import a named revision: its s2n-bignum commit with its timeout map; its counts must be the published ones."""
     rev = revision(name)
     with (
-        revision_timeout_map(rev, timeout_map, bench_src, progress) as map_path,
+        revision_bench_files(rev, timeout_map, bench_src, progress) as bench,
         checkout_at("s2n-bignum", rev.s2n_commit, progress, url=S2N_BIGNUM_URL, clone=s2n_src) as tree,
     ):
         recorded = {"benchmark_revision": rev.name, "benchmark_commit": rev.bench_commit}
         found = import_source(
             tree.path,
             out,
-            map_path,
+            bench.timeout_map,
             progress=progress,
             timeout_scale=timeout_scale,
             metadata=recorded,
             checker=checker,
+            prompts=bench.prompts,
         )
     got = found.report.by_category
     if got != rev.counts:

@@ -59,6 +59,7 @@ def import_source(
     timeout_scale: float = TIMEOUT_SCALE,
     metadata: dict[str, str] | None = None,
     checker: str | None = None,
+    prompts: dict[str, bytes] | None = None,
 ) -> SourceImport:
     """Write a suite from an s2n-bignum checkout: every top-level theorem of every proof file.
 
@@ -67,7 +68,8 @@ def import_source(
     with every proof admitted; a theorem's context is that stream up to the
     theorem, in the first template (by path) that reaches it. Ids follow the
     benchmark: ``{arch}.{file}.{THEOREM}``, ``.N`` when a file proves two
-    theorems of one name.
+    theorems of one name. ``prompts``: the benchmark's prompt files (name ->
+    bytes) to keep in the suite, when a benchmark checkout is at hand.
     """
     if not (checkout / "common").is_dir() or not any((checkout / a / "proofs").is_dir() for a in arches):
         raise UserError(f"{checkout}: not an s2n-bignum checkout (no common/ and <arch>/proofs/)")
@@ -172,7 +174,15 @@ def import_source(
     recorded = {"s2n_bignum_commit": _git_commit(checkout) or "unknown", "imported_from": "source", **(metadata or {})}
     admitted = {rel: s.admitted().split("\n") for rel, s in scanned.items()}
     write_suite(
-        out, entries, admitted, checkout, recorded, template_includes=True, timeout_scale=timeout_scale, checker=checker
+        out,
+        entries,
+        admitted,
+        checkout,
+        recorded,
+        template_includes=True,
+        timeout_scale=timeout_scale,
+        checker=checker,
+        prompts=prompts,
     )
     report = ImportReport(
         out=out,
@@ -180,5 +190,6 @@ def import_source(
         by_category=dict(Counter(e["category"] for e in entries)),
         templates=len(roots),
         timeouts_from_map=sum(1 for e in entries if e["id"] in timeouts),
+        prompts=tuple(prompts or {}),
     )
     return SourceImport(report=report, dropped=dict(dropped), skipped_files=tuple(skipped))

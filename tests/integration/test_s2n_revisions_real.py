@@ -46,3 +46,7 @@ def test_a_revision_gives_the_published_set(name: str, tmp_path: Path, clones: t
     ).stdout
     listed = {e["problem_id"] for e in json.loads(map_text)}
     assert {p.id for p in suite.problems} == listed  # the very ids the benchmark lists, not only their number
+    prompt = subprocess.run(
+        ["git", "-C", str(bench), "show", f"{rev.bench_commit}:prompt-basic.txt"], capture_output=True, check=True
+    ).stdout
+    assert (tmp_path / "suite" / "prompts" / "prompt-basic.txt").read_bytes() == prompt  # the revision's, as it is

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from provebench.checking import registry
 from provebench.cli import images as cli_images
 from provebench.cli.main import main
+from provebench.containers import resource_root
 from provebench.provers.presets import all_presets
+from provebench.suites.load import load_suite
 from tests.cli_support import refused_in_one_line
 from tests.doubles.openai_api import API_KEY, COMPLETIONS, OpenAIApiDouble
+from tests.prompt_suites import PROMPT
 from tests.submission_support import arith_passes, scripted_verifiers
 
 
@@ -40,6 +46,8 @@ def test_provers_presets_json_holds_every_source_and_the_extraction(capsys: pyte
     assert main(["provers", "presets", "--json"]) == 0
     listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert listed["s2n-bignum-bench"]["apis"] == ["chat", "completions"]
+    assert listed["s2n-bignum-bench"]["suite_prompt"]["file"] == "prompt-basic.txt"  # the suite must keep it
+    assert listed["kimina-prover"]["suite_prompt"] is None
     assert listed["deepseek-prover-v2"]["extract"]["rule"] == "open-block"
     assert all(len(p["sources"]) >= 2 for p in listed.values())
 
@@ -64,6 +72,12 @@ def _run(tmp_path: Path, *extra: str) -> list[str]:
         ),
         (["--prompt", "deepseek-prover-v2", "--api", "chat"], "is written for the completions API and has no"),
         (["--prompt", "s2n-bignum-bench", "--repair-rounds", "1"], "the openai prover cannot use repair rounds"),
+        (
+            ["--prompt", "s2n-bignum-bench"],
+            "provebench: error: suite hol-light-core has no prompt file prompt-basic.txt: prompt preset "
+            "s2n-bignum-bench sends the benchmark's own prompt, which its import keeps in the suite; import it with "
+            "`provebench suites import s2n-bignum --revision NAME`",
+        ),
     ],
 )
 def test_a_preset_that_cannot_serve_the_run_is_refused_in_one_line(
@@ -91,10 +105,21 @@ def test_a_dry_run_shows_the_preset_and_api_chosen(tmp_path: Path, capsys: pytes
     assert "prompt: s2n-bignum-bench" in shown and "api: completions" in shown
 
 
+def _core_with_a_prompt(folder: Path) -> Path:
+    """hol-light-core, keeping a prompt file in the benchmark's format (written by the test) as an import would."""
+    shutil.copytree(resource_root() / "problems" / "hol-light-core", folder)
+    (folder / "prompts").mkdir()
+    (folder / "prompts" / "prompt-basic.txt").write_text(PROMPT)
+    manifest = yaml.safe_load((folder / "suite.yaml").read_text())
+    (folder / "suite.yaml").write_text(yaml.safe_dump({**manifest, "prompts": ["prompt-basic.txt"]}))
+    return folder
+
+
 def test_a_run_with_the_s2n_preset_through_the_completions_double_journals_every_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A whole run, from the config file to the journal, with a checker double (no container starts here)."""
+    suite = load_suite(_core_with_a_prompt(tmp_path / "core"))
     monkeypatch.setattr(registry, "factory_for", lambda _system: scripted_verifiers(arith_passes))
     monkeypatch.setattr(cli_images, "ensure_images", lambda _settings, _names: None)
     monkeypatch.setenv("PROVEBENCH_CACHE_DIR", str(tmp_path / "cache"))
@@ -103,15 +128,16 @@ def test_a_run_with_the_s2n_preset_through_the_completions_double_journals_every
     with OpenAIApiDouble(lambda goal, prompt: next(replies)) as api:
         config = tmp_path / "run.yaml"
         config.write_text(
-            f"suite: hol-light-core\nn: 2\nproblems: [add_comm, add_assoc]\nout: {tmp_path / 'run'}\n"
+            f"suite: {suite.path}\nn: 2\nproblems: [add_comm, add_assoc]\nout: {tmp_path / 'run'}\n"
             f"prover: {{name: openai, model: {api.model}, base_url: '{api.base_url}', api_key_env: DOUBLE_API_KEY,"
             " prompt: s2n-bignum-bench, api: completions, n: 2, seed: 5, temperature: 0.6}\n"
         )
         assert main(["run", "--config", str(config), "--no-progress", "--json"]) == 0, capsys.readouterr().err
     assert set(api.paths) == {COMPLETIONS} and len(api.requests) == 2  # one request of two choices per problem
-    assert all(
-        r["n"] == 2 and r["seed"] == 5 and r["prompt"].startswith("You are an expert in HOL Light.")
-        for r in api.requests
+    assert all(r["n"] == 2 and r["seed"] == 5 for r in api.requests)
+    # The suite's prompt file, the goal in the benchmark's wording (backquoted) in place of its {query.txt}.
+    assert sorted(r["prompt"] for r in api.requests) == sorted(
+        PROMPT.replace("{query.txt}", f"`{suite.problem(pid).statement}`") for pid in ("add_comm", "add_assoc")
     )
     records = [json.loads(line) for line in (tmp_path / "run" / "attempts.jsonl").read_text().splitlines()]
     assert sorted((r["problem"], r["sample"], r["prover"]["proof"], r["verdict"]["status"]) for r in records) == [
@@ -122,4 +148,7 @@ def test_a_run_with_the_s2n_preset_through_the_completions_double_journals_every
     ]
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["prover"]["api"] == "completions" and manifest["prover"]["prompt"] == "s2n-bignum-bench"
-    assert set(manifest["prompt_templates"]) == {"s2n-bignum-bench/prompt.j2", "s2n-bignum-bench/user.j2"}
+    assert manifest["prompt_templates"] == {
+        "hol-light-core/prompts/prompt-basic.txt": "sha256:" + hashlib.sha256(PROMPT.encode()).hexdigest()
+    }
+    assert manifest["suite"]["content_hash"] == suite.content_hash  # which covers the prompt file

@@ -1,8 +1,10 @@
 """Prompt presets: each renders its model's documented prompt and finds the proof where its model's evaluation does.
 
 Every bundled preset has a fixture under tests/fixtures/presets/<name>/: a problem (the example of the model
-card or benchmark it follows), a reply in the model's documented output format, and the request body and
-proof expected. The prover sends the request to the API double over HTTP, so what is compared is the wire.
+card it follows, or one of our own), a reply in the model's documented output format, and the request body and
+proof expected. The prover sends the request to the API double over HTTP, so what is compared is the wire. A
+preset that sends the suite's own prompt file (s2n-bignum-bench's) gets its problem from a suite folder keeping
+a prompt file the test writes (tests/prompt_suites.py), never the benchmark's text.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from provebench.provers.openai_chat import OpenAIChatProver
 from provebench.provers.presets import PresetManifest, known_presets, load_preset
 from provebench.provers.registry import make_prover
 from provebench.suites.extensions import known_extensions
+from provebench.suites.load import load_suite
 from tests.doubles.openai_api import API_KEY, CHAT, COMPLETIONS, OpenAIApiDouble
+from tests.prompt_suites import prompt_suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "presets"
 
@@ -33,9 +37,16 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOUBLE_API_KEY", API_KEY)
 
 
-def _fixture_problem(name: str) -> Problem:
+def _fixture_problem(name: str, tmp_path: Path | None = None) -> Problem:
+    """The fixture's problem; for a preset sending the suite's prompt file, as a suite folder keeping one gives it."""
     known_extensions()  # the s2n-bignum-bench query extension, registered
-    return Problem.model_validate(yaml.safe_load((FIXTURES / name / "problem.yaml").read_text()))
+    problem = Problem.model_validate(yaml.safe_load((FIXTURES / name / "problem.yaml").read_text()))
+    if load_preset(name).manifest.suite_prompt is None:
+        return problem
+    assert tmp_path is not None
+    fields = {k: v for e in problem.extensions for k, v in e.model_dump().items()}
+    entry = {"id": problem.id, "statement": problem.statement, "timeout_s": problem.timeout_s, **fields}
+    return load_suite(prompt_suite(tmp_path / "suite", problems=[entry])).problems[0]
 
 
 def _run_once(double: OpenAIApiDouble, problem: Problem, **settings: Any) -> ProverOutput:
@@ -63,11 +74,13 @@ def _asked(double: OpenAIApiDouble) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", known_presets())
-def test_a_preset_sends_its_documented_prompt_and_takes_the_proof_as_its_model_evaluation_does(name: str) -> None:
+def test_a_preset_sends_its_documented_prompt_and_takes_the_proof_as_its_model_evaluation_does(
+    name: str, tmp_path: Path
+) -> None:
     folder = FIXTURES / name
     reply = (folder / "reply.txt").read_text()
     with OpenAIApiDouble(lambda goal, asked: reply) as api:
-        out = _run_once(api, _fixture_problem(name), prompt=name)
+        out = _run_once(api, _fixture_problem(name, tmp_path), prompt=name)
     assert _asked(api) == json.loads((folder / "expected-request.json").read_text())
     assert set(api.requests[0]) == {"model", "messages" if api.paths[0] == CHAT else "prompt"}  # nothing else set
     assert out.proof == (folder / "expected-proof.txt").read_text()
@@ -108,8 +121,8 @@ The plan should highlight key ideas, intermediate lemmas, and proof structures t
     assert expected["messages"] == [{"role": "user", "content": card_prompt.format(card_statement)}]
 
 
-def test_a_preset_for_another_proof_system_is_a_one_line_error() -> None:
-    hol_problem = _fixture_problem("s2n-bignum-bench")
+def test_a_preset_for_another_proof_system_is_a_one_line_error(tmp_path: Path) -> None:
+    hol_problem = _fixture_problem("s2n-bignum-bench", tmp_path)
     prover = make_prover("openai", {"model": "m", "api_key_env": "DOUBLE_API_KEY", "prompt": "kimina-prover"})
     with pytest.raises(UserError) as caught:
         prover.prepare([hol_problem])
@@ -136,13 +149,13 @@ def test_a_preset_has_no_repair_rounds() -> None:
     assert make_prover("openai", {"model": "m"}).can_repair
 
 
-def test_the_s2n_preset_also_sends_its_text_as_a_raw_prompt() -> None:
-    problem = _fixture_problem("s2n-bignum-bench")
-    with OpenAIApiDouble(lambda goal, asked: "REFL_TAC") as api:
+def test_the_s2n_preset_also_sends_its_text_as_a_raw_prompt(tmp_path: Path) -> None:
+    problem = _fixture_problem("s2n-bignum-bench", tmp_path)
+    with OpenAIApiDouble(lambda goal, asked: "ACCEPT_TAC ADD_SYM") as api:
         out = _run_once(api, problem, prompt="s2n-bignum-bench", api="completions")
     chat = json.loads((FIXTURES / "s2n-bignum-bench" / "expected-request.json").read_text())
-    assert api.paths == [COMPLETIONS] and api.requests[0]["prompt"] == chat["messages"][0]["content"] + "\n"
-    assert out.proof == "REFL_TAC"  # no fenced block: the whole reply, as the benchmark takes an answer
+    assert api.paths == [COMPLETIONS] and api.requests[0]["prompt"] == chat["messages"][0]["content"]  # the same text
+    assert out.proof == "ACCEPT_TAC ADD_SYM"  # no fenced block: the whole reply, as the benchmark takes an answer
 
 
 def test_an_open_block_rule_needs_the_completions_api() -> None:

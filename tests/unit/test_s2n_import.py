@@ -10,6 +10,7 @@ import pytest
 from provebench.cli.main import main
 from provebench.core.errors import UserError
 from provebench.core.settings import CheckerBuild
+from provebench.suites.folder import MAX_PROMPT_BYTES
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_bignum import (
     CONTEXT_MEMORY_MB,
@@ -18,6 +19,7 @@ from provebench.suites.s2n_bignum import (
     load_timeout_map,
     timeout_for,
 )
+from tests.prompt_suites import PROMPT
 
 SHARED_MAP = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "s2n-bignum-bench" / "timeout-map.json"
 
@@ -278,3 +280,43 @@ def test_a_checker_of_the_suite_reserves_memory_for_its_walkers(tmp_path: Path) 
     # As the group verifier sizes its checkers: 14 GB each, so a 20 GB budget keeps one warm, not two.
     sized = sized_settings(Settings(checkers=2, memory_budget_mb=20_000), problems)
     assert checker_memory_mb(sized) == MEMORY_MB + CONTEXT_MEMORY_MB and checkers_in_budget(sized) == 1
+
+
+def test_the_benchmarks_prompt_file_beside_the_artefacts_goes_into_the_suite_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The artefacts are the benchmark's folder after its setup: its prompt-basic.txt sits beside problems.json."""
+    src = _artefacts(tmp_path)
+    data = PROMPT.replace("\n", "\r\n").encode() + b"\xc2\xa0\n"  # whatever its bytes, they are kept
+    (src / "prompt-basic.txt").write_bytes(data)
+    out = tmp_path / "suite"
+    assert main(["suites", "import", "s2n-bignum", "--from", str(src), "--out", str(out)]) == 0
+    assert (out / "prompts" / "prompt-basic.txt").read_bytes() == data
+    suite = load_suite(out)
+    assert suite.manifest.prompts == ("prompt-basic.txt",)
+    assert all(p.prompt_files == (str(out.resolve() / "prompts" / "prompt-basic.txt"),) for p in suite.problems)
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("prompt files:")]
+    assert line == (
+        f"prompt files: prompt-basic.txt, the benchmark's own, in {out / 'prompts'} "
+        "(what `--prompt s2n-bignum-bench` sends)"
+    )
+
+
+def test_artefacts_without_the_prompt_file_make_a_suite_without_one_and_the_import_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "suite"
+    assert main(["suites", "import", "s2n-bignum", "--from", str(_artefacts(tmp_path)), "--out", str(out)]) == 0
+    assert not (out / "prompts").exists() and load_suite(out).manifest.prompts == ()
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("prompt files:")]
+    assert line.startswith("prompt files: none (they come from a benchmark checkout: ")
+    assert line.endswith("so `--prompt s2n-bignum-bench` cannot prompt for this suite")
+
+
+def test_a_prompt_file_beside_the_artefacts_that_is_no_prompt_is_refused(tmp_path: Path) -> None:
+    src = _artefacts(tmp_path)
+    with (src / "prompt-basic.txt").open("wb") as f:
+        f.truncate(MAX_PROMPT_BYTES + 1)
+    with pytest.raises(UserError, match="over the limit of 1048576 bytes for a suite prompt file"):
+        import_artefacts(src, tmp_path / "suite")
+    assert not (tmp_path / "suite").exists()

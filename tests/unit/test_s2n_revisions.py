@@ -18,6 +18,7 @@ from provebench.core.settings import CheckerBuild
 from provebench.suites import s2n_revisions
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_revisions import BenchRevision, import_revision
+from tests.prompt_suites import PROMPT
 from tests.unit.test_s2n_source_import import FILES
 
 IDS = [
@@ -29,6 +30,7 @@ IDS = [
     "arm.bignum_foo.RUNTIME",
 ]
 COUNTS = {"program_state": 1, "bit_vector": 1, "generic": 3, "functional_correctness_arm": 1}
+LATER_PROMPT = "A later wording.\n{query.txt}\n"
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -57,8 +59,8 @@ def clones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path,
     pinned = _commit(s2n, FILES, "the revision's commit")
     _commit(s2n, {"arm/proofs/bignum_new.ml": "let NEW = prove(`T`, REWRITE_TAC[]);;\n", "arm/x.S": ""}, "later")
     timeout_map = json.dumps([{"problem_id": i, "prove_secs": 1.0, "timeout_sec": 120} for i in IDS])
-    map_commit = _commit(bench, {"timeout-map.json": timeout_map}, "the map")
-    _commit(bench, {"timeout-map.json": "[]"}, "a later map")
+    map_commit = _commit(bench, {"timeout-map.json": timeout_map, "prompt-basic.txt": PROMPT}, "the map")
+    _commit(bench, {"timeout-map.json": "[]", "prompt-basic.txt": LATER_PROMPT}, "a later map and prompt")
     rev = BenchRevision(
         name="test-rev",
         s2n_commit=pinned,
@@ -122,3 +124,44 @@ def test_cli_revision(
     assert load_suite(tmp_path / "suite").manifest.checker is CheckerBuild.NATIVE  # the default
     assert main(["suites", "import", "s2n-bignum", "--from-source", str(s2n), "--bench-src", str(bench)]) == 2
     assert "--s2n-bignum-src and --bench-src go with --revision" in capsys.readouterr().err
+
+
+def test_the_suite_keeps_the_benchmarks_prompt_file_at_the_revisions_commit(
+    clones: tuple[Path, Path, BenchRevision], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The prompt of the revision's benchmark commit, not the clone's newest: the wording changed over time."""
+    s2n, bench, rev = clones
+    argv = ["suites", "import", "s2n-bignum", "--revision", rev.name, "--s2n-bignum-src", str(s2n)]
+    assert main([*argv, "--bench-src", str(bench), "--out", str(tmp_path / "suite")]) == 0
+    assert (tmp_path / "suite" / "prompts" / "prompt-basic.txt").read_text() == PROMPT
+    assert load_suite(tmp_path / "suite").manifest.prompts == ("prompt-basic.txt",)
+    assert "prompt files: prompt-basic.txt, the benchmark's own, in " in capsys.readouterr().err
+
+
+def test_with_only_a_timeout_map_no_benchmark_is_at_hand_and_the_suite_has_no_prompt_file(
+    clones: tuple[Path, Path, BenchRevision], tmp_path: Path
+) -> None:
+    s2n, bench, rev = clones
+    given = tmp_path / "map.json"
+    given.write_bytes(
+        subprocess.run(
+            ["git", "-C", str(bench), "show", f"{rev.bench_commit}:timeout-map.json"], check=True, capture_output=True
+        ).stdout
+    )
+    _, found = import_revision(rev.name, tmp_path / "suite", s2n, None, given)
+    assert found.report.prompts == () and not (tmp_path / "suite" / "prompts").exists()
+    _, found = import_revision(rev.name, tmp_path / "both", s2n, bench, given)  # a clone beside the map: taken
+    assert found.report.prompts == ("prompt-basic.txt",)
+    assert (tmp_path / "both" / "prompts" / "prompt-basic.txt").read_text() == PROMPT
+
+
+def test_a_benchmark_commit_without_a_prompt_file_gives_a_suite_without_one(
+    clones: tuple[Path, Path, BenchRevision], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s2n, bench, rev = clones
+    _git(bench, "rm", "-q", "prompt-basic.txt")
+    timeout_map = _git(bench, "show", f"{rev.bench_commit}:timeout-map.json")
+    commit = _commit(bench, {"timeout-map.json": timeout_map}, "no prompt")
+    monkeypatch.setitem(s2n_revisions.REVISIONS, rev.name, BenchRevision(**{**rev.__dict__, "bench_commit": commit}))
+    _, found = import_revision(rev.name, tmp_path / "suite", s2n, bench, None)
+    assert found.report.prompts == () and load_suite(tmp_path / "suite").manifest.prompts == ()
