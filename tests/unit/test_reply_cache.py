@@ -22,7 +22,9 @@ from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.openai_chat import OpenAIChatProver, OpenAISettings
 from provebench.provers.reply_cache import MAX_ENTRY_BYTES, ReplyCache, cache_key, canonical_json
+from provebench.suites.load import load_suite
 from tests import cache_workers
+from tests.prompt_suites import prompt_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
@@ -74,8 +76,11 @@ def test_every_setting_of_the_openai_prover_is_known_to_change_the_key_or_not() 
 
 
 @pytest.mark.parametrize("name", sorted(ASKED))
-def test_the_key_changes_with_the_model_and_each_sampling_parameter(name: str) -> None:
-    assert _key({name: ASKED[name]}) != _key({})
+def test_the_key_changes_with_the_model_and_each_sampling_parameter(name: str, tmp_path: Path) -> None:
+    problem = PROBLEM
+    if name == "prompt":  # the s2n-bignum-bench preset sends the suite's own prompt file: a suite that has one
+        problem = load_suite(prompt_suite(tmp_path / "suite")).problems[0]
+    assert _key({name: ASKED[name]}, problem) != _key({}, problem)
 
 
 def test_the_key_changes_with_the_messages_and_the_sample_index(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_an_api_error_is_no_reply_and_is_asked_again(
 def test_samples_sharing_a_request_of_n_choices_are_each_cached_and_a_repeat_asks_nothing(
     tmp_path: Path, checker: Callable[[Any], None], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    replies = iter(["```\nARITH_TAC\n```", "MESON_TAC[]"] * 10)  # one request of two choices per problem
+    replies = iter(["```\nARITH_TAC\n```", "```\nMESON_TAC[]\n```"] * 10)  # one request of two choices per problem
     with OpenAIApiDouble(lambda goal, prompt: next(replies)) as api:
         summaries = []
         for out in ("first", "again"):
@@ -140,7 +140,7 @@ def test_samples_sharing_a_request_of_n_choices_are_each_cached_and_a_repeat_ask
             config.write_text(
                 f"suite: hol-light-core\nn: 2\nproblems: [add_comm, add_assoc]\nout: {tmp_path / out}\n"
                 f"prover: {{name: openai, model: {api.model}, base_url: '{api.base_url}', api_key_env: DOUBLE_API_KEY,"
-                " prompt: s2n-bignum-bench, api: completions, n: 2, seed: 5}\n"
+                " api: completions, n: 2, seed: 5}\n"
             )
             assert main(["run", "--config", str(config), "--no-progress", "--json"]) == 0
             printed = capsys.readouterr().out
