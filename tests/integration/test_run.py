@@ -131,7 +131,7 @@ def test_openai_prover_through_api_faults_and_a_repair_round(
         ]
     records = read_journal(rundir.journal_path)
     assert api.served_faults == faults
-    retried = [e.error.split(":")[0] for r in records for e in r.api_retries]
+    retried = [e.error.split(":")[0] for r in records for e in r.prover.api_retries]
     # Each injected fault was retried once; on a loaded machine an ordinary reply can also be slower
     # than the request timeout, which is retried the same way.
     counts = Counter(retried)
