@@ -252,6 +252,8 @@ def test_a_streamed_run_journals_the_reasoning_apart_from_the_reply_and_a_rechec
     (record,) = read_journal(tmp_path / "run" / "attempts.jsonl")
     assert (record.prover.proof, record.prover.reasoning) == (PROOF, THOUGHT)
     assert record.prover.tokens_reasoning == tokens(THOUGHT)
+    totals = json.loads((tmp_path / "run" / "summary.json").read_text())["totals"]
+    assert (totals["tokens_reasoning"], totals["tokens_out"]) == (tokens(THOUGHT), record.prover.tokens_out)
     assert [r.error.split(":")[0] for r in record.prover.api_retries] == ["HTTP 429"]
     # A recheck replays the answer with its reasoning, as it was.
     assert main(["recheck", str(tmp_path / "run"), "--out", str(tmp_path / "again"), "--no-progress", "--json"]) == 0
