@@ -21,6 +21,7 @@ from provebench.core.journal import AttemptRecord
 from provebench.core.model import Status
 from provebench.core.settings import Settings, memory_budget_mb, reply_cache_folder
 from provebench.provers.cached import with_reply_cache
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
 from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run
@@ -91,9 +92,15 @@ class LiveProgress:
         self._last_line = 0.0
         self._progress: Progress | None = None
         self._task: Any = None
-        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0, "cached": ""}
+        self._counts: dict[str, Any] = {"attempts": 0, "passed": 0, "failed": 0, "errors": 0}
+        self._counts |= {"cached": "", "window": ""}  # text shown once there is any
         self._cached = 0
+        self._requests: AdaptiveLimiter | None = None
         self._t0 = time.monotonic()
+
+    def watch(self, requests: AdaptiveLimiter) -> None:
+        """Show the window of prover requests in flight once the endpoint has throttled any (a 429)."""
+        self._requests = requests
 
     def started(self, total: int, pending: int, done: list[AttemptRecord]) -> None:
         """Show the bar: ``total`` units, ``pending`` of them to go, ``done`` the attempts already journalled."""
@@ -111,7 +118,7 @@ class LiveProgress:
             TextColumn(
                 "{task.fields[attempts]} attempts: [green]{task.fields[passed]} pass[/] "
                 "[red]{task.fields[failed]} fail[/] [magenta]{task.fields[errors]} error[/] "
-                "{task.fields[rate]:.1f}/s{task.fields[cached]}"
+                "{task.fields[rate]:.1f}/s{task.fields[cached]}{task.fields[window]}"
             ),
             TimeElapsedColumn(),
             TextColumn("ETA"),
@@ -128,6 +135,8 @@ class LiveProgress:
         if record.prover.cached:
             self._cached += 1
             c["cached"] = f", {self._cached} from the cache"
+        if self._requests is not None and self._requests.throttles:
+            c["window"] = f", requests in flight {self._requests.describe()} ({self._requests.throttles} throttled)"
         if record.verdict.status is Status.PASS:
             c["passed"] += 1
         elif record.verdict.status is Status.ERROR:
@@ -143,7 +152,7 @@ class LiveProgress:
             self._last_line = now
             self._console.print(
                 f"{self._unit} {self._completed}/{self._total}, {c['attempts']} attempts: {c['passed']} pass, "
-                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s{c['cached']}",
+                f"{c['failed']} fail, {c['errors']} error, {rate:.1f}/s{c['cached']}{c['window']}",
                 markup=False,
             )
 
@@ -184,7 +193,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         rundir.lock()
     live = LiveProgress(err, enabled=not args.no_progress)
     hooks = RunHooks(
-        status=lambda text: err.print(f"[dim]{text}...[/]"), started=live.started, on_record=live.on_record
+        status=lambda text: err.print(f"[dim]{text}...[/]"),
+        started=live.started,
+        on_record=live.on_record,
+        requests=live.watch,
     )
     try:  # `kill` reaches here as Ctrl-C does (cli.main maps SIGTERM and SIGHUP to KeyboardInterrupt)
         summary = execute(plan, rundir, prover, settings, hooks, resume=resume)

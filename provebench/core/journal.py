@@ -46,10 +46,12 @@ class ProverAnswer(BaseModel):
 
     name: str = ""
     proof: str | None = None
-    raw_reply: str | None = None
+    raw_reply: str | None = None  # the answer the proof was taken from
+    reasoning: str | None = None  # a reasoning model's thinking, where the endpoint sent it apart from the answer
     seconds: float = 0.0
     tokens_in: int = 0
-    tokens_out: int = 0
+    tokens_out: int = 0  # every completion token, the reasoning's included
+    tokens_reasoning: int = 0  # how many of tokens_out were reasoning, where the API says
     cost: float | None = None
     finish_reason: str | None = None
     api_retries: tuple[ApiRetry, ...] = ()
@@ -78,8 +80,12 @@ class AttemptRecord(BaseModel):
         return (self.problem, self.sample, self.round)
 
     def withheld(self, *parts: Literal["proof", "raw_reply"]) -> AttemptRecord:
-        """This record without the prover's ``parts`` (what a submitter does not let a board publish)."""
-        return self.model_copy(update={"prover": self.prover.model_copy(update=dict.fromkeys(parts))})
+        """This record without the prover's ``parts`` (what a submitter does not let a board publish).
+
+        A raw reply withheld takes its reasoning with it: the thinking may hold the proof, or more.
+        """
+        withheld: list[str] = [*parts, "reasoning"] if "raw_reply" in parts else list(parts)
+        return self.model_copy(update={"prover": self.prover.model_copy(update=dict.fromkeys(withheld))})
 
 
 class AttemptRecordV1(BaseModel):

@@ -13,6 +13,7 @@ from provebench.core.errors import UserError
 from provebench.core.inputs import first_error
 from provebench.core.journal import ApiRetry
 from provebench.core.model import Problem
+from provebench.provers.limiter import AdaptiveLimiter
 
 
 class ProverUnavailable(Exception):
@@ -34,10 +35,12 @@ class ProverOutput:
     """What a prover produced for one attempt; ``proof`` is None when it gave none."""
 
     proof: str | None
-    raw_reply: str | None = None
+    raw_reply: str | None = None  # the answer the proof is taken from
     error: str | None = None  # the prover refused this problem (e.g. a 400 from the API)
+    reasoning: str | None = None  # a reasoning model's thinking, sent apart from the answer
     tokens_in: int = 0
-    tokens_out: int = 0
+    tokens_out: int = 0  # every completion token, the reasoning's included
+    tokens_reasoning: int = 0  # how many of tokens_out were reasoning, where the API says
     cost: float | None = None
     finish_reason: str | None = None
     seconds: float = 0.0
@@ -72,6 +75,9 @@ class Prover(ABC):
         keys on it (with ``sample``), so a prover that overrides this gets a cache.
         """
         return None
+
+    def limit_requests(self, limiter: AdaptiveLimiter) -> None:  # noqa: B027 - optional hook
+        """Send each request within ``limiter``'s window and tell it of 429s (a prover that asks no API: nothing)."""
 
     def describe(self) -> dict[str, Any]:
         """Settings recorded in the run manifest (never secrets)."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provebench.core.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.reply_cache import ReplyCache
 
 _log = logging.getLogger("provebench")
@@ -30,8 +31,10 @@ class CachedReply(BaseModel):
 
     proof: str | None
     raw_reply: str | None
+    reasoning: str | None = None  # absent from entries made before reasoning was kept
     tokens_in: int = Field(ge=0)
     tokens_out: int = Field(ge=0)
+    tokens_reasoning: int = Field(default=0, ge=0)
     cost: float | None = Field(ge=0, allow_inf_nan=False)
     finish_reason: str | None
 
@@ -41,8 +44,10 @@ class CachedReply(BaseModel):
         return cls(
             proof=out.proof,
             raw_reply=out.raw_reply,
+            reasoning=out.reasoning,
             tokens_in=out.tokens_in,
             tokens_out=out.tokens_out,
+            tokens_reasoning=out.tokens_reasoning,
             cost=out.cost,
             finish_reason=out.finish_reason,
         )
@@ -85,8 +90,10 @@ class CachedProver(Prover):
                 return ProverOutput(
                     proof=reply.proof,
                     raw_reply=reply.raw_reply,
+                    reasoning=reply.reasoning,
                     tokens_in=reply.tokens_in,
                     tokens_out=reply.tokens_out,
+                    tokens_reasoning=reply.tokens_reasoning,
                     cost=reply.cost,
                     finish_reason=reply.finish_reason,
                     seconds=time.monotonic() - started,
@@ -96,6 +103,10 @@ class CachedProver(Prover):
         if out.error is None:
             self.cache.put(request, sample, CachedReply.of(out).model_dump(mode="json"))
         return out
+
+    def limit_requests(self, limiter: AdaptiveLimiter) -> None:
+        """The inner prover's (a reply from the cache takes no place in the window)."""
+        self.inner.limit_requests(limiter)
 
     def describe(self) -> dict[str, Any]:
         """The inner prover's."""

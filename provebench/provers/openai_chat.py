@@ -18,6 +18,7 @@ import openai
 from provebench.core.model import Problem, System
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
 from provebench.provers.extraction import extract, extract_last_code_block
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.openai_requests import Reply, Request, send
 from provebench.provers.openai_settings import SAMPLING_KEYS, Api, OpenAISettings, Prices
 from provebench.provers.openai_transport import Fetched, Retrying, async_client, preflight
@@ -124,7 +125,11 @@ class OpenAIChatProver(Prover):
         key = (request.api, request.messages, request.prompt, request.params, group)
         started = time.monotonic()
         if key not in self._shared:
-            self._shared[key] = asyncio.ensure_future(self._retrying.fetch(lambda: send(client, request)))
+            self._shared[key] = asyncio.ensure_future(
+                self._retrying.fetch(
+                    lambda: send(client, request, self.settings.stream, self.settings.request_timeout_s)
+                )
+            )
         shared = self._shared[key]
         self._taken[key] = self._taken.get(key, 0) + 1
         if self._taken[key] >= choices:  # every sample of the group has its future: the request is forgotten
@@ -147,28 +152,32 @@ class OpenAIChatProver(Prover):
         seconds: float,
         retries: tuple[Any, ...],
     ) -> ProverOutput:
-        text = reply.texts[choice]
+        text = reply.texts[choice]  # the answer: a reasoning model's thinking is apart, and no proof is taken from it
         if self.preset is not None:
             proof = extract(self.preset.manifest.extract, text, request.prompt, problem.context)
         else:
             proof = extract_last_code_block(text)
-        tokens_in, tokens_out = (reply.tokens_in, reply.tokens_out) if first else (0, 0)
-        prices = self.settings.prices
-        cost = (
-            round((tokens_in * prices.input_per_mtok + tokens_out * prices.output_per_mtok) / 1e6, 8)
-            if prices
-            else None
+        tokens_in, tokens_out, tokens_reasoning = (
+            (reply.tokens_in, reply.tokens_out, reply.tokens_reasoning) if first else (0, 0, 0)
         )
+        prices = self.settings.prices
+        cost = prices.cost(tokens_in, tokens_out, tokens_reasoning) if prices else None
         return ProverOutput(
             proof=proof,
             raw_reply=text,
+            reasoning=reply.reasonings[choice] if reply.reasonings else None,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
+            tokens_reasoning=tokens_reasoning,
             cost=cost,
             finish_reason=reply.finish_reasons[choice],
             seconds=seconds,
             api_retries=retries,
         )
+
+    def limit_requests(self, limiter: AdaptiveLimiter) -> None:
+        """Each request (each retry too) waits for a place in ``limiter``'s window; a 429 narrows it."""
+        self._retrying.limiter = limiter
 
     def describe(self) -> dict[str, Any]:
         """The settings as used (the API and stop strings resolved), without the key (only the variable's name)."""

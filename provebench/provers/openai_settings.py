@@ -19,6 +19,19 @@ class Prices(BaseModel):
 
     input_per_mtok: float = Field(ge=0, description="the price of a million prompt tokens")
     output_per_mtok: float = Field(ge=0, description="the price of a million completion tokens")
+    reasoning_per_mtok: float | None = Field(
+        default=None,
+        ge=0,
+        description="the price of a million reasoning tokens, where the API counts them apart (default: the "
+        "output price)",
+    )
+
+    def cost(self, tokens_in: int, tokens_out: int, tokens_reasoning: int) -> float:
+        """What a request cost; ``tokens_out`` counts every completion token, ``tokens_reasoning`` of them too."""
+        reasoning = min(tokens_reasoning, tokens_out)
+        per_reasoning = self.output_per_mtok if self.reasoning_per_mtok is None else self.reasoning_per_mtok
+        total = tokens_in * self.input_per_mtok + (tokens_out - reasoning) * self.output_per_mtok
+        return round((total + reasoning * per_reasoning) / 1e6, 8)
 
 
 class OpenAISettings(BaseModel):
@@ -43,7 +56,11 @@ class OpenAISettings(BaseModel):
     )
     temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature (default: the API's)")
     top_p: float | None = Field(default=None, gt=0, le=1, description="nucleus sampling mass (default: the API's)")
-    max_tokens: int | None = Field(default=None, ge=1, description="most tokens of a reply (default: the API's)")
+    max_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="most tokens of a reply, a reasoning model's thinking included (default: the API's)",
+    )
     n: int | None = Field(
         default=None,
         ge=1,
@@ -62,7 +79,14 @@ class OpenAISettings(BaseModel):
         default=None,
         description="strings that end a reply (a string or a list; default: the preset's, else not sent)",
     )
-    request_timeout_s: float = Field(default=300.0, gt=0, description="seconds one request may take")
+    request_timeout_s: float = Field(
+        default=300.0, gt=0, description="seconds one request may take, a streamed one to its last chunk"
+    )
+    stream: bool = Field(
+        default=False,
+        description="receive replies as they are generated (server-sent events), so that a long generation "
+        "keeps its connection busy and a proxy's idle limit does not cut it; the reply is the same",
+    )
     max_retries: int = Field(
         default=6, ge=0, le=50, description="retries of a request after a transient fault (429, 5xx, lost connection)"
     )

@@ -2,7 +2,9 @@
 
 Transient API faults (429, 5xx, timeouts, lost connections, malformed replies)
 are retried with exponential backoff that honours ``Retry-After``; a 401, 403 or
-404 stops the run (``ProverUnavailable``); any other 4xx fails that attempt.
+404 stops the run (``ProverUnavailable``); any other 4xx fails that attempt. Each
+request waits for a place in the run's adaptive window (``limiter``), which a 429
+narrows; a retry's wait holds no place.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import ApiRetry
 from provebench.provers.api import ProverUnavailable
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.openai_settings import Api, OpenAISettings
 
 PREFLIGHT_TIMEOUT_S = 8.0  # a run against a dead endpoint fails within 10 s, before any checker loads
@@ -28,6 +31,10 @@ class MalformedReply(Exception):
     """The endpoint answered 2xx with something that is not a completion of the API asked."""
 
 
+class RequestTimedOut(Exception):
+    """A request (a streamed one too, whose chunks keep coming) outlasted ``request_timeout_s``."""
+
+
 _STOP_RUN = (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
 _TRANSIENT = (
     openai.RateLimitError,
@@ -35,6 +42,7 @@ _TRANSIENT = (
     openai.APITimeoutError,
     openai.APIConnectionError,
     MalformedReply,
+    RequestTimedOut,
 )
 
 
@@ -107,8 +115,10 @@ class Fetched:
 class Retrying:
     """Sends a request until it succeeds, fails for good, or the retry budget is spent."""
 
-    def __init__(self, settings: OpenAISettings) -> None:
+    def __init__(self, settings: OpenAISettings, limiter: AdaptiveLimiter | None = None) -> None:
         self.settings = settings
+        # Without a run's window (a prover used alone): as many requests at once as a run may ever allow.
+        self.limiter = limiter or AdaptiveLimiter(1024)
         self._backoff = wait_exponential_jitter(
             multiplier=settings.backoff_initial_s, max=settings.backoff_max_s, jitter=settings.backoff_initial_s
         )
@@ -139,7 +149,13 @@ class Retrying:
                 reraise=True,
             ):
                 with attempt:
-                    reply = await send()
+                    async with self.limiter.slot() as slot:
+                        try:
+                            reply = await send()
+                        except openai.RateLimitError:
+                            slot.throttled()
+                            raise
+                        slot.succeeded()
         except _STOP_RUN as exc:
             raise ProverUnavailable(f"{self.settings.base_url or 'api.openai.com'}: {describe(exc)}") from None
         except openai.APIStatusError as exc:

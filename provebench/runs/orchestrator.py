@@ -20,6 +20,7 @@ from provebench.core.journal import AttemptRecord, Journal, ProverAnswer
 from provebench.core.model import Problem, Reason, Status, Verdict
 from provebench.core.verifier import context_key, schedule
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.runs.stats import latest_records
 
 
@@ -113,6 +114,9 @@ class Orchestrator:
         self._session = session
         self._on_record = on_record
         self._prover_slots = asyncio.Semaphore(limits.prover_connections)
+        # Requests in flight: prover_connections at most, fewer while the endpoint answers 429s.
+        self.requests = AdaptiveLimiter(limits.prover_connections)
+        prover.limit_requests(self.requests)
         self._check_slots = asyncio.Semaphore(limits.checks)
         # Set once the first checker is ready: prover calls go out before, checks wait for it (a checker
         # that cannot start then stops the run before any check is spent, and no ERROR is journalled).
@@ -197,9 +201,11 @@ class Orchestrator:
                 name=self._prover.name,
                 proof=out.proof,
                 raw_reply=out.raw_reply,
+                reasoning=out.reasoning,
                 seconds=round(out.seconds, 6),
                 tokens_in=out.tokens_in,
                 tokens_out=out.tokens_out,
+                tokens_reasoning=out.tokens_reasoning,
                 cost=out.cost,
                 finish_reason=out.finish_reason,
                 api_retries=out.api_retries,

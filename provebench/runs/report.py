@@ -37,7 +37,8 @@ def summary_tables(summary: Summary, title: str) -> list[Table]:
     head.add_row("wall time", f"{t.wall_seconds:.1f} s")
     head.add_row("checker CPU time", f"{t.checker_cpu_seconds:.2f} s (check wall time {t.checker_wall_seconds:.2f} s)")
     if t.tokens_in or t.tokens_out:
-        head.add_row("tokens in / out", f"{t.tokens_in} / {t.tokens_out}")
+        reasoning = f" ({t.tokens_reasoning} of them reasoning)" if t.tokens_reasoning else ""
+        head.add_row("tokens in / out", f"{t.tokens_in} / {t.tokens_out}{reasoning}")
     if t.cost is not None:
         head.add_row("cost", f"{t.cost:.4f}")
     if t.cached_replies:

@@ -33,6 +33,7 @@ from provebench.core.outputs import write_atomic
 from provebench.core.settings import Settings
 from provebench.core.verifier import VerifierFactory
 from provebench.provers.api import Prover
+from provebench.provers.limiter import AdaptiveLimiter
 from provebench.runs.config import CONFIG_FILE, RunConfig, build_config, read_config_file, read_ids_file, write_config
 from provebench.runs.manifest import (
     Host,
@@ -193,6 +194,7 @@ class RunHooks:
     status: Callable[[str], None] = lambda _text: None
     started: Callable[[int, int, list[AttemptRecord]], None] = lambda _total, _pending, _done: None
     on_record: OnRecord = lambda _r, _done: None
+    requests: Callable[[AdaptiveLimiter], None] = lambda _limiter: None  # the window of prover requests in flight
 
 
 def _host() -> Host:
@@ -327,6 +329,7 @@ def execute(
             session=session,
             on_record=hooks.on_record,
         )
+        hooks.requests(orchestrator.requests)
         first = chains[0].problem if chains else plan.problems[0]
         asyncio.run(_run_chains(orchestrator, prover, engine, chains, settings.checkers, first))
     finally:

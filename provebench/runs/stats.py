@@ -53,6 +53,7 @@ class Totals(BaseModel):
 
     tokens_in: int = 0
     tokens_out: int = 0
+    tokens_reasoning: int = 0  # of tokens_out, where the API counts them apart
     cost: float | None = None
     prover_seconds: float = 0.0
     checker_cpu_seconds: float = 0.0
@@ -193,6 +194,7 @@ def summarize(
     totals = Totals(
         tokens_in=sum(a.tokens_in for a in paid),
         tokens_out=sum(a.tokens_out for a in paid),
+        tokens_reasoning=sum(a.tokens_reasoning for a in paid),
         cost=round(sum(costs), 6) if costs else None,
         prover_seconds=round(sum(a.seconds for a in answers), 3),
         checker_cpu_seconds=round(sum(v.cpu_seconds for v in verdicts), 3),

@@ -11,9 +11,22 @@ choices, the usage summed over them), ``max_tokens`` (a reply cut there ends wit
 ``stop`` (a reply ends before the first stop string, which it leaves out, as vLLM does). A token is a
 run of non-space characters with the spaces after it.
 
+A reasoning model: given ``reason``, each chat choice carries its thinking apart from its content, in
+``message.reasoning_content`` (``reasoning_field``; vLLM's newer name is ``reasoning``), and the usage
+counts it in ``completion_tokens`` and in ``completion_tokens_details.reasoning_tokens``, as OpenAI's does.
+
+Streaming (``"stream": true``), as vLLM's server streams: server-sent events ``data: {json}``, one
+token per chunk; a chat chunk (``chat.completion.chunk``) opens each choice with ``delta`` ``{"role":
+"assistant", "content": ""}``, then carries ``delta.reasoning_content`` or ``delta.content``, the last
+one the choice's ``finish_reason`` (and ``stop_reason``); a completion chunk (``text_completion``)
+carries ``text``. With ``stream_options.include_usage`` every chunk has ``"usage": null`` and a last
+chunk with no choices has the usage. Then ``data: [DONE]``.
+
 Faults are scripted per request, in order: ``"429"`` (with ``Retry-After``), ``"500"``, ``"slow"``
-(answers after the client gave up), ``"malformed"`` (a 200 whose body is not JSON), ``"nocode"`` (a
-reply with no code block), ``"400"``, ``"401"``.
+(answers after the client gave up; streamed, its chunks trickle in over ``slow_s``, each soon after
+the last), ``"malformed"`` (a 200 whose body is not JSON, or a stream whose chunk is not), ``"cut"``
+(a stream that breaks off before its choices end), ``"nocode"`` (a reply with no code block),
+``"400"``, ``"401"``.
 """
 
 from __future__ import annotations
@@ -68,8 +81,12 @@ class OpenAIApiDouble:
         retry_after_s: float = 0.2,
         slow_s: float = 2.0,
         exempt: frozenset[str] = frozenset(),
+        reason: Callable[[str, str], str] | None = None,
+        reasoning_field: str = "reasoning_content",
     ) -> None:
         self.answer = answer
+        self.reason = reason  # a reasoning model's thinking before each chat answer
+        self.reasoning_field = reasoning_field
         self.faults = list(faults or [])
         self.model = model
         self.retry_after_s = retry_after_s
@@ -103,7 +120,13 @@ class OpenAIApiDouble:
                 self.served_faults.append(fault)
             return fault
 
-    def _chat_body(self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str) -> Any:
+    def _thinking(self, statement: str, asked: str) -> str | None:
+        return self.reason(statement, asked) if self.reason is not None else None
+
+    def _chat_body(
+        self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str, thought: str | None
+    ) -> Any:
+        message: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -112,16 +135,20 @@ class OpenAIApiDouble:
             "choices": [
                 {
                     "index": i,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "message": message
+                    | {"content": text}
+                    | ({self.reasoning_field: thought} if thought is not None else {}),
                     "logprobs": None,
                     "finish_reason": finish,
                 }
                 for i, (text, finish, _) in enumerate(texts)
             ],
-            "usage": self._usage(asked, texts, vllm=False),
+            "usage": self._usage(asked, texts, vllm=False, thought=thought),
         }
 
-    def _completions_body(self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str) -> Any:
+    def _completions_body(
+        self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str, _thought: str | None
+    ) -> Any:
         return {  # vLLM's CompletionResponse, every field it sends
             "id": f"cmpl-{len(self.requests):032x}",
             "object": "text_completion",
@@ -147,13 +174,55 @@ class OpenAIApiDouble:
         }
 
     @staticmethod
-    def _usage(asked: str, texts: list[tuple[str, str, str | None]], vllm: bool) -> dict[str, Any]:
-        out = sum(tokens(t) for t, _, _ in texts)
+    def _usage(
+        asked: str, texts: list[tuple[str, str, str | None]], vllm: bool, thought: str | None = None
+    ) -> dict[str, Any]:
+        thinking = tokens(thought) * len(texts) if thought is not None else 0
+        out = sum(tokens(t) for t, _, _ in texts) + thinking
         usage: dict[str, Any] = {"prompt_tokens": tokens(asked), "total_tokens": tokens(asked) + out}
         usage["completion_tokens"] = out
         if vllm:
             usage["prompt_tokens_details"] = None
+        if thought is not None:
+            usage["completion_tokens_details"] = {"reasoning_tokens": thinking}
         return usage
+
+    def _chunks(
+        self, request: dict[str, Any], texts: list[tuple[str, str, str | None]], asked: str, thought: str | None
+    ) -> list[dict[str, Any]]:
+        """The stream's chunks, as vLLM sends them: each choice token by token, then the usage if asked."""
+        chat = request.get("messages") is not None
+        with_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        head: dict[str, Any] = {
+            "id": f"{'chatcmpl' if chat else 'cmpl'}-{len(self.requests)}",
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": self.model,
+        }
+        chunks: list[dict[str, Any]] = []
+
+        def choice(i: int, piece: dict[str, Any], finish: str | None = None, stop: str | None = None) -> None:
+            one: dict[str, Any] = {"index": i, **piece, "logprobs": None, "finish_reason": finish}
+            if finish is not None or not chat:
+                one["stop_reason"] = stop
+            chunks.append(head | {"choices": [one]} | ({"usage": None} if with_usage else {}))
+
+        for i, (text, finish, stop) in enumerate(texts):
+            pieces = _TOKEN.findall(text) or [""]
+            if chat:
+                choice(i, {"delta": {"role": "assistant", "content": ""}})
+                for t in _TOKEN.findall(thought or ""):
+                    choice(i, {"delta": {self.reasoning_field: t}})
+                for t in pieces[:-1]:
+                    choice(i, {"delta": {"content": t}})
+                choice(i, {"delta": {"content": pieces[-1]}}, finish, stop)
+            else:
+                for t in pieces[:-1]:
+                    choice(i, {"text": t})
+                choice(i, {"text": pieces[-1]}, finish, stop)
+        if with_usage:
+            chunks.append(head | {"choices": [], "usage": self._usage(asked, texts, vllm=False, thought=thought)})
+        return chunks
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         double = self
@@ -215,17 +284,40 @@ class OpenAIApiDouble:
                 fault = None if statement in double.exempt else double._next_fault()
                 if self._fault(fault):
                     return
-                if fault == "slow":
-                    time.sleep(double.slow_s)
-                if fault == "malformed":
+                if fault == "malformed" and not request.get("stream"):
                     self._send(200, b'{"id": "cmpl-x", "object": "text_completion", "choices": [')
                     return
                 texts = [
                     _sampled("I cannot prove this." if fault == "nocode" else double.answer(statement, asked), request)
                     for _ in range(int(request.get("n") or 1))
                 ]
+                thought = double._thinking(statement, asked) if path == CHAT else None
+                if request.get("stream"):
+                    self._stream(double._chunks(request, texts, asked, thought), fault)
+                    return
+                if fault == "slow":
+                    time.sleep(double.slow_s)
                 make = double._chat_body if path == CHAT else double._completions_body
-                self._send(200, json.dumps(make(request, texts, asked)).encode())
+                self._send(200, json.dumps(make(request, texts, asked, thought)).encode())
+
+            def _stream(self, chunks: list[dict[str, Any]], fault: str | None) -> None:
+                """Server-sent events, one chunk each, then ``[DONE]`` (a fault: a bad chunk, a break, a trickle)."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                self.end_headers()
+                events = [f"data: {json.dumps(c)}\n\n".encode() for c in chunks] + [b"data: [DONE]\n\n"]
+                if fault == "malformed":
+                    events = [*events[:2], b'data: {"id": "chatcmpl-x", "choices": [\n\n']
+                elif fault == "cut":
+                    events = events[: len(events) // 2]
+                try:
+                    for event in events:
+                        self.wfile.write(event)
+                        self.wfile.flush()
+                        if fault == "slow":
+                            time.sleep(double.slow_s / len(events))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up
 
             def _fault(self, fault: str | None) -> bool:
                 """Answer a scripted HTTP fault; whether one was answered."""

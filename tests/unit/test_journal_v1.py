@@ -167,7 +167,7 @@ def test_a_v1_run_reads_to_the_summary_its_own_provebench_wrote() -> None:
     records = rd.records()
     assert len(records) == 19 and {r.verdict.checker for r in records} == {DOUBLE_CHECKER, None}
     written = json.loads((rd.summary_path).read_text())
-    since = {"cached_replies": 0}  # totals added after v1 (none of its replies came from a cache)
+    since = {"cached_replies": 0, "tokens_reasoning": 0}  # totals added after v1 (no cache, no reasoning then)
     assert summarize_run(rd, rd.config()).model_dump(mode="json") == {**written, "totals": written["totals"] | since}
     assert written["by_status"] == {"ERROR": 3, "FAIL": 12, "PASS": 4} and not written["complete"]
 

@@ -54,6 +54,7 @@ NOT_ASKED: dict[str, Any] = {
     "backoff_max_s": 2.0,
     "retry_after_max_s": 3.0,
     "prices": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
+    "stream": True,  # how the reply comes, not what it is
 }
 
 
