@@ -29,9 +29,11 @@ browser:
 kimina-client:
 	./scripts/ensure-kimina-client.sh .venv-kimina
 
+# Native checkers: ready in about 13 s against 80 s, and each check runs compiled (same verdicts:
+# tests/integration/test_run.py); a second `make demo` took 78 s here against about 400 s on bytecode.
 demo: env docker-engine
-	$(BIN)/provebench images build hol-light
-	$(BIN)/provebench run --suite hol-light-core --prover baseline -n 4
+	$(BIN)/provebench images build hol-light-native
+	$(BIN)/provebench --checker native run --suite hol-light-core --prover baseline -n 4
 
 # Two workers, one file each at a time (a file's tests share their warm checkers): most of the
 # time goes into loading HOL Light, which takes one core per checker.
