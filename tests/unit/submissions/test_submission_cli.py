@@ -18,29 +18,11 @@ from provebench.runs.run import RunDir
 from tests.doubles.verifier import ScriptedVerifierDouble
 from tests.submission_support import (
     arith_passes,
-    double_settings,
     edit_attempts,
     edit_manifest,
-    finished_run,
-    packed_bundle,
     rewrite,
     scripted_verifiers,
 )
-
-
-@pytest.fixture()
-def settings(tmp_path: Path) -> Settings:
-    return double_settings(tmp_path)
-
-
-@pytest.fixture()
-def run(tmp_path: Path, settings: Settings) -> RunDir:
-    return finished_run(tmp_path, settings)
-
-
-@pytest.fixture()
-def packed(run: RunDir, tmp_path: Path) -> Path:
-    return packed_bundle(run, tmp_path)
 
 
 def test_report_html_holds_charts_and_every_attempt(run: RunDir) -> None:

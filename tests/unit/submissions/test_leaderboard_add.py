@@ -23,30 +23,12 @@ from tests.submission_support import (
     Factory,
     arith_passes,
     board_is_empty,
-    double_settings,
     edit_attempts,
     edit_manifest,
-    finished_run,
-    packed_bundle,
     renamed,
     rewrite,
     scripted_verifiers,
 )
-
-
-@pytest.fixture()
-def settings(tmp_path: Path) -> Settings:
-    return double_settings(tmp_path)
-
-
-@pytest.fixture()
-def run(tmp_path: Path, settings: Settings) -> RunDir:
-    return finished_run(tmp_path, settings)
-
-
-@pytest.fixture()
-def packed(run: RunDir, tmp_path: Path) -> Path:
-    return packed_bundle(run, tmp_path)
 
 
 def test_add_reverifies_writes_the_entry_and_renders(packed: Path, tmp_path: Path, settings: Settings) -> None:

@@ -20,29 +20,11 @@ from provebench.runs.run import RunDir, RunHooks, execute, plan_run
 from tests.submission_support import (
     arith_passes,
     board_is_empty,
-    double_settings,
     edit_attempts,
-    finished_run,
-    packed_bundle,
     renamed,
     rewrite,
     scripted_verifiers,
 )
-
-
-@pytest.fixture()
-def settings(tmp_path: Path) -> Settings:
-    return double_settings(tmp_path)
-
-
-@pytest.fixture()
-def run(tmp_path: Path, settings: Settings) -> RunDir:
-    return finished_run(tmp_path, settings)
-
-
-@pytest.fixture()
-def packed(run: RunDir, tmp_path: Path) -> Path:
-    return packed_bundle(run, tmp_path)
 
 
 def test_reverification_resumes_after_checker_failures(packed: Path, tmp_path: Path, settings: Settings) -> None:

@@ -22,29 +22,11 @@ from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
 from tests.doubles.verifier import DOUBLE_CHECKER, verdict
 from tests.submission_support import (
     bundle_members,
-    double_settings,
     edit_attempts,
     edit_manifest,
-    finished_run,
-    packed_bundle,
     rewrite,
     scripted_verifiers,
 )
-
-
-@pytest.fixture()
-def settings(tmp_path: Path) -> Settings:
-    return double_settings(tmp_path)
-
-
-@pytest.fixture()
-def run(tmp_path: Path, settings: Settings) -> RunDir:
-    return finished_run(tmp_path, settings)
-
-
-@pytest.fixture()
-def packed(run: RunDir, tmp_path: Path) -> Path:
-    return packed_bundle(run, tmp_path)
 
 
 def test_shipped_schemas_are_the_models_schemas() -> None:
