@@ -15,16 +15,13 @@ from typing import Any
 
 import openai
 
-from provebench.core.model import Problem, System
+from provebench.core.model import Problem
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, validate_settings
-from provebench.provers.extraction import extract, extract_last_code_block
 from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.openai_requests import Reply, Request, send
 from provebench.provers.openai_settings import SAMPLING_KEYS, Api, OpenAISettings, Prices
 from provebench.provers.openai_transport import Fetched, Retrying, async_client, preflight
-from provebench.provers.presets import Preset, load_preset
-from provebench.provers.prompting import PromptTemplates
-from provebench.provers.suite_prompts import SuitePrompt
+from provebench.provers.prompt_source import PromptSource
 
 __all__ = ["OpenAIChatProver", "OpenAISettings", "Prices"]
 
@@ -36,16 +33,10 @@ class OpenAIChatProver(Prover):
 
     def __init__(self, settings: OpenAISettings) -> None:
         self.settings = settings
-        self.preset: Preset | None = load_preset(settings.prompt) if settings.prompt else None
-        self.api: Api = settings.api or (self.preset.manifest.api if self.preset else "chat")
-        if self.preset is not None:
-            self.preset.check_api(self.api)
-            # A preset renders its model's documented first-round prompt; none documents a repair round.
-            self.can_repair = False
-        self.stop: tuple[str, ...] = tuple(
-            settings.stop if settings.stop is not None else (self.preset.manifest.stop if self.preset else ())
-        )
-        self._templates: dict[System, PromptTemplates | SuitePrompt] = {}
+        self.prompts = PromptSource(settings.prompt, settings.prompt_dir, settings.api)
+        self.api: Api = self.prompts.api
+        self.can_repair = self.prompts.can_repair
+        self.stop: tuple[str, ...] = tuple(settings.stop) if settings.stop is not None else self.prompts.stop
         self._client: openai.AsyncOpenAI | None = None
         self._retrying = Retrying(settings)
         # Samples that share one request of n choices: the request by (prompt, group), and how many took theirs.
@@ -59,19 +50,7 @@ class OpenAIChatProver(Prover):
 
     def prepare(self, suite_problems: Sequence[Problem]) -> None:
         """Load the prompt templates and make the client (the key is read from the environment)."""
-        for system in {p.system for p in suite_problems}:
-            if system in self._templates:
-                continue
-            templates: PromptTemplates | SuitePrompt
-            if self.preset is not None:
-                self.preset.check_system(system)
-                templates = self.preset.prompter(self.api)
-            else:
-                templates = PromptTemplates.for_system(system, self.settings.prompt_dir, self.api)
-            # A first round rendered now: a template that cannot render (refused code, an unknown value),
-            # or a suite without the prompt file a preset names, is said before any request or checker starts.
-            templates.render_first(next(p for p in suite_problems if p.system is system))
-            self._templates[system] = templates
+        self.prompts.prepare(suite_problems)
         if self._client is None:
             self._client = async_client(self.settings)
 
@@ -91,15 +70,11 @@ class OpenAIChatProver(Prover):
             "stop": self.stop or None,
         }
         params = tuple((k, values[k]) for k in SAMPLING_KEYS if values[k] is not None)
-        templates = self._templates[problem.system]
         extra = tuple(s.extra_body.items())
         if self.api == "completions":
-            prompt = templates.render_prompt(problem, history)
+            prompt = self.prompts.prompt(problem, history)
             return Request(api="completions", model=s.model, prompt=prompt, params=params, extra_body=extra)
-        rendered = templates.render(problem, history)
-        # An empty system template sends no system message (DeepSeek's and Goedel's cards send none).
-        messages: tuple[tuple[str, str], ...] = (("system", rendered.system),) if rendered.system else ()
-        messages += (("user", rendered.user),)
+        messages = self.prompts.chat(problem, history)
         return Request(api="chat", model=s.model, messages=messages, params=params, extra_body=extra)
 
     def _choices(self, history: tuple[PreviousAttempt, ...]) -> int:
@@ -108,14 +83,14 @@ class OpenAIChatProver(Prover):
 
     def request(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> dict[str, Any]:
         """The request this attempt's reply comes from, as JSON data (the reply cache keys on it and the sample)."""
-        if self._client is None or problem.system not in self._templates:
+        if self._client is None:
             self.prepare([problem])
         choices = self._choices(history)
         return self._request(problem, history, choices, sample // choices).body()
 
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
         """One choice of a request, retried on transient faults; the proof is extracted from its text."""
-        if self._client is None or problem.system not in self._templates:
+        if self._client is None:
             self.prepare([problem])
         assert self._client is not None
         client = self._client
@@ -153,10 +128,7 @@ class OpenAIChatProver(Prover):
         retries: tuple[Any, ...],
     ) -> ProverOutput:
         text = reply.texts[choice]  # the answer: a reasoning model's thinking is apart, and no proof is taken from it
-        if self.preset is not None:
-            proof = extract(self.preset.manifest.extract, text, request.prompt, problem.context)
-        else:
-            proof = extract_last_code_block(text)
+        proof = self.prompts.proof(text, problem, request.prompt or "")
         tokens_in, tokens_out, tokens_reasoning = (
             (reply.tokens_in, reply.tokens_out, reply.tokens_reasoning) if first else (0, 0, 0)
         )
@@ -184,13 +156,13 @@ class OpenAIChatProver(Prover):
         described = {"name": self.name, **self.settings.model_dump(mode="json")}
         described["api"] = self.api
         described["stop"] = list(self.stop) or None
-        if self.preset is not None:
-            described["prompt_sources"] = list(self.preset.manifest.sources)
+        if self.prompts.preset is not None:
+            described["prompt_sources"] = list(self.prompts.preset.manifest.sources)
         return described
 
     def template_hashes(self) -> dict[str, str]:
         """Hashes of the templates in use (and of a suite's prompt file a preset sends)."""
-        return {k: v for t in self._templates.values() for k, v in t.hashes.items()}
+        return self.prompts.hashes()
 
     async def aclose(self) -> None:
         """Close the HTTP client; a request some samples never came for is forgotten with its event loop."""
