@@ -11,7 +11,7 @@ from typing import Any
 
 from provebench import __version__
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
-from provebench.cli.recheck_args import add_recheck_parser
+from provebench.cli.recheck_args import add_import_inspect_parser, add_recheck_parser
 from provebench.cli.serve_args import add_serve_parser
 from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import CHECKER_BUILDS, DEFAULT_S2N_BIGNUM, IMAGES, PROVERS, SUBMISSION_FORMATS, SYSTEMS
@@ -290,6 +290,7 @@ def _run_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     rep.add_argument("--out", help="with --html: the file to write")
 
     add_recheck_parser(sub, common)
+    add_import_inspect_parser(sub, common)
 
 
 def _board_parsers(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "run": "provebench.cli.run:cmd_run",
     "report": "provebench.cli.report:cmd_report",
     "recheck": "provebench.cli.recheck:cmd_recheck",
+    "import-inspect": "provebench.cli.import_inspect:cmd_import_inspect",
     "provers": "provebench.cli.provers:cmd_provers",
     "view": "provebench.cli.report:cmd_view",
     "submit": "provebench.cli.board:cmd_submit",

@@ -1,4 +1,4 @@
-"""The grammar of ``provebench recheck`` (part of ``args.py``'s): importing nothing heavy."""
+"""The grammar of ``provebench recheck`` and ``import-inspect`` (part of ``args.py``'s): importing nothing heavy."""
 
 from __future__ import annotations
 
@@ -29,3 +29,24 @@ def add_recheck_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     rc.add_argument("--no-progress", action="store_true", help="no live progress bar")
     server_option(rc)
     executor_options(rc)
+
+
+def add_import_inspect_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The ``import-inspect`` subcommand."""
+    ii = sub.add_parser(
+        "import-inspect",
+        parents=[common],
+        help="turn an Inspect log of provebench/suite into a run directory, every proof checked again",
+        description="Read an Inspect log of the provebench/suite task (inspect eval provebench/suite ...; needs "
+        "pip install 'provebench[inspect]') and write a run directory from it: each epoch a sample, each "
+        "repair round an attempt. Only the model's replies are taken from the log: the proofs are extracted "
+        "again and every one is checked again here, as recheck does, so report, submit and leaderboard add work "
+        "on the run as on any other. The suite must be the one the eval ran on (its content hash). Prints where "
+        "a verdict differs from the log's score. Exit codes: 0 imported with every verdict as the log scored it, "
+        "1 some differ, 2 bad usage or input, 3 a checker unavailable or a check ended in ERROR, 130 interrupted.",
+    )
+    ii.add_argument("log", help="an Inspect log file (.eval or .json) of provebench/suite")
+    ii.add_argument("--out", required=True, help="the new run directory to write (must not exist)")
+    ii.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    server_option(ii)
+    executor_options(ii)

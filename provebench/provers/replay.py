@@ -138,52 +138,72 @@ class ReplayProver(Prover):
         return max((len(v) for v in (self._answers or {}).values()), default=0)
 
 
-class JournalReplay(Prover):
-    """Answers each attempt with the prover's answer a run's journal holds for it, as it was (a recheck).
+AnswerKey = tuple[str, int, int]  # problem, sample, round
 
-    Known by the name of the run's prover, whose answers these are; it asks nothing of any API.
+
+class RecordedAnswers(Prover):
+    """Answers each attempt with an answer given before, by problem, sample and round; it asks no API.
+
+    Known by the name of the prover whose answers these are (a recheck's run, an imported Inspect log's model).
     """
 
-    can_repair = True  # it replays the repair rounds the run made; it makes no other
+    can_repair = True  # it replays the repair rounds that were made; it makes no other
 
     def __init__(
         self,
         name: str,
-        attempts: Mapping[tuple[str, int, int], AttemptRecord],
+        answers: Mapping[AnswerKey, ProverOutput],
         described: dict[str, Any],
         templates: Mapping[str, str],
     ) -> None:
         self.name = name
-        self._attempts = dict(attempts)
+        self._answers = dict(answers)
         self._described = described
         self._templates = dict(templates)
 
     async def attempt(self, problem: Problem, sample: int, history: tuple[PreviousAttempt, ...]) -> ProverOutput:
-        """The run's answer for this problem, sample and round (the round is ``len(history)``)."""
-        record = self._attempts.get((problem.id, sample, len(history)))
-        if record is None:  # a recheck asks only for the attempts the run made
-            raise RuntimeError(f"the run has no attempt {problem.id} sample {sample} round {len(history)}")
-        a, v = record.prover, record.verdict
-        refused = v.reason is Reason.PROVER_ERROR and a.proof is None  # the API refused: said again, not checked
-        return ProverOutput(
-            proof=a.proof,
-            raw_reply=a.raw_reply,
-            error=(v.messages[0] if v.messages else "the prover failed") if refused else None,
-            reasoning=a.reasoning,
-            tokens_in=a.tokens_in,
-            tokens_out=a.tokens_out,
-            tokens_reasoning=a.tokens_reasoning,
-            cost=a.cost,
-            finish_reason=a.finish_reason,
-            seconds=a.seconds,
-            api_retries=a.api_retries,
-            cached=a.cached,
-        )
+        """The answer for this problem, sample and round (the round is ``len(history)``)."""
+        out = self._answers.get((problem.id, sample, len(history)))
+        if out is None:  # only the attempts that were made are asked for
+            raise RuntimeError(f"no answer was recorded for {problem.id} sample {sample} round {len(history)}")
+        return out
 
     def describe(self) -> dict[str, Any]:
-        """The run's prover as its manifest describes it, and which run."""
+        """The prover as the answers' source describes it, and which source."""
         return self._described
 
     def template_hashes(self) -> dict[str, str]:
-        """The hashes of the templates the run's prompts were rendered from."""
+        """The hashes of the templates the answers' prompts were rendered from."""
         return self._templates
+
+
+def _journalled(record: AttemptRecord) -> ProverOutput:
+    a, v = record.prover, record.verdict
+    refused = v.reason is Reason.PROVER_ERROR and a.proof is None  # the API refused: said again, not checked
+    return ProverOutput(
+        proof=a.proof,
+        raw_reply=a.raw_reply,
+        error=(v.messages[0] if v.messages else "the prover failed") if refused else None,
+        reasoning=a.reasoning,
+        tokens_in=a.tokens_in,
+        tokens_out=a.tokens_out,
+        tokens_reasoning=a.tokens_reasoning,
+        cost=a.cost,
+        finish_reason=a.finish_reason,
+        seconds=a.seconds,
+        api_retries=a.api_retries,
+        cached=a.cached,
+    )
+
+
+class JournalReplay(RecordedAnswers):
+    """Answers each attempt with the prover's answer a run's journal holds for it, as it was (a recheck)."""
+
+    def __init__(
+        self,
+        name: str,
+        attempts: Mapping[AnswerKey, AttemptRecord],
+        described: dict[str, Any],
+        templates: Mapping[str, str],
+    ) -> None:
+        super().__init__(name, {k: _journalled(r) for k, r in attempts.items()}, described, templates)

@@ -52,6 +52,7 @@ MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "attempts.jsonl"
 SUMMARY_FILE = "summary.json"
 RECHECKED_FROM = "rechecked_from"  # in a rechecked run's manifest, under "prover": the run its answers are from
+IMPORTED_FROM = "imported_from"  # in an imported run's manifest, under "prover": the log its answers are from
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,11 @@ def resumed_manifest(rundir: RunDir, plan: RunPlan) -> RunManifest | None:
         raise UserError(
             f"{rundir.path}: is a recheck of {rechecked}, which asked no prover: "
             "recheck that run again into a new directory"
+        )
+    if isinstance(imported := old.prover.get(IMPORTED_FROM), str):
+        raise UserError(
+            f"{rundir.path}: was imported from the Inspect log {imported}, which asked no prover: "
+            "import it again into a new directory"
         )
     if old.suite.content_hash != plan.suite.content_hash:
         raise UserError(

@@ -95,7 +95,19 @@ def test_provers_and_checkers_come_from_installed_packages_too(monkeypatch: pyte
 
 
 # The packages, lowest first: each imports only packages before it (core: shared types; cli: the top).
-LAYERS = ("core", "containers", "checking", "systems", "suites", "provers", "runs", "boards", "service", "cli")
+LAYERS = (
+    "core",
+    "containers",
+    "checking",
+    "systems",
+    "suites",
+    "provers",
+    "runs",
+    "boards",
+    "service",
+    "integrations",
+    "cli",
+)
 
 
 def _layer(module: str) -> int | None:

@@ -1,0 +1,1 @@
+"""provebench inside other tools' evaluations (optional extras): Inspect, and later MCP."""
