@@ -24,7 +24,7 @@ from provebench.provers.cached import with_reply_cache
 from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.registry import make_prover
 from provebench.runs.config import RESUMABLE_OVERRIDES, RunConfig, build_config, read_config_file
-from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run
+from provebench.runs.run import RunDir, RunHooks, RunPlan, execute, plan_run, refuse_replayed
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -65,6 +65,8 @@ def _resolve_config(args: argparse.Namespace) -> tuple[RunConfig, RunDir | None]
     overrides = _overrides(args)
     if args.resume:
         rundir = RunDir.existing(Path(args.resume))
+        if rundir.manifest_path.exists():  # said before the config names a prover that cannot be made
+            refuse_replayed(rundir.path, rundir.read_manifest())
         refused = sorted(set(overrides) - RESUMABLE_OVERRIDES)
         if refused or args.config:
             what = ", ".join(refused) if refused else "config"

@@ -248,6 +248,19 @@ def _manifest(
     )
 
 
+def refuse_replayed(path: Path, manifest: RunManifest) -> None:
+    """A run whose answers were replayed (a recheck, an imported Inspect log) asked no prover: none resumes it."""
+    if isinstance(rechecked := manifest.prover.get(RECHECKED_FROM), str):
+        raise UserError(
+            f"{path}: is a recheck of {rechecked}, which asked no prover: recheck that run again into a new directory"
+        )
+    if isinstance(imported := manifest.prover.get(IMPORTED_FROM), str):
+        raise UserError(
+            f"{path}: was imported from the Inspect log {imported}, which asked no prover: "
+            "import it again into a new directory"
+        )
+
+
 def resumed_manifest(rundir: RunDir, plan: RunPlan) -> RunManifest | None:
     """The manifest of the run to resume, if it got that far; a refusal for what would mix two runs in one journal.
 
@@ -262,16 +275,7 @@ def resumed_manifest(rundir: RunDir, plan: RunPlan) -> RunManifest | None:
             )
         return None  # stopped before anything was journalled: nothing to mix up
     old = rundir.read_manifest()
-    if isinstance(rechecked := old.prover.get(RECHECKED_FROM), str):
-        raise UserError(
-            f"{rundir.path}: is a recheck of {rechecked}, which asked no prover: "
-            "recheck that run again into a new directory"
-        )
-    if isinstance(imported := old.prover.get(IMPORTED_FROM), str):
-        raise UserError(
-            f"{rundir.path}: was imported from the Inspect log {imported}, which asked no prover: "
-            "import it again into a new directory"
-        )
+    refuse_replayed(rundir.path, old)
     if old.suite.content_hash != plan.suite.content_hash:
         raise UserError(
             f"suite {plan.suite.name} changed since this run started "

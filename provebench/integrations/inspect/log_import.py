@@ -16,11 +16,13 @@ from typing import Any
 from inspect_ai.log import EvalLog, read_eval_log
 from pydantic import ValidationError
 
+from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error
 from provebench.core.model import Problem
 from provebench.core.outputs import guard_output
 from provebench.core.settings import Settings
+from provebench.core.verifier import VerifierFactory
 from provebench.integrations.inspect.options import TASK_NAME, TaskOptions
 from provebench.integrations.inspect.rounds import Round
 from provebench.provers.api import PreviousAttempt, ProverOutput
@@ -200,12 +202,14 @@ def plan_import(log: InspectLog, out: Path, settings: Settings) -> PlannedImport
     return PlannedImport(log, out, RunPlan(config, suite, problems), answered, work)
 
 
-def import_log(planned: PlannedImport, settings: Settings, hooks: RunHooks) -> Imported:
+def import_log(
+    planned: PlannedImport, settings: Settings, hooks: RunHooks, make_verifier: VerifierFactory = make_group_verifier
+) -> Imported:
     """Check every reply of the log again into the new run directory."""
     rundir = RunDir.create(planned.out, planned.plan.suite.name, "inspect")
     rundir.lock()
     try:
-        summary = execute(planned.plan, rundir, planned.prover, settings, hooks, work=planned.work)
+        summary = execute(planned.plan, rundir, planned.prover, settings, hooks, make_verifier, work=planned.work)
     finally:
         rundir.unlock()
     last: dict[tuple[str, int], bool] = {}

@@ -17,6 +17,7 @@ from provebench.core.errors import UserError
 from provebench.core.inputs import MAX_CHECKERS, TimeoutSeconds, first_error
 from provebench.core.model import Problem
 from provebench.core.settings import CheckerBuild, Settings
+from provebench.provers.presets import known_presets, load_preset
 from provebench.provers.prompt_source import PromptSource
 from provebench.runs.config import RunConfig
 from provebench.runs.run import RunPlan, plan_run
@@ -113,6 +114,13 @@ class ProofTask:
         self.options = options
         self.settings = options.settings()
         self.plan: RunPlan = plan_run(options.run_config(), self.settings)
+        preset = load_preset(options.prompt) if options.prompt else None
+        if preset is not None and "chat" not in preset.apis:
+            chat = [name for name in known_presets() if "chat" in load_preset(name).apis]
+            raise UserError(
+                f"prompt preset {preset.name} is written for the completions API, and Inspect asks chat models: "
+                f"choose one of {', '.join(chat)}, or none"
+            )
         self.prompts = PromptSource(options.prompt, Path(options.prompt_dir) if options.prompt_dir else None, "chat")
         self.prompts.prepare(self.plan.problems)
         if options.repair_rounds and not self.prompts.can_repair:
