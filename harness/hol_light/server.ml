@@ -102,24 +102,6 @@ let pb_answer_check oc nonce wall_ms memory_mb goal proof =
   pb_frame oc "PBRES" nonce response;
   if !pb_tainted then exit 3;;
 
-(* The fields of a request line after its kind, then the goal and proof texts. *)
-let pb_read_check (ic : in_channel) (goal_len : string) (proof_len : string) : string * string =
-  let goal = really_input_string ic (int_of_string goal_len) in
-  let proof = really_input_string ic (int_of_string proof_len) in
-  goal, proof;;
-
-(* Checks only, from one position: what a holder serves over its pipes. *)
-let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
-  match input_line ic with
-  | exception End_of_file -> ()
-  | line ->
-    (match String.split_on_char ' ' (String.trim line) with
-     | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
-       let goal, proof = pb_read_check ic goal_len proof_len in
-       pb_answer_check oc nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
-     | _ -> ());
-    pb_check_loop ic oc;;
-
 (* Template mode. A walker (see PBWALK below) goes forward through a template
    (trusted text, sent in slices with PBSEEK) and checks from where it stands
    (PBREQ); before moving on from a problem's position it may leave a holder,
@@ -136,6 +118,33 @@ let pb_drop_spare () =
    | None -> ());
   pb_spare := None;;
 
+(* Proof sessions (PBSOPEN, PBS, PBSCLOSE, PBSOPENK); found on the load path, this folder. *)
+#use "sessions.ml";;
+
+(* The fields of a request line after its kind, then the goal and proof texts. *)
+let pb_read_check (ic : in_channel) (goal_len : string) (proof_len : string) : string * string =
+  let goal = really_input_string ic (int_of_string goal_len) in
+  let proof = really_input_string ic (int_of_string proof_len) in
+  goal, proof;;
+
+(* Checks only, from one position: what a holder serves over its pipes. *)
+let rec pb_check_loop (ic : in_channel) (oc : out_channel) : unit =
+  match input_line ic with
+  | exception End_of_file -> ()
+  | line ->
+    (match String.split_on_char ' ' (String.trim line) with
+     | ["PBREQ"; nonce; wall_ms; memory_mb; goal_len; proof_len] ->
+       let goal, proof = pb_read_check ic goal_len proof_len in
+       pb_answer_check oc nonce (int_of_string wall_ms) (int_of_string memory_mb) goal proof
+     | parts ->
+       (* A session opened here forgets this holder's own pipes and spare. *)
+       let forget () =
+         (try Unix.close (Unix.descr_of_in_channel ic) with _ -> ());
+         (try Unix.close (Unix.descr_of_out_channel oc) with _ -> ());
+         pb_drop_spare () in
+       ignore (pb_session_line forget ic oc parts));
+    pb_check_loop ic oc;;
+
 let pb_drop_holder (key : string) : unit =
   match Hashtbl.find_opt pb_holders key with
   | Some h -> Pb_proc.drop_holder h; Hashtbl.remove pb_holders key
@@ -149,6 +158,7 @@ let pb_hold (key : string) : unit =
         (try Unix.close h.Pb_proc.to_holder with _ -> ());
         (try close_in h.Pb_proc.from_holder with _ -> ())) others;
     Hashtbl.reset pb_holders;
+    pb_sessions_forget ();
     pb_drop_spare () in
   let serve r w =
     pb_in_template := true;
@@ -207,6 +217,15 @@ let pb_end_walk (nonce : string) : unit =
     Pb_proc.end_walker ()
   end;;
 
+(* What a session's first process, forked from the server (or a walker), closes: the server's spare and
+   holders; the other sessions' pipes are closed by pb_session_line. Its stdin and stdout are replaced. *)
+let pb_server_forget () =
+  Hashtbl.iter (fun _ h ->
+      (try Unix.close h.Pb_proc.to_holder with _ -> ());
+      (try close_in h.Pb_proc.from_holder with _ -> ())) pb_holders;
+  Hashtbl.reset pb_holders;
+  pb_drop_spare ();;
+
 let pb_serve (ready_nonce : string) : unit =
   let info = "{\"hol_version\":" ^ pb_json_string hol_version
              ^ ",\"ocaml_version\":" ^ pb_json_string Sys.ocaml_version
@@ -252,6 +271,6 @@ let pb_serve (ready_nonce : string) : unit =
              | Some framed -> print_string (framed ^ "\n"); flush stdout
              (* A lost holder is a broken checker: exit, and the client starts a new one. *)
              | None -> exit 3))
-       | _ -> ());
+       | parts -> ignore (pb_session_line pb_server_forget stdin stdout parts));
       loop () in
   loop ();;

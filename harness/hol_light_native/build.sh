@@ -31,14 +31,15 @@ OCAMLRUNPARAM=l=2000000000 ocamlfind ocamlopt -package zarith,unix -w -a \
 ocamlfind ocamlopt -a -o hol_lib.cmxa bignum.cmx hol_loader.cmx hol_lib.cmx
 
 # The check server's process supervisor, and the toplevel itself.
-cp /opt/provebench/harness/hol_light/pb_proc.ml /opt/provebench/harness/hol_light/pb_limits.c .
-ocamlfind ocamlopt -package unix -c pb_proc.ml
+cp /opt/provebench/harness/hol_light/pb_proc.ml /opt/provebench/harness/hol_light/pb_trial.ml \
+    /opt/provebench/harness/hol_light/pb_limits.c .
+ocamlfind ocamlopt -package unix -c pb_proc.ml pb_trial.ml
 ocamlfind ocamlopt -c pb_limits.c
 cp "$here/pb_camlp5_top.ml" "$here/pb_native_main.ml" .
 ocamlfind ocamlopt -package camlp5,camlp-streams,compiler-libs.common -c pb_camlp5_top.ml
 ocamlfind ocamlopt -package compiler-libs.native-toplevel -c pb_native_main.ml
 ocamlfind ocamlopt -package compiler-libs.native-toplevel,camlp5,camlp5.pa_o.link,camlp-streams,zarith,unix \
-    -linkpkg -linkall -I . hol_lib.cmxa ../pa_j_native.cmx pb_limits.o pb_proc.cmx pb_camlp5_top.cmx \
+    -linkpkg -linkall -I . hol_lib.cmxa ../pa_j_native.cmx pb_limits.o pb_proc.cmx pb_trial.cmx pb_camlp5_top.cmx \
     pb_native_main.cmx -o hol-native
 
 # What phrases compiled at run time need: the interfaces (and, for inlining, the .cmx) of what is linked.
@@ -46,7 +47,7 @@ ocamlfind ocamlopt -package compiler-libs.native-toplevel,camlp5,camlp5.pa_o.lin
 # measures a checker against them).
 mkdir -p "$out"
 cp hol-native hol_lib.cmi hol_lib.cmx hol_lib.cmxa hol_lib.a hol_loader.cmi hol_loader.cmx bignum.cmi bignum.cmx \
-    pb_proc.cmi pb_proc.cmx "$here/init.ml" "$out/"
+    pb_proc.cmi pb_proc.cmx pb_trial.cmi pb_trial.cmx "$here/init.ml" "$out/"
 # hol.ml's own definitions that code outside HOL Light core reads (the check server's greeting, libraries).
 grep -E '^let (hol_version|temp_path) ' "$hol/hol.ml" >> "$out/init.ml"
 test "$(grep -c -E '^let (hol_version|temp_path) ' "$out/init.ml")" = 2

@@ -126,6 +126,16 @@ class WarmPool(Generic[C]):
             self._idle.remove(checker)
             return checker
 
+    def acquire_this(self, checker: C) -> C:
+        """That very checker, once it is free (a proof session lives in one); raises if it is gone."""
+        with self._cond:
+            while checker not in self._idle:
+                if self._closed or checker not in self._live:
+                    raise VerifierUnavailable(f"the {self._what} this session lived in is gone")
+                self._cond.wait()
+            self._idle.remove(checker)
+            return checker
+
     def release(self, checker: C) -> None:
         """Give a checker back for the next check."""
         with self._cond:

@@ -6,7 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from provebench.core.errors import UserError
 from provebench.core.model import CheckerInfo, Problem, System, Verdict
+from provebench.core.proof_states import LiveSession, StepOutcome
 
 if TYPE_CHECKING:
     from provebench.core.settings import Settings
@@ -36,6 +38,14 @@ class Verifier(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop every checker this verifier started."""
+
+    def open_session(self, problem: Problem, timeout_s: float | None = None) -> tuple[LiveSession | None, StepOutcome]:
+        """Open an interactive proof session on ``problem`` in a warm checker (None: the goal did not open).
+
+        Advice only: the proof a session leads to is checked with ``check``. Checkers that have no
+        sessions say so.
+        """
+        raise UserError(f"proof sessions are not available for {self.system.value} problems (HOL Light has them)")
 
     def __enter__(self) -> Verifier:
         return self

@@ -9,7 +9,7 @@ import pytest
 
 from provebench.suites.load import load_suite
 from provebench.suites.s2n_source import import_source
-from provebench.systems.hol_light.verifier import vet_proof
+from provebench.systems.hol_light.vetting import vet_proof
 from tests.s2n_sources import s2n_bignum_checkout
 
 pytestmark = [pytest.mark.s2n, pytest.mark.slow, pytest.mark.timeout(1800)]

@@ -4,8 +4,13 @@ import pytest
 
 from provebench.core.model import Reason, Status
 from provebench.systems.hol_light.ocaml_lexer import LexicalError, TokenKind, check_brackets, tokenize
-from provebench.systems.hol_light.verifier import vet_proof
-from provebench.systems.hol_light.vetting import Violation, find_violations, own_bindings, shield_own_bindings
+from provebench.systems.hol_light.vetting import (
+    Violation,
+    find_violations,
+    own_bindings,
+    shield_own_bindings,
+    vet_proof,
+)
 
 
 def rules(text: str) -> list[str]:

@@ -60,9 +60,9 @@ class LocalLauncher:
         for f in src.iterdir():
             shutil.copy2(f, work / f.name)
         steps = [
-            ["ocamlfind", "ocamlc", "-package", "unix", "-c", "pb_proc.ml"],
+            ["ocamlfind", "ocamlc", "-package", "unix", "-c", "pb_proc.ml", "pb_trial.ml"],
             ["ocamlc", "-c", "pb_limits.c"],
-            ["ocamlmklib", "-o", "pb_proc", "pb_limits.o", "pb_proc.cmo"],
+            ["ocamlmklib", "-o", "pb_proc", "pb_limits.o", "pb_proc.cmo", "pb_trial.cmo"],
         ]
         for step in steps:
             done = subprocess.run(step, cwd=work, capture_output=True, text=True)

@@ -303,6 +303,11 @@ class HolLightSession:
             self.close()
             raise VerifierUnavailable(f"the check server sent an unreadable reply: {payload[:200]!r}") from None
 
+    def exchange(self, line: str, payload: bytes, nonce: str, timeout_s: float, doing: str) -> bytes:
+        """Send a request line (its nonce in it) and payload; the reply's bytes (proof sessions' requests)."""
+        self._send(line.encode() + b"\n" + payload)
+        return self._read_frame(b"PBRES", nonce, timeout_s, doing)
+
     def _live(self) -> Toplevel:
         """The toplevel's process; one closed meanwhile (close() from another thread, mid-load) is gone."""
         proc = self._proc

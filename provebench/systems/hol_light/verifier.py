@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import subprocess
 import threading
 import time
@@ -13,6 +14,7 @@ from provebench.checking.warm_pool import WarmPool
 from provebench.containers.engine import DockerEngine
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import CheckerInfo, Problem, Reason, Status, System, Verdict
+from provebench.core.proof_states import StepOutcome
 from provebench.core.settings import (
     Backend,
     CheckerBuild,
@@ -25,48 +27,22 @@ from provebench.core.settings import (
 from provebench.core.verifier import Verifier
 from provebench.systems.hol_light.goal import computed_goal
 from provebench.systems.hol_light.launchers import DockerLauncher, LocalLauncher
-from provebench.systems.hol_light.ocaml_lexer import LexicalError, check_brackets, tokenize
+from provebench.systems.hol_light.proof_sessions import (
+    REPLY_GRACE_S,
+    HolLightProofSession,
+    open_request,
+    opened,
+    parse_reply,
+)
 from provebench.systems.hol_light.session import HolLightSession, ServerReply, ToplevelLauncher
 from provebench.systems.hol_light.template_text import CompiledContext
 from provebench.systems.hol_light.templates import TemplateForest, TemplateLoadError, TemplateRoute, WalkState
-from provebench.systems.hol_light.vetting import find_violations, shield_own_bindings
+from provebench.systems.hol_light.vetting import shield_own_bindings, vet_proof
 
 _log = logging.getLogger("provebench.checkers")
-_ALLOWED_CONTROL = frozenset("\t\n\r\f")
 # A passing proof's printing kept in its verdict: s2n-bignum's tactics print progress lines, up to the
 # harness's 64 KB per check, which would go into every journal line of a PASS and tell nobody anything.
 _PASS_PRINTING_KEPT = 4096
-
-
-def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
-    """The verdict for a proof refused before any checker sees it, or None."""
-
-    def refuse(status: Status, reason: Reason, *messages: str) -> Verdict:
-        return Verdict(status=status, reason=reason, messages=messages)
-
-    if not proof.strip():
-        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof is empty")
-    size = len(proof.encode("utf-8", errors="surrogatepass"))
-    if size > max_bytes:
-        return refuse(Status.FAIL, Reason.TOO_LARGE, f"the proof has {size} bytes; the limit is {max_bytes}")
-    bad = next((c for c in proof if (ord(c) < 32 and c not in _ALLOWED_CONTROL) or ord(c) == 127), None)
-    if bad is not None or any(0xD800 <= ord(c) <= 0xDFFF for c in proof):
-        return refuse(Status.FAIL, Reason.INVALID_TEXT, "the proof contains binary or control characters")
-    try:
-        tokens = tokenize(proof)
-    except LexicalError as exc:
-        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
-    if not tokens:
-        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof has only comments")
-    # Broken rules first: an injection attempt is CHEATING even when it also unbalances brackets.
-    violations = find_violations(tokens)
-    if violations:
-        return refuse(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT, *(v.message() for v in violations))
-    try:
-        check_brackets(tokens)
-    except LexicalError as exc:
-        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
-    return None
 
 
 class HolLightVerifier(Verifier):
@@ -153,14 +129,17 @@ class HolLightVerifier(Verifier):
         """How long each live checker took to load."""
         return [s.load_seconds for s in self._pool.live]
 
-    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
-        """Vet, then check on a free warm checker."""
+    def _usable(self, problem: Problem) -> None:
         if problem.system is not System.HOL_LIGHT:
             raise UserError(f"problem {problem.id} is for {problem.system.value}, not HOL Light")
         if (problem.template is None) != (self._templates is None):
             raise UserError(f"problem {problem.id} and this checker do not share a context")
         if self._templates is not None and self._templates.key(problem) is None:
             raise UserError(f"problem {problem.id} is not at a position this checker holds in {problem.template}")
+
+    def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
+        """Vet, then check on a free warm checker."""
+        self._usable(problem)
         refused = vet_proof(proof, self._max_proof_bytes)
         if refused is not None:
             return refused.model_copy(update={"checker": self.checker})
@@ -193,6 +172,47 @@ class HolLightVerifier(Verifier):
             raise
         self._pool.release(session)
         return self._verdict(reply)
+
+    def open_session(
+        self, problem: Problem, timeout_s: float | None = None
+    ) -> tuple[HolLightProofSession | None, StepOutcome]:
+        """Open a proof session on ``problem`` in one checker (forked from its warm toplevel: milliseconds)."""
+        self._usable(problem)
+        self.prepare()
+        wall_s = problem.limit(timeout_s)
+        key = self._templates.key(problem) if self._templates is not None else None
+        if problem.template is not None and problem.template in self._broken:
+            raise self._broken[problem.template]
+        position = self._templates.position(problem) if self._templates is not None else 0
+        checker = self._acquire(key, problem.template, position)
+        sid = secrets.token_hex(6)
+        try:
+            at = self._reach(checker, problem, key) if key is not None else None
+            nonce, line, data = open_request(sid, goal_text(problem), wall_s, self._memory_mb, at)
+            raw = checker.exchange(line, data, nonce, wall_s + REPLY_GRACE_S, "opening a proof session")
+        except TemplateLoadError as exc:
+            self._broken[str(problem.template)] = exc
+            self._pool.release(checker)
+            raise
+        except VerifierUnavailable:
+            self._replace(checker)
+            raise
+        self._pool.release(checker)
+        outcome = opened(parse_reply(raw))
+        if not outcome.ok:
+            return None, outcome
+
+        def vet(tactic: str) -> StepOutcome | None:
+            refused = vet_proof(tactic, self._max_proof_bytes)
+            if refused is None:
+                return None
+            status, reason = refused.status.value, refused.reason.value
+            return StepOutcome(ok=False, status=status, reason=reason, messages=refused.messages)
+
+        live = HolLightProofSession(
+            checker, sid, self._pool.acquire_this, self._pool.release, self._replace, wall_s, self._memory_mb, vet
+        )
+        return live, outcome
 
     def template_route(self, problem: Problem) -> TemplateRoute:
         """How this verifier's checkers walk ``problem``'s template (with any context compiled in)."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from provebench.systems.hol_light.ocaml_lexer import Token, TokenKind, tokenize
+from provebench.core.model import Reason, Status, Verdict
+from provebench.systems.hol_light.ocaml_lexer import LexicalError, Token, TokenKind, check_brackets, tokenize
 
 
 @dataclass(frozen=True)
@@ -251,3 +252,37 @@ def find_violations(tokens: list[Token]) -> list[Violation]:
             elif (rule := _name_violation(tok, _is_member(tokens, index), own)) is not None:
                 add(rule, tok)
     return found
+
+
+_ALLOWED_CONTROL = frozenset("\t\n\r\f")
+
+
+def vet_proof(proof: str, max_bytes: int) -> Verdict | None:
+    """The verdict for a proof refused before any checker sees it, or None."""
+
+    def refuse(status: Status, reason: Reason, *messages: str) -> Verdict:
+        return Verdict(status=status, reason=reason, messages=messages)
+
+    if not proof.strip():
+        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof is empty")
+    size = len(proof.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        return refuse(Status.FAIL, Reason.TOO_LARGE, f"the proof has {size} bytes; the limit is {max_bytes}")
+    bad = next((c for c in proof if (ord(c) < 32 and c not in _ALLOWED_CONTROL) or ord(c) == 127), None)
+    if bad is not None or any(0xD800 <= ord(c) <= 0xDFFF for c in proof):
+        return refuse(Status.FAIL, Reason.INVALID_TEXT, "the proof contains binary or control characters")
+    try:
+        tokens = tokenize(proof)
+    except LexicalError as exc:
+        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
+    if not tokens:
+        return refuse(Status.FAIL, Reason.NO_PROOF, "the proof has only comments")
+    # Broken rules first: an injection attempt is CHEATING even when it also unbalances brackets.
+    violations = find_violations(tokens)
+    if violations:
+        return refuse(Status.CHEATING, Reason.FORBIDDEN_CONSTRUCT, *(v.message() for v in violations))
+    try:
+        check_brackets(tokens)
+    except LexicalError as exc:
+        return refuse(Status.FAIL, Reason.COMPILE_ERROR, str(exc))
+    return None
