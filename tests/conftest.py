@@ -23,6 +23,7 @@ from functools import lru_cache
 import pytest
 
 from provebench.core.model import Problem, System, Verdict
+from provebench.core.proof_states import LiveSession, StepOutcome
 from provebench.core.settings import CheckerBuild, Settings
 from provebench.core.verifier import Verifier
 from provebench.suites.load import Suite, find_suite
@@ -150,6 +151,9 @@ class SharedVerifier(Verifier):
 
     def check(self, problem: Problem, proof: str, timeout_s: float | None = None) -> Verdict:
         return self.inner.check(problem, proof, timeout_s)
+
+    def open_session(self, problem: Problem, timeout_s: float | None = None) -> tuple[LiveSession | None, StepOutcome]:
+        return self.inner.open_session(problem, timeout_s)
 
     def close(self) -> None:
         pass  # the session fixture closes the real checker
