@@ -32,6 +32,7 @@ from provebench.boards.board import BoardConfig
 from provebench.boards.bundle import SuiteRef
 from provebench.core.model import CheckerInfo, Kind, Problem, ProblemExtension
 from provebench.core.settings import Settings
+from provebench.provers.agent import AgentSettings
 from provebench.provers.api import PreviousAttempt
 from provebench.provers.baseline import BaselineSettings, Strategy
 from provebench.provers.extraction import Extraction
@@ -49,6 +50,7 @@ MARKER = "<!-- config-reference -->"
 ENV_PREFIX = "PROVEBENCH_"
 # The settings model of each built-in prover (the ``prover:`` block of a run config, beside ``name``).
 PROVER_SETTINGS: dict[str, type[BaseModel]] = {
+    "agent": AgentSettings,
     "baseline": BaselineSettings,
     "openai": OpenAISettings,
     "replay": ReplaySettings,

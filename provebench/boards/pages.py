@@ -6,6 +6,8 @@ file or a plain static host with no network.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +107,34 @@ def render_run_report(rundir: RunDir) -> str:
             statuses=sorted({a.verdict.status.value for a in attempts}),
             attempts=attempts,
             details=[
-                {"proof": a.prover.proof, "raw_reply": a.prover.raw_reply, "messages": list(a.verdict.messages)}
+                {
+                    "proof": a.prover.proof,
+                    "raw_reply": a.prover.raw_reply,
+                    "messages": list(a.verdict.messages),
+                    "trajectory": trajectory_text(a.prover.trajectory),
+                }
                 for a in attempts
             ],
         )
     )
+
+
+def trajectory_text(trajectory: Sequence[dict[str, Any]] | None) -> str | None:
+    """An agent's tool calls as lines to read: each call, its arguments and time, and what came back."""
+    if not trajectory:
+        return None
+    lines, n = [], 0
+    for entry in trajectory:
+        if "tool" in entry:
+            n += 1
+            args = json.dumps(entry.get("arguments", {}), ensure_ascii=False)
+            lines.append(f"{n}. {entry['tool']} {args} ({entry.get('seconds', 0)} s)")
+            lines.append(f"   -> {json.dumps(entry.get('result'), ensure_ascii=False)[:1500]}")
+        elif "say" in entry:
+            lines.append(f"   says: {str(entry['say'])[:1500]}")
+        elif "stopped" in entry:
+            lines.append(f"stopped: {entry['stopped']}")
+    return "\n".join(lines)
 
 
 def _cost_axis(entries: list[Entry]) -> tuple[str, list[float]]:

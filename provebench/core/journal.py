@@ -56,6 +56,8 @@ class ProverAnswer(BaseModel):
     finish_reason: str | None = None
     api_retries: tuple[ApiRetry, ...] = ()
     cached: bool = False  # the reply came from the reply cache: no request was made, nothing was paid for it
+    # An agent's tool calls in order, each {"tool", "arguments", "result", "seconds"} (and {"say": text}).
+    trajectory: tuple[dict[str, Any], ...] | None = None
 
 
 class AttemptRecord(BaseModel):
@@ -82,9 +84,12 @@ class AttemptRecord(BaseModel):
     def withheld(self, *parts: Literal["proof", "raw_reply"]) -> AttemptRecord:
         """This record without the prover's ``parts`` (what a submitter does not let a board publish).
 
-        A raw reply withheld takes its reasoning with it: the thinking may hold the proof, or more.
+        A raw reply withheld takes its reasoning with it: the thinking may hold the proof, or more. Either
+        part withheld takes an agent's trajectory with it: its tactics and words are proof text.
         """
         withheld: list[str] = [*parts, "reasoning"] if "raw_reply" in parts else list(parts)
+        if parts:
+            withheld.append("trajectory")
         return self.model_copy(update={"prover": self.prover.model_copy(update=dict.fromkeys(withheld))})
 
 

@@ -13,5 +13,5 @@ IMAGES = (
 )  # containers.RECIPES
 CHECKER_BUILDS = ("bytecode", "native")  # settings.CheckerBuild
 DEFAULT_S2N_BIGNUM = "https://github.com/awslabs/s2n-bignum@ac31a43db30953037abd1b64b540e65cf31f4c67"
-PROVERS = ("baseline", "openai", "replay")  # provers.api.PROVERS
+PROVERS = ("agent", "baseline", "openai", "replay")  # provers.api.PROVERS
 SUBMISSION_FORMATS = ("provebench", "s2n-bignum-bench")  # exports.FORMATS

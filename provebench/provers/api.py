@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from provebench.checking.proof_sessions import ProofSessions
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error
 from provebench.core.journal import ApiRetry
@@ -46,6 +47,7 @@ class ProverOutput:
     seconds: float = 0.0
     api_retries: tuple[ApiRetry, ...] = field(default_factory=tuple)
     cached: bool = False  # taken from the reply cache: no request was made for it
+    trajectory: tuple[dict[str, Any], ...] | None = None  # an agent's tool calls and their results, in order
 
 
 class Prover(ABC):
@@ -75,6 +77,9 @@ class Prover(ABC):
         keys on it (with ``sample``), so a prover that overrides this gets a cache.
         """
         return None
+
+    def use_checkers(self, sessions: ProofSessions) -> None:  # noqa: B027 - optional hook
+        """The run's proof sessions on its warm checkers, for provers that step through proofs (the agent)."""
 
     def limit_requests(self, limiter: AdaptiveLimiter) -> None:  # noqa: B027 - optional hook
         """Send each request within ``limiter``'s window and tell it of 429s (a prover that asks no API: nothing)."""

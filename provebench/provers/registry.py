@@ -17,6 +17,7 @@ from provebench.provers.api import Prover, ProverFactory
 
 ENTRY_POINT_GROUP = "provebench.provers"
 BUILT_IN: dict[str, str] = {
+    "agent": "provebench.provers.agent:AgentProver.from_settings",
     "baseline": "provebench.provers.baseline:BaselineProver.from_settings",
     "openai": "provebench.provers.openai_chat:OpenAIChatProver.from_settings",
     "replay": "provebench.provers.replay:ReplayProver.from_settings",

@@ -193,6 +193,7 @@ def _journalled(record: AttemptRecord) -> ProverOutput:
         seconds=a.seconds,
         api_retries=a.api_retries,
         cached=a.cached,
+        trajectory=a.trajectory,
     )
 
 

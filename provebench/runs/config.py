@@ -25,7 +25,7 @@ class ProverConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     name: str = Field(
-        default="baseline", description="the prover: baseline, openai, replay, or one an installed package adds"
+        default="baseline", description="the prover: baseline, openai, agent, replay, or one an installed package adds"
     )
 
     def settings(self) -> dict[str, Any]:

@@ -210,6 +210,7 @@ class Orchestrator:
                 finish_reason=out.finish_reason,
                 api_retries=out.api_retries,
                 cached=out.cached,
+                trajectory=out.trajectory,
             ),
             verdict=verdict,
             infra_retries=infra_retries,

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from provebench import __version__
 from provebench.checking.engine import Engine, starting_line
+from provebench.checking.proof_sessions import ProofSessions
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord, Journal, complete_lines, read_journal
@@ -317,6 +318,8 @@ def execute(
         settings = settings.model_copy(update={"benchmark_judge": True})
     engine = Engine(settings, make_verifier, infra_retries=config.infra_retries)
     engine.plan(plan.problems)
+    sessions = ProofSessions(engine)
+    prover.use_checkers(sessions)  # the agent prover steps through proof sessions on the run's checkers
     journal = Journal(rundir.journal_path)
     try:
         hooks.status(starting_line(settings, plan.suite.manifest.system))
@@ -344,6 +347,7 @@ def execute(
         asyncio.run(_run_chains(orchestrator, prover, engine, chains, settings.checkers, first))
     finally:
         journal.close()
+        sessions.close_all()
         engine.close()
         if rundir.manifest_path.exists():
             summary = summarize_run(rundir, config)

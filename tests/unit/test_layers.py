@@ -87,7 +87,7 @@ def test_provers_and_checkers_come_from_installed_packages_too(monkeypatch: pyte
     assert isinstance(provers.make_prover("toy", {}), BaselineProver)
     assert "toy" in provers.known_provers()
     assert isinstance(checkers.factory_for("coq")(Settings(), []), ScriptedVerifierDouble)
-    with pytest.raises(Exception, match="unknown prover 'nope'; known provers: baseline, openai, replay, toy"):
+    with pytest.raises(Exception, match="unknown prover .nope.; known provers: agent, baseline, openai, replay, toy"):
         provers.make_prover("nope", {})
     with pytest.raises(Exception, match="no checker for proof system 'isabelle'"):
         checkers.factory_for("isabelle")

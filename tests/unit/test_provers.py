@@ -42,7 +42,7 @@ def test_baseline_portfolio_file_errors(tmp_path: Path) -> None:
         prover.prepare([_problem()])
     with pytest.raises(UserError, match=r"prover baseline: setting 'colour': Extra inputs are not permitted"):
         make_prover("baseline", {"colour": "red"})
-    with pytest.raises(UserError, match=r"unknown prover 'magic'; known provers: baseline, openai, replay"):
+    with pytest.raises(UserError, match=r"unknown prover 'magic'; known provers: agent, baseline, openai, replay"):
         make_prover("magic", {})
 
 
