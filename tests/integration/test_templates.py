@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from provebench.checking.engine import Engine
+from provebench.checking.proof_sessions import ProofSessions
 from provebench.core.model import Reason, Status
 from provebench.core.settings import CheckerBuild, Settings
 from provebench.suites.load import Suite, load_suite
@@ -228,3 +229,22 @@ def test_a_silent_load_that_computes_goes_on_and_one_that_sleeps_is_a_hung_check
     assert (spins.status, spins.reason) == (Status.PASS, Reason.PROVED)
     assert sleeps.status is Status.ERROR and sleeps.reason is Reason.CHECKER_UNAVAILABLE
     assert "printed nothing for 8 s, then computed little for 8 s, while loading a template" in sleeps.messages[0]
+
+
+def test_a_proof_session_stands_at_its_problems_position_and_sees_no_equal_earlier_theorem(
+    pool: Engine, template_suite: Suite
+) -> None:
+    sessions = ProofSessions(pool)
+    try:
+        sid, opened = sessions.open(template_suite.problem("dbl_eq_again"))
+        assert sid is not None and opened.goals[0].goal == "forall x. DBL x = 2 * x"
+        found = {h.name for h in sessions.search(sid, "name", "DBL").hits}
+        assert {"DBL", "DBL_ADD", "DBL_TWICE"} <= found and "DBL_EQ" not in found  # hidden, as in a check
+        hidden = sessions.step(sid, "ACCEPT_TAC DBL_EQ")
+        assert (hidden.status, hidden.reason) == ("FAIL", "compile-error")
+        assert sessions.step(sid, "REWRITE_TAC[DBL] THEN ARITH_TAC").solved
+        assert sessions.check(sid).verdict.status is Status.PASS
+        sid, opened = sessions.open(template_suite.problem("dbl_eq"))  # earlier in the template: no DBL_EQ yet
+        assert sid is not None and "DBL_TWICE" not in {h.name for h in sessions.search(sid, "name", "DBL").hits}
+    finally:
+        sessions.close_all()
