@@ -24,6 +24,14 @@ DEFAULT_SESSIONS = 16
 DEFAULT_IDLE_S = 600.0
 
 
+class NoSuchSession(UserError):
+    """A session id that is not open (closed, expired, or never opened)."""
+
+
+class TooManySessions(UserError):
+    """The limit of open sessions is reached."""
+
+
 @dataclass(frozen=True)
 class Step:
     """A tactic applied, and how many goals there were before and after it."""
@@ -100,7 +108,7 @@ class ProofSessions:
         self.close_idle()
         with self._lock:
             if len(self._open) >= self.limit:
-                raise UserError(f"{self.limit} proof sessions are open; close one (or wait for one to expire)")
+                raise TooManySessions(f"{self.limit} proof sessions are open; close one (or wait for one to expire)")
         with self.engine.pool.using(problem) as verifier:
             live, outcome = verifier.open_session(problem, timeout_s)
         if live is None:
@@ -115,7 +123,7 @@ class ProofSessions:
         with self._lock:
             found = self._open.get(sid)
         if found is None:
-            raise UserError(f"no open proof session {sid!r} (closed, expired, or never opened)")
+            raise NoSuchSession(f"no open proof session {sid!r} (closed, expired, or never opened)")
         found.used_at = self._clock()
         return found
 

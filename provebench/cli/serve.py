@@ -28,7 +28,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         suites=[Path(folder) for folder in args.suite],
         drain_s=args.drain_seconds,
         limits=ServiceLimits(
-            max_body_bytes=int(args.max_body_mb * (1 << 20)), max_batch=args.max_batch, max_queue=args.max_queue
+            max_body_bytes=int(args.max_body_mb * (1 << 20)),
+            max_batch=args.max_batch,
+            max_queue=args.max_queue,
+            max_sessions=args.max_sessions,
+            session_idle_s=args.session_idle_seconds,
         ),
         systems=tuple(System(s) for s in (args.system or SYSTEMS)),
     )

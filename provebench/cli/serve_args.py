@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from provebench.cli.options import COUNT, PORT
-from provebench.core.bounded import bounded_float, finite_seconds
+from provebench.core.bounded import bounded_float, bounded_int, finite_seconds
 from provebench.core.names import SYSTEMS
 
 
@@ -17,7 +17,8 @@ def add_serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="run warm checkers as a long-lived service (provebench's /v1 API and Kimina Lean Server's)",
         description="Serve checks over HTTP on warm checkers that outlive any one command: POST /v1/check "
-        "(one proof or a batch, whole or streamed), GET /v1/health, GET /v1/checkers, GET /metrics (Prometheus), "
+        "(one proof or a batch, whole or streamed), proof sessions under /v1/sessions, GET /v1/health, "
+        "GET /v1/checkers, GET /metrics (Prometheus), "
         "and Kimina Lean Server's POST /verify and /api/check for Lean. The OpenAPI schema is at /openapi.json. "
         "Other commands use it with --server URL (or PROVEBENCH_SERVER).",
     )
@@ -59,6 +60,18 @@ def add_serve_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--max-batch", type=COUNT, default=10_000, help="most proofs in one request (default 10000)")
     s.add_argument(
         "--max-queue", type=COUNT, default=20_000, help="most proofs waiting over all requests; more get 429"
+    )
+    s.add_argument(
+        "--max-sessions",
+        type=bounded_int(1, 1000, "a number of sessions from 1 to 1000"),
+        default=16,
+        help="most proof sessions open at once over all clients (default 16); more get 429",
+    )
+    s.add_argument(
+        "--session-idle-seconds",
+        type=finite_seconds,
+        default=600.0,
+        help="close a proof session nobody used for this long (default 600)",
     )
     s.add_argument(
         "--max-body-mb",

@@ -2,8 +2,9 @@
 
 ``create_app(state)`` builds the application from an explicit ``ServiceState`` (no module
 globals): ``/v1/health``, ``/v1/checkers``, ``/v1/warm``, ``/v1/check`` (one proof, or a batch
-whole or streamed as NDJSON), ``/metrics`` (Prometheus text) and Kimina Lean Server's routes, with
-the OpenAPI schema FastAPI serves. Every error is one line of JSON (``{"error": ...}``).
+whole or streamed as NDJSON), ``/v1/sessions`` (proof sessions: ``sessions.py``), ``/metrics``
+(Prometheus text) and Kimina Lean Server's routes, with the OpenAPI schema FastAPI serves. Every
+error is one line of JSON (``{"error": ...}``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provebench import __version__
 from provebench.checking.checked import Checked
-from provebench.checking.remote import problem_hash
 from provebench.core.errors import UserError, VerifierUnavailable
 from provebench.core.model import Problem
 from provebench.core.settings import memory_budget_mb
@@ -42,9 +42,9 @@ from provebench.service.models import (
     Target,
     WarmContext,
 )
+from provebench.service.sessions import close_sessions, sessions_router, sweep_idle
 from provebench.service.state import ApiError, BoundedRoute, ServiceState, check_size, validated
-from provebench.suites.check_requests import adhoc_problem
-from provebench.suites.load import Suite, load_suite
+from provebench.service.targets import resolve
 
 log = logging.getLogger(__name__)
 
@@ -52,53 +52,6 @@ log = logging.getLogger(__name__)
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The one-line JSON body of every error."""
     return JSONResponse(ErrorReply(error=message).model_dump(), status_code=status, headers=headers)
-
-
-def suite_named(state: ServiceState, name: str) -> Suite:
-    """A suite the service was started with, by name, loaded once and planned whole.
-
-    (A template context holds all its problems.) Errors name suites, never a folder of the server.
-    """
-    if name not in state.suites:
-        folder = state.suite_folders.get(name)
-        if folder is None:
-            known = ", ".join(sorted(state.suite_folders)) or "none"
-            raise ApiError(
-                404,
-                f"this service serves no suite {name!r} (it serves: {known}); to serve a suite folder,"
-                " start the service with --suite PATH",
-            )
-        try:
-            suite = load_suite(folder)
-        except UserError as exc:
-            log.error("suite %s cannot be loaded: %s", name, exc)
-            raise ApiError(503, f"suite {name} cannot be loaded on this service (its log says why)") from None
-        state.engine.plan(suite.problems)
-        state.suites[name] = suite
-    return state.suites[name]
-
-
-def resolve(state: ServiceState, target: Target, timeout_s: float | None) -> tuple[Problem, float]:
-    """The problem a target names, and its time limit (the request's, capped by the problem's own)."""
-    if target.suite is not None:
-        suite = suite_named(state, target.suite)
-        try:
-            problem = suite.problem(str(target.problem))
-        except UserError as exc:
-            raise ApiError(404, str(exc)) from None
-        if target.problem_hash is not None and target.problem_hash != problem_hash(problem):
-            raise ApiError(409, f"problem {problem.id} of suite {suite.name} differs here from the client's")
-    else:
-        assert target.system is not None and target.goal is not None
-        try:
-            problem = adhoc_problem(target.system, target.goal, timeout_s)
-        except UserError as exc:
-            raise ApiError(422, str(exc)) from None
-        state.engine.plan([problem])
-    if problem.system not in state.systems:
-        served = ", ".join(s.value for s in state.systems)
-        raise ApiError(422, f"this service checks {served}, not {problem.system.value}")
-    return problem, problem.limit(timeout_s)
 
 
 def _parse(data: Any) -> tuple[CheckRequest, bool]:
@@ -169,8 +122,11 @@ def create_app(state: ServiceState) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(sweep_idle(state))  # idle proof sessions closed while no request comes
         yield
         state.draining = True
+        sweeper.cancel()
+        await close_sessions(state)
         await asyncio.to_thread(state.engine.close)  # every checker container is removed
 
     app = FastAPI(
@@ -293,6 +249,7 @@ def create_app(state: ServiceState) -> FastAPI:
         results = [r async for r in _results(state, req, resolved, admitted=True)]
         return JSONResponse(CheckReply(results=results).model_dump(mode="json"))
 
+    app.include_router(sessions_router(state))
     app.include_router(kimina_router(state))
     return app
 

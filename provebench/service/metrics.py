@@ -1,4 +1,4 @@
-"""The service's Prometheus metrics: what it queues, checks, restarts and loads.
+"""The service's Prometheus metrics: what it queues, checks, restarts and loads, and its proof sessions.
 
 Counters and the check-time histogram are updated as verdicts come; what the engine knows (warm
 contexts, their load seconds, checker restarts) is read from it at scrape time by a collector, so
@@ -51,9 +51,20 @@ class _EngineCollector(Collector):
 class ServiceMetrics:
     """One registry per service (tests run several in a process)."""
 
-    def __init__(self, queued: Callable[[], int], status: Callable[[], list[ContextStatus]]) -> None:
+    def __init__(
+        self,
+        queued: Callable[[], int],
+        status: Callable[[], list[ContextStatus]],
+        sessions_open: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.registry = CollectorRegistry()
         self._verdicts = Counter("provebench_checks", "Checks answered, by verdict", ["status"], registry=self.registry)
+        self._steps = Counter(
+            "provebench_session_steps", "Proof session steps tried, by outcome", ["status"], registry=self.registry
+        )
+        Gauge("provebench_proof_sessions_open", "Proof sessions open", registry=self.registry).set_function(
+            lambda: float(sessions_open())
+        )
         self._seconds = Histogram(
             "provebench_check_seconds",
             "Wall seconds of a check on its checker",
@@ -78,6 +89,10 @@ class ServiceMetrics:
         self._seconds.observe(verdict.check_seconds)
         with self._lock:
             self._recent.append(time.monotonic())
+
+    def stepped(self, status: str) -> None:
+        """Count one proof session step (``OK`` when the tactic was applied, else the verdict word of why not)."""
+        self._steps.labels(status=status).inc()
 
     def _rate(self) -> float:
         now = time.monotonic()

@@ -19,9 +19,10 @@ import uvicorn
 from provebench.checking.engine import Engine
 from provebench.core.errors import UserError
 from provebench.core.model import System
-from provebench.service.app import create_app, resolve, suite_named
+from provebench.service.app import create_app
 from provebench.service.models import Target
 from provebench.service.state import ApiError, ServiceLimits, ServiceState
+from provebench.service.targets import resolve, suite_named
 from provebench.suites.load import load_suite
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from provebench.checking.checked import Checked
 from provebench.checking.engine import Engine
+from provebench.checking.proof_sessions import DEFAULT_IDLE_S, DEFAULT_SESSIONS, ProofSessions
 from provebench.core.errors import UserError
 from provebench.core.inputs import first_error, parse_json
 from provebench.core.model import System, Verdict
@@ -29,6 +31,8 @@ class ServiceLimits:
     max_body_bytes: int = 64 << 20
     max_batch: int = 10_000
     max_queue: int = 20_000  # proofs accepted and not answered yet, over all requests
+    max_sessions: int = DEFAULT_SESSIONS  # proof sessions open at once, over all clients
+    session_idle_s: float = DEFAULT_IDLE_S  # a session unused this long is closed
 
 
 @dataclass
@@ -47,9 +51,17 @@ class ServiceState:
     # A client names a suite, never a path: the service reads no folder a request points at.
     suite_folders: dict[str, Path] = field(default_factory=dict)
     metrics: ServiceMetrics = field(init=False)
+    sessions: ProofSessions = field(init=False)  # the service's one set of proof sessions
+    # Session requests wait for their session's own checker: threads of their own, so that they never take
+    # those of checks or of asyncio's small default pool. (Threads start only when used.)
+    session_threads: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.metrics = ServiceMetrics(lambda: self.queued, self.engine.status)
+        self.sessions = ProofSessions(self.engine, self.limits.max_sessions, self.limits.session_idle_s)
+        self.session_threads = ThreadPoolExecutor(
+            max_workers=max(4, self.limits.max_sessions), thread_name_prefix="provebench-session"
+        )
+        self.metrics = ServiceMetrics(lambda: self.queued, self.engine.status, lambda: len(self.sessions))
         if not self.suite_folders:  # a listing of two folders, taken once: the suites it starts with
             self.suite_folders = suite_folders(self.engine.settings.suites_dir)
 

@@ -95,7 +95,9 @@ def uvicorn_log() -> Iterator[Records]:
     logger.removeHandler(records)
 
 
-@pytest.mark.parametrize("path", [*BODY_ROUTES, "/v1/warm", "/api/checks"])
+@pytest.mark.parametrize(
+    "path", [*BODY_ROUTES, "/v1/warm", "/api/checks", "/v1/sessions", "/v1/sessions/x/step", "/v1/sessions/x/search"]
+)
 def test_a_body_nested_100000_deep_is_a_json_4xx_without_a_traceback(
     client: Client, path: str, uvicorn_log: Records
 ) -> None:
