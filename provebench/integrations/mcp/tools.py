@@ -43,7 +43,7 @@ class ProblemSummary(BaseModel):
 
 
 class ProblemPage(BaseModel):
-    """Some of a suite's problems, in the suite's order; ``more`` say how many follow."""
+    """Some of a suite's problems, in the suite's order; ``more`` says how many follow."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -126,7 +126,10 @@ class ProofTools:
         return sorted(suite_folders(self.suites_dir))
 
     def _suite(self, name: str) -> Suite:
-        """The suite by its name only: a path (or anything a folder in the working directory could be) is refused."""
+        """The suite of this name among the bundled and the user's; a path is refused.
+
+        Not ``find_suite``, which would first take a folder of the working directory by that name.
+        """
         if not re.fullmatch(SUITE_NAME, name):
             raise UserError(f"{one_line(name)[:80]!r} is not a suite name: tools take suite names, never paths")
         with self._lock:
