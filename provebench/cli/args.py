@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from provebench import __version__
+from provebench.cli.mcp_args import add_mcp_parser
 from provebench.cli.options import COUNT, PORT, Parser, common_options, executor_options, server_option, suppressed
 from provebench.cli.recheck_args import add_import_inspect_parser, add_recheck_parser
 from provebench.cli.serve_args import add_serve_parser
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parsers(sub, common)
     _board_parsers(sub, common)
     add_serve_parser(sub, common)
+    add_mcp_parser(sub, common)
     return p
 
 

@@ -62,6 +62,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if (update.get("executor") or settings.executor) is not Executor.RAY:
             raise UserError("--ray-address goes with --executor ray")
         update["ray_address"] = args.ray_address
-    if args.command == "serve":
-        update["server"] = None  # a service checks on its own checkers, whatever PROVEBENCH_SERVER says
+    if args.command in ("serve", "mcp"):
+        # A service checks on its own checkers, whatever PROVEBENCH_SERVER says; so does the MCP server, whose
+        # proof sessions live in its checkers.
+        update["server"] = None
     return settings.model_copy(update=update)

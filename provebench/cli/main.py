@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "submit": "provebench.cli.board:cmd_submit",
     "leaderboard": "provebench.cli.board:cmd_leaderboard",
     "serve": "provebench.cli.serve:cmd_serve",
+    "mcp": "provebench.cli.mcp_serve:cmd_mcp",
 }
 # The settings of a command that runs here (PROVEBENCH_* and its flags), handed to its function.
 SETTINGS = "provebench.cli.command_settings:start"

@@ -48,6 +48,8 @@ def _usage_error(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: 
         (["leaderboard", "verify", "--board", "b", "--sample", "nan"], "--sample"),
         (["serve", "--drain-seconds", "inf"], "--drain-seconds"),
         (["serve", "--max-body-mb", "inf"], "--max-body-mb"),
+        (["mcp", "--idle-seconds", "inf"], "--idle-seconds"),
+        (["mcp", "--sessions", "0"], "--sessions"),
     ],
 )
 def test_flags_out_of_bounds_are_usage_errors(
