@@ -6,13 +6,12 @@ import argparse
 from pathlib import Path
 
 from provebench.cli import images
-from provebench.cli.consoles import err, out
-from provebench.cli.exit_codes import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_VERDICT
-from provebench.cli.run import LiveProgress
-from provebench.core.errors import RunStopped, UserError
+from provebench.cli.consoles import out
+from provebench.cli.exit_codes import EXIT_INFRA, EXIT_OK, EXIT_VERDICT
+from provebench.cli.recheck import with_progress
+from provebench.core.errors import UserError
 from provebench.core.model import Status
 from provebench.core.settings import Settings
-from provebench.runs.run import RunHooks
 
 try:  # the optional extra: without it provebench works as before, and this command says what to install
     from provebench.integrations.inspect.log_import import import_log, plan_import, read_inspect_log
@@ -33,25 +32,9 @@ def cmd_import_inspect(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"checkers": log.options.checkers})
     planned = plan_import(log, Path(args.out), settings)
     images.ensure_images(settings, {p.checker_image for p in planned.plan.problems})
-    attempts = len(planned.work)
-    live = LiveProgress(err, enabled=not args.no_progress, unit="attempts")
-    hooks = RunHooks(
-        status=lambda text: err.print(f"[dim]{text}...[/]"),
-        started=lambda _total, _pending, _done: live.started(attempts, attempts, []),
-        on_record=live.on_record,
-    )
-    try:
-        imported = import_log(planned, settings, hooks)
-    except KeyboardInterrupt:
-        live.stop()
-        err.print(f"provebench: interrupted; {args.out} holds a partial import: delete it, run again", markup=False)
-        return EXIT_INTERRUPTED
-    except RunStopped as exc:
-        live.stop()
-        err.print(f"provebench: import stopped: {exc}", markup=False)
-        return EXIT_INFRA
-    finally:
-        live.stop()
+    imported, code = with_progress(args, len(planned.work), "import", lambda h: import_log(planned, settings, h))
+    if imported is None:
+        return code
     s = imported.summary
     say = out.print
     say(

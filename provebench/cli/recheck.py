@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from provebench.cli import images
 from provebench.cli.consoles import err, out
@@ -32,25 +33,11 @@ def cmd_recheck(args: argparse.Namespace, settings: Settings) -> int:
             markup=False,
         )
     images.ensure_images(settings, {p.checker_image for p in source.plan.problems})
-    attempts = len(source.attempts)
-    live = LiveProgress(err, enabled=not args.no_progress, unit="attempts")
-    hooks = RunHooks(
-        status=lambda text: err.print(f"[dim]{text}...[/]"),
-        started=lambda _total, _pending, _done: live.started(attempts, attempts, []),
-        on_record=live.on_record,
+    rechecked, code = with_progress(
+        args, len(source.attempts), "recheck", lambda h: recheck(source, Path(args.out), settings, h)
     )
-    try:
-        rechecked = recheck(source, Path(args.out), settings, hooks)
-    except KeyboardInterrupt:
-        live.stop()
-        err.print(f"provebench: interrupted; {args.out} holds a partial recheck: delete it, run again", markup=False)
-        return EXIT_INTERRUPTED
-    except RunStopped as exc:
-        live.stop()
-        err.print(f"provebench: recheck stopped: {exc}", markup=False)
-        return EXIT_INFRA
-    finally:
-        live.stop()
+    if rechecked is None:
+        return code
     if args.json:
         print(json.dumps(_as_json(rechecked), indent=2))
     else:
@@ -58,6 +45,34 @@ def cmd_recheck(args: argparse.Namespace, settings: Settings) -> int:
     if rechecked.after.by_status.get(Status.ERROR.value):
         return EXIT_INFRA
     return EXIT_VERDICT if rechecked.changes else EXIT_OK
+
+
+T = TypeVar("T")
+
+
+def with_progress(
+    args: argparse.Namespace, attempts: int, what: str, do: Callable[[RunHooks], T]
+) -> tuple[T | None, int]:
+    """Check ``attempts`` attempts again (``do``) with a progress bar: the result, or None and the exit code.
+
+    Interrupted or stopped, the new run directory (``--out``) is partial: the user is told to delete it.
+    """
+    live = LiveProgress(err, enabled=not args.no_progress, unit="attempts")
+    hooks = RunHooks(
+        status=lambda text: err.print(f"[dim]{text}...[/]"),
+        started=lambda _total, _pending, _done: live.started(attempts, attempts, []),
+        on_record=live.on_record,
+    )
+    try:
+        return do(hooks), EXIT_OK
+    except KeyboardInterrupt:
+        err.print(f"provebench: interrupted; {args.out} holds a partial {what}: delete it, run again", markup=False)
+        return None, EXIT_INTERRUPTED
+    except RunStopped as exc:
+        err.print(f"provebench: {what} stopped: {exc}", markup=False)
+        return None, EXIT_INFRA
+    finally:
+        live.stop()
 
 
 def _pass_at_k(before: Summary, after: Summary) -> str:

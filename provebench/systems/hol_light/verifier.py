@@ -7,7 +7,8 @@ import secrets
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from provebench import containers
 from provebench.checking.warm_pool import WarmPool
@@ -149,28 +150,36 @@ class HolLightVerifier(Verifier):
         """Skip static vetting, to test the checker's own layer. Never for untrusted input."""
         return self._check_on_checker(problem, proof, timeout_s)
 
-    def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
-        self.prepare()
-        wall_s = problem.limit(timeout_s)
+    @contextmanager
+    def _at_position(self, problem: Problem) -> Iterator[tuple[HolLightSession, str | None]]:
+        """A checker brought to the problem's position, and the key of the holder there (None: it stands there).
+
+        Given back afterwards; a template whose text does not load is remembered, a checker that broke replaced.
+        """
         key = self._templates.key(problem) if self._templates is not None else None
         if problem.template is not None and problem.template in self._broken:
             raise self._broken[problem.template]
         position = self._templates.position(problem) if self._templates is not None else 0
-        session = self._acquire(key, problem.template, position)
+        checker = self._acquire(key, problem.template, position)
         try:
-            at = self._reach(session, problem, key) if key is not None else None
-            started = time.time()
-            reply = session.check(goal_text(problem), proof, wall_s, self._memory_mb, key=at)
-            if _killed(reply) and session.out_of_memory_since(started):
-                reply = _out_of_memory(reply, self._memory_mb)
+            yield checker, (self._reach(checker, problem, key) if key is not None else None)
         except TemplateLoadError as exc:
             self._broken[str(problem.template)] = exc
-            self._pool.release(session)
+            self._pool.release(checker)
             raise
         except VerifierUnavailable:
-            self._replace(session)
+            self._replace(checker)
             raise
-        self._pool.release(session)
+        self._pool.release(checker)
+
+    def _check_on_checker(self, problem: Problem, proof: str, timeout_s: float | None) -> Verdict:
+        self.prepare()
+        wall_s = problem.limit(timeout_s)
+        with self._at_position(problem) as (checker, at):
+            started = time.time()
+            reply = checker.check(goal_text(problem), proof, wall_s, self._memory_mb, key=at)
+            if _killed(reply) and checker.out_of_memory_since(started):
+                reply = _out_of_memory(reply, self._memory_mb)
         return self._verdict(reply)
 
     def open_session(
@@ -180,24 +189,10 @@ class HolLightVerifier(Verifier):
         self._usable(problem)
         self.prepare()
         wall_s = problem.limit(timeout_s)
-        key = self._templates.key(problem) if self._templates is not None else None
-        if problem.template is not None and problem.template in self._broken:
-            raise self._broken[problem.template]
-        position = self._templates.position(problem) if self._templates is not None else 0
-        checker = self._acquire(key, problem.template, position)
         sid = secrets.token_hex(6)
-        try:
-            at = self._reach(checker, problem, key) if key is not None else None
+        with self._at_position(problem) as (checker, at):
             nonce, line, data = open_request(sid, goal_text(problem), wall_s, self._memory_mb, at)
             raw = checker.exchange(line, data, nonce, wall_s + REPLY_GRACE_S, "opening a proof session")
-        except TemplateLoadError as exc:
-            self._broken[str(problem.template)] = exc
-            self._pool.release(checker)
-            raise
-        except VerifierUnavailable:
-            self._replace(checker)
-            raise
-        self._pool.release(checker)
         outcome = opened(parse_reply(raw))
         if not outcome.ok:
             return None, outcome
