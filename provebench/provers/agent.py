@@ -134,11 +134,17 @@ class AgentProver(Prover):
         proof: str | None = None
         said = ""
         finish: str | None = None
-        while proof is None and (why := budget.exhausted()) is None:
+        while proof is None:
+            why = budget.exhausted()
+            if why is not None:  # the attempt ends without a proof, saying why
+                trajectory.append({"stopped": why})
+                break
             try:
                 reply = await self._client.chat.completions.create(**self._request(messages))
-            except openai.APIError as exc:
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:  # the API refused this one
                 return ProverOutput(proof=None, error=f"{type(exc).__name__}: {exc}", trajectory=tuple(trajectory))
+            except openai.APIError as exc:  # unreachable, refused key, throttled or failing after the SDK's retries
+                raise ProverUnavailable(f"{type(exc).__name__}: {exc}") from None
             if reply.usage is not None:
                 tokens_in += reply.usage.prompt_tokens
                 tokens_out += reply.usage.completion_tokens
@@ -154,16 +160,14 @@ class AgentProver(Prover):
                 proof = extract_last_code_block(said)
                 break
             for c in calls:
-                if c.type != "function":
-                    continue
+                if c.type != "function" or budget.exhausted() is not None:
+                    continue  # past the budget, a turn's further calls are not made
                 budget.calls += 1
                 proof = await self._tool(
                     sessions, sid, c.id, c.function.name, c.function.arguments, messages, trajectory
                 )
                 if proof is not None:
                     break
-        else:
-            trajectory.append({"stopped": why})
         return ProverOutput(
             proof=proof,
             raw_reply=said or None,

@@ -124,6 +124,7 @@ def test_the_agent_solves_two_problems_step_by_step_and_fails_a_third_within_bud
     assert "DE_MORGAN_THM" in {t["name"] for t in calls[4]["result"]["theorems"]}
     assert calls[7]["result"]["status"] == "PASS" and {"say": "Let me see the goal."} in solved.prover.trajectory
     assert records["contrapositive"].verdict.status is Status.PASS
+    assert not any("stopped" in e for r in (solved, records["contrapositive"]) for e in r.prover.trajectory or ())
     failed = records["peirce"]
     assert (failed.verdict.status, failed.verdict.reason) == (Status.FAIL, Reason.NO_PROOF)
     assert failed.prover.trajectory is not None
