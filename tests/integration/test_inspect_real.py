@@ -198,6 +198,30 @@ def _rewritten(evaluated: Evaluated, name: str, change: Callable[[EvalLog], None
     return out
 
 
+def _forge_scores(log: EvalLog) -> None:
+    """Every wrong answer's score, and its rounds' verdicts, made to say it passed."""
+    for s in log.samples or []:
+        score = s.scores["proof_check"]
+        if score.value == "I":
+            score.value = "C"
+            score.metadata["status"], score.metadata["reason"] = "PASS", "proved"
+            for r in score.metadata["rounds"]:
+                if r.get("verdict"):
+                    r["verdict"].update(status="PASS", reason="proved", messages=[])
+
+
+def test_a_log_with_forged_scores_gains_nothing_on_import(
+    evaluated: Evaluated, settings: Settings, shared_verifier_factory: Factory
+) -> None:
+    forged = read_inspect_log(_rewritten(evaluated, "forged.eval", _forge_scores))
+    imported = import_log(
+        plan_import(forged, evaluated.root / "forged-run", settings), settings, RunHooks(), shared_verifier_factory
+    )
+    wrong = sum(EPOCHS - c for c in _correct().values())
+    assert len(imported.differs) == wrong and all("the log scored it correct" in d for d in imported.differs)
+    assert imported.summary.solved == 47 and imported.summary.by_status.get("PASS") == sum(_correct().values())
+
+
 def _set_hash(log: EvalLog) -> None:
     for s in log.samples or []:
         s.metadata["suite_hash"] = "sha256:" + "0" * 64

@@ -8,6 +8,8 @@ import openai
 import pytest
 
 from provebench.core.errors import UserError
+from provebench.core.journal import AttemptRecord, ProverAnswer
+from provebench.core.model import Reason, Status, Verdict
 from provebench.provers import agent_tools
 from provebench.provers.registry import make_prover
 from provebench.suites.load import find_suite
@@ -59,3 +61,18 @@ def test_agent_settings_are_checked_and_lean_suites_are_refused(tmp_path: Any) -
     lean = find_suite("lean4-core", tmp_path)
     with pytest.raises(UserError, match="proof sessions are HOL Light's"):
         prover.prepare(lean.problems)
+
+
+def test_a_trajectory_is_withheld_with_the_proofs() -> None:
+    record = AttemptRecord(
+        problem="p",
+        sample=0,
+        round=0,
+        prover=ProverAnswer(name="agent", proof="ARITH_TAC", raw_reply="r", trajectory=({"tool": "goals"},)),
+        verdict=Verdict(status=Status.FAIL, reason=Reason.NO_PROOF),
+        session=0,
+        finished_at=0.0,
+    )
+    assert record.withheld().prover.trajectory == ({"tool": "goals"},)
+    for parts in (("proof",), ("raw_reply",), ("proof", "raw_reply")):
+        assert record.withheld(*parts).prover.trajectory is None  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import subprocess
 import sys
@@ -14,8 +15,10 @@ import pytest
 from inspect_ai._util.registry import registry_info
 from inspect_ai.scorer import Score
 
+from provebench.checking.checked import Checked
 from provebench.core.errors import UserError
-from provebench.integrations.inspect import proving, registry
+from provebench.core.model import Reason, Status, Verdict
+from provebench.integrations.inspect import proving, registry, rounds
 from provebench.integrations.inspect.log_import import read_inspect_log
 from provebench.integrations.inspect.options import TaskOptions, proof_task
 from provebench.integrations.inspect.tasks import samples
@@ -118,3 +121,18 @@ def test_what_is_not_an_inspect_log_is_refused_in_one_line(tmp_path: Path, capsy
         assert str(path) in str(exc.value) and "\n" not in str(exc.value)
     refused_in_one_line(capsys, ["import-inspect", str(archive), "--out", str(tmp_path / "run")], "not a readable")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_check_that_ends_in_error_fails_the_sample_instead_of_scoring_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    task = proof_task(TaskOptions.parse({"problems": "add_comm"}))
+    problem = task.problem("add_comm")
+
+    class Failing:
+        async def acheck(self, *_: object) -> Checked:
+            return Checked(Verdict(status=Status.ERROR, reason=Reason.CHECKER_UNAVAILABLE, messages=("gone",)), 2)
+
+    monkeypatch.setattr(rounds, "engine_for", lambda _task: Failing())
+    with pytest.raises(rounds.CheckerFailed, match="add_comm: no verdict .checker-unavailable.: gone"):
+        asyncio.run(rounds.checked(task, problem, "ARITH_TAC"))
+    no_proof = asyncio.run(rounds.checked(task, problem, None))  # no proof: a failure, and no check at all
+    assert (no_proof.status, no_proof.reason) == (Status.FAIL, Reason.NO_PROOF)
