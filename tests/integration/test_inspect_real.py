@@ -48,6 +48,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 Factory = Callable[[Settings, Sequence[Problem]], Verifier]
 EPOCHS = 3
+EVAL_ARGS = {"pass_at": "1,2,3", "checkers": 1}
 # The replies of five problems, one per epoch (which epoch gets which is the scheduler's: the counts are
 # fixed); every other problem of the suite is answered with its reference proof, so that the run is whole.
 SCRIPT: dict[str, list[str]] = {
@@ -105,8 +106,9 @@ class Evaluated:
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
     root = tmp_path_factory.mktemp("inspect")
     model = get_model("mockllm/model", custom_outputs=scripted(SCRIPT))
-    args = {"pass_at": "1,2,3", "checkers": 1}
-    (log,) = eval("provebench/suite", model=model, task_args=args, epochs=EPOCHS, display="none", log_dir=str(root))
+    (log,) = eval(
+        "provebench/suite", model=model, task_args=EVAL_ARGS, epochs=EPOCHS, display="none", log_dir=str(root)
+    )
     assert log.status == "success", log.error
     return Evaluated(log, Path(log.location), root)
 
@@ -158,9 +160,9 @@ def test_pass_at_k_over_epochs_is_provebenchs_estimator(evaluated: Evaluated) ->
 
 
 def test_the_checkers_outlive_samples_and_epochs(evaluated: Evaluated) -> None:
-    engines = checkers.open_engines()
-    assert len(engines) == 1  # one engine for the eval's 150 samples
-    (engine,) = checkers._engines.values()
+    # The eval's task (made once per process: the same settings), and the one engine its 150 samples used.
+    engine = checkers.open_engine(proof_task(TaskOptions.parse(EVAL_ARGS)))
+    assert engine is not None
     (context,) = engine.status()
     assert context.restarts == 0 and context.checks >= 140  # every proof checked on the one warm context
 

@@ -11,7 +11,6 @@ import atexit
 import threading
 
 from provebench.checking.engine import Engine
-from provebench.core.settings import Settings
 from provebench.integrations.inspect.options import ProofTask
 
 _lock = threading.Lock()
@@ -29,10 +28,10 @@ def engine_for(task: ProofTask) -> Engine:
     return engine
 
 
-def open_engines() -> list[Settings]:
-    """The settings of the engines open now."""
+def open_engine(task: ProofTask) -> Engine | None:
+    """The engine open for the task's checker settings, if any (none is made)."""
     with _lock:
-        return [e.settings for e in _engines.values()]
+        return _engines.get(task.settings.model_dump_json())
 
 
 def close_engines() -> None:
