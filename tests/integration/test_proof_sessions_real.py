@@ -183,3 +183,19 @@ def test_the_script_of_steps_follows_the_goals_each_step_left() -> None:
     steps = [Step("A", 1, 3), Step("B", 3, 2), Step("C", 2, 2), Step("D", 2, 1), Step("E", 1, 0)]
     assert proof_script(steps) == "(A) THENL [B; (C) THEN (D); E]"
     assert proof_script(steps[:-1]) is None and proof_script([]) is None
+
+
+def test_a_checker_holds_a_bounded_number_of_session_states(
+    sessions: ProofSessions, core_suite: Suite, settings: Settings, engine: Engine
+) -> None:
+    budget = max(8, settings.pids_limit // 2)  # each state is a process of the checker's container
+    sid = _open(sessions, core_suite.problem("add_comm"))
+    for _ in range(budget + 5):
+        outcome = sessions.step(sid, "ALL_TAC")
+        if not outcome.ok:
+            break
+    assert (outcome.status, outcome.reason) == ("ERROR", "too-many-states") and outcome.steps == budget - 1
+    assert sessions.undo(sid).ok and sessions.step(sid, "ALL_TAC").ok  # room again, one state at a time
+    assert engine.check(core_suite.problem("add_comm"), "ARITH_TAC").verdict.status is Status.PASS
+    sessions.close(sid)
+    assert sessions.step(_open(sessions, core_suite.problem("peirce")), "MESON_TAC[]").solved

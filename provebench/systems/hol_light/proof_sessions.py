@@ -66,6 +66,7 @@ class HolLightProofSession:
         self._vet = vet
         self._depth = 0
         self.closed = False
+        self.admit: Callable[[], StepOutcome | None] = lambda: None  # a refusal when its checker is full
 
     @property
     def steps(self) -> int:
@@ -107,7 +108,7 @@ class HolLightProofSession:
 
     def step(self, tactic: str) -> StepOutcome:
         """Apply ``tactic`` (vetted first) to the first goal; on any failure the state stays as it was."""
-        refused = self._vet(tactic)
+        refused = self._vet(tactic) or self.admit()
         if refused is not None:
             return refused.model_copy(update={"steps": self._depth})
         return self._outcome(self._ask(self._depth, "step", shield_own_bindings(tactic)))

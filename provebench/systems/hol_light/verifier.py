@@ -62,6 +62,7 @@ class HolLightVerifier(Verifier):
         max_proof_bytes: int = 1_000_000,
         load_timeout_s: float = 900.0,
         templates: TemplateForest | None = None,
+        session_states: int = 128,
     ) -> None:
         self.checker = checker
         self._templates = templates
@@ -74,6 +75,10 @@ class HolLightVerifier(Verifier):
         self._walks: dict[HolLightSession, WalkState] = {}  # how far each checker has walked the templates
         self._walks_lock = threading.Lock()
         self._broken: dict[str, TemplateLoadError] = {}  # templates whose text does not load
+        # Each state of a proof session is a process in its checker's container: at most this many per checker,
+        # half its process limit, so that sessions never take the processes its checks fork.
+        self._session_states = session_states
+        self._sessions: dict[HolLightSession, list[HolLightProofSession]] = {}
 
     @property
     def restarts(self) -> int:  # type: ignore[override]
@@ -191,6 +196,8 @@ class HolLightVerifier(Verifier):
         wall_s = problem.limit(timeout_s)
         sid = secrets.token_hex(6)
         with self._at_position(problem) as (checker, at):
+            if (full := self._no_room(checker)) is not None:
+                return None, full
             nonce, line, data = open_request(sid, goal_text(problem), wall_s, self._memory_mb, at)
             raw = checker.exchange(line, data, nonce, wall_s + REPLY_GRACE_S, "opening a proof session")
         outcome = opened(parse_reply(raw))
@@ -207,7 +214,25 @@ class HolLightVerifier(Verifier):
         live = HolLightProofSession(
             checker, sid, self._pool.acquire_this, self._pool.release, self._replace, wall_s, self._memory_mb, vet
         )
+        live.admit = lambda: self._no_room(checker)
+        with self._walks_lock:
+            self._sessions.setdefault(checker, []).append(live)
         return live, outcome
+
+    def _no_room(self, checker: HolLightSession) -> StepOutcome | None:
+        """A refusal when the checker holds as many session states as it may (closed sessions are let go)."""
+        with self._walks_lock:
+            live = [s for s in self._sessions.get(checker, []) if not s.closed]
+            self._sessions[checker] = live
+            held = sum(s.steps + 1 for s in live)
+        if held < self._session_states:
+            return None
+        return StepOutcome(
+            ok=False,
+            status="ERROR",
+            reason="too-many-states",
+            messages=(f"this checker holds {held} proof states (sessions and their steps): close a session or undo",),
+        )
 
     def template_route(self, problem: Problem) -> TemplateRoute:
         """How this verifier's checkers walk ``problem``'s template (with any context compiled in)."""
@@ -265,6 +290,7 @@ def make_hol_light_verifier(
         memory_mb=settings.memory_mb,
         max_proof_bytes=settings.max_proof_bytes,
         load_timeout_s=settings.load_timeout_s,
+        session_states=max(8, settings.pids_limit // 2),
     )
     if settings.backend is Backend.LOCAL:
         if settings.checker_build is CheckerBuild.NATIVE or containers.build_of(image) == "native":
