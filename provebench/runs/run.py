@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from provebench import __version__
 from provebench.checking.engine import Engine, starting_line
-from provebench.checking.proof_sessions import ProofSessions
+from provebench.checking.proof_sessions import DEFAULT_SESSIONS, ProofSessions
 from provebench.checking.registry import make_group_verifier
 from provebench.core.errors import RunStopped, UserError
 from provebench.core.journal import AttemptRecord, Journal, complete_lines, read_journal
@@ -318,7 +318,7 @@ def execute(
         settings = settings.model_copy(update={"benchmark_judge": True})
     engine = Engine(settings, make_verifier, infra_retries=config.infra_retries)
     engine.plan(plan.problems)
-    sessions = ProofSessions(engine)
+    sessions = ProofSessions(engine, limit=max(DEFAULT_SESSIONS, config.prover_connections))  # one per attempt
     prover.use_checkers(sessions)  # the agent prover steps through proof sessions on the run's checkers
     journal = Journal(rundir.journal_path)
     try:
