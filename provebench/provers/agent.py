@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from provebench.core.model import Problem, System
 from provebench.provers import agent_tools
 from provebench.provers.api import PreviousAttempt, Prover, ProverOutput, ProverUnavailable, validate_settings
 from provebench.provers.extraction import extract_last_code_block
+from provebench.provers.openai_transport import key_from_env
 from provebench.provers.prompting import PromptTemplates
 
 AGENT_PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "agent"
@@ -95,11 +95,11 @@ class AgentProver(Prover):
             templates.render_first(next(p for p in suite_problems if p.system is system))
             self._templates[system] = templates
         if self._client is None:
-            key = "unused"
-            if self.settings.api_key_env:
-                key = _environ(self.settings.api_key_env)
             self._client = openai.AsyncOpenAI(
-                api_key=key, base_url=self.settings.base_url, max_retries=2, timeout=self.settings.request_timeout_s
+                api_key=key_from_env(self.settings.api_key_env, self.name),
+                base_url=self.settings.base_url,
+                max_retries=2,
+                timeout=self.settings.request_timeout_s,
             )
 
     def use_checkers(self, sessions: ProofSessions) -> None:
@@ -231,10 +231,3 @@ class AgentProver(Prover):
         if self._client is not None:
             await self._client.close()
             self._client = None
-
-
-def _environ(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise UserError(f"prover agent: the environment variable {name} (api_key_env) is not set")
-    return str(value)

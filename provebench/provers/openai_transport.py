@@ -86,13 +86,17 @@ def endpoint(settings: OpenAISettings) -> str:
     return settings.base_url or "https://api.openai.com/v1"
 
 
-def api_key(settings: OpenAISettings) -> str:
-    """The key from the environment variable the settings name ("unused" when they name none)."""
-    key_env = settings.api_key_env
+def key_from_env(key_env: str | None, prover: str) -> str:
+    """The key from the environment variable ``key_env`` ("unused" when none is named)."""
     key = os.environ.get(key_env) if key_env else "unused"
     if not key:
-        raise UserError(f"prover openai: the environment variable {key_env} (api_key_env) is not set")
+        raise UserError(f"prover {prover}: the environment variable {key_env} (api_key_env) is not set")
     return key
+
+
+def api_key(settings: OpenAISettings) -> str:
+    """The key from the environment variable the settings name ("unused" when they name none)."""
+    return key_from_env(settings.api_key_env, "openai")
 
 
 def async_client(settings: OpenAISettings) -> openai.AsyncOpenAI:

@@ -339,3 +339,17 @@ class OpenAIApiDouble:
 def fenced(proof: str) -> str:
     """A model-like reply whose last code block is ``proof``."""
     return f"Let me think.\n```ocaml\nARITH_TAC (* a first idea *)\n```\nBetter:\n```ocaml\n{proof}\n```\n"
+
+
+def prover_settings(double: OpenAIApiDouble, **extra: object) -> dict[str, object]:
+    """The ``openai`` prover's settings for this double: its key variable, short timeouts and backoffs."""
+    return {
+        "model": double.model,
+        "base_url": double.base_url,
+        "api_key_env": "DOUBLE_API_KEY",
+        "request_timeout_s": 0.5,
+        "backoff_initial_s": 0.01,
+        "backoff_max_s": 0.05,
+        "max_retries": 4,
+        **extra,
+    }

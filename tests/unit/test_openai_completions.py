@@ -20,7 +20,7 @@ from provebench.provers.api import PreviousAttempt, ProverOutput, ProverUnavaila
 from provebench.provers.openai_chat import OpenAIChatProver
 from provebench.provers.prompting import PromptTemplates
 from provebench.provers.registry import make_prover
-from tests.doubles.openai_api import API_KEY, CHAT, COMPLETIONS, OpenAIApiDouble, fenced
+from tests.doubles.openai_api import API_KEY, CHAT, COMPLETIONS, OpenAIApiDouble, fenced, prover_settings
 
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
 FAILED = PreviousAttempt(proof="ARITH_TAC", status="FAIL", reason="tactic-failed", messages=("no",))
@@ -33,16 +33,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _prover(double: OpenAIApiDouble, **extra: Any) -> OpenAIChatProver:
-    settings = {
-        "model": double.model,
-        "base_url": double.base_url,
-        "api_key_env": "DOUBLE_API_KEY",
-        "request_timeout_s": 0.5,
-        "backoff_initial_s": 0.01,
-        "backoff_max_s": 0.05,
-        "max_retries": 4,
-        **extra,
-    }
+    settings = prover_settings(double, **extra)
     prover = make_prover("openai", settings)
     assert isinstance(prover, OpenAIChatProver)
     prover.prepare([PROBLEM])

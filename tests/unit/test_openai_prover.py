@@ -19,7 +19,7 @@ from provebench.core.model import Problem, System
 from provebench.provers.api import ProverOutput, ProverUnavailable
 from provebench.provers.openai_chat import OpenAIChatProver
 from provebench.provers.registry import make_prover
-from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced, prover_settings
 
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
 
@@ -31,17 +31,7 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _prover(double: OpenAIApiDouble, **extra: object) -> OpenAIChatProver:
-    settings = {
-        "model": double.model,
-        "base_url": double.base_url,
-        "api_key_env": "DOUBLE_API_KEY",
-        "request_timeout_s": 0.5,
-        "backoff_initial_s": 0.01,
-        "backoff_max_s": 0.05,
-        "max_retries": 4,
-        "prices": {"input_per_mtok": 2.0, "output_per_mtok": 8.0},
-        **extra,
-    }
+    settings = prover_settings(double, **{"prices": {"input_per_mtok": 2.0, "output_per_mtok": 8.0}, **extra})
     prover = make_prover("openai", settings)
     assert isinstance(prover, OpenAIChatProver)
     prover.prepare([PROBLEM])

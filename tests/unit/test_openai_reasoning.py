@@ -29,7 +29,7 @@ from provebench.provers.limiter import AdaptiveLimiter
 from provebench.provers.openai_chat import OpenAIChatProver, Prices
 from provebench.provers.registry import make_prover
 from provebench.provers.reply_cache import ReplyCache
-from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced, tokens
+from tests.doubles.openai_api import API_KEY, OpenAIApiDouble, fenced, prover_settings, tokens
 from tests.doubles.verifier import ScriptedVerifierDouble, verdict
 
 PROBLEM = Problem(id="p", suite="s", system=System.HOL_LIGHT, statement="!n. n + 0 = n", timeout_s=5, checker_image="x")
@@ -49,17 +49,9 @@ def _reasoner(**extra: Any) -> OpenAIApiDouble:
 
 
 def _prover(double: OpenAIApiDouble, **extra: object) -> OpenAIChatProver:
-    settings = {
-        "model": double.model,
-        "base_url": double.base_url,
-        "api_key_env": "DOUBLE_API_KEY",
-        "request_timeout_s": 0.5,
-        "backoff_initial_s": 0.01,
-        "backoff_max_s": 0.05,
-        "max_retries": 4,
-        "prices": {"input_per_mtok": 2.0, "output_per_mtok": 8.0, "reasoning_per_mtok": 4.0},
-        **extra,
-    }
+    settings = prover_settings(
+        double, **{"prices": {"input_per_mtok": 2.0, "output_per_mtok": 8.0, "reasoning_per_mtok": 4.0}, **extra}
+    )
     prover = make_prover("openai", settings)
     assert isinstance(prover, OpenAIChatProver)
     prover.prepare([PROBLEM])
